@@ -1,0 +1,1 @@
+/* addr-norm.c -- placeholder until its module is written (lead). */

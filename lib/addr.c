@@ -1,0 +1,1 @@
+/* addr.c -- placeholder until its module is written (lead). */

@@ -1,0 +1,1 @@
+/* atsm-addr.h -- placeholder */

@@ -1,0 +1,1 @@
+/* atsm-charset.h -- placeholder */

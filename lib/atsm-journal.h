@@ -1,0 +1,1 @@
+/* atsm-journal.h -- placeholder */

@@ -1,0 +1,1 @@
+/* atsm-migrate.h -- placeholder */

@@ -1,0 +1,1 @@
+/* atsm-mime.h -- placeholder */

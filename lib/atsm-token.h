@@ -1,0 +1,1 @@
+/* atsm-token.h -- placeholder */

@@ -1,0 +1,1 @@
+/* charset.c -- placeholder until its module is written (lead). */

@@ -1,0 +1,1 @@
+/* conf-table.c -- placeholder until its module is written (lead). */

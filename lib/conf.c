@@ -1,0 +1,1 @@
+/* conf.c -- placeholder until its module is written (lead). */

@@ -1,0 +1,1 @@
+/* db.c -- placeholder until its module is written (lead). */

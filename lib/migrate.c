@@ -1,0 +1,1 @@
+/* migrate.c -- placeholder until its module is written (lead). */

@@ -1,0 +1,1 @@
+/* rfc2231.c -- placeholder until its module is written (lead). */

@@ -1,0 +1,1 @@
+/* token.c -- placeholder until its module is written (lead). */
