@@ -20,6 +20,13 @@
 #endif
 #define ATSM_CONF_DEFAULT_PATH ATSM_SYSCONFDIR "/atsmail/atsmail.conf"
 
+/* A logical line (with its continuation lines) longer than this is an error;
+ * a file longer than ATSM_CONF_FILE_MAX is refused before it is parsed. */
+#define ATSM_CONF_LINE_MAX (64u * 1024u)
+#define ATSM_CONF_FILE_MAX (1024u * 1024u)
+
+struct atsm_buf;
+
 enum atsm_conf_type {
 	ATSM_CONF_STRING,   /* any text */
 	ATSM_CONF_PATH,     /* absolute file or directory name */
@@ -30,10 +37,13 @@ enum atsm_conf_type {
 	ATSM_CONF_ENUM,     /* one of the '|'-separated names in .choices; stored as index */
 	ATSM_CONF_LIST      /* comma- and/or space-separated words */
 };
+/* C type of the field of each type: STRING, PATH: char * (NULL never after
+ * init; "" when empty); UINT, TIME, ENUM: unsigned; SIZE: size_t;
+ * BOOL: bool; LIST: struct atsm_conf_list. */
 
 struct atsm_conf_list {
 	size_t n;
-	char **v;
+	char **v;        /* n words, then NULL (v is never NULL after init) */
 };
 
 /* Field names match the setting names. */
@@ -77,12 +87,33 @@ const struct atsm_conf_setting *atsm_conf_find(const char *name);
 
 /* Fill c with the defaults of every setting. */
 int atsm_conf_init(struct atsm_conf *c, struct atsm_err *err);
-/* Read a file / a text over the current values of c ("name" labels errors). */
+/* Read a file / a text over the current values of c ("name" labels errors).
+ * All or nothing: on error c keeps the values it had before the call. */
 int atsm_conf_load(struct atsm_conf *c, const char *path, struct atsm_err *err);
 int atsm_conf_load_text(struct atsm_conf *c, const char *text, size_t len,
                         const char *name, struct atsm_err *err);
 /* Set one key from its text form (command-line overrides, Dovecot's plugin{}). */
 int atsm_conf_set(struct atsm_conf *c, const char *key, const char *value, struct atsm_err *err);
 void atsm_conf_free(struct atsm_conf *c);
+/* A deep copy of src into dst (dst is overwritten, not freed first). */
+int atsm_conf_copy(struct atsm_conf *dst, const struct atsm_conf *src, struct atsm_err *err);
+
+/* Parse value per s->type and store it in the field at base + s->offset,
+ * freeing what the field held (so it must be NULL/zero or valid).  For
+ * tables of settings other than atsm_conf_settings (and for tests). */
+int atsm_conf_set_field(void *base, const struct atsm_conf_setting *s,
+                        const char *value, struct atsm_err *err);
+
+/* Append the current value of s in c, as it would be written in the file
+ * ("2s", "256k", "a.example, b.example"); "(secret)" for secret settings.
+ * 0, or -1 when out fills up. */
+int atsm_conf_write_value(const struct atsm_conf *c, const struct atsm_conf_setting *s,
+                          struct atsm_buf *out);
+
+/* For documentation and errors: the kind of value a type takes ("whole
+ * number", "time"...) and the allowed bounds of s ("1..256", "50ms..20s",
+ * "error, warning, info, debug"); the latter appends nothing when unbounded. */
+const char *atsm_conf_type_name(enum atsm_conf_type type);
+int atsm_conf_format_allowed(const struct atsm_conf_setting *s, struct atsm_buf *out);
 
 #endif

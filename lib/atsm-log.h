@@ -3,6 +3,9 @@
  * Messages go to syslog (facility from the configuration, LOG_MAIL by
  * default) and, when the component runs in the foreground, to stderr.
  * Secrets are never passed to these functions.  Thread-safe.
+ * A line on stderr reads "ident[pid]: warning: text" (no label for info);
+ * control characters in a message are shown as '?'.  Before atsm_log_open,
+ * messages go to stderr only.
  */
 #ifndef ATSM_LOG_H
 #define ATSM_LOG_H
@@ -27,5 +30,10 @@ void atsm_vlog(int priority, const char *fmt, va_list ap) __attribute__((format(
  * the value, or -1 when the name is unknown. */
 int atsm_log_level_from_name(const char *name);
 int atsm_log_facility_from_name(const char *name);
+
+/* The same, from the index that struct atsm_conf holds for the enum
+ * settings log_level and syslog_facility; -1 when out of range. */
+int atsm_log_level_from_conf(unsigned log_level_index);
+int atsm_log_facility_from_conf(unsigned syslog_facility_index);
 
 #endif

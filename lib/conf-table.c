@@ -1,1 +1,167 @@
-/* conf-table.c -- placeholder until its module is written (lead). */
+/* conf-table.c -- every setting of atsmail.conf, described once.
+ *
+ * atsm_conf_settings[] gives, for each key: its type, the field of struct
+ * atsm_conf that holds it, its default (as written in the file), its bounds,
+ * whether it is secret, what it does and why the default is what it is.
+ * conf.c parses with it, and ctl/confdoc.c prints atsmail.conf(5) from it,
+ * so a setting cannot exist without being documented.  Keep the order of
+ * the man page: database, site, journal, logging, limits on input.
+ * Defaults are literal paths, not configure's prefix, so that the man page
+ * committed in docs/ is the same for every build.
+ */
+#include "atsm-conf.h"
+
+#include <stddef.h>
+
+#define F(field) offsetof(struct atsm_conf, field)
+
+#define SEC  1000ul
+#define KIB  1024ul
+#define MIB  (1024ul * 1024ul)
+
+const struct atsm_conf_setting atsm_conf_settings[] = {
+	/* ---- database ---- */
+	{
+		"db_conninfo", ATSM_CONF_STRING, F(db_conninfo), "dbname=atsmail",
+		NULL, 0, 0, true,
+		"The libpq connection string of the atsmail database, in the key=value "
+		"or URI form of PostgreSQL (for example \"host=db.example.com "
+		"dbname=atsmail user=atsmail_writer\"). It may name a password, but a "
+		"passfile (~/.pgpass of the service user, or passfile=) keeps the password "
+		"out of this file; the value is therefore treated as a secret and never "
+		"printed in errors or by atsmailctl.",
+		"A local PostgreSQL reached over its Unix socket with peer authentication "
+		"needs no password and no network, which is the simplest safe set-up on "
+		"one host.",
+	},
+	{
+		"db_pool_size", ATSM_CONF_UINT, F(db_pool_size), "8",
+		NULL, 1, 256, false,
+		"The most database connections one process keeps open. A milter thread "
+		"that finds every connection busy waits at most db_statement_timeout for "
+		"one, then applies the failure policy (the facts go to the journal).",
+		"Eight connections serve the concurrency of a typical company mail server "
+		"(Postfix's default of 100 smtpd processes rarely has more than a few "
+		"messages in the milter at once) while leaving PostgreSQL's default "
+		"max_connections of 100 for several hosts and atsmailctl.",
+	},
+	{
+		"db_statement_timeout", ATSM_CONF_TIME, F(db_statement_timeout), "2s",
+		NULL, 50, 10 * SEC, false,
+		"The longest a single database statement (or the wait for a pooled "
+		"connection) may take. A statement that runs longer is cancelled and the "
+		"mail is handled as if the database were down: it flows, and its facts are "
+		"appended to the journal for atsmailctl replay.",
+		"It must stay well under Postfix's milter timeouts (milter_command_timeout "
+		"30s, milter_content_timeout 300s), since a message may need several "
+		"statements; two seconds is far above a healthy indexed lookup and far "
+		"below what makes Postfix give up on the milter.",
+	},
+	{
+		"db_connect_timeout", ATSM_CONF_TIME, F(db_connect_timeout), "2s",
+		NULL, 1 * SEC, 10 * SEC, false,
+		"The longest an attempt to open a database connection may take (libpq's "
+		"connect_timeout, which counts whole seconds). When it fails the mail "
+		"follows the failure policy and the pool tries again later.",
+		"A server on the local network answers in milliseconds; a connection that "
+		"takes two seconds is a server that is down or unreachable, and waiting "
+		"longer would only hold mail in Postfix.",
+	},
+	/* ---- site ---- */
+	{
+		"ats_domain", ATSM_CONF_STRING, F(ats_domain), "",
+		NULL, 0, 0, false,
+		"The domain of the command addresses ats+COMMAND@ats_domain: a recruiter "
+		"puts one in Bcc (for example ats+phase.interview@ats.example.com, with "
+		"ats_domain = ats.example.com) to tell the server what to do with a mail. "
+		"The milter consumes these addresses; they are never delivered. Empty "
+		"turns command addresses off.",
+		"No domain can be guessed safely: a wrong guess would swallow real mail "
+		"to that domain, so command addresses stay off until the administrator "
+		"names a domain that exists only for them.",
+	},
+	{
+		"company_domains", ATSM_CONF_LIST, F(company_domains), "",
+		NULL, 0, 0, false,
+		"The company's own mail domains, separated by commas and/or white space. "
+		"An address in one of them is never taken for a candidate or a client "
+		"contact, so internal mail that copies a colleague is not ATS mail because "
+		"of that colleague.",
+		"Only the administrator knows the company's domains; an empty list means "
+		"no address is excluded on the ground of its domain.",
+	},
+	{
+		"secret_file", ATSM_CONF_PATH, F(secret_file), "/etc/atsmail/secret",
+		NULL, 0, 0, false,
+		"The file that holds the site secret, the key of the HMAC that signs the "
+		"X-ATS-Ref tokens, the VERP and Reply-To addresses and the webhooks. It "
+		"must be readable only by the atsmail service user (mode 0600 or 0640); "
+		"every host of one site must hold the same secret.",
+		"Keeping the secret out of atsmail.conf lets this file stay readable by "
+		"administrators and tools while the secret is not; /etc/atsmail is where "
+		"the package puts both.",
+	},
+	/* ---- journal ---- */
+	{
+		"journal_dir", ATSM_CONF_PATH, F(journal_dir), "/var/spool/atsmail/journal",
+		NULL, 0, 0, false,
+		"The directory of the local journal: when the database is down or slow, "
+		"the facts of each mail are appended here (one JSON document per line, "
+		"fsync'd before the mail is accepted) and fed to the database later by "
+		"the daemons or by atsmailctl replay.",
+		"/var/spool is where mail software keeps data that must survive a reboot "
+		"until it is processed, on the same disk as Postfix's own queue.",
+	},
+	/* ---- logging ---- */
+	{
+		"log_level", ATSM_CONF_ENUM, F(log_level), "info",
+		"error|warning|info|debug", 0, 0, false,
+		"The least severe messages that are logged: error logs only failures, "
+		"warning adds problems that were worked around, info adds one line per "
+		"decision (a mail recorded, a command applied), debug adds the details of "
+		"matching.",
+		"One info line per decision is what an administrator needs to answer "
+		"\"what happened to this mail?\" from the mail log, at the volume of the "
+		"mail log itself.",
+	},
+	{
+		"syslog_facility", ATSM_CONF_ENUM, F(syslog_facility), "mail",
+		"mail|local0|local1|local2|local3|local4|local5|local6|local7", 0, 0, false,
+		"The syslog facility of every atsmail message.",
+		"atsmail is part of the mail system: with the mail facility its lines "
+		"appear in the mail log beside those of Postfix and Dovecot for the same "
+		"message.",
+	},
+	/* ---- limits on input ---- */
+	{
+		"header_max_bytes", ATSM_CONF_SIZE, F(header_max_bytes), "256k",
+		NULL, 1 * KIB, 64 * MIB, false,
+		"The most header bytes of one message that the milter and the plugin keep "
+		"and parse; the rest of an over-long header section is ignored (and the "
+		"fact is logged).",
+		"It is above Postfix's own header_size_limit (102400 bytes), so that on "
+		"an ordinary server Postfix's limit applies first, and it bounds the "
+		"memory that one hostile message can make a process use.",
+	},
+	{
+		"address_max_count", ATSM_CONF_UINT, F(address_max_count), "1000",
+		NULL, 1, 100000, false,
+		"The most addresses (envelope recipients and addresses in To, Cc, Bcc, "
+		"From and Reply-To together) examined in one message; the addresses past "
+		"it are not examined, and a warning names the message.",
+		"It equals Postfix's default smtpd_recipient_limit (1000): no legitimate "
+		"recruiting mail has more, and the bound keeps the cost of one message's "
+		"lookups flat.",
+	},
+	{
+		"decode_max_bytes", ATSM_CONF_SIZE, F(decode_max_bytes), "64k",
+		NULL, 1 * KIB, 16 * MIB, false,
+		"The most bytes of UTF-8 that decoding one header value (RFC 2047 "
+		"encoded words, RFC 2231 parameters) may produce; the rest is cut at a "
+		"character boundary.",
+		"A subject or display name longer than 64 KiB is never read by a person, "
+		"and the bound keeps decoding of hostile input in constant memory.",
+	},
+};
+
+const size_t atsm_conf_nsettings = sizeof(atsm_conf_settings) / sizeof(atsm_conf_settings[0]);
