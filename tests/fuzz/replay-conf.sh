@@ -1,1 +1,2 @@
-echo "1..0 # SKIP placeholder"
+# replay-conf.sh -- see tests/fuzz/replay.sh
+. "$top_srcdir/tests/fuzz/replay.sh" conf
