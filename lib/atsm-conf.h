@@ -20,6 +20,10 @@
 #endif
 #define ATSM_CONF_DEFAULT_PATH ATSM_SYSCONFDIR "/atsmail/atsmail.conf"
 
+/* Indexes of the enum settings (their order in the table's choices). */
+enum { ATSM_GUARD_REJECT, ATSM_GUARD_HOLD, ATSM_GUARD_ALLOW };
+enum { ATSM_ON_DB_ACCEPT, ATSM_ON_DB_TEMPFAIL };
+
 /* A logical line (with its continuation lines) longer than this is an error;
  * a file longer than ATSM_CONF_FILE_MAX is refused before it is parsed. */
 #define ATSM_CONF_LINE_MAX (64u * 1024u)
@@ -57,6 +61,15 @@ struct atsm_conf {
 	char *ats_domain;                /* domain of the command addresses ats+...@ */
 	struct atsm_conf_list company_domains;
 	char *secret_file;               /* HMAC site secret */
+	/* outbound (atsmail-milter) */
+	char *milter_socket;
+	char *command_localpart;         /* local part of command addresses: ats */
+	struct atsm_conf_list internal_networks;
+	unsigned guard_action;           /* enum: "reject|hold|allow" */
+	unsigned on_db_failure;          /* enum: "accept|tempfail" */
+	bool verp;
+	char *verp_tag;
+	char *recipient_delimiter;
 	/* journal */
 	char *journal_dir;
 	/* logging */

@@ -95,11 +95,85 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		NULL, 0, 0, false,
 		"The file that holds the site secret, the key of the HMAC that signs the "
 		"X-ATS-Ref tokens, the VERP and Reply-To addresses and the webhooks. It "
-		"must be readable only by the atsmail service user (mode 0600 or 0640); "
+		"must be readable only by the atsmail service user, or by a group it shares "
+		"with Dovecot's mail user (mode 0600 or 0640; others are refused); "
 		"every host of one site must hold the same secret.",
 		"Keeping the secret out of atsmail.conf lets this file stay readable by "
 		"administrators and tools while the secret is not; /etc/atsmail is where "
 		"the package puts both.",
+	},
+	/* ---- outbound: atsmail-milter ---- */
+	{
+		"milter_socket", ATSM_CONF_STRING, F(milter_socket), "unix:/run/atsmail/milter.sock",
+		NULL, 0, 0, false,
+		"Where atsmail-milter listens, in libmilter's syntax: unix:/path or "
+		"inet:port@127.0.0.1 (Postfix writes the same as unix:/path or "
+		"inet:127.0.0.1:port in smtpd_milters). The -p option overrides it.",
+		"A Unix socket needs no port, is reachable only through file permissions, "
+		"and avoids the Nagle / delayed-ACK stall that costs an inet: milter about "
+		"40 ms per message.",
+	},
+	{
+		"command_localpart", ATSM_CONF_STRING, F(command_localpart), "ats",
+		NULL, 0, 0, false,
+		"The local part of command addresses: a recruiter gives a command by "
+		"adding <command_localpart>+<command>@<ats_domain> as a recipient, "
+		"usually in Bcc (ats+phase.interview1@ats.example.com).",
+		"Short, and the same word in every language a recruiter types.",
+	},
+	{
+		"internal_networks", ATSM_CONF_LIST, F(internal_networks), "",
+		NULL, 0, 0, false,
+		"Client networks (IPv4 or IPv6 CIDR, for example \"10.0.0.0/8, "
+		"2001:db8::/32\") whose mail is outbound even without SMTP "
+		"authentication, such as an application server that relays through "
+		"Postfix. Authenticated submissions and sendmail(1) are always outbound.",
+		"Empty: only authenticated senders are trusted, so that a spoofed From "
+		"from the Internet can never be recorded as a recruiter's sent mail.",
+	},
+	{
+		"guard_action", ATSM_CONF_ENUM, F(guard_action), "reject",
+		"reject|hold|allow", 0, 0, false,
+		"What happens to a mail that shows two or more candidates' addresses to "
+		"each other in To/Cc: reject it (550 5.7.1 with a sentence telling the "
+		"recruiter to send one mail per candidate or use Bcc), hold it on "
+		"Postfix's hold queue for an admin, or allow it.",
+		"Showing one candidate's address to another is a privacy breach that "
+		"cannot be undone once sent; the sender sees the rejection at once in "
+		"their own client and can resend correctly.",
+	},
+	{
+		"on_db_failure", ATSM_CONF_ENUM, F(on_db_failure), "accept",
+		"accept|tempfail", 0, 0, false,
+		"What atsmail-milter answers when the database is down or slower than "
+		"db_statement_timeout: accept the mail (its facts go to the journal and "
+		"atsmailctl replay records them later) or tempfail it (4xx; the client "
+		"retries later).",
+		"Mail must flow: the journal keeps every fact, so accepting loses nothing, "
+		"while tempfail would stop the company's outbound mail with the database.",
+	},
+	{
+		"verp", ATSM_CONF_BOOL, F(verp), "no",
+		NULL, 0, 0, false,
+		"Stamp the envelope sender of ATS mail as "
+		"<local><recipient_delimiter><verp_tag><token>@<domain>, so that a "
+		"bounce names the exact sent item. Needs recipient_delimiter in Postfix "
+		"(and Dovecot) so that the stamped address still reaches the sender.",
+		"Off by default because it changes the envelope sender, which SPF and "
+		"some receiving filters look at; bounces are still matched without it.",
+	},
+	{
+		"verp_tag", ATSM_CONF_STRING, F(verp_tag), "ats-",
+		NULL, 0, 0, false,
+		"The marker placed before the token in a VERP envelope sender.",
+		"Makes stamped addresses recognisable in logs and unlikely to clash with "
+		"a user's own address extensions.",
+	},
+	{
+		"recipient_delimiter", ATSM_CONF_STRING, F(recipient_delimiter), "+",
+		NULL, 0, 0, false,
+		"The address extension delimiter, as Postfix's recipient_delimiter.",
+		"Postfix's and Dovecot's usual choice.",
 	},
 	/* ---- journal ---- */
 	{
