@@ -23,6 +23,8 @@
 
 static const struct ctl_command commands[] = {
 	{ "db", "database schema: migrate, status", ctl_cmd_db, ctl_cmd_db_usage },
+	{ "replay", "record the journaled facts of mail, exactly once", ctl_cmd_replay,
+	  ctl_cmd_replay_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -62,5 +62,7 @@ int ctl_connect(struct ctl *ctx);
 /* commands (one cmd-*.c each) */
 int ctl_cmd_db(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_db_usage(FILE *fp);
+int ctl_cmd_replay(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_replay_usage(FILE *fp);
 
 #endif

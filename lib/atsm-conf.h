@@ -20,8 +20,9 @@
 #endif
 #define ATSM_CONF_DEFAULT_PATH ATSM_SYSCONFDIR "/atsmail/atsmail.conf"
 
-/* Indexes of the enum settings (their order in the table's choices). */
-enum { ATSM_GUARD_REJECT, ATSM_GUARD_HOLD, ATSM_GUARD_ALLOW };
+/* Indexes of the enum settings (their order in the table's choices).
+ * guard_action holds an enum atsm_guard_action (atsm-guard.h): its choices
+ * "reject|hold|allow" are in that enum's order. */
 enum { ATSM_ON_DB_ACCEPT, ATSM_ON_DB_TEMPFAIL };
 
 /* A logical line (with its continuation lines) longer than this is an error;

@@ -16,6 +16,14 @@
  * journal (atsm_out_facts_to_json) and `atsmailctl replay` later runs the
  * same two functions on them (atsm_out_facts_from_json, mode REPLAY).
  * Nothing here knows libmilter.
+ *
+ * Additions to the lead's contract (issue 3, outbound helper): the facts
+ * carry a format version in JSON ("v":1); plan->links and plan->phases are
+ * heap arrays (indexing them is unchanged) bounded by ATSM_OUT_MAX_LINKS /
+ * ATSM_OUT_MAX_PHASES; struct atsm_out_phase_change has from_phase; the
+ * plan has the parsed commands, the selection processes (procs), the token
+ * to stamp, and counts for logs.  The order of decisions, what is recorded
+ * and the replay semantics are in docs/outbound.md.
  */
 #ifndef ATSM_OUTBOUND_H
 #define ATSM_OUTBOUND_H
@@ -25,6 +33,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "atsm-command.h"
 #include "atsm-conf.h"
 #include "atsm-db.h"
 #include "atsm-err.h"
@@ -98,10 +107,24 @@ struct atsm_out_phase_change {
 	char kind[8];        /* resume | contact | process */
 	long long record_id;
 	char to_phase[33];
+	char from_phase[33]; /* as plan saw it (record re-reads it under a row lock) */
 };
 
-#define ATSM_OUT_MAX_LINKS 64
-#define ATSM_OUT_MAX_PHASES 64
+/* A selection process that ats+job creates or moves (resume x job). */
+struct atsm_out_process {
+	long long resume_id;
+	long long job_id;
+	long long process_id;  /* existing process, 0 = to be created */
+	char from_phase[33];   /* existing process: its phase now; "" when new */
+	char to_phase[33];     /* phase to set; "" = keep (existing, no ats+phase) */
+};
+
+/* Bounds of the heap arrays of a plan.  A LIVE mail that would pass one is
+ * rejected with a sentence; REPLAY keeps the first ones and says so in notes. */
+#define ATSM_OUT_MAX_LINKS 4096
+#define ATSM_OUT_MAX_PHASES 4096
+#define ATSM_OUT_MAX_PROCESSES 100   /* resumes x jobs of the ats+job commands */
+#define ATSM_OUT_FACT_MAX (1024u * 1024u)  /* bytes of one string of the facts */
 
 struct atsm_out_plan {
 	enum atsm_out_verdict verdict;
@@ -110,9 +133,9 @@ struct atsm_out_plan {
 	char user_login[256];
 	struct atsm_out_rcpt *rcpts; /* every To/Cc/Bcc recipient, commands included */
 	size_t n_rcpts;
-	struct atsm_out_link links[ATSM_OUT_MAX_LINKS];
+	struct atsm_out_link *links;           /* heap array, n_links entries */
 	size_t n_links;
-	struct atsm_out_phase_change phases[ATSM_OUT_MAX_PHASES];
+	struct atsm_out_phase_change *phases;  /* resumes, contacts, existing processes */
 	size_t n_phases;
 	long long jobs[20];          /* ats+job ids: processes to create/advance for each linked resume */
 	size_t n_jobs;
@@ -122,12 +145,30 @@ struct atsm_out_plan {
 	char *message_id;            /* without <> ; NULL when the mail has none */
 	char verp_sender[320];       /* stamped envelope sender, "" = do not stamp */
 	char notes[512];             /* REPLAY: commands skipped and why */
+	/* additions */
+	struct atsm_command_set commands;  /* the parsed ats+ commands (commands.any) */
+	struct atsm_out_process *procs;    /* heap array: ats+job processes */
+	size_t n_procs;
+	char token[ATSM_TOKEN_MAX];  /* X-ATS-Ref token: facts.token, else one made with keys, else "" */
+	char sharing_mode[8];        /* the sender's mode (users.sharing_mode) */
+	char **counterparts;         /* normalised non-command recipients (messages.counterparts) */
+	size_t n_counterparts;
+	size_t n_candidates;         /* distinct resumes shown in To/Cc (the guard's count) */
 };
 
+/* Free what a plan holds; p may be zeroed or filled by atsm_out_plan(). */
 void atsm_out_plan_free(struct atsm_out_plan *p);
 
+/* "pass", "record", "reject", "hold"; "to", "cc", "bcc". */
+const char *atsm_out_verdict_name(enum atsm_out_verdict v);
+const char *atsm_out_rcpt_kind_name(enum atsm_out_rcpt_kind k);
+
 /* Decide.  conf gives ats_domain, company_domains, the guard action, VERP
- * settings; keys the token secret (for the VERP stamp).  Returns 0 with
+ * settings; keys the token secret (for the VERP stamp).  keys may be NULL:
+ * then a mail without facts.token gets no token (no X-ATS-Ref, no VERP).
+ * When plan makes the token (p->token, facts.token empty), the milter
+ * copies it into facts.token before it journals the facts, so that replay
+ * records the token that the mail carries.  Returns 0 with
  * plan filled, or -1 when the database failed (*status says UNAVAILABLE or
  * ERROR) -- the caller then applies its failure policy and journals. */
 int atsm_out_plan(PGconn *conn, const struct atsm_conf *conf, const struct atsm_token_keys *keys,

@@ -1,0 +1,173 @@
+/* cmd-replay.c -- atsmailctl replay: record what the daemons journaled
+ * while the database was unavailable.
+ *
+ *   atsmailctl replay [--journal-dir DIR]
+ *
+ * Every *.jsonl of the journal directory (journal_dir, or DIR) goes
+ * through atsm_journal_replay() (lib/journal.c).  Each entry is handled by
+ * the code path of live mail: for kind "outbound.message",
+ * atsm_out_facts_from_json -> atsm_out_plan(REPLAY) -> atsm_out_record,
+ * whose transaction also records the entry's key in journal_applied, so a
+ * second replay finds it there (exactly once).  Prints one summary line,
+ * "applied N, duplicate N, rejected N, malformed N, remaining N", and
+ * exits 0, 1 when entries were set aside (rejected or malformed), or 4
+ * when the database is unavailable (entries stay for the next run).
+ */
+#include "ctl.h"
+
+#include <string.h>
+
+#include "atsm-journal.h"
+#include "atsm-outbound.h"
+
+struct replay_ctx {
+	struct ctl *ctl;
+	unsigned recorded;      /* applied entries that wrote a message */
+	unsigned passed;        /* applied entries that were not ATS mail */
+	bool db_down;
+};
+
+void
+ctl_cmd_replay_usage(FILE *fp)
+{
+	fputs(
+	    "usage: " CTL_PROGNAME " [OPTIONS] replay [--journal-dir DIR]\n"
+	    "\n"
+	    "Record the entries that the milter (and later the Dovecot plugin) wrote to\n"
+	    "the local journal while the database was unavailable, through the same code\n"
+	    "as live mail, exactly once: an entry already recorded counts as a duplicate.\n"
+	    "An entry that can never be recorded is set aside in rejected.jsonl of the\n"
+	    "journal directory, with the reason.  Mail that turns out not to be ATS mail\n"
+	    "is dropped without a trace (applied, nothing recorded).\n"
+	    "\n"
+	    "  --journal-dir DIR  the journal directory (default: journal_dir of the\n"
+	    "                     configuration)\n"
+	    "\n"
+	    "Prints \"applied N, duplicate N, rejected N, malformed N, remaining N\".\n"
+	    "Exit codes: 0 done, 1 entries were set aside (rejected or malformed) or the\n"
+	    "journal could not be read, 2 usage, 3 configuration, 4 database unavailable\n"
+	    "(nothing more is replayed; the rest stays for the next run).\n", fp);
+}
+
+static enum atsm_journal_verdict
+db_failure(struct replay_ctx *rc, const char *key, enum atsm_db_status st,
+    const struct atsm_err *err)
+{
+	if (st == ATSM_DB_UNAVAILABLE) {
+		ctl_error("replay: database unavailable at entry %.16s...: %s", key, err->msg);
+		rc->db_down = true;
+		return ATSM_JOURNAL_RETRY;
+	}
+	ctl_error("replay: entry %.16s... set aside: %s", key, err->msg);
+	return ATSM_JOURNAL_REJECT;
+}
+
+static enum atsm_journal_verdict
+replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+	enum atsm_db_status st = ATSM_DB_OK;
+	enum atsm_journal_verdict v;
+	struct atsm_err err;
+	int r;
+
+	if (atsm_out_facts_from_json(data, &f, &err) < 0) {
+		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
+		return ATSM_JOURNAL_REJECT;
+	}
+	if (strcmp(f.idem_key, key) != 0) {
+		ctl_error("replay: entry %.16s... set aside: its facts carry another "
+		    "idempotency key (%.16s...)", key, f.idem_key);
+		atsm_out_facts_free(&f);
+		return ATSM_JOURNAL_REJECT;
+	}
+	if (atsm_out_plan(rc->ctl->conn, &rc->ctl->conf, NULL, &f, ATSM_OUT_REPLAY, &p,
+	    &st, &err) < 0) {
+		v = db_failure(rc, key, st, &err);
+		goto out;
+	}
+	if (p.notes[0] != '\0')
+		ctl_error("replay: entry %.16s...: %s", key, p.notes);
+	if (p.verdict != ATSM_OUT_RECORD && p.verdict != ATSM_OUT_HOLD) {
+		rc->passed++;
+		v = ATSM_JOURNAL_APPLIED;
+		goto out;
+	}
+	r = atsm_out_record(rc->ctl->conn, &f, &p, &st, &err);
+	if (r < 0)
+		v = db_failure(rc, key, st, &err);
+	else if (r == 1)
+		v = ATSM_JOURNAL_DUPLICATE;
+	else {
+		rc->recorded++;
+		v = ATSM_JOURNAL_APPLIED;
+	}
+out:
+	atsm_out_plan_free(&p);
+	atsm_out_facts_free(&f);
+	return v;
+}
+
+static enum atsm_journal_verdict
+apply_entry(const char *kind, const char *key, json_t *entry, void *ctx)
+{
+	struct replay_ctx *rc = ctx;
+	json_t *data = json_object_get(entry, "data");
+
+	if (strcmp(kind, "outbound.message") == 0)
+		return replay_outbound(rc, key, data != NULL ? data : json_null());
+	/* kept, not dropped: a later atsmailctl may know the kind */
+	ctl_error("replay: entry %.16s... set aside: unknown kind \"%s\"", key, kind);
+	return ATSM_JOURNAL_REJECT;
+}
+
+int
+ctl_cmd_replay(struct ctl *ctx, int argc, char **argv)
+{
+	struct atsm_journal_summary sum;
+	struct replay_ctx rc;
+	struct atsm_err err;
+	const char *dir = NULL;
+	int i, code;
+
+	for (i = 1; i < argc; i++) {
+		if (ctl_is_help(argv[i])) {
+			ctl_cmd_replay_usage(stdout);
+			return CTL_EXIT_OK;
+		} else if (strcmp(argv[i], "--journal-dir") == 0 && i + 1 < argc) {
+			dir = argv[++i];
+		} else if (strncmp(argv[i], "--journal-dir=", 14) == 0) {
+			dir = argv[i] + 14;
+		} else {
+			ctl_error("replay: unexpected argument '%s'; see " CTL_PROGNAME
+			    " help replay", argv[i]);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if ((code = ctl_load_config(ctx)) != 0)
+		return code;
+	if (dir == NULL)
+		dir = ctx->conf.journal_dir;
+	if ((code = ctl_connect(ctx)) != 0) {
+		if (code == CTL_EXIT_DBDOWN)
+			ctl_error("replay: nothing replayed; the journal in %s is kept", dir);
+		return code;
+	}
+	memset(&rc, 0, sizeof(rc));
+	rc.ctl = ctx;
+	if (atsm_journal_replay(dir, apply_entry, &rc, &sum, &err) < 0) {
+		ctl_error("replay: %s", err.msg);
+		return CTL_EXIT_FAIL;
+	}
+	printf("applied %u, duplicate %u, rejected %u, malformed %u, remaining %u\n",
+	    sum.applied, sum.duplicate, sum.rejected, sum.malformed, sum.remaining);
+	if (sum.applied > 0)
+		printf("of the applied: %u recorded, %u not ATS mail (nothing recorded)\n",
+		    rc.recorded, rc.passed);
+	if (rc.db_down || sum.stopped)
+		return CTL_EXIT_DBDOWN;
+	if (sum.rejected > 0 || sum.malformed > 0)
+		return CTL_EXIT_FAIL;
+	return CTL_EXIT_OK;
+}
