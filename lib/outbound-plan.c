@@ -110,6 +110,9 @@ atsm_out_plan_free(struct atsm_out_plan *p)
 
 /* ------------------------------------------------------------ verdicts */
 
+static void set_text(char *dst, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 set_text(char *dst, size_t size, const char *fmt, va_list ap)
 {

@@ -89,6 +89,7 @@ for step in $steps; do
 		;;
 	distcheck)
 		log "make distcheck (release tarball builds and passes its unit tests)"
+		[ -f build/Makefile ] || configure_in build || step_fail "configure for distcheck"
 		if make -C build -j"$jobs" distcheck TESTS="$unit_tests" >build/distcheck.out 2>&1; then
 			passed=$((passed + 1)); echo "ok - make distcheck"
 		else
