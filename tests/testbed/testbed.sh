@@ -5,6 +5,8 @@
 #   testbed.sh start DIR [COMPONENT...]   components: pg postfix dovecot (default: all)
 #   testbed.sh stop DIR
 #   testbed.sh status DIR
+#   testbed.sh pg-stop DIR | pg-start DIR   stop / start PostgreSQL alone (failure tests)
+#   testbed.sh adduser DIR user@domain password   add a Dovecot mailbox (hosted domains)
 #
 # start writes DIR/testbed.env (shell variables, see write_env) which tests
 # source.  Every process is tracked by its PID file under DIR; nothing is
@@ -95,8 +97,10 @@ start)
 	[ "$(id -u)" = 0 ] || die "must run as root (it runs PostgreSQL as postgres and Postfix as postfix)"
 	COMPONENTS=${*:-pg postfix dovecot}
 	mkdir -p "$TB" && chmod 755 "$TB"
-	read -r TB_PGPORT TB_SMTP_PORT TB_SUBMISSION_PORT TB_LMTP_PORT TB_IMAP_PORT TB_SPARE_PORT <<<"$(free_ports 6)"
-	export TB TB_PGPORT TB_SMTP_PORT TB_SUBMISSION_PORT TB_LMTP_PORT TB_IMAP_PORT TB_SPARE_PORT
+	read -r TB_PGPORT TB_SMTP_PORT TB_SUBMISSION_PORT TB_LMTP_PORT TB_IMAP_PORT TB_SPARE_PORT \
+		TB_SINK_PORT <<<"$(free_ports 7)"
+	export TB TB_PGPORT TB_SMTP_PORT TB_SUBMISSION_PORT TB_LMTP_PORT TB_IMAP_PORT TB_SPARE_PORT \
+		TB_SINK_PORT
 	for c in $COMPONENTS; do
 		case "$c" in
 		pg) pg_start ;;
@@ -106,7 +110,7 @@ start)
 	done
 	# Dovecot before Postfix: Postfix authenticates through Dovecot's auth socket
 	for c in dovecot postfix; do
-		case " $COMPONENTS " in *" $c "*) "${c}_start" ;; esac
+		case " $COMPONENTS " in *" $c "*) "${c}_start" || die "$c did not start" ;; esac
 	done
 	write_env
 	;;
@@ -116,10 +120,23 @@ stop)
 	declare -F dovecot_stop >/dev/null && dovecot_stop
 	pg_stop
 	;;
+pg-stop)
+	pg_stop
+	;;
+pg-start)
+	. "$TB/testbed.env" || die "no test bed in $TB"
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TB/pg/data" -l "$TB/pg/postgres.log" -w -t 60 start >/dev/null \
+		|| die "PostgreSQL did not start: see $TB/pg/postgres.log"
+	;;
+adduser)
+	[ $# -eq 2 ] || { echo "usage: $0 adduser DIR user@domain password" >&2; exit 2; }
+	declare -F mail_adduser >/dev/null || die "the mail part of the test bed is not available"
+	mail_adduser "$1" "$2" || exit 1
+	;;
 status)
 	for f in pg/data/postmaster.pid postfix/spool/pid/master.pid dovecot/run/master.pid; do
 		p=$(pid_of "$TB/$f"); if alive "$p"; then echo "$f: running ($p)"; else echo "$f: stopped"; fi
 	done
 	;;
-*) echo "usage: $0 start|stop|status DIR [pg postfix dovecot]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|status|pg-stop|pg-start|adduser DIR [pg postfix dovecot]" >&2; exit 2 ;;
 esac
