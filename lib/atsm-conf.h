@@ -71,6 +71,9 @@ struct atsm_conf {
 	bool verp;
 	char *verp_tag;
 	char *recipient_delimiter;
+	/* inbound (Dovecot plugin) */
+	size_t inbound_parse_max_bytes;
+	unsigned intake_max_per_hour;
 	/* journal */
 	char *journal_dir;
 	/* logging */

@@ -176,6 +176,27 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"Postfix's and Dovecot's usual choice.",
 	},
 	/* ---- journal ---- */
+	/* ---- inbound: the Dovecot plugin ---- */
+	{
+		"inbound_parse_max_bytes", ATSM_CONF_SIZE, F(inbound_parse_max_bytes), "1m",
+		NULL, 64 * KIB, 64 * MIB, false,
+		"How much of a delivered message the Dovecot plugin reads to classify it "
+		"(bounce, auto-reply) and to find the original of a bounce. The rest of "
+		"a larger message is not read; it is still delivered whole.",
+		"Bounces and replies carry what matters in their first kilobytes; a "
+		"megabyte covers a bounce that quotes the original with attachments "
+		"while bounding the memory of each delivery.",
+	},
+	{
+		"intake_max_per_hour", ATSM_CONF_UINT, F(intake_max_per_hour), "5",
+		NULL, 1, 10000, false,
+		"The most records (resumes or unresolved items) that mail to intake "
+		"addresses may create from one sender address within an hour; further "
+		"mail from that sender is delivered but creates nothing.",
+		"A loop guard: an auto-responder or a misconfigured list writing to "
+		"recruit@ must not flood the ATS, while a real applicant rarely writes "
+		"more than a few times an hour.",
+	},
 	{
 		"journal_dir", ATSM_CONF_PATH, F(journal_dir), "/var/spool/atsmail/journal",
 		NULL, 0, 0, false,
