@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/milter/run-scenarios.sh -- the miltertest scenarios of atsmail-milter
-# (tests/milter/*.lua, one per behaviour), against a test-bed PostgreSQL.
+# (tests/milter/scenarios/*.lua, one per behaviour), against a test-bed PostgreSQL.
 #
 # Starts PostgreSQL (tests/testbed), migrates, loads tests/data/seed.sql,
 # writes an atsmail.conf and a site secret, starts one atsmail-milter on a
@@ -18,7 +18,7 @@ set -u
 
 MILTER=$top_builddir/milter/atsmail-milter
 CTL=$top_builddir/ctl/atsmailctl
-SCN=$top_srcdir/tests/milter
+SCN=$top_srcdir/tests/milter/scenarios
 command -v miltertest >/dev/null || tap_skip_all "miltertest is not installed"
 [ -x "$MILTER" ] || tap_skip_all "atsmail-milter is not built"
 
