@@ -74,6 +74,14 @@ struct atsm_conf {
 	/* inbound (Dovecot plugin) */
 	size_t inbound_parse_max_bytes;
 	unsigned intake_max_per_hour;
+	/* events to the ATS (atsmail-notifyd) */
+	struct atsm_conf_list webhook_urls;
+	char *webhook_secret_file;
+	unsigned webhook_connect_timeout; /* ms */
+	unsigned webhook_timeout;         /* ms */
+	unsigned webhook_max_attempts;
+	unsigned webhook_retry_base;      /* ms */
+	unsigned webhook_retry_max;       /* ms */
 	/* journal */
 	char *journal_dir;
 	/* logging */

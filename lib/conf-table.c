@@ -197,6 +197,63 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"recruit@ must not flood the ATS, while a real applicant rarely writes "
 		"more than a few times an hour.",
 	},
+	/* ---- events to the ATS: atsmail-notifyd ---- */
+	{
+		"webhook_urls", ATSM_CONF_LIST, F(webhook_urls), "",
+		NULL, 0, 0, false,
+		"The endpoints of the ATS that receive events (message.sent, "
+		"message.received, message.bounced, phase.changed, record.created) as "
+		"signed JSON POST requests; every event goes to every URL. https:// in "
+		"production; http:// is accepted for a receiver on the same host.",
+		"Empty: events stay in the outbox until an endpoint is configured; "
+		"nothing is lost.",
+	},
+	{
+		"webhook_secret_file", ATSM_CONF_PATH, F(webhook_secret_file),
+		"/etc/atsmail/webhook-secret", NULL, 0, 0, false,
+		"The file holding the key of the HMAC-SHA256 signature of each request "
+		"body (header X-Atsmail-Signature: sha256=<hex>), shared with the ATS. "
+		"Same format and permissions as secret_file.",
+		"A separate key: the ATS must verify webhooks without being able to "
+		"forge the tokens of sent mail.",
+	},
+	{
+		"webhook_connect_timeout", ATSM_CONF_TIME, F(webhook_connect_timeout), "5s",
+		NULL, 100, 60 * SEC, false,
+		"How long atsmail-notifyd waits to connect to an endpoint.",
+		"An endpoint that cannot be reached within seconds is down; the event is "
+		"retried later instead of holding a worker.",
+	},
+	{
+		"webhook_timeout", ATSM_CONF_TIME, F(webhook_timeout), "15s",
+		NULL, 100, 300 * SEC, false,
+		"The longest one delivery (connect, send, answer) may take.",
+		"Long enough for a busy ATS, short enough that a hung endpoint does not "
+		"stop the outbox; a timed-out event is retried.",
+	},
+	{
+		"webhook_max_attempts", ATSM_CONF_UINT, F(webhook_max_attempts), "12",
+		NULL, 1, 1000, false,
+		"After this many failed attempts an event is marked dead (kept in the "
+		"outbox with its last error, for an admin to inspect and retry).",
+		"With the default backoff twelve attempts span about a day, which covers "
+		"a weekend-length outage of a small ATS only partly; raise it if needed.",
+	},
+	{
+		"webhook_retry_base", ATSM_CONF_TIME, F(webhook_retry_base), "10s",
+		NULL, 100, 3600 * SEC, false,
+		"The first retry delay; each further attempt doubles it, up to "
+		"webhook_retry_max.",
+		"Quick enough to ride over a restart of the ATS, slow enough not to "
+		"hammer an endpoint that is down.",
+	},
+	{
+		"webhook_retry_max", ATSM_CONF_TIME, F(webhook_retry_max), "2h",
+		NULL, SEC, 86400 * SEC, false,
+		"The longest delay between two attempts.",
+		"Exponential backoff must not grow to days; every two hours keeps "
+		"trying through a long outage.",
+	},
 	{
 		"journal_dir", ATSM_CONF_PATH, F(journal_dir), "/var/spool/atsmail/journal",
 		NULL, 0, 0, false,
