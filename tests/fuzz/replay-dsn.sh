@@ -1,0 +1,2 @@
+# replay-dsn.sh -- see tests/fuzz/replay.sh
+. "$top_srcdir/tests/fuzz/replay.sh" dsn
