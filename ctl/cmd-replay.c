@@ -5,10 +5,12 @@
  *
  * Every *.jsonl of the journal directory (journal_dir, or DIR) goes
  * through atsm_journal_replay() (lib/journal.c).  Each entry is handled by
- * the code path of live mail: for kind "outbound.message",
- * atsm_out_facts_from_json -> atsm_out_plan(REPLAY) -> atsm_out_record,
- * whose transaction also records the entry's key in journal_applied, so a
- * second replay finds it there (exactly once).  Prints one summary line,
+ * the code path of live mail, chosen by its kind: "outbound.message"
+ * (the milter): atsm_out_facts_from_json -> atsm_out_plan(REPLAY) ->
+ * atsm_out_record; "inbound.message" (the Dovecot plugin):
+ * atsm_in_facts_from_json -> atsm_in_plan(REPLAY) -> atsm_in_record.  The
+ * recording transaction also records the entry's key in journal_applied,
+ * so a second replay finds it there (exactly once).  Prints one summary line,
  * "applied N, duplicate N, rejected N, malformed N, remaining N", and
  * exits 0, 1 when entries were set aside (rejected or malformed), or 4
  * when the database is unavailable (entries stay for the next run).
@@ -17,6 +19,7 @@
 
 #include <string.h>
 
+#include "atsm-inbound.h"
 #include "atsm-journal.h"
 #include "atsm-outbound.h"
 
@@ -25,6 +28,8 @@ struct replay_ctx {
 	unsigned recorded;      /* applied entries that wrote a message */
 	unsigned passed;        /* applied entries that were not ATS mail */
 	bool db_down;
+	struct atsm_token_keys keys;   /* inbound tokens; n = 0: exact match only */
+	bool keys_tried;
 };
 
 void
@@ -33,7 +38,7 @@ ctl_cmd_replay_usage(FILE *fp)
 	fputs(
 	    "usage: " CTL_PROGNAME " [OPTIONS] replay [--journal-dir DIR]\n"
 	    "\n"
-	    "Record the entries that the milter (and later the Dovecot plugin) wrote to\n"
+	    "Record the entries that the milter and the Dovecot plugin wrote to\n"
 	    "the local journal while the database was unavailable, through the same code\n"
 	    "as live mail, exactly once: an entry already recorded counts as a duplicate.\n"
 	    "An entry that can never be recorded is set aside in rejected.jsonl of the\n"
@@ -109,6 +114,67 @@ out:
 	return v;
 }
 
+/* The secret verifies tokens before any lookup; without a readable secret
+ * file, inbound replay matches tokens by their exact stored value (they
+ * carry their MAC), so a missing secret costs lookups, not matches. */
+static const struct atsm_token_keys *
+replay_keys(struct replay_ctx *rc)
+{
+	struct atsm_err err;
+
+	if (!rc->keys_tried) {
+		rc->keys_tried = true;
+		if (atsm_token_keys_load(rc->ctl->conf.secret_file, &rc->keys, &err) < 0)
+			rc->keys.n = 0;
+	}
+	return rc->keys.n > 0 ? &rc->keys : NULL;
+}
+
+static enum atsm_journal_verdict
+replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+	enum atsm_db_status st = ATSM_DB_OK;
+	enum atsm_journal_verdict v;
+	struct atsm_err err;
+	int r;
+
+	if (atsm_in_facts_from_json(data, &f, &err) < 0) {
+		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
+		return ATSM_JOURNAL_REJECT;
+	}
+	if (strcmp(f.idem_key, key) != 0) {
+		ctl_error("replay: entry %.16s... set aside: its facts carry another "
+		    "idempotency key (%.16s...)", key, f.idem_key);
+		atsm_in_facts_free(&f);
+		return ATSM_JOURNAL_REJECT;
+	}
+	if (atsm_in_plan(rc->ctl->conn, &rc->ctl->conf, replay_keys(rc), &f, ATSM_IN_REPLAY,
+	    &p, &st, &err) < 0) {
+		v = db_failure(rc, key, st, &err);
+		goto out;
+	}
+	if (p.verdict == ATSM_IN_IGNORE) {
+		rc->passed++;
+		v = ATSM_JOURNAL_APPLIED;
+		goto out;
+	}
+	r = atsm_in_record(rc->ctl->conn, &f, &p, &st, &err);
+	if (r < 0)
+		v = db_failure(rc, key, st, &err);
+	else if (r == 1)
+		v = ATSM_JOURNAL_DUPLICATE;
+	else {
+		rc->recorded++;
+		v = ATSM_JOURNAL_APPLIED;
+	}
+out:
+	atsm_in_plan_free(&p);
+	atsm_in_facts_free(&f);
+	return v;
+}
+
 static enum atsm_journal_verdict
 apply_entry(const char *kind, const char *key, json_t *entry, void *ctx)
 {
@@ -117,6 +183,8 @@ apply_entry(const char *kind, const char *key, json_t *entry, void *ctx)
 
 	if (strcmp(kind, "outbound.message") == 0)
 		return replay_outbound(rc, key, data != NULL ? data : json_null());
+	if (strcmp(kind, "inbound.message") == 0)
+		return replay_inbound(rc, key, data != NULL ? data : json_null());
 	/* kept, not dropped: a later atsmailctl may know the kind */
 	ctl_error("replay: entry %.16s... set aside: unknown kind \"%s\"", key, kind);
 	return ATSM_JOURNAL_REJECT;
@@ -156,7 +224,9 @@ ctl_cmd_replay(struct ctl *ctx, int argc, char **argv)
 	}
 	memset(&rc, 0, sizeof(rc));
 	rc.ctl = ctx;
-	if (atsm_journal_replay(dir, apply_entry, &rc, &sum, &err) < 0) {
+	code = atsm_journal_replay(dir, apply_entry, &rc, &sum, &err);
+	atsm_token_keys_wipe(&rc.keys);
+	if (code < 0) {
 		ctl_error("replay: %s", err.msg);
 		return CTL_EXIT_FAIL;
 	}

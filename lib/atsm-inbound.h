@@ -19,6 +19,14 @@
  * When the database is unavailable the plugin journals the facts
  * (atsm_in_facts_to_json, kind "inbound.message") and `atsmailctl replay`
  * runs the same functions later.  Nothing here knows Dovecot.
+ *
+ * Additions to the lead's contract (issue 4, inbound helper): the facts
+ * JSON carries "v":1; atsm_in_facts_make_key() (the idempotency key of one
+ * copy: Message-ID, else body hash, with mailbox user and mailbox);
+ * atsm_in_verdict_name(); the plan has the counterparts, the thread, the
+ * owner's login, already_recorded, and phase changes name their cause;
+ * bounds ATSM_IN_MAX_*.  The matching order, what is recorded and the
+ * replay semantics are in docs/inbound.md.
  */
 #ifndef ATSM_INBOUND_H
 #define ATSM_INBOUND_H
@@ -42,6 +50,13 @@
 #define ATSM_KW_AUTOREPLY  "$ATSAutoReply"   /* an auto-reply: filed, no phase rule */
 #define ATSM_KW_SENT       "$ATSSent"        /* a Sent copy of recorded outbound mail */
 #define ATSM_IN_MAX_KEYWORDS 8
+
+/* Bounds (additions). */
+#define ATSM_IN_FACT_MAX (1024u * 1024u)  /* bytes of one string of the facts */
+#define ATSM_IN_MAX_BOUNCED 100           /* failed recipients kept (= ATSM_DSN_MAX_RCPTS) */
+#define ATSM_IN_MAX_LINKS 1024            /* links of one plan */
+#define ATSM_IN_MAX_PHASES 256            /* phase changes of one plan */
+#define ATSM_IN_MAX_REFS 50               /* Message-IDs of References looked at */
 
 enum atsm_in_how {
 	ATSM_IN_DELIVERY,   /* LMTP or LDA delivery */
@@ -92,11 +107,22 @@ struct atsm_in_facts {
 void atsm_in_facts_init(struct atsm_in_facts *f);
 void atsm_in_facts_free(struct atsm_in_facts *f);
 /* Fill the header fields and the classification from the raw message
- * (bounded by conf->inbound_parse_max_bytes; the rest is not read). */
+ * (bounded by conf->inbound_parse_max_bytes; the rest is not read).
+ * Fields already set by the caller are kept: set how, mailbox_user,
+ * mailbox, imap_uid, env_from and env_to first (what Dovecot knows).
+ * Filled when unset: env_from from Return-Path, env_to from the first
+ * Delivered-To, size = len, body_sha256 over all len bytes (the message
+ * as received, so that copies without a Message-ID dedupe), received_at =
+ * now, and idem_key by atsm_in_facts_make_key() when mailbox_user is set. */
 int atsm_in_facts_from_message(struct atsm_in_facts *f, const char *msg, size_t len,
                                const struct atsm_conf *conf, struct atsm_err *err);
 json_t *atsm_in_facts_to_json(const struct atsm_in_facts *f);
 int atsm_in_facts_from_json(const json_t *j, struct atsm_in_facts *f, struct atsm_err *err);
+/* (addition) idem_key = atsm_journal_make_key("inbound", Message-ID, else
+ * body_sha256, with mailbox_user and mailbox): one key per copy, so that
+ * a replayed delivery adds no second copy.  0, or -1 when the facts have
+ * neither a Message-ID nor a body hash, or no mailbox user. */
+int atsm_in_facts_make_key(struct atsm_in_facts *f);
 
 enum atsm_in_verdict {
 	ATSM_IN_IGNORE,       /* not ATS mail: nothing recorded, no keyword */
@@ -119,6 +145,7 @@ struct atsm_in_phase_change {
 	char from_phase[33];
 	char to_phase[33];
 	long long rule_id;    /* phase_rules.id that fired */
+	char cause[8];        /* (addition) phase_history.cause: reply | bounce */
 };
 
 struct atsm_in_plan {
@@ -134,14 +161,26 @@ struct atsm_in_plan {
 	char visibility[8];            /* shared | admins | private */
 	char visibility_reason[256];
 	char *subject;                 /* decoded to UTF-8 */
-	char *message_id;              /* without <> */
+	char *rfc_message_id;          /* without <> (renamed from message_id: the contract
+	                                  declared message_id twice, which cannot compile) */
 	char *sender;                  /* normalised sender address */
 	char *sender_name;             /* decoded display name (intake: the new resume's name) */
 	bool intake_unresolved;        /* INTAKE: an unresolved item rather than a resume */
 	char intake_address[256];
 	const char *keywords[ATSM_IN_MAX_KEYWORDS];  /* ATSM_KW_* to set, NULL-terminated */
 	char notes[512];               /* why (for the log): which rule matched, what was skipped */
+	/* additions */
+	char owner_login[256];         /* users.login of the mailbox owner, "" when not a user */
+	char **counterparts;           /* sender + other To/Cc addresses, normalised */
+	size_t n_counterparts;
+	long long thread_id;           /* thread of the replied-to message (0 = none) */
+	char *thread_root;             /* first Message-ID of References (or In-Reply-To) */
+	bool already_recorded;         /* message_id is this mail's 'in' row (another mailbox
+	                                  got it first): record adds the copy and links only */
 };
+
+/* "ignore", "file", "bounce", "intake", "sent_copy". */
+const char *atsm_in_verdict_name(enum atsm_in_verdict v);
 
 void atsm_in_plan_free(struct atsm_in_plan *p);
 
