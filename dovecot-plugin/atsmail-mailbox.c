@@ -1,0 +1,357 @@
+/* atsmail-mailbox.c -- the mailbox vfuncs: where a mail reaches a mailbox,
+ * read it, have lib/ file it, and show the filing as IMAP keywords.
+ *
+ * Interface: atsmail_mailbox_allocated (atsmail-plugin.h).
+ *
+ * Which vfunc sees what (Dovecot 2.3.19, checked on the test bed):
+ *   LMTP and LDA deliver with mailbox_save_using_mail(), i.e. copy() with
+ *   ctx->saving set and the raw mail as the source.  The mail is filed
+ *   before the next copy() runs, so that the keywords go in through the
+ *   save context (mailbox_save_set_flags) and are written with the mail
+ *   itself, as Sieve's imap4flags are.  A retried delivery is filed once
+ *   (lib/'s idempotency key).
+ *   IMAP APPEND ends in save_finish() with no copy in progress.  The data
+ *   is only readable once the next save_finish() ran, when the storage
+ *   (maildir: in the file name) has already taken its keywords; so they
+ *   are added after the transaction commits, by UID, through a mailbox
+ *   instance of our own (the client's view is left to sync as usual).
+ *   Other saves (IMAP COPY/MOVE, dsync, doveadm) are not filed.
+ * Every vfunc calls the next one and returns its result, whatever
+ * happened to the filing.
+ */
+#include "atsmail-plugin.h"
+
+#include <time.h>
+
+#include "array.h"
+#include "buffer.h"
+#include "hex-binary.h"
+#include "istream.h"
+#include "mail-index.h"
+#include "seq-range-array.h"
+#include "sha2.h"
+
+#define ATSMAIL_CONTEXT(obj) MODULE_CONTEXT_REQUIRE(obj, atsmail_storage_module)
+
+/* Keywords of one appended mail, applied after the commit. */
+struct atsmail_pending {
+	unsigned int save_idx;          /* its place among the transaction's saves */
+	const char *keywords[ATSMAIL_KW_MAX + 1];
+};
+
+struct atsmail_mailbox {
+	union mailbox_module_context module_ctx;
+	/* appended mails of the transaction pending_t awaiting keywords */
+	struct mailbox_transaction_context *pending_t;
+	pool_t pending_pool;
+	ARRAY(struct atsmail_pending) pending;
+};
+
+static MODULE_CONTEXT_DEFINE_INIT(atsmail_storage_module, &mail_storage_module_register);
+
+/* ---- reading the mail ----------------------------------------------------- */
+
+/* The first max bytes into head; the size and SHA-256 of all of it. */
+static int
+read_mail(struct mail *mail, size_t max, buffer_t *head, size_t *size_r, const char **sha_r)
+{
+	struct istream *input;
+	struct sha256_ctx sha;
+	unsigned char digest[SHA256_RESULTLEN];
+	const unsigned char *data;
+	size_t size;
+
+	*size_r = 0;
+	if (mail_get_stream_because(mail, NULL, NULL, "atsmail filing", &input) < 0)
+		return -1;
+	sha256_init(&sha);
+	while (i_stream_read_more(input, &data, &size) > 0) {
+		sha256_loop(&sha, data, size);
+		if (head->used < max)
+			buffer_append(head, data, I_MIN(size, max - head->used));
+		*size_r += size;
+		i_stream_skip(input, size);
+	}
+	if (input->stream_errno != 0)
+		return -1;
+	/* The copy that follows reads the same stream. */
+	i_stream_seek(input, 0);
+	sha256_result(&sha, digest);
+	*sha_r = binary_to_hex(digest, sizeof(digest));
+	return 0;
+}
+
+static void
+log_outcome(struct mailbox *box, const struct atsmail_outcome *out)
+{
+	switch (out->level) {
+	case 0:
+		if (out->result == ATSMAIL_IGNORED)
+			e_debug(box->event, ATSMAIL_NAME ": %s", out->text);
+		else
+			e_info(box->event, ATSMAIL_NAME ": %s", out->text);
+		break;
+	case 1:
+		e_warning(box->event, ATSMAIL_NAME ": %s", out->text);
+		break;
+	default:
+		e_error(box->event, ATSMAIL_NAME ": %s", out->text);
+		break;
+	}
+}
+
+/* Read mail (the source of a delivery, or the appended mail) and file it. */
+static int
+file_mail(struct atsmail_site *site, struct mailbox *box, struct mail *mail, bool append,
+    struct atsmail_outcome *out)
+{
+	struct atsmail_mail m;
+	buffer_t *head;
+	const char *from = NULL, *sha = "";
+	size_t max = atsmail_site_parse_max(site);
+	time_t received;
+
+	i_zero(&m);
+	head = t_buffer_create(I_MIN(max, 64 * 1024));
+	if (read_mail(mail, max, head, &m.size, &sha) < 0) {
+		e_warning(box->event, ATSMAIL_NAME ": the mail cannot be read (%s): not filed",
+		    mailbox_get_last_internal_error(mail->box, NULL));
+		return -1;
+	}
+	/* Only the raw mail of a delivery knows its envelope sender; the
+	 * second recipient of an LMTP transaction is copied from the first
+	 * one's saved mail, whose "" would read as the null sender: lib/
+	 * then takes Return-Path from the header LMTP added. */
+	if (append || strcmp(mail->box->storage->name, "raw") != 0 ||
+	    mail_get_special(mail, MAIL_FETCH_FROM_ENVELOPE, &from) < 0)
+		from = NULL;
+	if (mail_get_received_date(mail, &received) < 0 || received == (time_t)-1)
+		received = time(NULL);
+	m.append = append;
+	m.user = box->storage->user->username;
+	m.mailbox = mailbox_get_vname(box);
+	m.env_from = from;
+	m.env_to = NULL;
+	m.head = head->data;
+	m.head_len = head->used;
+	m.sha256_hex = sha;
+	m.received_at = (long long)received;
+	atsmail_file(site, &m, out);
+	log_outcome(box, out);
+	return 0;
+}
+
+/* ---- delivery: copy() with saving ---------------------------------------- */
+
+/* Add the outcome's keywords to those the save context already carries
+ * (Sieve's, say), so that the storage writes them with the mail. */
+static void
+save_add_keywords(struct mail_save_context *ctx, const struct atsmail_outcome *out)
+{
+	struct mailbox *box = ctx->transaction->box;
+	ARRAY_TYPE(const_string) names;
+	const ARRAY_TYPE(keywords) *all;
+	struct mail_keywords *kw;
+	const char *name;
+	unsigned int i;
+
+	t_array_init(&names, ATSMAIL_KW_MAX * 2);
+	if (ctx->data.keywords != NULL) {
+		all = mail_index_get_keywords(box->index);
+		for (i = 0; i < ctx->data.keywords->count; i++) {
+			name = array_idx_elem(all, ctx->data.keywords->idx[i]);
+			array_push_back(&names, &name);
+		}
+	}
+	for (i = 0; i < out->n_keywords; i++) {
+		name = t_strdup(out->keywords[i]);
+		array_push_back(&names, &name);
+	}
+	array_append_zero(&names);
+	kw = mailbox_keywords_create_valid(box, array_front(&names));
+	mailbox_save_set_flags(ctx, ctx->data.flags | ctx->data.pvt_flags, kw);
+	mailbox_keywords_unref(&kw);
+}
+
+static struct atsmail_site *
+site_of(struct mailbox *box)
+{
+	struct atsmail_user *auser = ATSMAIL_USER_CONTEXT(box->storage->user);
+
+	return auser == NULL ? NULL : auser->site;
+}
+
+static int
+atsmail_copy(struct mail_save_context *ctx, struct mail *mail)
+{
+	struct mailbox *box = ctx->transaction->box;
+	struct atsmail_mailbox *abox = ATSMAIL_CONTEXT(box);
+	struct atsmail_site *site = site_of(box);
+	struct atsmail_outcome out;
+
+	if (ctx->saving && !ctx->moving && site != NULL) T_BEGIN {
+		if (file_mail(site, box, mail, FALSE, &out) == 0 && out.n_keywords > 0)
+			save_add_keywords(ctx, &out);
+	} T_END;
+	return abox->module_ctx.super.copy(ctx, mail);
+}
+
+/* ---- IMAP APPEND: save_finish(), keywords after the commit --------------- */
+
+static void
+pending_add(struct atsmail_mailbox *abox, struct mailbox_transaction_context *t,
+    unsigned int save_idx, const struct atsmail_outcome *out)
+{
+	struct atsmail_pending *p;
+	unsigned int i;
+
+	if (abox->pending_t != t) {
+		if (abox->pending_pool != NULL)
+			pool_unref(&abox->pending_pool);
+		abox->pending_pool = pool_alloconly_create("atsmail pending keywords", 1024);
+		p_array_init(&abox->pending, abox->pending_pool, 4);
+		abox->pending_t = t;
+	}
+	p = array_append_space(&abox->pending);
+	p->save_idx = save_idx;
+	for (i = 0; i < out->n_keywords; i++)
+		p->keywords[i] = p_strdup(abox->pending_pool, out->keywords[i]);
+	p->keywords[i] = NULL;
+}
+
+static void
+pending_drop(struct atsmail_mailbox *abox)
+{
+	abox->pending_t = NULL;
+	if (abox->pending_pool != NULL)
+		pool_unref(&abox->pending_pool);
+}
+
+static int
+atsmail_save_finish(struct mail_save_context *ctx)
+{
+	struct mailbox_transaction_context *t = ctx->transaction;
+	struct mailbox *box = t->box;
+	struct atsmail_mailbox *abox = ATSMAIL_CONTEXT(box);
+	struct atsmail_site *site = site_of(box);
+	struct mail *dest = ctx->dest_mail;
+	/* mailbox_save_finish() counts this save after we return */
+	unsigned int save_idx = t->save_count;
+	bool append = !ctx->copying_or_moving && site != NULL &&
+	    strcmp(box->storage->user->service, "imap") == 0;
+	struct atsmail_outcome out;
+	int ret;
+
+	ret = abox->module_ctx.super.save_finish(ctx);
+	if (ret == 0 && append && dest != NULL) T_BEGIN {
+		if (file_mail(site, box, dest, TRUE, &out) == 0 && out.n_keywords > 0)
+			pending_add(abox, t, save_idx, &out);
+	} T_END;
+	return ret;
+}
+
+/* Put the keywords on the mails just committed, through a mailbox of our
+ * own: syncing the caller's instance would take flag changes and
+ * expunges away from the IMAP session that is to report them. */
+static void
+pending_apply(struct mailbox *box, const ARRAY_TYPE(seq_range) *uids,
+    const struct atsmail_pending *pending, unsigned int n)
+{
+	struct mailbox *kbox;
+	struct mailbox_transaction_context *kt;
+	struct mail *mail;
+	struct mail_keywords *kw;
+	struct seq_range_iter iter;
+	unsigned int i;
+	uint32_t uid;
+
+	kbox = mailbox_alloc(box->list, mailbox_get_vname(box), 0);
+	if (mailbox_sync(kbox, 0) < 0) {
+		e_warning(box->event, ATSMAIL_NAME ": keywords not set: %s",
+		    mailbox_get_last_internal_error(kbox, NULL));
+		mailbox_free(&kbox);
+		return;
+	}
+	kt = mailbox_transaction_begin(kbox, 0, "atsmail keywords");
+	mail = mail_alloc(kt, 0, NULL);
+	seq_range_array_iter_init(&iter, uids);
+	for (i = 0; i < n; i++) {
+		if (!seq_range_array_iter_nth(&iter, pending[i].save_idx, &uid) ||
+		    !mail_set_uid(mail, uid))
+			continue;
+		kw = mailbox_keywords_create_valid(kbox, pending[i].keywords);
+		mail_update_keywords(mail, MODIFY_ADD, kw);
+		mailbox_keywords_unref(&kw);
+	}
+	mail_free(&mail);
+	if (mailbox_transaction_commit(&kt) < 0)
+		e_warning(box->event, ATSMAIL_NAME ": keywords not set: %s",
+		    mailbox_get_last_internal_error(kbox, NULL));
+	mailbox_free(&kbox);
+}
+
+static int
+atsmail_transaction_commit(struct mailbox_transaction_context *t,
+    struct mail_transaction_commit_changes *changes_r)
+{
+	struct mailbox *box = t->box;
+	struct atsmail_mailbox *abox = ATSMAIL_CONTEXT(box);
+	pool_t pool = NULL;
+	const struct atsmail_pending *pending = NULL;
+	unsigned int n = 0;
+	int ret;
+
+	if (abox->pending_t == t) {
+		/* ours now: the transaction is gone after the commit */
+		pool = abox->pending_pool;
+		pending = array_get(&abox->pending, &n);
+		abox->pending_pool = NULL;
+		abox->pending_t = NULL;
+	}
+	ret = abox->module_ctx.super.transaction_commit(t, changes_r);
+	if (pool != NULL) {
+		if (ret == 0 && n > 0) T_BEGIN {
+			pending_apply(box, &changes_r->saved_uids, pending, n);
+		} T_END;
+		pool_unref(&pool);
+	}
+	return ret;
+}
+
+static void
+atsmail_transaction_rollback(struct mailbox_transaction_context *t)
+{
+	struct atsmail_mailbox *abox = ATSMAIL_CONTEXT(t->box);
+
+	if (abox->pending_t == t)
+		pending_drop(abox);
+	abox->module_ctx.super.transaction_rollback(t);
+}
+
+static void
+atsmail_mailbox_free(struct mailbox *box)
+{
+	struct atsmail_mailbox *abox = ATSMAIL_CONTEXT(box);
+
+	pending_drop(abox);
+	abox->module_ctx.super.free(box);
+}
+
+void
+atsmail_mailbox_allocated(struct mailbox *box)
+{
+	struct mailbox_vfuncs *v = box->vlast;
+	struct atsmail_mailbox *abox;
+
+	if (site_of(box) == NULL)
+		return;
+	abox = p_new(box->pool, struct atsmail_mailbox, 1);
+	abox->module_ctx.super = *v;
+	box->vlast = &abox->module_ctx.super;
+	v->copy = atsmail_copy;
+	v->save_finish = atsmail_save_finish;
+	v->transaction_commit = atsmail_transaction_commit;
+	v->transaction_rollback = atsmail_transaction_rollback;
+	v->free = atsmail_mailbox_free;
+	MODULE_CONTEXT_SET(box, atsmail_storage_module, abox);
+}
