@@ -236,8 +236,9 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		NULL, 1, 1000, false,
 		"After this many failed attempts an event is marked dead (kept in the "
 		"outbox with its last error, for an admin to inspect and retry).",
-		"With the default backoff twelve attempts span about a day, which covers "
-		"a weekend-length outage of a small ATS only partly; raise it if needed.",
+		"With the default backoff (10s doubling up to 2h) twelve attempts span "
+		"about five hours, which rides over a restart or a short outage of the "
+		"ATS; raise it for longer outages (each further attempt adds two hours).",
 	},
 	{
 		"webhook_retry_base", ATSM_CONF_TIME, F(webhook_retry_base), "10s",
