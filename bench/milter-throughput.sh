@@ -13,7 +13,10 @@
 #            at sink.test from alice, via internal_networks = 127.0.0.0/8),
 #            planned, tagged and recorded in PostgreSQL
 # Both milters listen on unix sockets.  Prints messages per second for each
-# and the ratio against "none".  Run from the build directory, as root:
+# and the ratio against "none", and for the atsmail run the CPU time spent
+# per message by atsmail-milter and by PostgreSQL (all its processes):
+# unlike wall time, CPU per message hardly moves when other work shares
+# the machine, so it is the figure to compare between builds.  Run from the build directory, as root:
 #   top_srcdir=/path/to/src top_builddir=. sh /path/to/src/bench/milter-throughput.sh
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -81,6 +84,25 @@ start() {   # start PIDFILE CMD...
 start "$W/null.pid" "$NULL" -p "unix:$W/null.sock" -P "$W/null.pid"
 start "$W/atsmail.pid" "$MILTER" -f -c "$W/atsmail.conf" -P "$W/atsmail.pid"
 
+# cpu_ticks PID...: user + system clock ticks of these processes so far
+cpu_ticks() {
+	local p t=0 v
+	for p in "$@"; do
+		# fields after the command name (which may hold spaces): utime is 14th
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+# pg_ticks: every process of the test bed's PostgreSQL, with the children
+# it has reaped (short psql sessions)
+pg_ticks() {
+	local pm kids
+	pm=$(head -1 "$TB_DIR/pg/data/postmaster.pid")
+	kids=$(ps -o pid= --ppid "$pm")
+	echo $(($(cpu_ticks "$pm" $kids) + $(sed 's/^.*) //' "/proc/$pm/stat" | awk '{ print $14 + $15 }')))
+}
+
 use_milter() {
 	postconf -c "$TB_POSTFIX_CONF" -e "smtpd_milters = $1"
 	postfix -c "$TB_POSTFIX_CONF" reload >/dev/null 2>&1
@@ -110,7 +132,11 @@ r_none=$(run none)
 use_milter "unix:$W/null.sock"
 r_null=$(run null)
 use_milter "unix:$W/atsmail.sock"
+m0=$(cpu_ticks "${PIDS[1]}")
+p0=$(pg_ticks)
 r_ats=$(run atsmail)
+m1=$(cpu_ticks "${PIDS[1]}")
+p1=$(pg_ticks)
 recorded=$(tb_psql -c "SELECT count(*) FROM atsmail.messages m JOIN atsmail.message_links l
 	ON l.message_id = m.id AND l.target_kind = 'resume'
 	JOIN atsmail.addresses a ON a.owner_kind = 'resume' AND a.owner_id = l.target_id
@@ -122,3 +148,6 @@ for r in "$r_none" "$r_null" "$r_ats"; do
 	echo "$r" | awk -v b="$base" '{ printf "%-8s %7s %6s  %.2f\n", $1, $2, $3, $3 / b }'
 done
 echo "recorded by atsmail-milter: $recorded of $N"
+awk -v hz="$(getconf CLK_TCK)" -v n="$N" -v m=$((m1 - m0)) -v p=$((p1 - p0)) 'BEGIN {
+	printf "CPU per message (atsmail run): milter %.3f ms, PostgreSQL %.3f ms\n",
+	    m * 1000 / hz / n, p * 1000 / hz / n }'

@@ -11,7 +11,8 @@
  * Additions to the lead's interface (docs/database-access.md says more):
  * atsm_db_pool_stats() for monitoring, atsm_db_err_sqlstate() to read the
  * SQLSTATE back out of an err filled by this module,
- * atsm_db_sqlstate_unavailable() (the error classes), and the limits below.
+ * atsm_db_sqlstate_unavailable() (the error classes), the limits below, and
+ * atsm_db_exec_prepared() for the statements of every mail.
  * Messages put into err name the server (host, port, database, user) and
  * the statement's first words, never the password of the conninfo.
  */
@@ -72,6 +73,15 @@ PGresult *atsm_db_exec(PGconn *conn, const char *sql, int nparams,
 int atsm_db_command(PGconn *conn, const char *sql, int nparams,
                     const char *const *params, enum atsm_db_status *status,
                     struct atsm_err *err);
+
+/* atsm_db_exec() through a statement prepared once per connection (named
+ * after a hash of sql; prepared on first use and again after a reconnect),
+ * so that a statement run for every mail is parsed and planned once.
+ * Inside a transaction it is plain atsm_db_exec(): a miss there would
+ * abort the transaction. */
+PGresult *atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
+                                const char *const *params, enum atsm_db_status *status,
+                                struct atsm_err *err);
 
 int atsm_db_begin(PGconn *conn, enum atsm_db_status *status, struct atsm_err *err);
 int atsm_db_commit(PGconn *conn, enum atsm_db_status *status, struct atsm_err *err);

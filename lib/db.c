@@ -615,31 +615,38 @@ set_status(enum atsm_db_status *status, enum atsm_db_status v)
 		*status = v;
 }
 
-PGresult *
-atsm_db_exec(PGconn *conn, const char *sql, int nparams,
-    const char *const *params, enum atsm_db_status *status,
-    struct atsm_err *err)
+/* The checks before a statement is sent: 0, or -1 with status and err. */
+static int
+exec_check(PGconn *conn, const char *sql, int nparams, const char *const *params,
+    char *quoted, size_t qsize, enum atsm_db_status *status, struct atsm_err *err)
 {
-	char quoted[DB_SQL_QUOTE_MAX + 4], line[ATSM_ERR_MAX];
-	const char *state, *primary;
-	PGresult *res;
-	ExecStatusType rs;
-
 	if (sql == NULL || nparams < 0 || nparams > ATSM_DB_PARAMS_MAX ||
 	    (nparams > 0 && params == NULL)) {
 		set_status(status, ATSM_DB_ERROR);
 		atsm_err_set(err, "database: invalid statement or parameter count %d",
 		    nparams);
-		return NULL;
+		return -1;
 	}
-	quote_sql(quoted, sizeof(quoted), sql);
+	quote_sql(quoted, qsize, sql);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		set_status(status, ATSM_DB_UNAVAILABLE);
 		atsm_err_set(err, "statement \"%s\": no open database connection",
 		    quoted);
-		return NULL;
+		return -1;
 	}
-	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	return 0;
+}
+
+/* The result of a statement sent: res when it succeeded, else NULL with
+ * status and err classified (unavailable or refused). */
+static PGresult *
+exec_result(PGconn *conn, PGresult *res, const char *quoted,
+    enum atsm_db_status *status, struct atsm_err *err)
+{
+	char line[ATSM_ERR_MAX];
+	const char *state, *primary;
+	ExecStatusType rs;
+
 	rs = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 		set_status(status, ATSM_DB_OK);
@@ -677,6 +684,74 @@ atsm_db_exec(PGconn *conn, const char *sql, int nparams,
 		redact(err->msg, sizeof(err->msg), PQpass(conn));
 	PQclear(res);
 	return NULL;
+}
+
+PGresult *
+atsm_db_exec(PGconn *conn, const char *sql, int nparams,
+    const char *const *params, enum atsm_db_status *status,
+    struct atsm_err *err)
+{
+	char quoted[DB_SQL_QUOTE_MAX + 4];
+
+	if (exec_check(conn, sql, nparams, params, quoted, sizeof(quoted), status, err) < 0)
+		return NULL;
+	return exec_result(conn, PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0),
+	    quoted, status, err);
+}
+
+/* The name a statement is prepared under: a hash of its text and its
+ * length, so that callers need no registry of names and two texts share a
+ * name only by a 64-bit accident of the same length. */
+static void
+prepared_name(const char *sql, char *name, size_t size)
+{
+	unsigned long long h = 1469598103934665603ull;   /* FNV-1a */
+	size_t n;
+
+	for (n = 0; sql[n] != '\0'; n++) {
+		h ^= (unsigned char)sql[n];
+		h *= 1099511628211ull;
+	}
+	snprintf(name, size, "atsm_%016llx_%zu", h, n);
+}
+
+static bool
+result_says_unprepared(const PGresult *res)
+{
+	const char *state;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_FATAL_ERROR)
+		return false;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return state != NULL && strcmp(state, "26000") == 0;   /* invalid_sql_statement_name */
+}
+
+PGresult *
+atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
+    const char *const *params, enum atsm_db_status *status,
+    struct atsm_err *err)
+{
+	char quoted[DB_SQL_QUOTE_MAX + 4], name[48];
+	PGresult *res;
+
+	if (exec_check(conn, sql, nparams, params, quoted, sizeof(quoted), status, err) < 0)
+		return NULL;
+	/* inside a transaction a miss would abort it: no preparing there */
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		return exec_result(conn, PQexecParams(conn, sql, nparams, NULL, params,
+		    NULL, NULL, 0), quoted, status, err);
+	prepared_name(sql, name, sizeof(name));
+	res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+	if (result_says_unprepared(res)) {
+		/* first use on this connection (or since it was reopened) */
+		PQclear(res);
+		res = PQprepare(conn, name, sql, 0, NULL);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			return exec_result(conn, res, quoted, status, err);
+		PQclear(res);
+		res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+	}
+	return exec_result(conn, res, quoted, status, err);
 }
 
 int

@@ -170,7 +170,8 @@ note(struct plan_ctx *c, const char *fmt, ...)
 static PGresult *
 query(struct plan_ctx *c, const char *sql, int n, const char *const *v)
 {
-	return atsm_db_exec(c->conn, sql, n, v, c->status, c->err);
+	/* run for every mail: parsed and planned once per connection */
+	return atsm_db_exec_prepared(c->conn, sql, n, v, c->status, c->err);
 }
 
 static bool

@@ -38,7 +38,7 @@ tap_is "status created nothing" \
 # --- migrate applies all, once
 ctl --sql-dir "$SQL" db migrate
 tap_is "migrate exits 0" "$RC" 0
-tap_is "migrate applies the four files in order" \
+tap_is "migrate applies every file of sql/ in order" \
 	"$(echo "$OUT" | sed -n 's/^applied //p')" "$versions"
 tap_is "schema_migrations records them with checksums" \
 	"$(tb_psql -c "select version || ' ' || checksum from atsmail.schema_migrations order by 1")" \
