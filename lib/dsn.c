@@ -3,19 +3,23 @@
  * Two readers share one result.  The standard one reads every
  * message/delivery-status part of an RFC 3464 report (per-recipient field
  * blocks: Final-Recipient, Original-Recipient, Action, Status,
- * Diagnostic-Code).  The text one reads the human-readable notice that the
+ * Diagnostic-Code), then reads the human-readable notice for what the
+ * blocks seldom say: at which SMTP command each recipient failed, and why
+ * when Diagnostic-Code is missing.  The text one reads the notice that the
  * non-standard formats send instead (qmail, Exim, Postfix, Sendmail,
  * Exchange, carriers, ...): it cuts the notice where the copy of the
  * original message starts, takes the addresses that stand at the start of
- * a line (the way every such format lists the failed recipients) or else
- * the first address of the notice, and classifies the paragraph around
- * each.  Bounce-ness of a text notice is decided by who sent it
- * (mailer-daemon, postmaster, null sender) or by a bounce subject or
- * opening sentence, so that an ordinary mail that quotes an address is
- * not a bounce.  The original message is read from a message/rfc822 or
+ * a line, after "RCPT TO:" or in a Sendmail "550 <a@b>... reason" line
+ * (the ways such formats list the failed recipients) or else the first
+ * address of the notice, and classifies the paragraph around each.
+ * Bounce-ness of a text notice is decided by who sent it (mailer-daemon,
+ * postmaster, null sender), by a bounce subject, or by an SMTP dialogue in
+ * the notice, so that an ordinary mail that quotes an address is not a
+ * bounce.  The original message is read from a message/rfc822 or
  * text/rfc822-headers part, or from the header block after the marker.
- * atsm_dsn_classify() decides hard or soft from the status code and the
- * pattern tables below (docs/inbound-classification.md).
+ * atsm_dsn_classify() decides the reason, and from it hard or soft, from
+ * the status code, the SMTP command and the pattern tables below
+ * (docs/inbound-classification.md).
  */
 #include "atsm-dsn.h"
 #include "atsm-addr.h"
@@ -43,6 +47,9 @@ struct dsn_ctx {
 	size_t nself;
 	bool allow_self;	/* second try: the bounce was sent to the recipient */
 	int nomem;
+	/* the reporting MTA's own verdict per recipient (PowerMTA's
+	 * X-PowerMTA-BounceCategory): 'U' bad mailbox, 'H' bad domain */
+	char verdict[ATSM_DSN_MAX_RCPTS];
 };
 
 /* ---- small string helpers ---- */
@@ -89,10 +96,11 @@ struct pattern {
 	const char *reason;
 };
 
-/* Texts that say the mailbox exists but cannot take mail now, or that the
- * message (not the address) was refused: soft, checked first so that a
- * "5.1.1 mailbox full" is not taken for an unknown user. */
-static const struct pattern soft_patterns[] = {
+/* Texts that say the mailbox exists but cannot take mail now (full,
+ * disabled) or that the message is too big for it: soft, and checked
+ * before the dead-address texts so that a "5.1.1 mailbox full" is not
+ * taken for an unknown user. */
+static const struct pattern soft_first[] = {
 	{ "mailbox full", "mailboxfull" }, { "mailbox is full", "mailboxfull" },
 	{ "over quota", "mailboxfull" }, { "overquota", "mailboxfull" },
 	{ "quota exceeded", "mailboxfull" }, { "exceeded storage", "mailboxfull" },
@@ -102,13 +110,25 @@ static const struct pattern soft_patterns[] = {
 	{ "mailbox is over", "mailboxfull" }, { "disk full", "systemfull" },
 	{ "message is too large", "mesgtoobig" }, { "message too large", "mesgtoobig" },
 	{ "message size exceeds", "mesgtoobig" }, { "size limit", "mesgtoobig" },
+	{ "relay access denied", "norelaying" },
+	{ "relaying denied", "norelaying" }, { "relay not permitted", "norelaying" },
+	{ "unable to relay", "norelaying" },
+	{ "account is disabled", "suspend" }, { "account has been disabled", "suspend" },
+	{ "account disabled", "suspend" }, { "mailbox disabled", "suspend" },
+	{ "is inactive", "suspend" }, { "suspended", "suspend" },
+	{ NULL, NULL }
+};
+
+/* Texts that say the message or the sender was refused, or that the
+ * delivery failed on the way: soft, but only when no dead-address text
+ * is there too (a "user unknown" that also mentions a block list, a
+ * "try again" or a time-out is still about the address). */
+static const struct pattern soft_late[] = {
 	{ "spam", "spamdetected" }, { "virus", "virusdetected" },
 	{ "blocked", "blocked" }, { "blacklist", "blocked" }, { "block list", "blocked" },
 	{ "blocklist", "blocked" }, { "denied by policy", "policyviolation" },
 	{ "policy", "policyviolation" }, { "rate limit", "toomanyconn" },
-	{ "too many", "toomanyconn" }, { "relay access denied", "norelaying" },
-	{ "relaying denied", "norelaying" }, { "relay not permitted", "norelaying" },
-	{ "unable to relay", "norelaying" },
+	{ "too many", "toomanyconn" },
 	{ "retry timeout exceeded", "expired" }, { "retry time not reached", "expired" },
 	{ "delivery time expired", "expired" }, { "message expired", "expired" },
 	{ "could not be delivered for", "expired" }, { "has not yet been delivered", "expired" },
@@ -116,9 +136,6 @@ static const struct pattern soft_patterns[] = {
 	{ "connection refused", "networkerror" }, { "no route to host", "networkerror" },
 	{ "mail loop", "networkerror" }, { "loops back to myself", "networkerror" },
 	{ "too many hops", "networkerror" }, { "routing loop", "networkerror" },
-	{ "account is disabled", "suspend" }, { "account has been disabled", "suspend" },
-	{ "account disabled", "suspend" }, { "mailbox disabled", "suspend" },
-	{ "is inactive", "suspend" }, { "suspended", "suspend" },
 	{ "domain filter", "filtered" }, { "rejected by the domain", "filtered" },
 	{ "rejected due to", "filtered" }, { "syntax", "syntaxerror" }, { "try again", "networkerror" },
 	{ "malformed or unexpected name server", "networkerror" },
@@ -159,6 +176,11 @@ static const struct pattern hard_patterns[] = {
 	{ "no smtp service", "notaccept" }, { "doesn't have a", "userunknown" },
 	{ "invalid final delivery userid", "userunknown" },
 	{ "見つかりません", "userunknown" },
+	{ "address couldn't be found", "userunknown" },
+	{ "address could not be found", "userunknown" },
+	{ "ディレクトリのリストにありません", "userunknown" },
+	{ "domain may not exist", "hostunknown" },
+	{ "domain is not reachable", "hostunknown" },
 	{ "has moved", "hasmoved" }, { "address has been changed", "hasmoved" },
 	{ "does not accept mail", "notaccept" }, { "null mx", "notaccept" },
 	{ NULL, NULL }
@@ -180,11 +202,16 @@ smtp_command(const char *text)
 {
 	if (text == NULL)
 		return 0;
+	/* the answer to DATA when every RCPT TO was refused: the refusal
+	 * seen after ">>> DATA" was a pipelined RCPT TO reply */
+	if (ci_has(text, "no valid recipients"))
+		return 'R';
 	if (ci_has(text, "end of data") || ci_has(text, ">>> data") ||
 	    ci_has(text, "after data") || ci_has(text, "reply to data"))
 		return 'D';
 	if (ci_has(text, "rcpt to") || ci_has(text, ">>> rcpt") ||
-	    ci_has(text, "reply to rcpt"))
+	    ci_has(text, "reply to rcpt") ||
+	    ci_has(text, "does not like recipient"))
 		return 'R';
 	if (ci_has(text, "mail from") || ci_has(text, "reply to mail"))
 		return 'M';
@@ -197,18 +224,21 @@ status_is(const char *status, const char *v)
 	return status != NULL && strcmp(status, v) == 0;
 }
 
-bool
-atsm_dsn_classify(const char *status, const char *text, char *reason)
+/* atsm_dsn_classify() with the failed SMTP command given (it may come
+ * from another part of the notice than the text). */
+static bool
+classify(const char *status, const char *text, char cmd, char *reason)
 {
-	const char *hard, *soft;
-	char cmd = smtp_command(text);
+	const char *hard, *first, *late;
 	bool has_status = status != NULL && status[0] != '\0';
 
 	hard = text != NULL ? match_pattern(hard_patterns, text) : NULL;
-	soft = text != NULL ? match_pattern(soft_patterns, text) : NULL;
+	first = text != NULL ? match_pattern(soft_first, text) : NULL;
+	late = text != NULL ? match_pattern(soft_late, text) : NULL;
 	/* a temporary failure never says the address is dead */
 	if (has_status && status[0] == '4' && !status_is(status, "4.1.1")) {
-		snprintf(reason, 16, "%s", soft != NULL ? soft : "expired");
+		snprintf(reason, 16, "%s", first != NULL ? first :
+		    late != NULL ? late : "expired");
 		return false;
 	}
 	/* the sender or the content was refused, not the address */
@@ -217,13 +247,24 @@ atsm_dsn_classify(const char *status, const char *text, char *reason)
 		snprintf(reason, 16, "%s", cmd == 'M' ? "rejected" : "filtered");
 		return false;
 	}
-	if (soft != NULL) {
-		snprintf(reason, 16, "%s", soft);
+	if (first != NULL) {
+		snprintf(reason, 16, "%s", first);
+		return false;
+	}
+	/* X.2.x speaks of a mailbox that exists (RFC 3463): a "user unknown"
+	 * with it is a filter's answer unless RCPT TO itself was refused */
+	if (hard != NULL && strcmp(hard, "userunknown") == 0 && has_status &&
+	    strncmp(status + 1, ".2.", 3) == 0 && cmd != 'R') {
+		snprintf(reason, 16, "filtered");
 		return false;
 	}
 	if (hard != NULL) {
 		snprintf(reason, 16, "%s", hard);
 		return true;
+	}
+	if (late != NULL) {
+		snprintf(reason, 16, "%s", late);
+		return false;
 	}
 	if (status_is(status, "5.1.1") || status_is(status, "4.1.1")) {
 		snprintf(reason, 16, "userunknown");
@@ -243,6 +284,12 @@ atsm_dsn_classify(const char *status, const char *text, char *reason)
 	}
 	snprintf(reason, 16, "%s", has_status ? "onhold" : "undefined");
 	return false;
+}
+
+bool
+atsm_dsn_classify(const char *status, const char *text, char *reason)
+{
+	return classify(status, text, smtp_command(text), reason);
 }
 
 /* ---- result building ---- */
@@ -447,7 +494,7 @@ read_delivery_status(struct dsn_ctx *c, const struct atsm_mime_part *pt,
 	p = atsm_buf_str(&body);
 	len = body.len;
 	while (off < len && rc == 0) {
-		const char *fr, *or, *ac, *st, *dg;
+		const char *fr, *or, *ac, *st, *dg, *cat;
 		char status[16] = "";
 
 		while (off < len && (p[off] == '\r' || p[off] == '\n' ||
@@ -469,6 +516,7 @@ read_delivery_status(struct dsn_ctx *c, const struct atsm_mime_part *pt,
 			if (v != NULL)
 				rc = set_once(&c->d->orig_env_id, v, strlen(v));
 		}
+		cat = atsm_mime_header(&h, "X-PowerMTA-BounceCategory");
 		fr = atsm_mime_header(&h, "Final-Recipient");
 		or = atsm_mime_header(&h, "Original-Recipient");
 		ac = atsm_mime_header(&h, "Action");
@@ -500,6 +548,9 @@ read_delivery_status(struct dsn_ctx *c, const struct atsm_mime_part *pt,
 				rc = add_rcpt(c, strip_type(or), status,
 				    ac != NULL ? ac : "failed", dg,
 				    dg != NULL ? strlen(dg) : 0, NULL);
+			if (rc == 0 && c->d->n > before && cat != NULL)
+				c->verdict[before] = ci_has(cat, "bad-mailbox") ? 'U' :
+				    ci_has(cat, "bad-domain") ? 'H' : 0;
 		}
 		atsm_mime_headers_free(&h);
 	}
@@ -650,12 +701,36 @@ line_starts_addr(const char *t, size_t n, size_t i)
 	return false;
 }
 
-/* The paragraph of t holding offset s: from the line of s to the next
- * blank line or the next line that starts with another address. */
-static void
-paragraph(const char *t, size_t n, size_t s, size_t *ps, size_t *pe)
+/* A Sendmail transcript line "550 <addr>... User unknown": the bounds of
+ * its address in *s, *e. */
+static bool
+sendmail_line(const char *t, size_t n, size_t i, size_t *s, size_t *e)
 {
-	size_t b = s, e, lines = 0;
+	size_t j;
+
+	if (i + 6 > n || (t[i] != '4' && t[i] != '5') ||
+	    !isdigit((unsigned char)t[i + 1]) || !isdigit((unsigned char)t[i + 2]) ||
+	    t[i + 3] != ' ' || t[i + 4] != '<')
+		return false;
+	for (j = i + 5; j < n && t[j] != '>' && t[j] != '\n' && t[j] != ' '; j++)
+		;
+	if (j + 4 > n || strncmp(t + j, ">...", 4) != 0 ||
+	    memchr(t + i + 5, '@', j - (i + 5)) == NULL)
+		return false;
+	*s = i + 5;
+	*e = j;
+	return true;
+}
+
+/* The paragraph of t holding offset s (an address of length alen): from
+ * the line of s to the next blank line or the next line that starts with
+ * another address.  A line that repeats the same address continues it
+ * (Postfix folds "<a>: host said: 550 ..." onto "<a>... User unknown"). */
+static void
+paragraph(const char *t, size_t n, size_t s, size_t alen, size_t *ps,
+    size_t *pe)
+{
+	size_t b = s, e, lines = 0, as, ae;
 
 	while (b > 0 && t[b - 1] != '\n')
 		b--;
@@ -668,8 +743,15 @@ paragraph(const char *t, size_t n, size_t s, size_t *ps, size_t *pe)
 		for (k = e; k < le; k++)
 			if (!isspace((unsigned char)t[k]))
 				blank = false;
-		if (lines > 0 && line_starts_addr(t, le, e))
+		if (lines > 0 && sendmail_line(t, le, e, &as, &ae))
 			break;
+		if (lines > 0 && line_starts_addr(t, le, e)) {
+			for (k = e; k < le && strchr(" \t<\"", t[k]) != NULL; k++)
+				;
+			if (le - k < alen || strncasecmp(t + k, t + s, alen) != 0 ||
+			    (k + alen < le && is_addr_char((unsigned char)t[k + alen])))
+				break;
+		}
 		if (blank && lines > 1)
 			break;
 		e = nl != NULL ? le + 1 : n;
@@ -677,6 +759,23 @@ paragraph(const char *t, size_t n, size_t s, size_t *ps, size_t *pe)
 	}
 	*ps = b;
 	*pe = e;
+}
+
+/* Does the line start (t, n: up to the address) read "RCPT TO:", as in
+ * a transcript (">>> RCPT To:<") or a carrier's "RCPT TO: addr"? */
+static bool
+rcpt_to_prefix(const char *t, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '>'))
+		i++;
+	if (n - i < 8 || strncasecmp(t + i, "rcpt to:", 8) != 0)
+		return false;
+	for (i += 8; i < n; i++)
+		if (t[i] != ' ' && t[i] != '<')
+			return false;
+	return true;
 }
 
 /* Amazon SES notifications forwarded as JSON (SNS): the addresses after
@@ -726,8 +825,8 @@ read_ses_json(struct dsn_ctx *c, const char *t, size_t n, bool *found)
 static int
 read_text(struct dsn_ctx *c, const char *t, size_t n, bool *found)
 {
-	size_t end, hdr_at, i = 0, s, e, first_s = 0;
-	bool any = false, lead_found = false;
+	size_t end, hdr_at, i = 0, s, e, first_s = 0, first_e = 0, as, ae, k;
+	bool any = false, lead_found = false, line_only;
 	char *first = NULL;
 	int rc = 0;
 
@@ -764,21 +863,46 @@ read_text(struct dsn_ctx *c, const char *t, size_t n, bool *found)
 		}
 		free(norm);
 		lead = true;
-		for (; b < s; b++)
-			if (!(t[b] == ' ' || t[b] == '\t' || t[b] == '<' ||
-			    t[b] == '"' || t[b] == '\'' || t[b] == '(' ||
-			    t[b] == '*'))
+		for (k = b; k < s; k++)
+			if (!(t[k] == ' ' || t[k] == '\t' || t[k] == '<' ||
+			    t[k] == '"' || t[k] == '\'' || t[k] == '(' ||
+			    t[k] == '*'))
 				lead = false;
+		/* an SMTP transcript names the recipient after RCPT TO */
+		if (!lead && rcpt_to_prefix(t + b, s - b))
+			lead = true;
+		line_only = sendmail_line(t, end, b, &as, &ae) && as == s;
+		if (line_only)
+			lead = true;
+		/* "name <addr>": the address is the one in angle brackets */
+		if (lead && !line_only) {
+			for (k = e; k < end && (t[k] == ' ' || t[k] == '\t'); k++)
+				;
+			if (k < end && t[k] == '<' && next_addr(t, end, k, &as, &ae) &&
+			    as == k + 1 && ae < end && t[ae] == '>') {
+				free(raw);
+				if ((raw = dup_n(t + as, ae - as, ATSM_ADDR_MAX + 2)) == NULL)
+					return -1;
+				s = as;
+				i = e = ae;
+			}
+		}
 		if (!any) {
 			first = raw;
 			first_s = s;
+			first_e = e;
 			raw = NULL;
 			any = true;
 		}
 		if (lead) {
 			char status[16] = "";
 
-			paragraph(t, end, s, &ps, &pe);
+			if (line_only) {
+				ps = b;
+				for (pe = s; pe < end && t[pe] != '\n'; pe++)
+					;
+			} else
+				paragraph(t, end, s, e - s, &ps, &pe);
 			if (!find_status(t + ps, pe - ps, status))
 				(void)find_reply_code(t + ps, pe - ps, status);
 			rc = add_rcpt(c, raw != NULL ? raw : first, status, "failed",
@@ -791,7 +915,7 @@ read_text(struct dsn_ctx *c, const char *t, size_t n, bool *found)
 		char status[16] = "";
 		size_t ps, pe;
 
-		paragraph(t, end, first_s, &ps, &pe);
+		paragraph(t, end, first_s, first_e - first_s, &ps, &pe);
 		if (!find_status(t + ps, pe - ps, status) &&
 		    !find_status(t, end, status))
 			(void)find_reply_code(t, end, status);
@@ -800,8 +924,9 @@ read_text(struct dsn_ctx *c, const char *t, size_t n, bool *found)
 	free(first);
 	if (c->d->n > 0)
 		*found = true;
-	/* a recipient whose paragraph said nothing: classify by the notice */
-	for (i = 0; i < c->d->n; i++) {
+	/* a recipient whose paragraph said nothing: classify by the notice,
+	 * when the notice is about that one recipient only */
+	for (i = 0; i < c->d->n && c->d->n == 1; i++) {
 		struct atsm_dsn_rcpt *r = &c->d->v[i];
 
 		if (strcmp(r->reason, "undefined") == 0 ||
@@ -833,6 +958,68 @@ rcpt_from_original(struct dsn_ctx *c, bool *found)
 		rc = add_rcpt(c, l.v[0].addr, "", "failed", NULL, 0, NULL);
 		*found = c->d->n > 0;
 	}
+	atsm_addr_list_free(&l);
+	return rc;
+}
+
+/* An RFC 3464 report says per recipient what failed but seldom at which
+ * SMTP command; the human-readable notice often does, in the paragraph
+ * that names the recipient ("in reply to RCPT TO command") or in its
+ * transcript (">>> DATA").  The notice is also the only explanation when
+ * Diagnostic-Code is missing: its paragraph about the recipient, or the
+ * whole notice when it speaks of one recipient only. */
+static void
+refine_from_notice(struct dsn_ctx *c, const char *t, size_t n)
+{
+	size_t i, ps, pe;
+	char *whole, *para, cmd, whole_cmd;
+
+	if (c->d->n == 0 || (whole = dup_n(t, n, DSN_CLASSIFY_MAX)) == NULL)
+		return;
+	whole_cmd = smtp_command(whole);
+	for (i = 0; i < c->d->n; i++) {
+		struct atsm_dsn_rcpt *r = &c->d->v[i];
+		const char *at = ci_find(t, n, r->addr), *why = r->diagnostic;
+
+		if (at == NULL)
+			continue;
+		paragraph(t, n, (size_t)(at - t), strlen(r->addr), &ps, &pe);
+		if ((para = dup_n(t + ps, pe - ps, DSN_CLASSIFY_MAX)) == NULL)
+			break;
+		if ((cmd = smtp_command(r->diagnostic)) == 0 &&
+		    (cmd = smtp_command(para)) == 0)
+			cmd = whole_cmd;
+		if (why == NULL)
+			why = c->d->n == 1 ? whole : para;
+		if (r->status[0] == '\0' && !find_status(why, strlen(why), r->status))
+			(void)find_reply_code(why, strlen(why), r->status);
+		r->hard = classify(r->status, why, cmd, r->reason) &&
+		    strcmp(r->action, "delayed") != 0;
+		if (c->verdict[i] != 0) {
+			r->hard = true;
+			snprintf(r->reason, sizeof(r->reason), "%s",
+			    c->verdict[i] == 'U' ? "userunknown" : "hostunknown");
+		}
+		free(para);
+	}
+	free(whole);
+}
+
+/* Exim's X-Failed-Recipients header, for a report whose Final-Recipient
+ * is no address (a file or pipe an alias expanded to). */
+static int
+failed_recipients_header(struct dsn_ctx *c)
+{
+	const char *v = atsm_mime_header(&c->m->v[0].hdr, "X-Failed-Recipients");
+	struct atsm_addr_list l;
+	size_t k;
+	int rc = 0;
+
+	if (v == NULL)
+		return 0;
+	(void)atsm_addr_parse_list(v, strlen(v), ATSM_DSN_MAX_RCPTS, &l, NULL);
+	for (k = 0; k < l.n && rc == 0; k++)
+		rc = add_rcpt(c, l.v[k].addr, "", "failed", NULL, 0, NULL);
 	atsm_addr_list_free(&l);
 	return rc;
 }
@@ -884,6 +1071,35 @@ looks_like_bounce(struct dsn_ctx *c)
 	return yes;
 }
 
+/* A notice that reports an SMTP dialogue: a line "RCPT TO: <addr>" and a
+ * line that starts with a 4xx/5xx reply.  Some carriers send their
+ * bounces from an ordinary address with a "Re:" subject; this is what
+ * tells them from a person's mail. */
+static bool
+smtp_transcript(const char *t, size_t n)
+{
+	size_t i = 0, j;
+	bool rcpt = false, reply = false;
+
+	while (i < n) {
+		const char *nl = memchr(t + i, '\n', n - i);
+		size_t e = nl != NULL ? (size_t)(nl - t) : n;
+
+		for (j = i; j < e && (t[j] == ' ' || t[j] == '\t'); j++)
+			;
+		if (e - j > 9 && strncasecmp(t + j, "rcpt to:", 8) == 0 &&
+		    memchr(t + j, '@', e - j) != NULL)
+			rcpt = true;
+		if (e - j > 4 && (t[j] == '4' || t[j] == '5') &&
+		    isdigit((unsigned char)t[j + 1]) &&
+		    isdigit((unsigned char)t[j + 2]) &&
+		    (t[j + 3] == ' ' || t[j + 3] == '-'))
+			reply = true;
+		i = nl != NULL ? e + 1 : n;
+	}
+	return rcpt && reply;
+}
+
 static int
 collect_self(struct dsn_ctx *c)
 {
@@ -930,7 +1146,10 @@ notice_text(struct dsn_ctx *c, struct atsm_buf *out)
 				inside = true;
 		if (inside)
 			continue;
+		/* a multipart whose boundary could not be read stays a leaf:
+		 * its raw body is still the notice */
 		if (strncmp(pt->type, "text/", 5) != 0 &&
+		    strncmp(pt->type, "multipart/", 10) != 0 &&
 		    strcmp(pt->type, "message/delivery-status") != 0)
 			continue;
 		if (strcmp(pt->type, "text/html") == 0 && out->len > 0)
@@ -1001,29 +1220,24 @@ atsm_dsn_parse(const char *msg, size_t len, struct atsm_dsn *out,
 		if (strcmp(m.v[i].type, "message/delivery-status") == 0 ||
 		    strcmp(m.v[i].type, "message/global-delivery-status") == 0)
 			rc = read_delivery_status(&c, &m.v[i], &found);
+	if (found && rc == 0 && out->n == 0)
+		rc = failed_recipients_header(&c);
 	if (found) {
 		out->format = "rfc3464";
-		/* the transcript in the notice tells which command failed */
 		atsm_buf_init(&text, ATSM_DSN_TEXT_MAX);
 		notice_text(&c, &text);
-		for (i = 0; i < out->n; i++) {
-			struct atsm_dsn_rcpt *r = &out->v[i];
-
-			if (r->hard && strncmp(r->status, "5.1.", 4) != 0 &&
-			    smtp_command(r->diagnostic) == 0 &&
-			    smtp_command(atsm_buf_str(&text)) == 'D' &&
-			    match_pattern(hard_patterns, r->diagnostic != NULL ?
-			    r->diagnostic : "") != NULL) {
-				r->hard = false;
-				snprintf(r->reason, sizeof(r->reason), "filtered");
-			}
-		}
+		refine_from_notice(&c, atsm_buf_str(&text), text.len);
 		atsm_buf_free(&text);
 		goto done;
 	}
-	if (rc == 0 && (rt != NULL || looks_like_bounce(&c))) {
+	if (rc == 0) {
 		atsm_buf_init(&text, ATSM_DSN_TEXT_MAX);
 		notice_text(&c, &text);
+		if (rt == NULL && !looks_like_bounce(&c) &&
+		    !smtp_transcript(atsm_buf_str(&text), text.len)) {
+			atsm_buf_free(&text);
+			goto done;
+		}
 		rc = read_text(&c, atsm_buf_str(&text), text.len, &found);
 		if (rc == 0 && !found && !out->is_feedback) {
 			c.allow_self = true;
