@@ -25,6 +25,16 @@ static const struct ctl_command commands[] = {
 	{ "db", "database schema: migrate, status", ctl_cmd_db, ctl_cmd_db_usage },
 	{ "replay", "record the journaled facts of mail, exactly once", ctl_cmd_replay,
 	  ctl_cmd_replay_usage },
+	{ "import", "import users, resumes, contacts, companies, jobs from CSV",
+	  ctl_cmd_import, ctl_cmd_import_usage },
+	{ "policy", "sharing modes, exclusion domains, intake addresses, phases, rules",
+	  ctl_cmd_policy, ctl_cmd_policy_usage },
+	{ "history", "the mail and phase history of a resume or contact", ctl_cmd_history,
+	  ctl_cmd_history_usage },
+	{ "audit", "verify the audit log's hash chain; export it as JSON lines",
+	  ctl_cmd_audit, ctl_cmd_audit_usage },
+	{ "unresolved", "intake mail waiting for a record: list, assign", ctl_cmd_unresolved,
+	  ctl_cmd_unresolved_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -64,5 +64,15 @@ int ctl_cmd_db(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_db_usage(FILE *fp);
 int ctl_cmd_replay(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_replay_usage(FILE *fp);
+int ctl_cmd_import(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_import_usage(FILE *fp);
+int ctl_cmd_policy(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_policy_usage(FILE *fp);
+int ctl_cmd_history(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_history_usage(FILE *fp);
+int ctl_cmd_audit(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_audit_usage(FILE *fp);
+int ctl_cmd_unresolved(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_unresolved_usage(FILE *fp);
 
 #endif
