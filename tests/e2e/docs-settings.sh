@@ -63,6 +63,27 @@ while read -r field; do
 done < "$tmp/fields"
 tap_is "every field of struct atsm_conf is a documented setting" "${unlisted# }" ""
 
+# Each component's man page names the settings that component reads, and
+# every name it gives is a setting of the table: a page cannot drift from
+# atsmail.conf(5) unnoticed.
+check_page() {  # check_page PAGE SETTING...
+	local pg=$1 missing= unknown=
+	shift
+	for name in "$@"; do
+		grep -qxF "$name" "$tmp/names" || unknown="$unknown $name"
+		grep -q "\b$name\b" "$top_srcdir/docs/$pg" || missing="$missing $name"
+	done
+	tap_is "docs/$pg names the settings it reads, all of them in the table" \
+		"${missing# }${unknown:+ unknown:$unknown}" ""
+}
+check_page atsmail-milter.8 db_conninfo db_pool_size db_statement_timeout db_connect_timeout \
+	milter_socket ats_domain command_localpart company_domains internal_networks guard_action \
+	on_db_failure verp verp_tag recipient_delimiter secret_file journal_dir header_max_bytes \
+	address_max_count decode_max_bytes log_level syslog_facility
+check_page atsmail-notifyd.8 db_conninfo webhook_urls webhook_secret_file webhook_connect_timeout \
+	webhook_timeout webhook_max_attempts webhook_retry_base webhook_retry_max
+check_page atsmailctl.8 db_conninfo journal_dir secret_file
+
 # the page renders without roff warnings
 if command -v groff > /dev/null 2>&1; then
 	w=$(groff -ww -z -man "$page" 2>&1)
