@@ -61,6 +61,8 @@ struct plan_ctx {
 	bool default_share;
 	bool intake;
 	char *from_vis;         /* BOUNCE: the sent item's visibility */
+	long long received;     /* this mail's 'in' row, 0 = none yet */
+	bool loaded;            /* recs carry their shared flag and phase */
 	char from_reason[128];
 	size_t nkw;
 };
@@ -320,91 +322,81 @@ make_counterparts(struct plan_ctx *c)
 
 /* ------------------------------------------------------- owner, intake */
 
-/* Step 1: the mailbox owner: users.login, or a user's address. */
-static int
-lookup_owner(struct plan_ctx *c)
+/* The intake candidates: the envelope recipient (or Delivered-To, which
+ * the facts carry in env_to); without one, the To/Cc addresses. */
+static size_t
+intake_candidates(const struct atsm_in_facts *f, char **cand)
 {
-	static const char sql[] =
-	    "SELECT u.id, u.login, u.sharing_mode, u.default_share FROM atsmail.users u"
-	    " WHERE u.active AND (u.login = $1 OR u.id = (SELECT a.owner_id FROM atsmail.addresses a"
-	    "  WHERE a.owner_kind = 'user' AND a.addr_norm = $2))"
-	    " ORDER BY u.login = $1 DESC LIMIT 1";
-	struct atsm_in_plan *p = c->p;
-	char *norm = NULL;
-	const char *v[2];
-	PGresult *r;
+	const char *hv[2] = { f->hdr_to, f->hdr_cc };
+	size_t n = 0, i, k;
 
-	(void)atsm_addr_normalize(c->f->mailbox_user, &norm, NULL);
-	v[0] = c->f->mailbox_user;
-	v[1] = norm;
-	r = query(c, sql, 2, v);
-	free(norm);
-	if (r == NULL)
-		return -1;
-	if (PQntuples(r) == 1) {
-		p->mailbox_user_id = num(r, 0, 0);
-		snprintf(p->owner_login, sizeof(p->owner_login), "%s", PQgetvalue(r, 0, 1));
-		snprintf(c->sharing_mode, sizeof(c->sharing_mode), "%s", PQgetvalue(r, 0, 2));
-		c->default_share = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+	if (f->env_to != NULL && f->env_to[0] != '\0')
+		return atsm_addr_normalize(f->env_to, &cand[0], NULL) == 0 ? 1 : 0;
+	for (k = 0; k < 2; k++) {
+		struct atsm_addr_list l;
+
+		if (hv[k] == NULL)
+			continue;
+		(void)atsm_addr_parse_list(hv[k], strlen(hv[k]), COUNTERPARTS_MAX, &l, NULL);
+		for (i = 0; i < l.n && n < COUNTERPARTS_MAX; i++)
+			if (l.v[i].domain != NULL &&
+			    atsm_addr_normalize(l.v[i].addr, &cand[n], NULL) == 0)
+				n++;
+		atsm_addr_list_free(&l);
 	}
-	PQclear(r);
-	return 0;
+	return n;
 }
 
-/* Intake: the envelope recipient (or Delivered-To, which the facts carry in
- * env_to); without one, the To/Cc addresses. */
+/* Step 1, one statement: the mailbox owner (users.login, or a user's
+ * address) and the intake address the mail reached, if any. */
 static int
-lookup_intake(struct plan_ctx *c)
+lookup_owner_intake(struct plan_ctx *c)
 {
 	static const char sql[] =
-	    "SELECT address, action FROM atsmail.intake_addresses WHERE address = ANY($1::text[])"
-	    " ORDER BY address LIMIT 1";
-	const struct atsm_in_facts *f = c->f;
+	    "SELECT o.id, o.login, o.sharing_mode, o.default_share, i.address, i.action"
+	    " FROM (SELECT 1) AS one"
+	    " LEFT JOIN LATERAL (SELECT u.id, u.login, u.sharing_mode, u.default_share"
+	    "  FROM atsmail.users u WHERE u.active AND (u.login = $1 OR u.id ="
+	    "  (SELECT a.owner_id FROM atsmail.addresses a"
+	    "   WHERE a.owner_kind = 'user' AND a.addr_norm = $2))"
+	    "  ORDER BY u.login = $1 DESC LIMIT 1) AS o ON true"
+	    " LEFT JOIN LATERAL (SELECT address, action FROM atsmail.intake_addresses"
+	    "  WHERE address = ANY($3::text[]) ORDER BY address LIMIT 1) AS i ON true";
 	struct atsm_in_plan *p = c->p;
-	char *cand[COUNTERPARTS_MAX + 1];
-	size_t n = 0, i;
+	char *cand[COUNTERPARTS_MAX + 1], *norm = NULL;
+	size_t n;
 	struct atsm_buf b;
-	const char *v[1];
+	const char *v[3];
 	PGresult *r;
 	int rc = -1;
 
-	if (f->env_to != NULL && f->env_to[0] != '\0') {
-		if (atsm_addr_normalize(f->env_to, &cand[0], NULL) == 0)
-			n = 1;
-	} else {
-		const char *hv[2] = { f->hdr_to, f->hdr_cc };
-		size_t k;
-
-		for (k = 0; k < 2; k++) {
-			struct atsm_addr_list l;
-
-			if (hv[k] == NULL)
-				continue;
-			(void)atsm_addr_parse_list(hv[k], strlen(hv[k]), COUNTERPARTS_MAX, &l, NULL);
-			for (i = 0; i < l.n && n < COUNTERPARTS_MAX; i++)
-				if (l.v[i].domain != NULL &&
-				    atsm_addr_normalize(l.v[i].addr, &cand[n], NULL) == 0)
-					n++;
-			atsm_addr_list_free(&l);
-		}
-	}
-	if (n == 0)
-		return 0;
+	n = intake_candidates(c->f, cand);
+	(void)atsm_addr_normalize(c->f->mailbox_user, &norm, NULL);
 	if (text_array(c, cand, n, &b) < 0)
 		goto out;
-	v[0] = atsm_buf_str(&b);
-	if ((r = query(c, sql, 1, v)) != NULL) {
-		if (PQntuples(r) == 1) {
+	v[0] = c->f->mailbox_user;
+	v[1] = norm;
+	v[2] = atsm_buf_str(&b);
+	if ((r = query(c, sql, 3, v)) != NULL) {
+		if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+			p->mailbox_user_id = num(r, 0, 0);
+			snprintf(p->owner_login, sizeof(p->owner_login), "%s", PQgetvalue(r, 0, 1));
+			snprintf(c->sharing_mode, sizeof(c->sharing_mode), "%s",
+			    PQgetvalue(r, 0, 2));
+			c->default_share = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+		}
+		if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 4)) {
 			c->intake = true;
 			snprintf(p->intake_address, sizeof(p->intake_address), "%s",
-			    PQgetvalue(r, 0, 0));
-			p->intake_unresolved = strcmp(PQgetvalue(r, 0, 1), "unresolved") == 0;
+			    PQgetvalue(r, 0, 4));
+			p->intake_unresolved = strcmp(PQgetvalue(r, 0, 5), "unresolved") == 0;
 		}
 		PQclear(r);
 		rc = 0;
 	}
 	atsm_buf_free(&b);
 out:
+	free(norm);
 	free_ids(cand, n);
 	return rc;
 }
@@ -636,14 +628,21 @@ match_token(struct plan_ctx *c)
 	return 0;
 }
 
-/* Rule 3: the sender's address belongs to resumes or contacts. */
+/* Rule 3: the sender's address belongs to resumes or contacts.  Their
+ * shared flag and phase come with them (load_records, in the same
+ * statement); a record that no longer exists is dropped. */
 static int
 match_sender(struct plan_ctx *c)
 {
 	static const char sql[] =
-	    "SELECT owner_kind, owner_id FROM atsmail.addresses"
-	    " WHERE addr_norm = $1 AND owner_kind IN ('resume', 'contact')"
-	    " ORDER BY owner_kind DESC, owner_id LIMIT $2::int";
+	    "SELECT a.owner_kind, a.owner_id, coalesce(r.shared, k.shared),"
+	    " coalesce(r.phase, k.phase), r.id IS NOT NULL OR k.id IS NOT NULL"
+	    " FROM (SELECT owner_kind, owner_id FROM atsmail.addresses"
+	    "  WHERE addr_norm = $1 AND owner_kind IN ('resume', 'contact')"
+	    "  ORDER BY owner_kind DESC, owner_id LIMIT $2::int) AS a"
+	    " LEFT JOIN atsmail.resumes r ON a.owner_kind = 'resume' AND r.id = a.owner_id"
+	    " LEFT JOIN atsmail.contacts k ON a.owner_kind = 'contact' AND k.id = a.owner_id"
+	    " ORDER BY a.owner_kind DESC, a.owner_id";
 	char lim[16];
 	const char *v[2] = { c->p->sender, lim };
 	PGresult *r;
@@ -656,18 +655,23 @@ match_sender(struct plan_ctx *c)
 		return -1;
 	n = PQntuples(r);
 	for (row = 0; row < n; row++) {
-		struct rec *x = add_rec(c, PQgetvalue(r, row, 0), num(r, row, 1),
-		    "sender_address", true);
+		struct rec *x;
 
-		if (x == NULL) {
+		if (strcmp(PQgetvalue(r, row, 4), "t") != 0)
+			continue;
+		if ((x = add_rec(c, PQgetvalue(r, row, 0), num(r, row, 1), "sender_address",
+		    true)) == NULL) {
 			PQclear(r);
 			return oom(c, "records");
 		}
 		x->ambiguous = n > 1;
+		x->shared = strcmp(PQgetvalue(r, row, 2), "t") == 0;
+		snprintf(x->phase, sizeof(x->phase), "%s", PQgetvalue(r, row, 3));
 	}
 	PQclear(r);
 	if (n > 0)
 		note(c, "matched by the sender's address%s", n > 1 ? " (several records)" : "");
+	c->loaded = true;
 	return 0;
 }
 
@@ -952,25 +956,33 @@ apply_policy(struct plan_ctx *c)
 /* ---------------------------------------------------------- verdicts */
 
 /* An outbound message already recorded: by Message-ID (any arrival), or by
- * X-ATS-Ref for an APPEND (a client may rewrite the Message-ID of its copy). */
+ * X-ATS-Ref for an APPEND (a client may rewrite the Message-ID of its copy).
+ * The same statement finds this mail's own 'in' row, when another mailbox
+ * recorded it first (find_received). */
 static int
 find_sent(struct plan_ctx *c, long long *mid)
 {
 	static const char by_id[] =
-	    "SELECT id FROM atsmail.messages WHERE rfc_message_id = $1 AND direction = 'out'";
+	    "SELECT direction, id FROM atsmail.messages WHERE rfc_message_id = $1"
+	    " AND direction IN ('in', 'out')";
 	static const char by_tok[] =
 	    "SELECT id FROM atsmail.messages WHERE token = $1 AND direction = 'out'";
 	char tok[ATSM_TOKEN_MAX];
 	const char *v[1];
 	PGresult *r;
+	int row;
 
 	*mid = 0;
 	if (c->p->rfc_message_id != NULL) {
 		v[0] = c->p->rfc_message_id;
 		if ((r = query(c, by_id, 1, v)) == NULL)
 			return -1;
-		if (PQntuples(r) == 1)
-			*mid = num(r, 0, 0);
+		for (row = 0; row < PQntuples(r); row++) {
+			if (strcmp(PQgetvalue(r, row, 0), "out") == 0)
+				*mid = num(r, row, 1);
+			else
+				c->received = num(r, row, 1);
+		}
 		PQclear(r);
 	}
 	if (*mid == 0 && c->f->how == ATSM_IN_APPEND && canon_token(c->f->hdr_ats_ref, tok) &&
@@ -985,25 +997,14 @@ find_sent(struct plan_ctx *c, long long *mid)
 	return 0;
 }
 
-/* This mail's own 'in' row, when another mailbox recorded it first. */
-static int
+/* This mail's own 'in' row, as find_sent saw it. */
+static void
 find_received(struct plan_ctx *c)
 {
-	static const char sql[] =
-	    "SELECT id FROM atsmail.messages WHERE rfc_message_id = $1 AND direction = 'in'";
-	const char *v[1] = { c->p->rfc_message_id };
-	PGresult *r;
-
-	if (c->p->rfc_message_id == NULL)
-		return 0;
-	if ((r = query(c, sql, 1, v)) == NULL)
-		return -1;
-	if (PQntuples(r) == 1) {
+	if (c->received != 0) {
 		c->p->already_recorded = true;
-		c->p->message_id = num(r, 0, 0);
+		c->p->message_id = c->received;
 	}
-	PQclear(r);
-	return 0;
 }
 
 /* Step 3: the sent item of a bounce. */
@@ -1146,7 +1147,7 @@ decide(struct plan_ctx *c)
 	struct atsm_in_plan *p = c->p;
 	long long sent;
 
-	if (decode_headers(c) < 0 || lookup_owner(c) < 0 || lookup_intake(c) < 0)
+	if (decode_headers(c) < 0 || lookup_owner_intake(c) < 0)
 		return -1;
 	if (p->mailbox_user_id == 0 && !c->intake) {
 		note(c, "mailbox of %s: not a user and not an intake address", f->mailbox_user);
@@ -1169,8 +1170,7 @@ decide(struct plan_ctx *c)
 		note(c, "a copy of sent message %lld", sent);
 		return 0;
 	}
-	if (find_received(c) < 0)
-		return -1;
+	find_received(c);
 	if (f->is_bounce) {
 		if (plan_bounce(c) < 0)
 			return -1;
@@ -1182,7 +1182,7 @@ decide(struct plan_ctx *c)
 		return -1;
 	if (c->nrecs == 0 && match_sender(c) < 0)
 		return -1;
-	if (c->nrecs > 0 && load_records(c) < 0)
+	if (c->nrecs > 0 && !c->loaded && load_records(c) < 0)
 		return -1;
 	if (c->nrecs == 0) {
 		if (c->intake) {

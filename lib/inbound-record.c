@@ -368,49 +368,40 @@ out:
 	return rc;
 }
 
-/* One phase change by rule: the record re-read under a row lock; when its
- * phase is no longer the one the rule was chosen for, nothing. */
+/* One phase change by rule, in one statement: the UPDATE takes the row
+ * lock and, under READ COMMITTED, re-checks the phase once it holds it;
+ * when the phase is no longer the one the rule was chosen for (or the
+ * record is gone), nothing is changed and no history row is written. */
 static int
 set_phase(struct rec_ctx *c, const struct atsm_in_phase_change *pc)
 {
-	static const char *const lock[] = {
-		"SELECT phase FROM atsmail.resumes WHERE id = $1::bigint FOR UPDATE",
-		"SELECT phase FROM atsmail.contacts WHERE id = $1::bigint FOR UPDATE",
-		"SELECT phase FROM atsmail.processes WHERE id = $1::bigint FOR UPDATE",
+#define SET_PHASE(table) \
+	"WITH u AS (UPDATE atsmail." table " SET phase = $2, phase_date = current_date," \
+	" updated_at = now() WHERE id = $1::bigint AND phase = $3 RETURNING id)" \
+	" INSERT INTO atsmail.phase_history (kind, record_id, from_phase, to_phase, cause," \
+	" actor_id, message_id) SELECT $4, u.id, $3, $2, $5, nullif($6, '')::bigint," \
+	" $7::bigint FROM u RETURNING 1"
+	static const char *const sql[] = {
+		SET_PHASE("resumes"), SET_PHASE("contacts"), SET_PHASE("processes"),
 	};
-	static const char *const upd[] = {
-		"UPDATE atsmail.resumes SET phase = $2, phase_date = current_date,"
-		" updated_at = now() WHERE id = $1::bigint",
-		"UPDATE atsmail.contacts SET phase = $2, phase_date = current_date,"
-		" updated_at = now() WHERE id = $1::bigint",
-		"UPDATE atsmail.processes SET phase = $2, phase_date = current_date,"
-		" updated_at = now() WHERE id = $1::bigint",
-	};
-	static const char hist[] =
-	    "INSERT INTO atsmail.phase_history (kind, record_id, from_phase, to_phase, cause,"
-	    " actor_id, message_id) VALUES ($1, $2::bigint, $3, $4, $5, nullif($6, '')::bigint,"
-	    " $7::bigint)";
+#undef SET_PHASE
 	int k = strcmp(pc->kind, "resume") == 0 ? 0 : strcmp(pc->kind, "contact") == 0 ? 1 : 2;
-	char id[24], cur[64];
-	const char *v[7] = { id, pc->to_phase };
+	char id[24], done[8];
+	const char *v[7];
 	json_t *ev;
 
 	snprintf(id, sizeof(id), "%lld", pc->record_id);
-	if (value(c, lock[k], 1, v, cur, sizeof(cur)) < 0)
-		return -1;
-	if (cur[0] == '\0' || strcmp(cur, pc->from_phase) != 0)
-		return 0;
-	if (command(c, upd[k], 2, v) < 0)
-		return -1;
-	v[0] = pc->kind;
-	v[1] = id;
+	v[0] = id;
+	v[1] = pc->to_phase;
 	v[2] = pc->from_phase;
-	v[3] = pc->to_phase;
+	v[3] = pc->kind;
 	v[4] = pc->cause[0] != '\0' ? pc->cause : "reply";
 	v[5] = c->owner;
 	v[6] = c->msg_id;
-	if (command(c, hist, 7, v) < 0)
+	if (value(c, sql[k], 7, v, done, sizeof(done)) < 0)
 		return -1;
+	if (done[0] == '\0')
+		return 0;
 	ev = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:o}", "kind", pc->kind,
 	    "record_id", (json_int_t)pc->record_id, "from", pc->from_phase, "to", pc->to_phase,
 	    "cause", v[4], "rule_id", (json_int_t)pc->rule_id,
@@ -422,38 +413,51 @@ set_phase(struct rec_ctx *c, const struct atsm_in_phase_change *pc)
 	return 0;
 }
 
+/* One outbox event, serialised into the arrays of the statement. */
 static int
-outbox(struct rec_ctx *c, const char *type, json_t *payload)
+outbox_add(struct rec_ctx *c, const char **types, char **texts, size_t *n, const char *type,
+    json_t *payload)
 {
-	static const char sql[] =
-	    "INSERT INTO atsmail.outbox (event_type, payload) VALUES ($1, $2::jsonb)";
 	char *text = payload != NULL ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	const char *v[2] = { type, text };
-	int rc;
 
 	json_decref(payload);
 	if (text == NULL)
 		return fail(c, "cannot serialise an outbox event");
-	rc = command(c, sql, 2, v);
-	free(text);
-	return rc;
+	types[*n] = type;
+	texts[(*n)++] = text;
+	return 0;
 }
 
-/* Events name ids, never subject, addresses or body; the audit entry is
- * last, so that the chain's lock is held only until the commit. */
+/* Events name ids, never subject, addresses or body.  The events (in
+ * their order) and the audit entry are one statement, the last of the
+ * transaction, so that the chain's lock is held only until the commit. */
 static int
 events_and_audit(struct rec_ctx *c)
 {
-	static const char audit[] =
-	    "SELECT atsmail.audit($1, 'message.received', 'message', $2, $3::jsonb)";
+	static const char sql[] =
+	    "WITH o AS (INSERT INTO atsmail.outbox (event_type, payload)"
+	    "  SELECT e.t, e.p::jsonb FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
+	    "  AS e(t, p, n) ORDER BY e.n RETURNING 1)"
+	    " SELECT (SELECT count(*) FROM o),"
+	    " atsmail.audit($3, 'message.received', 'message', $4, $5::jsonb)";
 	const struct atsm_in_plan *p = c->p;
 	json_int_t mid = (json_int_t)strtoll(c->msg_id, NULL, 10);
+	size_t max = 2 + json_array_size(c->events), n = 0, i;
+	const char **types;
+	char **texts, *text = NULL;
+	struct atsm_buf b[2];
 	json_t *ev, *detail;
-	size_t i;
-	char *text;
-	const char *v[3];
-	int rc;
+	const char *v[5];
+	int rc = -1;
 
+	types = calloc(max, sizeof(char *));
+	texts = calloc(max, sizeof(char *));
+	atsm_buf_init(&b[0], ARRAY_MAX);
+	atsm_buf_init(&b[1], ARRAY_MAX);
+	if (types == NULL || texts == NULL) {
+		fail(c, "out of memory (events)");
+		goto out;
+	}
 	if (p->verdict == ATSM_IN_BOUNCE)
 		ev = json_pack("{s:I, s:I, s:I, s:O}", "message_id", mid, "sent_message_id",
 		    (json_int_t)p->bounced_message_id, "recipients_marked",
@@ -465,14 +469,16 @@ events_and_audit(struct rec_ctx *c)
 		    "visibility", p->visibility, "verdict", atsm_in_verdict_name(p->verdict),
 		    "links", c->links, "auto_reply", c->f->is_autoreply,
 		    "unresolved_item_id", c->unresolved ? json_integer(c->unresolved) : json_null());
-	if (outbox(c, p->verdict == ATSM_IN_BOUNCE ? "message.bounced" : "message.received", ev) < 0)
-		return -1;
-	if (c->created && outbox(c, "record.created", json_pack("{s:s, s:I, s:I}", "kind",
-	    "resume", "id", (json_int_t)c->created, "message_id", mid)) < 0)
-		return -1;
+	if (outbox_add(c, types, texts, &n, p->verdict == ATSM_IN_BOUNCE ? "message.bounced" :
+	    "message.received", ev) < 0)
+		goto out;
+	if (c->created && outbox_add(c, types, texts, &n, "record.created",
+	    json_pack("{s:s, s:I, s:I}", "kind", "resume", "id", (json_int_t)c->created,
+	    "message_id", mid)) < 0)
+		goto out;
 	json_array_foreach(c->events, i, ev)
-		if (outbox(c, "phase.changed", json_incref(ev)) < 0)
-			return -1;
+		if (outbox_add(c, types, texts, &n, "phase.changed", json_incref(ev)) < 0)
+			goto out;
 	detail = json_pack("{s:s, s:s, s:s, s:I, s:O, s:I, s:I, s:s}", "verdict",
 	    atsm_in_verdict_name(p->verdict), "visibility", p->visibility, "reason",
 	    p->visibility_reason, "links", (json_int_t)json_array_size(c->links),
@@ -480,14 +486,29 @@ events_and_audit(struct rec_ctx *c)
 	    "recipients_bounced", (json_int_t)c->n_bounced, "idempotency_key", c->f->idem_key);
 	if (detail == NULL || (text = json_dumps(detail, JSON_COMPACT)) == NULL) {
 		json_decref(detail);
-		return fail(c, "out of memory (audit)");
+		fail(c, "out of memory (audit)");
+		goto out;
 	}
 	json_decref(detail);
-	v[0] = p->owner_login[0] != '\0' ? p->owner_login : ACTOR_DEFAULT;
-	v[1] = c->msg_id;
-	v[2] = text;
-	rc = command(c, audit, 3, v);
+	if (atsm_out_sql_text_array((char *const *)types, n, &b[0]) < 0 ||
+	    atsm_out_sql_text_array(texts, n, &b[1]) < 0) {
+		fail(c, "outbox events too long");
+		goto out;
+	}
+	v[0] = atsm_buf_str(&b[0]);
+	v[1] = atsm_buf_str(&b[1]);
+	v[2] = p->owner_login[0] != '\0' ? p->owner_login : ACTOR_DEFAULT;
+	v[3] = c->msg_id;
+	v[4] = text;
+	rc = command(c, sql, 5, v);
+out:
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	free(types);
+	free(texts);
 	free(text);
+	atsm_buf_free(&b[0]);
+	atsm_buf_free(&b[1]);
 	return rc;
 }
 
@@ -495,21 +516,20 @@ events_and_audit(struct rec_ctx *c)
 static int
 record(struct rec_ctx *c)
 {
-	static const char actor[] = "SELECT set_config('atsmail.actor', $1, true)";
+	/* the actor (for the audit triggers) and the key in one round trip */
 	static const char key[] =
-	    "INSERT INTO atsmail.journal_applied (idempotency_key) VALUES ($1)"
+	    "INSERT INTO atsmail.journal_applied (idempotency_key)"
+	    " SELECT $2 FROM (SELECT set_config('atsmail.actor', $1, true)) AS a"
 	    " ON CONFLICT DO NOTHING RETURNING 1";
 	const struct atsm_in_plan *p = c->p;
-	const char *v[1];
+	const char *v[2];
 	char sent[24], got[8];
 	bool existing;
 	size_t i;
 
 	v[0] = p->owner_login[0] != '\0' ? p->owner_login : ACTOR_DEFAULT;
-	if (command(c, actor, 1, v) < 0)
-		return -1;
-	v[0] = c->f->idem_key;
-	if (value(c, key, 1, v, got, sizeof(got)) < 0)
+	v[1] = c->f->idem_key;
+	if (value(c, key, 2, v, got, sizeof(got)) < 0)
 		return -1;
 	if (got[0] == '\0')
 		return 1;
