@@ -29,18 +29,15 @@
 #include "milter.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "atsm-daemon.h"
 #include "atsm-log.h"
 
 #ifndef PACKAGE_VERSION
@@ -117,88 +114,17 @@ serve(void *arg)
 	return NULL;
 }
 
-static int
-drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	errno = 0;
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		atsm_log(LOG_ERR, "-u %s: no such user", user);
-		return EX_NOUSER;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		atsm_log(LOG_ERR, "-u %s: cannot switch to uid %ld: %s", user, (long)pw->pw_uid,
-		    strerror(errno));
-		return EX_OSERR;
-	}
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		atsm_log(LOG_ERR, "-u %s: root privileges could be regained", user);
-		return EX_OSERR;
-	}
-	return 0;
-}
-
-static int
-daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -1;
-	pid = fork();   /* never a session leader: no controlling tty again */
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") != 0)
-		return -1;
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	return 0;
-}
-
-static int
-write_pidfile(const char *path)
-{
-	FILE *fp = fopen(path, "w");
-
-	if (fp == NULL) {
-		atsm_log(LOG_ERR, "PID file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	if (fclose(fp) != 0) {
-		atsm_log(LOG_ERR, "PID file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	const char *conf_path = NULL, *sock = NULL, *pidfile = NULL, *user = NULL;
 	bool foreground = false;
 	struct atsm_conf conf;
+	struct atsm_daemon_user u;
 	struct atsm_err err;
 	pthread_t t_serve, t_reload;
 	sigset_t sigs;
-	struct sigaction sa;
-	int c, rc, serve_rc = MI_FAILURE, facility;
+	int c, rc, serve_rc = MI_FAILURE;
 
 	while ((c = getopt(argc, argv, "c:fhp:P:u:V")) != -1) {
 		switch (c) {
@@ -216,8 +142,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (pidfile != NULL && pidfile[0] != '/') {
-		fprintf(stderr, MILTER_NAME ": -P %s: the PID file needs an absolute path\n", pidfile);
+	if (pidfile != NULL && atsm_daemon_pidfile_check_path(pidfile, &err) < 0) {
+		fprintf(stderr, MILTER_NAME ": -P %s\n", err.msg);
 		return EX_USAGE;
 	}
 	milter_gen_setup(conf_path, sock);
@@ -226,10 +152,7 @@ main(int argc, char **argv)
 		fprintf(stderr, MILTER_NAME ": %s\n", err.msg);
 		return EX_CONFIG;
 	}
-	facility = atsm_log_facility_from_conf(conf.syslog_facility);
-	atsm_log_open(MILTER_NAME, facility >= 0 ? facility : LOG_MAIL, true, foreground);
-	if (atsm_log_level_from_conf(conf.log_level) >= 0)
-		atsm_log_set_level(atsm_log_level_from_conf(conf.log_level));
+	atsm_daemon_log_open(MILTER_NAME, &conf, foreground);
 
 	if (smfi_register(milter_desc) == MI_FAILURE) {
 		atsm_log(LOG_ERR, "smfi_register failed");
@@ -240,37 +163,42 @@ main(int argc, char **argv)
 		atsm_conf_free(&conf);
 		return EX_OSERR;
 	}
-	if (user != NULL && (rc = drop_privileges(user)) != 0) {
+	if (user != NULL && atsm_daemon_user_lookup(user, &u, &err) < 0) {
+		atsm_log(LOG_ERR, "-u %s", err.msg);
 		atsm_conf_free(&conf);
-		return rc;
+		return EX_NOUSER;
+	}
+	if (user != NULL && atsm_daemon_become(&u, &err) < 0) {
+		atsm_log(LOG_ERR, "-u %s", err.msg);
+		atsm_conf_free(&conf);
+		return EX_OSERR;
 	}
 	if (milter_gen_load(&err) < 0) {
 		atsm_log(LOG_ERR, "%s", err.msg);
 		atsm_conf_free(&conf);
 		return EX_CONFIG;
 	}
-	if (!foreground && daemonize() < 0) {
-		atsm_log(LOG_ERR, "cannot go to the background: %s", strerror(errno));
+	if (!foreground && (rc = atsm_daemon_detach(&err)) != 0) {
+		if (rc > 0)
+			_exit(0);
+		atsm_log(LOG_ERR, "%s", err.msg);
 		return EX_OSERR;
 	}
-	if (pidfile != NULL && write_pidfile(pidfile) < 0)
+	if (pidfile != NULL && atsm_daemon_pidfile_write(pidfile, &err) < 0) {
+		atsm_log(LOG_ERR, "%s", err.msg);
 		return EX_OSERR;
+	}
 	atsm_log(LOG_INFO, "listening on %s (configuration %s)", conf.milter_socket,
 	    milter_gen_conf_path());
 	atsm_conf_free(&conf);
 
-	if (pipe(wake_pipe) != 0) {
-		atsm_log(LOG_ERR, "pipe: %s", strerror(errno));
+	/* the reloader blocks on the read end */
+	if (atsm_daemon_wake_pipe(wake_pipe, false, &err) < 0) {
+		atsm_log(LOG_ERR, "%s", err.msg);
 		return EX_OSERR;
 	}
-	fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sighup;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	(void)atsm_daemon_on_signal(SIGHUP, on_sighup, true, NULL);
+	(void)atsm_daemon_on_signal(SIGPIPE, SIG_IGN, true, NULL);
 
 	/* The threads start with everything blocked (see the head comment). */
 	sigfillset(&sigs);
@@ -293,7 +221,7 @@ main(int argc, char **argv)
 	pthread_join(t_reload, NULL);
 	milter_gen_shutdown();
 	if (pidfile != NULL)
-		unlink(pidfile);
+		(void)atsm_daemon_pidfile_remove(pidfile, NULL);
 	atsm_log(LOG_INFO, "stopped");
 	atsm_log_close();
 	return serve_rc == MI_SUCCESS ? 0 : EX_SOFTWARE;

@@ -23,10 +23,7 @@
 #include "notifyd.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atsm-daemon.h"
 #include "atsm-log.h"
 
 #ifndef PACKAGE_VERSION
@@ -79,77 +77,6 @@ on_stop(int sig)
 		/* pipe full: the loop is being woken already */
 	}
 	errno = saved;
-}
-
-static int
-drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	errno = 0;
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		atsm_log(LOG_ERR, "-u %s: no such user", user);
-		return EX_NOUSER;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		atsm_log(LOG_ERR, "-u %s: cannot switch to uid %ld: %s", user, (long)pw->pw_uid,
-		    strerror(errno));
-		return EX_OSERR;
-	}
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		atsm_log(LOG_ERR, "-u %s: root privileges could be regained", user);
-		return EX_OSERR;
-	}
-	return 0;
-}
-
-static int
-daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -1;
-	pid = fork();   /* never a session leader: no controlling tty again */
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") != 0)
-		return -1;
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	return 0;
-}
-
-static int
-write_pidfile(const char *path)
-{
-	FILE *fp = fopen(path, "w");
-
-	if (fp == NULL) {
-		atsm_log(LOG_ERR, "PID file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	if (fclose(fp) != 0) {
-		atsm_log(LOG_ERR, "PID file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 /* The settings, the endpoints and the secret, as one check: 0 or -1. */
@@ -205,10 +132,10 @@ main(int argc, char **argv)
 	bool foreground = false, once = false;
 	struct atsm_conf conf;
 	struct notifyd nd;
+	struct atsm_daemon_user u;
 	struct atsm_err err;
-	struct sigaction sa;
 	char host[64];
-	int c, rc, facility;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:fhP:u:V", longopts, NULL)) != -1) {
 		switch (c) {
@@ -226,9 +153,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (pidfile != NULL && pidfile[0] != '/') {
-		fprintf(stderr, NOTIFYD_NAME ": -P %s: the PID file needs an absolute path\n",
-		    pidfile);
+	if (pidfile != NULL && atsm_daemon_pidfile_check_path(pidfile, &err) < 0) {
+		fprintf(stderr, NOTIFYD_NAME ": -P %s\n", err.msg);
 		return EX_USAGE;
 	}
 	memset(&nd, 0, sizeof(nd));
@@ -237,40 +163,40 @@ main(int argc, char **argv)
 		fprintf(stderr, NOTIFYD_NAME ": %s\n", err.msg);
 		return EX_CONFIG;
 	}
-	facility = atsm_log_facility_from_conf(conf.syslog_facility);
-	atsm_log_open(NOTIFYD_NAME, facility >= 0 ? facility : LOG_MAIL, true,
-	    foreground || once);
-	if (atsm_log_level_from_conf(conf.log_level) >= 0)
-		atsm_log_set_level(atsm_log_level_from_conf(conf.log_level));
+	atsm_daemon_log_open(NOTIFYD_NAME, &conf, foreground || once);
 
 	rc = 0;
-	if (user != NULL && (rc = drop_privileges(user)) != 0)
+	if (user != NULL && atsm_daemon_user_lookup(user, &u, &err) < 0) {
+		atsm_log(LOG_ERR, "-u %s", err.msg);
+		rc = EX_NOUSER;
 		goto out;
-	if (!foreground && !once && daemonize() < 0) {
-		atsm_log(LOG_ERR, "cannot go to the background: %s", strerror(errno));
+	}
+	if (user != NULL && atsm_daemon_become(&u, &err) < 0) {
+		atsm_log(LOG_ERR, "-u %s", err.msg);
 		rc = EX_OSERR;
 		goto out;
 	}
-	if (pipe(wake_pipe) != 0) {
-		atsm_log(LOG_ERR, "pipe: %s", strerror(errno));
+	if (!foreground && !once && (rc = atsm_daemon_detach(&err)) != 0) {
+		if (rc > 0)
+			_exit(0);
 		rc = EX_OSERR;
-		goto out;
+		goto fail;
 	}
-	fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
-	fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
-	if (pidfile != NULL && write_pidfile(pidfile) < 0) {
+	/* the run loop polls the read end */
+	if (atsm_daemon_wake_pipe(wake_pipe, true, &err) < 0) {
+		rc = EX_OSERR;
+		goto fail;
+	}
+	if (pidfile != NULL && atsm_daemon_pidfile_write(pidfile, &err) < 0) {
 		pidfile = NULL;
 		rc = EX_OSERR;
-		goto out;
+		goto fail;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* without SA_RESTART: a stop interrupts the call the loop waits in */
+	(void)atsm_daemon_on_signal(SIGTERM, on_stop, false, NULL);
+	(void)atsm_daemon_on_signal(SIGINT, on_stop, false, NULL);
+	(void)atsm_daemon_on_signal(SIGPIPE, SIG_IGN, false, NULL);
+	(void)atsm_daemon_on_signal(SIGHUP, SIG_IGN, false, NULL);
 
 	if (gethostname(host, sizeof(host)) != 0)
 		strcpy(host, "localhost");
@@ -289,9 +215,12 @@ main(int argc, char **argv)
 	    once ? ", once" : "");
 	rc = notifyd_run(&nd);
 	atsm_log(LOG_INFO, "stopped");
+	goto out;
+fail:
+	atsm_log(LOG_ERR, "%s", err.msg);
 out:
 	if (pidfile != NULL)
-		unlink(pidfile);
+		(void)atsm_daemon_pidfile_remove(pidfile, NULL);
 	atsm_token_keys_wipe(&nd.keys);
 	atsm_conf_free(&conf);
 	atsm_log_close();

@@ -14,6 +14,7 @@
 #include "atsm-check.h"
 #include "atsm-inbound.h"
 #include "atsm-journal.h"
+#include "pg-fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,61 +24,10 @@
 
 #define SECRET "inbound-test-secret-0123456789abcdefghijklmnop\n"
 
-static PGconn *conn;
-static struct atsm_conf conf;
 static struct atsm_token_keys keys;
 static char tok[4][ATSM_TOKEN_MAX];     /* tokens of sent messages 5001..5004 */
-static int serial;
 
 /* ------------------------------------------------------------ helpers */
-
-static void
-sql(const char *q)
-{
-	PGresult *r = PQexec(conn, q);
-
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
-	    "%s: %s", q, PQerrorMessage(conn));
-	PQclear(r);
-}
-
-/* The one value of a query with at most one text parameter, as a number. */
-static long long
-num(const char *q, const char *param)
-{
-	const char *v[1] = { param };
-	PGresult *r = PQexecParams(conn, q, param ? 1 : 0, NULL, v, NULL, NULL, 0);
-	long long n;
-
-	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
-	    "%s: %s", q, PQerrorMessage(conn));
-	n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return n;
-}
-
-static long long
-numid(const char *q, long long id)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "%lld", id);
-	return num(q, s);
-}
-
-static char *
-text(const char *q, const char *param)
-{
-	const char *v[1] = { param };
-	PGresult *r = PQexecParams(conn, q, param ? 1 : 0, NULL, v, NULL, NULL, 0);
-	char *s;
-
-	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
-	    "%s: %s", q, PQerrorMessage(conn));
-	s = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return s;
-}
 
 static void
 make_token(int i)
@@ -101,18 +51,11 @@ setup(void)
 	struct atsm_err err;
 	int i;
 
-	conn = PQconnectdb(getenv("ATSM_TEST_PG"));
-	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "connect: %s", PQerrorMessage(conn));
-	ck_assert_msg(atsm_conf_init(&conf, &err) == 0, "%s", err.msg);
-	ck_assert(atsm_conf_set(&conf, "ats_domain", "ats.atsmail.test", &err) == 0);
-	ck_assert(atsm_conf_set(&conf, "company_domains", "atsmail.test", &err) == 0);
+	pgfx_open();
 	ck_assert_msg(atsm_token_keys_from_string(SECRET, &keys, &err) == 0, "%s", err.msg);
 	for (i = 0; i < 4; i++)
 		make_token(i);
-	sql("UPDATE atsmail.resumes SET phase = 'new' WHERE id BETWEEN 1001 AND 1008");
-	sql("UPDATE atsmail.contacts SET phase = 'new' WHERE id IN (2001, 2002)");
-	sql("DELETE FROM atsmail.processes WHERE id <> 4001");
-	sql("UPDATE atsmail.processes SET phase = 'screening' WHERE id = 4001");
+	pgfx_reset_records();
 	sql("UPDATE atsmail.message_recipients SET status = 'pending', status_code = NULL,"
 	    " diagnostic = NULL, bounced_at = NULL WHERE message_id BETWEEN 5001 AND 5004");
 	sql("DELETE FROM atsmail.address_flags");
@@ -122,9 +65,8 @@ setup(void)
 static void
 teardown(void)
 {
-	atsm_conf_free(&conf);
 	atsm_token_keys_wipe(&keys);
-	PQfinish(conn);
+	pgfx_close();
 }
 
 /* "<pre><pid>.<serial>.<time><post>": different in every test and run. */
@@ -1161,13 +1103,8 @@ START_TEST(database_gone_is_unavailable)
 	struct atsm_in_plan p;
 	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { "" };
-	PGconn *victim = PQconnectdb(getenv("ATSM_TEST_PG"));
-	char pid[16];
+	PGconn *victim = pgfx_victim();
 
-	ck_assert(PQstatus(victim) == CONNECTION_OK);
-	snprintf(pid, sizeof(pid), "%d", PQbackendPID(victim));
-	(void)num("SELECT count(*) FROM (SELECT pg_terminate_backend($1::int)) t", pid);
-	usleep(200000);
 	mail(&f, "alice@atsmail.test", "taro@candidate.test", "alice@atsmail.test");
 	ck_assert_int_eq(atsm_in_plan(victim, &conf, &keys, &f, ATSM_IN_LIVE, &p, &st, &err), -1);
 	ck_assert_int_eq(st, ATSM_DB_UNAVAILABLE);
@@ -1187,12 +1124,8 @@ suite(void)
 {
 	Suite *s = suite_create("inbound");
 	TCase *tc = tcase_create("inbound");
-	const char *pg = getenv("ATSM_TEST_PG");
 
-	if (pg == NULL || *pg == '\0') {
-		puts("1..0 # SKIP ATSM_TEST_PG not set (tests/e2e/inbound-record.sh sets it)");
-		exit(0);
-	}
+	pgfx_require("tests/e2e/inbound-record.sh");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, facts_json_round_trip);

@@ -12,6 +12,7 @@
 #include "atsm-check.h"
 #include "atsm-journal.h"
 #include "atsm-outbound.h"
+#include "pg-fixture.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,71 +23,17 @@
 
 #define CMD(c) "ats+" c "@ats.atsmail.test"
 
-static PGconn *conn;
-static struct atsm_conf conf;
-static int serial;
-
-static void
-sql(const char *q)
-{
-	PGresult *r = PQexec(conn, q);
-
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
-	    "%s: %s", q, PQerrorMessage(conn));
-	PQclear(r);
-}
-
-/* The one value of a query with one text parameter, as a number. */
-static long long
-num(const char *q, const char *param)
-{
-	const char *v[1] = { param };
-	PGresult *r = PQexecParams(conn, q, param ? 1 : 0, NULL, v, NULL, NULL, 0);
-	long long n;
-
-	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
-	    "%s: %s", q, PQerrorMessage(conn));
-	n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return n;
-}
-
-static char *
-text(const char *q, const char *param)
-{
-	const char *v[1] = { param };
-	PGresult *r = PQexecParams(conn, q, 1, NULL, v, NULL, NULL, 0);
-	char *s;
-
-	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
-	    "%s: %s", q, PQerrorMessage(conn));
-	s = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return s;
-}
-
 static void
 setup(void)
 {
-	struct atsm_err err;
-	const char *pg = getenv("ATSM_TEST_PG");
-
-	conn = PQconnectdb(pg);
-	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "connect: %s", PQerrorMessage(conn));
-	ck_assert_msg(atsm_conf_init(&conf, &err) == 0, "%s", err.msg);
-	ck_assert(atsm_conf_set(&conf, "ats_domain", "ats.atsmail.test", &err) == 0);
-	ck_assert(atsm_conf_set(&conf, "company_domains", "atsmail.test", &err) == 0);
-	sql("UPDATE atsmail.resumes SET phase = 'new' WHERE id BETWEEN 1001 AND 1008");
-	sql("UPDATE atsmail.contacts SET phase = 'new' WHERE id IN (2001, 2002)");
-	sql("DELETE FROM atsmail.processes WHERE id <> 4001");
-	sql("UPDATE atsmail.processes SET phase = 'screening' WHERE id = 4001");
+	pgfx_open();
+	pgfx_reset_records();
 }
 
 static void
 teardown(void)
 {
-	atsm_conf_free(&conf);
-	PQfinish(conn);
+	pgfx_close();
 }
 
 /* A mail: from (login, envelope sender), To, Cc, then NULL-terminated
@@ -1029,13 +976,8 @@ START_TEST(database_gone_is_unavailable)
 	struct atsm_out_plan p;
 	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { "" };
-	PGconn *victim = PQconnectdb(getenv("ATSM_TEST_PG"));
-	char pid[16];
+	PGconn *victim = pgfx_victim();
 
-	ck_assert(PQstatus(victim) == CONNECTION_OK);
-	snprintf(pid, sizeof(pid), "%d", PQbackendPID(victim));
-	(void)num("SELECT count(*) FROM (SELECT pg_terminate_backend($1::int)) t", pid);
-	usleep(200000);
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test", NULL,
 	    "taro@candidate.test", NULL);
 	ck_assert_int_eq(atsm_out_plan(victim, &conf, NULL, &f, ATSM_OUT_LIVE, &p, &st, &err), -1);
@@ -1051,12 +993,8 @@ suite(void)
 {
 	Suite *s = suite_create("outbound");
 	TCase *tc = tcase_create("outbound");
-	const char *pg = getenv("ATSM_TEST_PG");
 
-	if (pg == NULL || *pg == '\0') {
-		puts("1..0 # SKIP ATSM_TEST_PG not set (tests/e2e/outbound-record.sh sets it)");
-		exit(0);
-	}
+	pgfx_require("tests/e2e/outbound-record.sh");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, facts_json_round_trip);
