@@ -84,6 +84,12 @@ check_page atsmail-notifyd.8 db_conninfo webhook_urls webhook_secret_file webhoo
 	webhook_timeout webhook_max_attempts webhook_retry_base webhook_retry_max
 check_page atsmailctl.8 db_conninfo journal_dir secret_file
 
+# The example configuration shipped in packaging/ parses: atsmailctl stops
+# with 3 on a configuration error and 4 when (as here) no database answers.
+"$top_builddir/ctl/atsmailctl" -c "$top_srcdir/packaging/atsmail/atsmail.conf.example" \
+	--db 'host=127.0.0.1 port=1 connect_timeout=2' db status >"$tmp/example.out" 2>&1
+tap_is "packaging/atsmail/atsmail.conf.example is a valid configuration" "$?" "4"
+
 # the page renders without roff warnings
 if command -v groff > /dev/null 2>&1; then
 	w=$(groff -ww -z -man "$page" 2>&1)
