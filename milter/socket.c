@@ -88,8 +88,12 @@ milter_socket_open(const char *spec)
 		    "directory is missing or not writable)", spec);
 		return -1;
 	}
-	if (is_inet && set_nodelay_on_listeners() == 0)
-		atsm_log(LOG_WARNING, "milter socket %s: listening socket not found; "
-		    "TCP_NODELAY not set (expect ~40 ms per message)", spec);
+	if (is_inet) {
+		if (set_nodelay_on_listeners() == 0)
+			atsm_log(LOG_WARNING, "milter socket %s: listening socket not found; "
+			    "TCP_NODELAY not set (expect ~40 ms per message)", spec);
+		else
+			atsm_log(LOG_INFO, "milter socket %s: TCP_NODELAY set", spec);
+	}
 	return 0;
 }

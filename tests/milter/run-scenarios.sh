@@ -266,6 +266,24 @@ tap_is "replay: the journaled mail to saburo (ATS mail, no command) is recorded 
 	"$(sql "SELECT count(*) FROM atsmail.messages WHERE rfc_message_id LIKE 'downplain.$RUN.%' AND token IS NULL")" "1"
 scenario_as after-db-back tagged
 
+# ---- an inet: socket works too, with TCP_NODELAY against the ~40 ms
+# Nagle / delayed-ACK stall of ../shared/testbed-notes.md
+IPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$MILTER" -f -c "$CONF" -p "inet:$IPORT@127.0.0.1" -P "$W/inet.pid" >"$W/inet.log" 2>&1 </dev/null &
+INET_BG=$!
+for _ in $(seq 1 100); do
+	[ -s "$W/inet.pid" ] && ss -ltn | grep -q "127.0.0.1:$IPORT " && break
+	sleep 0.05
+done
+tap_ok "inet: socket: TCP_NODELAY set on the listener" grep -q "inet:$IPORT@127.0.0.1: TCP_NODELAY set" "$W/inet.log"
+SOCK_UNIX=$SOCK
+SOCK="inet:$IPORT@127.0.0.1"
+scenario_as inet-tagged tagged
+SOCK=$SOCK_UNIX
+kill -TERM "$(cat "$W/inet.pid")" 2>/dev/null
+wait "$INET_BG"
+tap_is "inet: socket: clean stop" "$?" "0"
+
 # ---- SIGTERM: clean stop
 kill -TERM "$MILTER_PID"
 wait "$MILTER_BG"
