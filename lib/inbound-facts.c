@@ -11,6 +11,7 @@
  * its type and bounds, and an error names the member.
  */
 #include "atsm-inbound.h"
+#include "atsm-facts-json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,31 +291,7 @@ oom:
 
 /* ------------------------------------------------------------- to JSON */
 
-/* A string as JSON: a string when it is UTF-8, else {"hex": ...}. */
-static json_t *
-text_json(const char *v)
-{
-	static const char hex[] = "0123456789abcdef";
-	json_t *j;
-	char *h;
-	size_t i, n;
-
-	if (v == NULL)
-		return json_null();
-	if ((j = json_string(v)) != NULL)
-		return j;
-	n = strlen(v);
-	if ((h = malloc(2 * n + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		h[2 * i] = hex[(unsigned char)v[i] >> 4];
-		h[2 * i + 1] = hex[(unsigned char)v[i] & 15];
-	}
-	h[2 * n] = '\0';
-	j = json_pack("{s:s}", "hex", h);
-	free(h);
-	return j;
-}
+static const struct atsm_fj fj = { "inbound facts", ATSM_IN_FACT_MAX };
 
 static int
 put(json_t *o, const char *name, json_t *v)
@@ -340,41 +317,41 @@ atsm_in_facts_to_json(const struct atsm_in_facts *f)
 			bad = 1;
 			break;
 		}
-		bad |= put(r, "addr", text_json(f->bounced[i].addr));
-		bad |= put(r, "status", text_json(f->bounced[i].status));
+		bad |= put(r, "addr", atsm_fj_text(f->bounced[i].addr));
+		bad |= put(r, "status", atsm_fj_text(f->bounced[i].status));
 		bad |= put(r, "hard", json_boolean(f->bounced[i].hard));
-		bad |= put(r, "diagnostic", text_json(f->bounced[i].diagnostic));
+		bad |= put(r, "diagnostic", atsm_fj_text(f->bounced[i].diagnostic));
 		bad |= json_array_append_new(b, r);
 	}
 	bad |= put(o, "bounced", b);
 	bad |= put(o, "v", json_integer(FACTS_VERSION));
 	bad |= put(o, "how", json_string(f->how == ATSM_IN_APPEND ? "append" : "delivery"));
-	bad |= put(o, "mailbox_user", text_json(f->mailbox_user));
-	bad |= put(o, "mailbox", text_json(f->mailbox));
+	bad |= put(o, "mailbox_user", atsm_fj_text(f->mailbox_user));
+	bad |= put(o, "mailbox", atsm_fj_text(f->mailbox));
 	bad |= put(o, "imap_uid", json_integer((json_int_t)f->imap_uid));
-	bad |= put(o, "env_from", text_json(f->env_from));
-	bad |= put(o, "env_to", text_json(f->env_to));
-	bad |= put(o, "hdr_from", text_json(f->hdr_from));
-	bad |= put(o, "hdr_to", text_json(f->hdr_to));
-	bad |= put(o, "hdr_cc", text_json(f->hdr_cc));
-	bad |= put(o, "hdr_reply_to", text_json(f->hdr_reply_to));
-	bad |= put(o, "hdr_message_id", text_json(f->hdr_message_id));
-	bad |= put(o, "hdr_subject", text_json(f->hdr_subject));
-	bad |= put(o, "hdr_in_reply_to", text_json(f->hdr_in_reply_to));
-	bad |= put(o, "hdr_references", text_json(f->hdr_references));
-	bad |= put(o, "hdr_date", text_json(f->hdr_date));
-	bad |= put(o, "hdr_ats_ref", text_json(f->hdr_ats_ref));
+	bad |= put(o, "env_from", atsm_fj_text(f->env_from));
+	bad |= put(o, "env_to", atsm_fj_text(f->env_to));
+	bad |= put(o, "hdr_from", atsm_fj_text(f->hdr_from));
+	bad |= put(o, "hdr_to", atsm_fj_text(f->hdr_to));
+	bad |= put(o, "hdr_cc", atsm_fj_text(f->hdr_cc));
+	bad |= put(o, "hdr_reply_to", atsm_fj_text(f->hdr_reply_to));
+	bad |= put(o, "hdr_message_id", atsm_fj_text(f->hdr_message_id));
+	bad |= put(o, "hdr_subject", atsm_fj_text(f->hdr_subject));
+	bad |= put(o, "hdr_in_reply_to", atsm_fj_text(f->hdr_in_reply_to));
+	bad |= put(o, "hdr_references", atsm_fj_text(f->hdr_references));
+	bad |= put(o, "hdr_date", atsm_fj_text(f->hdr_date));
+	bad |= put(o, "hdr_ats_ref", atsm_fj_text(f->hdr_ats_ref));
 	bad |= put(o, "size", json_integer((json_int_t)f->size));
 	bad |= put(o, "body_sha256", json_string(f->body_sha256));
 	bad |= put(o, "is_bounce", json_boolean(f->is_bounce));
 	bad |= put(o, "is_feedback", json_boolean(f->is_feedback));
 	bad |= put(o, "is_autoreply", json_boolean(f->is_autoreply));
 	bad |= put(o, "from_mailer_daemon", json_boolean(f->from_mailer_daemon));
-	bad |= put(o, "classify_reason", text_json(f->classify_reason));
-	bad |= put(o, "orig_message_id", text_json(f->orig_message_id));
-	bad |= put(o, "orig_env_from", text_json(f->orig_env_from));
-	bad |= put(o, "orig_ats_ref", text_json(f->orig_ats_ref));
-	bad |= put(o, "idem_key", text_json(f->idem_key));
+	bad |= put(o, "classify_reason", atsm_fj_text(f->classify_reason));
+	bad |= put(o, "orig_message_id", atsm_fj_text(f->orig_message_id));
+	bad |= put(o, "orig_env_from", atsm_fj_text(f->orig_env_from));
+	bad |= put(o, "orig_ats_ref", atsm_fj_text(f->orig_ats_ref));
+	bad |= put(o, "idem_key", atsm_fj_text(f->idem_key));
 	bad |= put(o, "received_at", json_integer(f->received_at));
 	if (bad) {
 		json_decref(o);
@@ -384,129 +361,6 @@ atsm_in_facts_to_json(const struct atsm_in_facts *f)
 }
 
 /* ----------------------------------------------------------- from JSON */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* j (a string or {"hex":...}) as a new C string; what names it in errors. */
-static int
-read_text(const json_t *j, const char *what, char **out, struct atsm_err *err)
-{
-	const char *s;
-	json_t *h;
-	size_t len, i;
-
-	*out = NULL;
-	if (json_is_object(j) && json_object_size(j) == 1 &&
-	    (h = json_object_get(j, "hex")) != NULL && json_is_string(h)) {
-		s = json_string_value(h);
-		len = json_string_length(h);
-		if (len % 2 != 0 || len / 2 > ATSM_IN_FACT_MAX)
-			return atsm_err_set(err, "inbound facts: %s: bad or too long hex form", what);
-		if ((*out = malloc(len / 2 + 1)) == NULL)
-			return atsm_err_set(err, "inbound facts: out of memory reading %s", what);
-		for (i = 0; i < len / 2; i++) {
-			int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-			if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-				free(*out);
-				*out = NULL;
-				return atsm_err_set(err, "inbound facts: %s: bad hex form", what);
-			}
-			(*out)[i] = (char)(hi << 4 | lo);
-		}
-		(*out)[len / 2] = '\0';
-		return 0;
-	}
-	if (!json_is_string(j))
-		return atsm_err_set(err, "inbound facts: %s must be a string", what);
-	len = json_string_length(j);
-	if (len > ATSM_IN_FACT_MAX)
-		return atsm_err_set(err, "inbound facts: %s is longer than %u bytes", what,
-		    ATSM_IN_FACT_MAX);
-	if (memchr(json_string_value(j), '\0', len) != NULL)
-		return atsm_err_set(err, "inbound facts: %s contains a NUL byte", what);
-	if ((*out = strdup(json_string_value(j))) == NULL)
-		return atsm_err_set(err, "inbound facts: out of memory reading %s", what);
-	return 0;
-}
-
-static int
-get_text(const json_t *o, const char *name, bool optional, char **out, struct atsm_err *err)
-{
-	json_t *j = json_object_get(o, name);
-	char what[64];
-
-	*out = NULL;
-	if (j == NULL || json_is_null(j)) {
-		if (optional)
-			return 0;
-		return atsm_err_set(err, "inbound facts: field '%s' is missing", name);
-	}
-	snprintf(what, sizeof(what), "field '%s'", name);
-	return read_text(j, what, out, err);
-}
-
-/* Into a fixed buffer of size bytes; chars (may be NULL) lists the bytes allowed. */
-static int
-get_fixed(const json_t *o, const char *name, bool optional, char *buf, size_t size,
-    const char *chars, struct atsm_err *err)
-{
-	char *s;
-	size_t len;
-
-	buf[0] = '\0';
-	if (get_text(o, name, optional, &s, err) < 0)
-		return -1;
-	if (s == NULL)
-		return 0;
-	len = strlen(s);
-	if (len >= size || (chars != NULL && strspn(s, chars) != len)) {
-		free(s);
-		return atsm_err_set(err, "inbound facts: field '%s' is longer than %zu characters "
-		    "or has a character outside its alphabet", name, size - 1);
-	}
-	memcpy(buf, s, len + 1);
-	free(s);
-	return 0;
-}
-
-static int
-get_int(const json_t *o, const char *name, long long *out, struct atsm_err *err)
-{
-	json_t *j = json_object_get(o, name);
-
-	*out = 0;
-	if (j == NULL || json_is_null(j))
-		return 0;
-	if (!json_is_integer(j) || json_integer_value(j) < 0)
-		return atsm_err_set(err, "inbound facts: field '%s' must be an integer >= 0", name);
-	*out = json_integer_value(j);
-	return 0;
-}
-
-static int
-get_bool(const json_t *o, const char *name, bool *out, struct atsm_err *err)
-{
-	json_t *j = json_object_get(o, name);
-
-	*out = false;
-	if (j == NULL || json_is_null(j))
-		return 0;
-	if (!json_is_boolean(j))
-		return atsm_err_set(err, "inbound facts: field '%s' must be true or false", name);
-	*out = json_is_true(j);
-	return 0;
-}
 
 static int
 get_bounced(const json_t *o, struct atsm_in_facts *f, struct atsm_err *err)
@@ -534,10 +388,10 @@ get_bounced(const json_t *o, struct atsm_in_facts *f, struct atsm_err *err)
 		snprintf(what, sizeof(what), "field 'bounced' item %zu", i);
 		if (!json_is_object(r))
 			return atsm_err_set(err, "inbound facts: %s must be an object", what);
-		if (get_text(r, "addr", false, &b->addr, err) < 0 ||
-		    get_fixed(r, "status", true, b->status, sizeof(b->status), "0123456789.", err) < 0 ||
-		    get_bool(r, "hard", &b->hard, err) < 0 ||
-		    get_text(r, "diagnostic", true, &b->diagnostic, err) < 0)
+		if (atsm_fj_get_text(&fj, r, "addr", false, &b->addr, err) < 0 ||
+		    atsm_fj_get_fixed(&fj, r, "status", true, b->status, sizeof(b->status), "0123456789.", err) < 0 ||
+		    atsm_fj_get_bool(&fj, r, "hard", &b->hard, err) < 0 ||
+		    atsm_fj_get_text(&fj, r, "diagnostic", true, &b->diagnostic, err) < 0)
 			return atsm_err_prefix(err, "%s", what);
 	}
 	return 0;
@@ -561,41 +415,42 @@ facts_read(const json_t *j, struct atsm_in_facts *f, struct atsm_err *err)
 	    strcmp(json_string_value(how), "append") != 0))
 		return atsm_err_set(err, "inbound facts: field 'how' must be \"delivery\" or \"append\"");
 	f->how = strcmp(json_string_value(how), "append") == 0 ? ATSM_IN_APPEND : ATSM_IN_DELIVERY;
-	if (get_text(j, "mailbox_user", false, &f->mailbox_user, err) < 0 ||
-	    get_text(j, "mailbox", true, &f->mailbox, err) < 0 ||
-	    get_text(j, "env_from", true, &f->env_from, err) < 0 ||
-	    get_text(j, "env_to", true, &f->env_to, err) < 0 ||
-	    get_text(j, "hdr_from", true, &f->hdr_from, err) < 0 ||
-	    get_text(j, "hdr_to", true, &f->hdr_to, err) < 0 ||
-	    get_text(j, "hdr_cc", true, &f->hdr_cc, err) < 0 ||
-	    get_text(j, "hdr_reply_to", true, &f->hdr_reply_to, err) < 0 ||
-	    get_text(j, "hdr_message_id", true, &f->hdr_message_id, err) < 0 ||
-	    get_text(j, "hdr_subject", true, &f->hdr_subject, err) < 0 ||
-	    get_text(j, "hdr_in_reply_to", true, &f->hdr_in_reply_to, err) < 0 ||
-	    get_text(j, "hdr_references", true, &f->hdr_references, err) < 0 ||
-	    get_text(j, "hdr_date", true, &f->hdr_date, err) < 0 ||
-	    get_text(j, "hdr_ats_ref", true, &f->hdr_ats_ref, err) < 0 ||
-	    get_text(j, "orig_message_id", true, &f->orig_message_id, err) < 0 ||
-	    get_text(j, "orig_env_from", true, &f->orig_env_from, err) < 0 ||
-	    get_text(j, "orig_ats_ref", true, &f->orig_ats_ref, err) < 0)
+	if (atsm_fj_get_text(&fj, j, "mailbox_user", false, &f->mailbox_user, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "mailbox", true, &f->mailbox, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "env_from", true, &f->env_from, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "env_to", true, &f->env_to, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_from", true, &f->hdr_from, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_to", true, &f->hdr_to, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_cc", true, &f->hdr_cc, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_reply_to", true, &f->hdr_reply_to, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_message_id", true, &f->hdr_message_id, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_subject", true, &f->hdr_subject, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_in_reply_to", true, &f->hdr_in_reply_to, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_references", true, &f->hdr_references, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_date", true, &f->hdr_date, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_ats_ref", true, &f->hdr_ats_ref, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "orig_message_id", true, &f->orig_message_id, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "orig_env_from", true, &f->orig_env_from, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "orig_ats_ref", true, &f->orig_ats_ref, err) < 0)
 		return -1;
-	if (get_int(j, "imap_uid", &n, err) < 0)
+	if (atsm_fj_get_int(&fj, j, "imap_uid", 0, &n, err) < 0)
 		return -1;
 	if (n > 4294967295LL)
 		return atsm_err_set(err, "inbound facts: field 'imap_uid' is not a 32-bit UID");
 	f->imap_uid = (unsigned long)n;
-	if (get_int(j, "size", &n, err) < 0 || get_int(j, "received_at", &f->received_at, err) < 0)
+	if (atsm_fj_get_int(&fj, j, "size", 0, &n, err) < 0 ||
+	    atsm_fj_get_int(&fj, j, "received_at", 0, &f->received_at, err) < 0)
 		return -1;
 	f->size = (size_t)n;
-	if (get_bool(j, "is_bounce", &f->is_bounce, err) < 0 ||
-	    get_bool(j, "is_feedback", &f->is_feedback, err) < 0 ||
-	    get_bool(j, "is_autoreply", &f->is_autoreply, err) < 0 ||
-	    get_bool(j, "from_mailer_daemon", &f->from_mailer_daemon, err) < 0 ||
+	if (atsm_fj_get_bool(&fj, j, "is_bounce", &f->is_bounce, err) < 0 ||
+	    atsm_fj_get_bool(&fj, j, "is_feedback", &f->is_feedback, err) < 0 ||
+	    atsm_fj_get_bool(&fj, j, "is_autoreply", &f->is_autoreply, err) < 0 ||
+	    atsm_fj_get_bool(&fj, j, "from_mailer_daemon", &f->from_mailer_daemon, err) < 0 ||
 	    get_bounced(j, f, err) < 0)
 		return -1;
-	if (get_fixed(j, "body_sha256", true, f->body_sha256, sizeof(f->body_sha256), hex, err) < 0 ||
-	    get_fixed(j, "idem_key", false, f->idem_key, sizeof(f->idem_key), NULL, err) < 0 ||
-	    get_fixed(j, "classify_reason", true, f->classify_reason,
+	if (atsm_fj_get_fixed(&fj, j, "body_sha256", true, f->body_sha256, sizeof(f->body_sha256), hex, err) < 0 ||
+	    atsm_fj_get_fixed(&fj, j, "idem_key", false, f->idem_key, sizeof(f->idem_key), NULL, err) < 0 ||
+	    atsm_fj_get_fixed(&fj, j, "classify_reason", true, f->classify_reason,
 	    sizeof(f->classify_reason), NULL, err) < 0)
 		return -1;
 	if (f->body_sha256[0] != '\0' && strlen(f->body_sha256) != 64)
