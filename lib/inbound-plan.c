@@ -119,10 +119,11 @@ note(struct plan_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Every lookup runs for every mail: prepared once per connection. */
 static PGresult *
 query(struct plan_ctx *c, const char *sql, int n, const char *const *v)
 {
-	return atsm_db_exec(c->conn, sql, n, v, c->status, c->err);
+	return atsm_db_exec_prepared(c->conn, sql, n, v, c->status, c->err);
 }
 
 static int
