@@ -31,6 +31,10 @@
  * out.  0, or -1 when out's limit was reached (or memory ran out). */
 int atsm_rfc2047_decode(const char *in, size_t len, struct atsm_buf *out);
 
+/* The same as a new string, cut at limit bytes (0: 64 KiB) on a character
+ * boundary; NULL only when memory is short. */
+char *atsm_rfc2047_decode_dup(const char *in, size_t limit);
+
 /* Find parameter name (case-insensitive) in a structured header value of
  * len bytes and append its decoded UTF-8 value to out.  1 when found, 0
  * when not present (out untouched), -1 on the output limit or memory with

@@ -27,11 +27,11 @@
 
 #include "atsm-addr.h"
 #include "atsm-mime.h"
+#include "atsm-msgid.h"
 #include "atsm-policy.h"
 #include "atsm-verp.h"
 #include "outbound-int.h"
 
-#define MSGID_MAX 998            /* RFC 5322 line length: a longer one is junk */
 #define ARRAY_MAX (1024u * 1024u)
 #define COUNTERPARTS_MAX 200     /* addresses of To/Cc kept as counterparts */
 
@@ -193,20 +193,6 @@ add_rec(struct plan_ctx *c, const char *kind, long long id, const char *rule, bo
 	return r;
 }
 
-/* The <id>s of a References / In-Reply-To value, without brackets. */
-static void
-collect_ids(const char *v, char **out, size_t *n, size_t max)
-{
-	const char *s, *e;
-
-	for (s = v; s != NULL && *n < max && (s = strchr(s, '<')) != NULL; s = e + 1) {
-		if ((e = strchr(s + 1, '>')) == NULL)
-			break;
-		if (e > s + 1 && e - s - 1 <= MSGID_MAX)
-			out[(*n)++] = strndup(s + 1, (size_t)(e - s - 1));
-	}
-}
-
 static void
 free_ids(char **v, size_t n)
 {
@@ -235,28 +221,12 @@ decode_headers(struct plan_ctx *c)
 	const struct atsm_in_facts *f = c->f;
 	struct atsm_in_plan *p = c->p;
 	struct atsm_addr_list l;
-	struct atsm_buf b;
 
-	if (f->hdr_subject != NULL) {
-		atsm_buf_init(&b, c->conf->decode_max_bytes ? c->conf->decode_max_bytes : 65536);
-		(void)atsm_rfc2047_decode(f->hdr_subject, strlen(f->hdr_subject), &b);
-		p->subject = b.data != NULL ? atsm_buf_steal(&b) : strdup("");
-		atsm_buf_free(&b);
-		if (p->subject == NULL)
-			return oom(c, "subject");
-	}
-	if (f->hdr_message_id != NULL) {
-		const char *s = f->hdr_message_id, *e;
-
-		s += strspn(s, " \t\r\n");
-		if (*s == '<' && (e = strchr(s, '>')) != NULL)
-			s++;
-		else
-			e = s + strcspn(s, " \t\r\n");
-		if (e > s && (size_t)(e - s) <= MSGID_MAX &&
-		    (p->rfc_message_id = strndup(s, (size_t)(e - s))) == NULL)
-			return oom(c, "message-id");
-	}
+	if (f->hdr_subject != NULL &&
+	    (p->subject = atsm_rfc2047_decode_dup(f->hdr_subject, c->conf->decode_max_bytes)) == NULL)
+		return oom(c, "subject");
+	if (atsm_msgid_bare(f->hdr_message_id, &p->rfc_message_id) < 0)
+		return oom(c, "message-id");
 	if (f->hdr_from != NULL) {
 		(void)atsm_addr_parse_list(f->hdr_from, strlen(f->hdr_from), 16, &l, NULL);
 		if (l.n > 0 && l.v[0].domain != NULL &&
@@ -501,8 +471,8 @@ match_replies(struct plan_ctx *c)
 	PGresult *r = NULL;
 	int row, rc = -1;
 
-	collect_ids(f->hdr_references, all, &nall, ATSM_IN_MAX_REFS);
-	collect_ids(f->hdr_in_reply_to, irt, &nirt, ATSM_IN_MAX_REFS);
+	nall = atsm_msgid_list(f->hdr_references, all, ATSM_IN_MAX_REFS);
+	nirt = atsm_msgid_list(f->hdr_in_reply_to, irt, ATSM_IN_MAX_REFS);
 	if (nall + nirt > 0 && (p->thread_root = strdup(nall > 0 ? all[0] : irt[0])) == NULL) {
 		oom(c, "thread");
 		goto out0;
@@ -1035,7 +1005,7 @@ plan_bounce(struct plan_ctx *c)
 		const char *v[1];
 		PGresult *r;
 
-		collect_ids(f->orig_message_id, ids, &n, 1);
+		n = atsm_msgid_list(f->orig_message_id, ids, 1);
 		if (n == 0 && (ids[0] = strdup(f->orig_message_id)) != NULL)
 			n = 1;
 		oid = n > 0 ? ids[0] : NULL;

@@ -28,12 +28,12 @@
 #include "atsm-addr.h"
 #include "atsm-mime.h"
 #include "atsm-policy.h"
+#include "atsm-msgid.h"
 #include "atsm-verp.h"
 #include "outbound-int.h"
 
 #include "atsm-guard.h"
 
-#define MSGID_MAX 998           /* RFC 5322 line length: a longer one is junk */
 #define SQL_ARRAY_MAX (1024u * 1024u)
 
 /* A resume or contact the mail is linked to. */
@@ -1066,28 +1066,12 @@ decode_headers(struct plan_ctx *c)
 {
 	const struct atsm_out_facts *f = c->f;
 	struct atsm_out_plan *p = c->p;
-	struct atsm_buf b;
 
-	if (f->hdr_subject != NULL) {
-		atsm_buf_init(&b, c->conf->decode_max_bytes ? c->conf->decode_max_bytes : 65536);
-		(void)atsm_rfc2047_decode(f->hdr_subject, strlen(f->hdr_subject), &b);
-		p->subject = b.data != NULL ? atsm_buf_steal(&b) : strdup("");
-		atsm_buf_free(&b);
-		if (p->subject == NULL)
-			return oom(c, "subject");
-	}
-	if (f->hdr_message_id != NULL) {
-		const char *s = f->hdr_message_id, *e;
-
-		s += strspn(s, " \t\r\n");
-		if (*s == '<' && (e = strchr(s, '>')) != NULL)
-			s++;
-		else
-			e = s + strcspn(s, " \t\r\n");
-		if (e > s && (size_t)(e - s) <= MSGID_MAX &&
-		    (p->message_id = strndup(s, (size_t)(e - s))) == NULL)
-			return oom(c, "message-id");
-	}
+	if (f->hdr_subject != NULL &&
+	    (p->subject = atsm_rfc2047_decode_dup(f->hdr_subject, c->conf->decode_max_bytes)) == NULL)
+		return oom(c, "subject");
+	if (atsm_msgid_bare(f->hdr_message_id, &p->message_id) < 0)
+		return oom(c, "message-id");
 	return 0;
 }
 

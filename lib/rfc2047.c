@@ -329,3 +329,16 @@ atsm_rfc2047_decode(const char *in, size_t len, struct atsm_buf *out)
 	free(u);
 	return rc < 0 ? -1 : 0;
 }
+
+char *
+atsm_rfc2047_decode_dup(const char *in, size_t limit)
+{
+	struct atsm_buf b;
+	char *s;
+
+	atsm_buf_init(&b, limit != 0 ? limit : 65536);
+	(void)atsm_rfc2047_decode(in, strlen(in), &b);  /* over the limit: cut, kept */
+	s = b.data != NULL ? atsm_buf_steal(&b) : strdup("");
+	atsm_buf_free(&b);
+	return s;
+}

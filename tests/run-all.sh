@@ -52,7 +52,7 @@ configure_in() {  # configure_in DIR ARGS...: fresh VPATH build directory
 	(cd "$d" && "$top/configure" -q --enable-werror "$@") || return 1
 }
 
-unit_tests='tests/unit/test-buf tests/unit/test-conf tests/unit/test-log tests/unit/test-addr tests/unit/test-mime tests/unit/test-token tests/unit/test-journal tests/unit/test-command tests/unit/test-policy tests/unit/test-direction tests/unit/test-guard tests/unit/test-verp tests/unit/test-csv tests/unit/test-mime-parse tests/unit/test-dsn tests/unit/test-dsn-corpus tests/unit/test-autoreply tests/unit/test-webhook tests/unit/test-daemon tests/unit/symbols.sh tests/fuzz/replay-addr.sh tests/fuzz/replay-rfc2047.sh tests/fuzz/replay-conf.sh tests/fuzz/replay-dsn.sh'
+unit_tests='tests/unit/test-buf tests/unit/test-conf tests/unit/test-log tests/unit/test-addr tests/unit/test-mime tests/unit/test-token tests/unit/test-journal tests/unit/test-command tests/unit/test-policy tests/unit/test-direction tests/unit/test-guard tests/unit/test-verp tests/unit/test-msgid tests/unit/test-csv tests/unit/test-mime-parse tests/unit/test-dsn tests/unit/test-dsn-corpus tests/unit/test-autoreply tests/unit/test-webhook tests/unit/test-daemon tests/unit/symbols.sh tests/fuzz/replay-addr.sh tests/fuzz/replay-rfc2047.sh tests/fuzz/replay-conf.sh tests/fuzz/replay-dsn.sh'
 
 for step in $steps; do
 	case $step in
