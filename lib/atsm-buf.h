@@ -8,6 +8,7 @@
 #ifndef ATSM_BUF_H
 #define ATSM_BUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,5 +39,11 @@ const char *atsm_buf_str(const struct atsm_buf *b);
 
 /* Hand the contents over to the caller (free() it); the buffer is reset. */
 char *atsm_buf_steal(struct atsm_buf *b);
+
+/* Append formatted text to the C string in the fixed array dst of size
+ * bytes, after sep when dst is not empty (a list of notes: "a; b; c").
+ * Text that does not fit is cut; nothing is appended once dst is full. */
+void atsm_str_vjoin(char *dst, size_t size, const char *sep, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 #endif

@@ -119,3 +119,17 @@ atsm_buf_steal(struct atsm_buf *b)
 	b->overflow = false;
 	return p;
 }
+
+void
+atsm_str_vjoin(char *dst, size_t size, const char *sep, const char *fmt, va_list ap)
+{
+	size_t len = strnlen(dst, size), slen = strlen(sep);
+
+	if (len + slen + 1 >= size)
+		return;
+	if (len > 0) {
+		memcpy(dst + len, sep, slen + 1);
+		len += slen;
+	}
+	vsnprintf(dst + len, size - len, fmt, ap);
+}

@@ -104,18 +104,10 @@ static void note(struct plan_ctx *c, const char *fmt, ...) ATSM_PRINTF(2, 3);
 static void
 note(struct plan_ctx *c, const char *fmt, ...)
 {
-	struct atsm_in_plan *p = c->p;
-	size_t len = strlen(p->notes);
 	va_list ap;
 
-	if (len + 3 >= sizeof(p->notes))
-		return;
-	if (len > 0) {
-		memcpy(p->notes + len, "; ", 3);
-		len += 2;
-	}
 	va_start(ap, fmt);
-	vsnprintf(p->notes + len, sizeof(p->notes) - len, fmt, ap);
+	atsm_str_vjoin(c->p->notes, sizeof(c->p->notes), "; ", fmt, ap);
 	va_end(ap);
 }
 

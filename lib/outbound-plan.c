@@ -119,6 +119,8 @@ set_text(char *dst, size_t size, const char *fmt, va_list ap)
 	vsnprintf(dst, size, fmt, ap);
 }
 
+static void note(struct plan_ctx *c, const char *fmt, ...) ATSM_PRINTF(2, 3);
+
 /* LIVE: reject with the sentence (returns 1: stop deciding).  REPLAY: the
  * mail has left already; note the sentence and go on (returns 0). */
 static int
@@ -129,7 +131,6 @@ refuse(struct plan_ctx *c, const char *fmt, ...)
 	struct atsm_out_plan *p = c->p;
 	char line[sizeof(p->reply_text)];
 	va_list ap;
-	size_t len;
 
 	va_start(ap, fmt);
 	set_text(line, sizeof(line), fmt, ap);
@@ -139,29 +140,17 @@ refuse(struct plan_ctx *c, const char *fmt, ...)
 		snprintf(p->reply_text, sizeof(p->reply_text), "%s", line);
 		return 1;
 	}
-	len = strlen(p->notes);
-	snprintf(p->notes + len, sizeof(p->notes) - len, "%sskipped: %s",
-	    len ? "; " : "", line);
+	note(c, "skipped: %s", line);
 	return 0;
 }
 
 static void
-note(struct plan_ctx *c, const char *fmt, ...) ATSM_PRINTF(2, 3);
-static void
 note(struct plan_ctx *c, const char *fmt, ...)
 {
-	struct atsm_out_plan *p = c->p;
-	size_t len = strlen(p->notes);
 	va_list ap;
 
-	if (len + 3 >= sizeof(p->notes))
-		return;
-	if (len > 0) {
-		memcpy(p->notes + len, "; ", 3);
-		len += 2;
-	}
 	va_start(ap, fmt);
-	set_text(p->notes + len, sizeof(p->notes) - len, fmt, ap);
+	atsm_str_vjoin(c->p->notes, sizeof(c->p->notes), "; ", fmt, ap);
 	va_end(ap);
 }
 

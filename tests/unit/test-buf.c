@@ -2,6 +2,7 @@
 #include "atsm-check.h"
 #include "atsm-buf.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 START_TEST(test_buf_appends_and_terminates)
@@ -69,6 +70,34 @@ START_TEST(test_buf_steal_hands_over_and_resets)
 }
 END_TEST
 
+static void join(char *dst, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+join(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	atsm_str_vjoin(dst, size, "; ", fmt, ap);
+	va_end(ap);
+}
+
+START_TEST(test_str_vjoin_separates_and_bounds)
+{
+	char notes[16] = "";
+
+	join(notes, sizeof(notes), "a=%d", 1);
+	ck_assert_str_eq(notes, "a=1");
+	join(notes, sizeof(notes), "%s", "bb");
+	ck_assert_str_eq(notes, "a=1; bb");
+	join(notes, sizeof(notes), "%s", "toolongtext");
+	ck_assert_str_eq(notes, "a=1; bb; toolon");   /* cut, still terminated */
+	ck_assert_uint_eq(strlen(notes), sizeof(notes) - 1);
+	join(notes, sizeof(notes), "%s", "more");      /* full: unchanged */
+	ck_assert_str_eq(notes, "a=1; bb; toolon");
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -79,6 +108,7 @@ suite(void)
 	tcase_add_test(tc, test_buf_limit_refuses_and_flags);
 	tcase_add_test(tc, test_buf_grows_past_initial_capacity);
 	tcase_add_test(tc, test_buf_steal_hands_over_and_resets);
+	tcase_add_test(tc, test_str_vjoin_separates_and_bounds);
 	suite_add_tcase(s, tc);
 	return s;
 }
