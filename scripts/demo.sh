@@ -35,7 +35,10 @@ tb=$(mktemp -d /tmp/atsm-demo.XXXXXX)
 chmod 755 "$tb"
 milter_pid=
 cleanup() {
-	[ -n "$milter_pid" ] && kill "$milter_pid" 2>/dev/null && sleep 1 || true
+	# libmilter needs a few seconds to leave its accept loop after SIGTERM
+	if [ -n "$milter_pid" ] && kill "$milter_pid" 2>/dev/null; then
+		for _ in $(seq 1 150); do kill -0 "$milter_pid" 2>/dev/null || break; sleep 0.1; done
+	fi
 	tests/testbed/testbed.sh stop "$tb/bed" >/dev/null 2>&1 || true
 	if [ "${DEMO_KEEP:-0}" = 1 ]; then echo "(test bed kept in $tb)"; else rm -rf "$tb"; fi
 }
