@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atsm-db.h"
+#include "store/db.h"
 
 #ifndef ATSM_SQLDIR
 #define ATSM_SQLDIR "/usr/local/share/atsmail/sql"

@@ -3,14 +3,14 @@
  *   atsmailctl db migrate   apply the pending files of the SQL directory
  *   atsmailctl db status    one line per migration, then a summary
  *
- * The work is done by lib/migrate.c (atsm-migrate.h); this file parses the
+ * The work is done by lib/store/migrate.c (store/migrate.h); this file parses the
  * arguments, prints, and maps failures to exit codes (ctl.h).
  */
 #include "ctl.h"
 
 #include <string.h>
 
-#include "atsm-migrate.h"
+#include "store/migrate.h"
 
 void
 ctl_cmd_db_usage(FILE *fp)

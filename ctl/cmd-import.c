@@ -4,7 +4,7 @@
  *   atsmailctl import users|resumes|contacts|companies|jobs FILE.csv
  *       [--encoding auto|utf-8|shift_jis] [--actor NAME] [--dry-run]
  *
- * The file is decoded whole (lib/csv.c: BOM, else valid UTF-8, else CP932)
+ * The file is decoded whole (lib/base/csv.c: BOM, else valid UTF-8, else CP932)
  * and read record by record.  The first record is the header: columns are
  * mapped by name through the table of aliases below (English and the usual
  * Japanese names); the others are reported once as ignored.  Each row is
@@ -27,8 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atsm-addr.h"
-#include "atsm-csv.h"
+#include "mail/addr.h"
+#include "base/csv.h"
 
 /* The largest file read (it is held in memory, decoded). */
 #define IMPORT_FILE_MAX (512u * 1024u * 1024u)

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atsm-addr.h"
+#include "mail/addr.h"
 
 #define POLICY_ARGS_MAX 6
 

@@ -4,7 +4,7 @@
  *   atsmailctl replay [--journal-dir DIR]
  *
  * Every *.jsonl of the journal directory (journal_dir, or DIR) goes
- * through atsm_journal_replay() (lib/journal.c).  Each entry is handled by
+ * through atsm_journal_replay() (lib/store/journal.c).  Each entry is handled by
  * the code path of live mail, chosen by its kind: "outbound.message"
  * (the milter): atsm_out_facts_from_json -> atsm_out_plan(REPLAY) ->
  * atsm_out_record; "inbound.message" (the Dovecot plugin):
@@ -19,9 +19,9 @@
 
 #include <string.h>
 
-#include "atsm-inbound.h"
-#include "atsm-journal.h"
-#include "atsm-outbound.h"
+#include "inbound/inbound.h"
+#include "store/journal.h"
+#include "outbound/outbound.h"
 
 struct replay_ctx {
 	struct ctl *ctl;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atsm-addr.h"
+#include "mail/addr.h"
 
 void
 ctl_cmd_unresolved_usage(FILE *fp)

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "atsm-db.h"
+#include "store/db.h"
 #include "ctl.h"
 
 /* Whether argv[*i] is option name; its value (the next word, or after

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <libpq-fe.h>
 
-#include "atsm-conf.h"
-#include "atsm-err.h"
+#include "base/conf.h"
+#include "base/err.h"
 
 /* Exit codes, documented in `atsmailctl --help` and docs/atsmailctl.md. */
 enum ctl_exit {

@@ -19,15 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atsm-buf.h"
-#include "atsm-db.h"
-#include "atsm-err.h"
-#include "atsm-inbound.h"
-#include "atsm-journal.h"
+#include "base/buf.h"
+#include "store/db.h"
+#include "base/err.h"
+#include "inbound/inbound.h"
+#include "store/journal.h"
 #include "atsmail-site.h"
 
 _Static_assert(ATSMAIL_KW_MAX == ATSM_IN_MAX_KEYWORDS,
-    "atsmail-core.h and atsm-inbound.h disagree on the number of keywords");
+    "atsmail-core.h and inbound/inbound.h disagree on the number of keywords");
 
 static void
 say(struct atsmail_outcome *out, int level, const char *fmt, ...)

@@ -22,11 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atsm-buf.h"
-#include "atsm-conf.h"
-#include "atsm-db.h"
-#include "atsm-err.h"
-#include "atsm-token.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "store/db.h"
+#include "base/err.h"
+#include "rules/token.h"
 #include "atsmail-site.h"
 
 /* Sites one process keeps at most: distinct settings are a handful in

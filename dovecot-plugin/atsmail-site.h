@@ -7,10 +7,10 @@
 
 #include <stdbool.h>
 
-#include "atsm-conf.h"
-#include "atsm-db.h"
-#include "atsm-journal.h"
-#include "atsm-token.h"
+#include "base/conf.h"
+#include "store/db.h"
+#include "store/journal.h"
+#include "rules/token.h"
 
 struct atsmail_site {
 	struct atsmail_site *next;

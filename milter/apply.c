@@ -37,9 +37,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "atsm-buf.h"
-#include "atsm-command.h"
-#include "atsm-log.h"
+#include "base/buf.h"
+#include "rules/command.h"
+#include "base/log.h"
 
 #define REPLY_MAX 1024
 

@@ -19,7 +19,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "atsm-log.h"
+#include "base/log.h"
 
 struct milter_ctx *
 milter_ctx_get(SMFICTX *ctx)

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atsm-addr.h"
-#include "atsm-buf.h"
+#include "mail/addr.h"
+#include "base/buf.h"
 
 struct item {
 	const char *p;       /* the whole item, between separating commas */

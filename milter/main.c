@@ -37,8 +37,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "atsm-daemon.h"
-#include "atsm-log.h"
+#include "base/daemon.h"
+#include "base/log.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"

@@ -26,8 +26,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "atsm-buf.h"
-#include "atsm-log.h"
+#include "base/buf.h"
+#include "base/log.h"
 
 #define NEED_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_CHGFROM | \
 	SMFIF_QUARANTINE)

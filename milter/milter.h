@@ -26,13 +26,13 @@
 #include <libmilter/mfapi.h>
 #include <openssl/evp.h>
 
-#include "atsm-conf.h"
-#include "atsm-db.h"
-#include "atsm-direction.h"
-#include "atsm-err.h"
-#include "atsm-journal.h"
-#include "atsm-outbound.h"
-#include "atsm-token.h"
+#include "base/conf.h"
+#include "store/db.h"
+#include "rules/direction.h"
+#include "base/err.h"
+#include "store/journal.h"
+#include "outbound/outbound.h"
+#include "rules/token.h"
 
 #define MILTER_NAME "atsmail-milter"
 #define MILTER_JOURNAL_COMPONENT "milter"

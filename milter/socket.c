@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atsm-log.h"
+#include "base/log.h"
 
 /* Descriptors scanned for the listener: it is opened early, so a low
  * bound is plenty, but never more than the process may have open. */

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "atsm-log.h"
+#include "base/log.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"

@@ -8,7 +8,7 @@
  *	deliver.c  one batch of HTTP POST requests in parallel (libcurl multi)
  *
  * Decisions (body, signature, verdict, backoff, endpoint rules) are in
- * lib/webhook.c; this folder does the I/O.  See docs/notifyd.md.
+ * lib/notify/webhook.c; this folder does the I/O.  See docs/notifyd.md.
  */
 #ifndef NOTIFYD_H
 #define NOTIFYD_H
@@ -18,11 +18,11 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 
-#include "atsm-conf.h"
-#include "atsm-db.h"
-#include "atsm-err.h"
-#include "atsm-token.h"
-#include "atsm-webhook.h"
+#include "base/conf.h"
+#include "store/db.h"
+#include "base/err.h"
+#include "rules/token.h"
+#include "notify/webhook.h"
 
 #define NOTIFYD_NAME "atsmail-notifyd"
 /* Events claimed and sent in parallel at a time (times the number of URLs

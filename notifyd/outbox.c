@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atsm-buf.h"
-#include "atsm-log.h"
+#include "base/buf.h"
+#include "base/log.h"
 
 static const char sql_claim[] =
 	"WITH due AS ("

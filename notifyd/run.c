@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atsm-log.h"
+#include "base/log.h"
 
 static PGconn *
 db_open(struct notifyd *nd, struct atsm_err *err)

@@ -1,5 +1,5 @@
 -- 005-record-outbound.sql -- atsmail.record_outbound(payload jsonb): the
--- whole record of one sent ATS mail (lib/outbound-record.c) as one call, so
+-- whole record of one sent ATS mail (lib/outbound/record.c) as one call, so
 -- that the milter pays one round trip per mail instead of about ten, and
 -- the audit chain's lock (taken by the last statement) is held only for
 -- the instant between that statement and the commit of the same call.

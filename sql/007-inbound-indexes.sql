@@ -1,5 +1,5 @@
 -- 007-inbound-indexes.sql -- indexes for the lookups of the inbound path
--- (lib/inbound-plan.c, lib/inbound-record.c) that 001-003 leave to a
+-- (lib/inbound/plan.c, lib/inbound/record.c) that 001-003 leave to a
 -- sequential scan.  Each serves one statement run for a delivery:
 --
 --   unresolved_items_sender_idx   the intake rate limit: unresolved items

@@ -1,5 +1,5 @@
 -- 008-record-inbound.sql -- atsmail.record_inbound(payload jsonb): the
--- whole record of one mail that reached a mailbox (lib/inbound-record.c)
+-- whole record of one mail that reached a mailbox (lib/inbound/record.c)
 -- as one call, so that the Dovecot plugin pays one round trip per mail
 -- instead of about eight, and the audit chain's lock (taken by the last
 -- statement) is held only for the instant between that statement and the

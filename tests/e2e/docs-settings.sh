@@ -1,7 +1,7 @@
 # docs-settings.sh -- atsmail.conf(5) documents every setting, and is current.
 #
 # docs/atsmail.conf.5 is the output of ctl/atsmail-confdoc (from the table
-# lib/conf-table.c), committed to the tree.  This test fails when the two
+# lib/base/conf-table.c), committed to the tree.  This test fails when the two
 # differ, when a setting of the table has no section in the page, or when a
 # field of struct atsm_conf has no setting in the table: no setting can be
 # left undocumented.  Needs no test bed.
@@ -10,7 +10,7 @@
 
 gen="$top_builddir/ctl/atsmail-confdoc"
 page="$top_srcdir/docs/atsmail.conf.5"
-header="$top_srcdir/lib/atsm-conf.h"
+header="$top_srcdir/lib/base/conf.h"
 regen="run: $gen > $page   (then commit docs/atsmail.conf.5)"
 
 [ -x "$gen" ] || tap_bail "$gen is not built (make ctl/atsmail-confdoc)"
@@ -55,7 +55,7 @@ nf=$(wc -l < "$tmp/fields")
 if [ "$nf" -ge 1 ]; then
 	tap_pass "struct atsm_conf has $nf fields"
 else
-	tap_fail "struct atsm_conf fields found in lib/atsm-conf.h" "none parsed"
+	tap_fail "struct atsm_conf fields found in lib/base/conf.h" "none parsed"
 fi
 unlisted=
 while read -r field; do

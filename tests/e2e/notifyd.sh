@@ -21,10 +21,10 @@ RECEIVER=$top_srcdir/tests/notifyd/receiver.py
 # ---- checks that need no server
 man=$top_srcdir/docs/atsmail-notifyd.8
 missing=
-for s in $(grep -o '"webhook_[a-z_]*"' "$top_srcdir/lib/conf-table.c" | tr -d '"' | sort -u); do
+for s in $(grep -o '"webhook_[a-z_]*"' "$top_srcdir/lib/base/conf-table.c" | tr -d '"' | sort -u); do
 	grep -q "$s" "$man" || missing="$missing $s"
 done
-settings=$(grep -c '"webhook_[a-z_]*"' "$top_srcdir/lib/conf-table.c")
+settings=$(grep -c '"webhook_[a-z_]*"' "$top_srcdir/lib/base/conf-table.c")
 
 tb_start pg
 W=$TB_DIR/notifyd

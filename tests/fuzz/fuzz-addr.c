@@ -7,7 +7,7 @@
  * Sanitizers catch over-reads, leaks and undefined behaviour; the checks
  * below catch broken promises of the interface.
  */
-#include "atsm-addr.h"
+#include "mail/addr.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,8 +6,8 @@
  * same text (what `atsmailctl config show` prints is a valid file), and a
  * failed load must leave the defaults untouched.
  */
-#include "atsm-buf.h"
-#include "atsm-conf.h"
+#include "base/buf.h"
+#include "base/conf.h"
 
 #include <stdint.h>
 #include <stdlib.h>

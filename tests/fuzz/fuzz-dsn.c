@@ -6,10 +6,10 @@
  * of the interfaces: parts within the limits and inside the input (or the
  * parser's own memory), bounded recipients and diagnostics, valid UTF-8.
  */
-#include "atsm-autoreply.h"
-#include "atsm-charset.h"
-#include "atsm-dsn.h"
-#include "atsm-mime-parse.h"
+#include "mail/autoreply.h"
+#include "mail/charset.h"
+#include "mail/dsn/dsn.h"
+#include "mail/mime.h"
 
 #include <stdint.h>
 #include <stdlib.h>

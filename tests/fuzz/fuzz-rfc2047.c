@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atsm-buf.h"
-#include "atsm-charset.h"
-#include "atsm-err.h"
-#include "atsm-mime.h"
+#include "base/buf.h"
+#include "mail/charset.h"
+#include "base/err.h"
+#include "mail/rfc2047.h"
+#include "mail/rfc2231.h"
 
 #define FUZZ_LIMIT (8u * 1024u)
 

@@ -17,7 +17,7 @@
 #define ATSM_PG_FIXTURE_H
 
 #include "atsm-check.h"
-#include "atsm-conf.h"
+#include "base/conf.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>

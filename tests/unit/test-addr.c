@@ -1,8 +1,8 @@
-/* test-addr.c -- unit tests of address-list parsing (lib/addr.c) and of
- * address normalisation and domain matching (lib/addr-norm.c).  Each test
+/* test-addr.c -- unit tests of address-list parsing (lib/mail/addr.c) and of
+ * address normalisation and domain matching (lib/mail/addr-norm.c).  Each test
  * is one form that real clients send, or one normalisation decision. */
 #include "atsm-check.h"
-#include "atsm-addr.h"
+#include "mail/addr.h"
 
 #include <stdio.h>
 #include <stdlib.h>

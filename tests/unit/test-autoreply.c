@@ -1,10 +1,10 @@
 /* test-autoreply.c -- unit tests of auto-reply and mailer-daemon detection
- * (lib/autoreply.c).  Japanese subjects are ISO-2022-JP encoded words made
+ * (lib/mail/autoreply.c).  Japanese subjects are ISO-2022-JP encoded words made
  * with python3 ('...'.encode('iso-2022-jp') and base64). */
 #include "atsm-check.h"
-#include "atsm-autoreply.h"
-#include "atsm-buf.h"
-#include "atsm-mime-parse.h"
+#include "mail/autoreply.h"
+#include "base/buf.h"
+#include "mail/mime.h"
 
 #include <string.h>
 

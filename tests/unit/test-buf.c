@@ -1,6 +1,6 @@
-/* test-buf.c -- unit tests of the bounded buffer (lib/buf.c). */
+/* test-buf.c -- unit tests of the bounded buffer (lib/base/buf.c). */
 #include "atsm-check.h"
-#include "atsm-buf.h"
+#include "base/buf.h"
 
 #include <stdarg.h>
 #include <string.h>

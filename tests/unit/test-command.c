@@ -1,6 +1,6 @@
-/* test-command.c -- unit tests of recruiter command addresses (lib/command.c). */
+/* test-command.c -- unit tests of recruiter command addresses (lib/rules/command.c). */
 #include "atsm-check.h"
-#include "atsm-command.h"
+#include "rules/command.h"
 
 #include <stdio.h>
 #include <string.h>

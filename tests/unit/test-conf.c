@@ -1,7 +1,7 @@
-/* test-conf.c -- unit tests of atsmail.conf parsing (lib/conf.c, lib/conf-table.c). */
+/* test-conf.c -- unit tests of atsmail.conf parsing (lib/base/conf.c, lib/base/conf-table.c). */
 #include "atsm-check.h"
-#include "atsm-buf.h"
-#include "atsm-conf.h"
+#include "base/buf.h"
+#include "base/conf.h"
 
 #include <limits.h>
 #include <stdint.h>

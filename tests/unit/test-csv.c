@@ -1,6 +1,6 @@
-/* test-csv.c -- unit tests of the CSV decoder and reader (lib/csv.c). */
+/* test-csv.c -- unit tests of the CSV decoder and reader (lib/base/csv.c). */
 #include "atsm-check.h"
-#include "atsm-csv.h"
+#include "base/csv.h"
 
 #include <stdio.h>
 #include <string.h>

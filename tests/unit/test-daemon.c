@@ -1,10 +1,10 @@
-/* test-daemon.c -- unit tests of the daemon start-up steps (lib/daemon.c)
+/* test-daemon.c -- unit tests of the daemon start-up steps (lib/base/daemon.c)
  * that need no root and change nothing outside the test: the PID file in a
  * mkdtemp() directory (write, read, stale detection, removal), user
  * look-up, the wake-up pipe and signal handlers.  Becoming another user
  * and detaching are exercised by the daemons' e2e tests. */
 #include "atsm-check.h"
-#include "atsm-daemon.h"
+#include "base/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* test-db.c -- tests of the PostgreSQL access layer (lib/db.c) against a
+/* test-db.c -- tests of the PostgreSQL access layer (lib/store/db.c) against a
  * real server.
  *
  * ATSM_TEST_PG is the conninfo of a test database (superuser, trust auth);
@@ -10,7 +10,7 @@
  * asked how many connections a pool really opened.
  */
 #include "atsm-check.h"
-#include "atsm-db.h"
+#include "store/db.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* test-direction.c -- unit tests of mail direction and network lists
- * (lib/direction.c). */
+ * (lib/rules/direction.c). */
 #include "atsm-check.h"
-#include "atsm-direction.h"
+#include "rules/direction.h"
 
 #include <stdio.h>
 #include <string.h>

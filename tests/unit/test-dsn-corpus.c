@@ -1,4 +1,4 @@
-/* test-dsn-corpus.c -- atsm_dsn_parse (lib/dsn.c) against 268 real bounces.
+/* test-dsn-corpus.c -- atsm_dsn_parse (lib/mail/dsn/dsn.c) against 268 real bounces.
  *
  * tests/data/bounces/ holds the set-of-emails corpus of the Sisimai project
  * (BSD 2-clause, LICENSE beside it) and expected.json, what Sisimai 4.25
@@ -37,8 +37,8 @@
  */
 #define _GNU_SOURCE	/* memmem */
 #include "atsm-check.h"
-#include "atsm-addr.h"
-#include "atsm-dsn.h"
+#include "mail/addr.h"
+#include "mail/dsn/dsn.h"
 
 #include <dirent.h>
 #include <jansson.h>

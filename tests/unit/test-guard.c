@@ -1,7 +1,7 @@
 /* test-guard.c -- unit tests of the candidates-to-each-other guard
- * (lib/guard.c). */
+ * (lib/rules/guard.c). */
 #include "atsm-check.h"
-#include "atsm-guard.h"
+#include "rules/guard.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -12,8 +12,8 @@
  * every mail has a Message-ID, key and (intake) sender of its own.
  */
 #include "atsm-check.h"
-#include "atsm-inbound.h"
-#include "atsm-journal.h"
+#include "inbound/inbound.h"
+#include "store/journal.h"
 #include "pg-fixture.h"
 
 #include <stdio.h>

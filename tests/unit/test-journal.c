@@ -1,7 +1,7 @@
 /* test-journal.c -- unit tests of the local journal and its replay
- * (lib/journal.c).  Each test works in its own mkdtemp directory. */
+ * (lib/store/journal.c).  Each test works in its own mkdtemp directory. */
 #include "atsm-check.h"
-#include "atsm-journal.h"
+#include "store/journal.h"
 
 #include <dirent.h>
 #include <fcntl.h>

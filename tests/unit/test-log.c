@@ -1,7 +1,7 @@
-/* test-log.c -- unit tests of logging (lib/log.c): names, level filter, stderr lines. */
+/* test-log.c -- unit tests of logging (lib/base/log.c): names, level filter, stderr lines. */
 #include "atsm-check.h"
-#include "atsm-conf.h"
-#include "atsm-log.h"
+#include "base/conf.h"
+#include "base/log.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
-/* test-mime-parse.c -- unit tests of the MIME structure parser (lib/mime.c):
+/* test-mime-parse.c -- unit tests of the MIME structure parser (lib/mail/mime.c):
  * header unfolding and lookup, Content-Type parameters, multipart nesting,
  * embedded messages, transfer decodings, limits and malformed input. */
 #include "atsm-check.h"
-#include "atsm-buf.h"
-#include "atsm-mime-parse.h"
+#include "base/buf.h"
+#include "mail/mime.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* test-mime.c -- unit tests of header decoding to UTF-8 (lib/charset.c,
- * lib/rfc2047.c, lib/rfc2231.c).
+/* test-mime.c -- unit tests of header decoding to UTF-8 (lib/mail/charset.c,
+ * lib/mail/rfc2047.c, lib/mail/rfc2231.c).
  *
  * The byte strings were produced with python3 ('...'.encode('iso-2022-jp'),
  * 'cp932', 'euc-jp', 'utf-8'; the CP50221 extension rows by translating
@@ -7,10 +7,11 @@
  * Every result is also checked to be valid UTF-8 without NUL.
  */
 #include "atsm-check.h"
-#include "atsm-buf.h"
-#include "atsm-charset.h"
-#include "atsm-err.h"
-#include "atsm-mime.h"
+#include "base/buf.h"
+#include "mail/charset.h"
+#include "base/err.h"
+#include "mail/rfc2047.h"
+#include "mail/rfc2231.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
-/* test-msgid.c -- unit tests of Message-ID values (lib/msgid.c). */
+/* test-msgid.c -- unit tests of Message-ID values (lib/mail/msgid.c). */
 #include "atsm-check.h"
-#include "atsm-msgid.h"
+#include "mail/msgid.h"
 
 #include <string.h>
 

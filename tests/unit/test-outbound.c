@@ -10,8 +10,8 @@
  * every mail has a Message-ID and key of its own.
  */
 #include "atsm-check.h"
-#include "atsm-journal.h"
-#include "atsm-outbound.h"
+#include "store/journal.h"
+#include "outbound/outbound.h"
 #include "pg-fixture.h"
 
 #include <stdarg.h>

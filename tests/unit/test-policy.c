@@ -1,6 +1,6 @@
-/* test-policy.c -- unit tests of the sharing policy (lib/policy.c). */
+/* test-policy.c -- unit tests of the sharing policy (lib/rules/policy.c). */
 #include "atsm-check.h"
-#include "atsm-policy.h"
+#include "rules/policy.h"
 
 #include <stdio.h>
 #include <string.h>

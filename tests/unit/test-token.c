@@ -1,7 +1,7 @@
 /* test-token.c -- unit tests of message reference tokens and HMAC helpers
- * (lib/token.c). */
+ * (lib/rules/token.c). */
 #include "atsm-check.h"
-#include "atsm-token.h"
+#include "rules/token.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
-/* test-verp.c -- unit tests of VERP envelope senders (lib/verp.c). */
+/* test-verp.c -- unit tests of VERP envelope senders (lib/rules/verp.c). */
 #include "atsm-check.h"
-#include "atsm-verp.h"
-#include "atsm-token.h"
+#include "rules/verp.h"
+#include "rules/token.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
-/* test-webhook.c -- unit tests of the webhook decisions (lib/webhook.c):
+/* test-webhook.c -- unit tests of the webhook decisions (lib/notify/webhook.c):
  * body, signature, endpoint rules, verdict and backoff. */
 #include "atsm-check.h"
-#include "atsm-webhook.h"
+#include "notify/webhook.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,0 +1,320 @@
+/* base/conf-table.c -- every setting of atsmail.conf, described once.
+ *
+ * atsm_conf_settings[] gives, for each key: its type, the field of struct
+ * atsm_conf that holds it, its default (as written in the file), its bounds,
+ * whether it is secret, what it does and why the default is what it is.
+ * conf.c parses with it, and ctl/confdoc.c prints atsmail.conf(5) from it,
+ * so a setting cannot exist without being documented.  Keep the order of
+ * the man page: database, site, journal, logging, limits on input.
+ * Defaults are literal paths, not configure's prefix, so that the man page
+ * committed in docs/ is the same for every build.
+ */
+#include "base/conf.h"
+
+#include <stddef.h>
+
+#define F(field) offsetof(struct atsm_conf, field)
+
+#define SEC  1000ul
+#define KIB  1024ul
+#define MIB  (1024ul * 1024ul)
+
+const struct atsm_conf_setting atsm_conf_settings[] = {
+	/* ---- database ---- */
+	{
+		"db_conninfo", ATSM_CONF_STRING, F(db_conninfo), "dbname=atsmail",
+		NULL, 0, 0, true,
+		"The libpq connection string of the atsmail database, in the key=value "
+		"or URI form of PostgreSQL (for example \"host=db.example.com "
+		"dbname=atsmail user=atsmail_writer\"). It may name a password, but a "
+		"passfile (~/.pgpass of the service user, or passfile=) keeps the password "
+		"out of this file; the value is therefore treated as a secret and never "
+		"printed in errors or by atsmailctl.",
+		"A local PostgreSQL reached over its Unix socket with peer authentication "
+		"needs no password and no network, which is the simplest safe set-up on "
+		"one host.",
+	},
+	{
+		"db_pool_size", ATSM_CONF_UINT, F(db_pool_size), "8",
+		NULL, 1, 256, false,
+		"The most database connections one process keeps open. A milter thread "
+		"that finds every connection busy waits at most db_statement_timeout for "
+		"one, then applies the failure policy (the facts go to the journal).",
+		"Eight connections serve the concurrency of a typical company mail server "
+		"(Postfix's default of 100 smtpd processes rarely has more than a few "
+		"messages in the milter at once) while leaving PostgreSQL's default "
+		"max_connections of 100 for several hosts and atsmailctl.",
+	},
+	{
+		"db_statement_timeout", ATSM_CONF_TIME, F(db_statement_timeout), "2s",
+		NULL, 50, 10 * SEC, false,
+		"The longest a single database statement (or the wait for a pooled "
+		"connection) may take. A statement that runs longer is cancelled and the "
+		"mail is handled as if the database were down: it flows, and its facts are "
+		"appended to the journal for atsmailctl replay.",
+		"It must stay well under Postfix's milter timeouts (milter_command_timeout "
+		"30s, milter_content_timeout 300s), since a message may need several "
+		"statements; two seconds is far above a healthy indexed lookup and far "
+		"below what makes Postfix give up on the milter.",
+	},
+	{
+		"db_connect_timeout", ATSM_CONF_TIME, F(db_connect_timeout), "2s",
+		NULL, 1 * SEC, 10 * SEC, false,
+		"The longest an attempt to open a database connection may take (libpq's "
+		"connect_timeout, which counts whole seconds). When it fails the mail "
+		"follows the failure policy and the pool tries again later.",
+		"A server on the local network answers in milliseconds; a connection that "
+		"takes two seconds is a server that is down or unreachable, and waiting "
+		"longer would only hold mail in Postfix.",
+	},
+	/* ---- site ---- */
+	{
+		"ats_domain", ATSM_CONF_STRING, F(ats_domain), "",
+		NULL, 0, 0, false,
+		"The domain of the command addresses ats+COMMAND@ats_domain: a recruiter "
+		"puts one in Bcc (for example ats+phase.interview@ats.example.com, with "
+		"ats_domain = ats.example.com) to tell the server what to do with a mail. "
+		"The milter consumes these addresses; they are never delivered. Empty "
+		"turns command addresses off.",
+		"No domain can be guessed safely: a wrong guess would swallow real mail "
+		"to that domain, so command addresses stay off until the administrator "
+		"names a domain that exists only for them.",
+	},
+	{
+		"company_domains", ATSM_CONF_LIST, F(company_domains), "",
+		NULL, 0, 0, false,
+		"The company's own mail domains, separated by commas and/or white space. "
+		"An address in one of them is never taken for a candidate or a client "
+		"contact, so internal mail that copies a colleague is not ATS mail because "
+		"of that colleague.",
+		"Only the administrator knows the company's domains; an empty list means "
+		"no address is excluded on the ground of its domain.",
+	},
+	{
+		"secret_file", ATSM_CONF_PATH, F(secret_file), "/etc/atsmail/secret",
+		NULL, 0, 0, false,
+		"The file that holds the site secret, the key of the HMAC that signs the "
+		"X-ATS-Ref tokens, the VERP and Reply-To addresses and the webhooks. It "
+		"must be readable only by the atsmail service user, or by a group it shares "
+		"with Dovecot's mail user (mode 0600 or 0640; others are refused); "
+		"every host of one site must hold the same secret.",
+		"Keeping the secret out of atsmail.conf lets this file stay readable by "
+		"administrators and tools while the secret is not; /etc/atsmail is where "
+		"the package puts both.",
+	},
+	/* ---- outbound: atsmail-milter ---- */
+	{
+		"milter_socket", ATSM_CONF_STRING, F(milter_socket), "unix:/run/atsmail/milter.sock",
+		NULL, 0, 0, false,
+		"Where atsmail-milter listens, in libmilter's syntax: unix:/path or "
+		"inet:port@127.0.0.1 (Postfix writes the same as unix:/path or "
+		"inet:127.0.0.1:port in smtpd_milters). The -p option overrides it.",
+		"A Unix socket needs no port, is reachable only through file permissions, "
+		"and avoids the Nagle / delayed-ACK stall that costs an inet: milter about "
+		"40 ms per message.",
+	},
+	{
+		"command_localpart", ATSM_CONF_STRING, F(command_localpart), "ats",
+		NULL, 0, 0, false,
+		"The local part of command addresses: a recruiter gives a command by "
+		"adding <command_localpart>+<command>@<ats_domain> as a recipient, "
+		"usually in Bcc (ats+phase.interview1@ats.example.com).",
+		"Short, and the same word in every language a recruiter types.",
+	},
+	{
+		"internal_networks", ATSM_CONF_LIST, F(internal_networks), "",
+		NULL, 0, 0, false,
+		"Client networks (IPv4 or IPv6 CIDR, for example \"10.0.0.0/8, "
+		"2001:db8::/32\") whose mail is outbound even without SMTP "
+		"authentication, such as an application server that relays through "
+		"Postfix. Authenticated submissions and sendmail(1) are always outbound.",
+		"Empty: only authenticated senders are trusted, so that a spoofed From "
+		"from the Internet can never be recorded as a recruiter's sent mail.",
+	},
+	{
+		"guard_action", ATSM_CONF_ENUM, F(guard_action), "reject",
+		"reject|hold|allow", 0, 0, false,
+		"What happens to a mail that shows two or more candidates' addresses to "
+		"each other in To/Cc: reject it (550 5.7.1 with a sentence telling the "
+		"recruiter to send one mail per candidate or use Bcc), hold it on "
+		"Postfix's hold queue for an admin, or allow it.",
+		"Showing one candidate's address to another is a privacy breach that "
+		"cannot be undone once sent; the sender sees the rejection at once in "
+		"their own client and can resend correctly.",
+	},
+	{
+		"on_db_failure", ATSM_CONF_ENUM, F(on_db_failure), "accept",
+		"accept|tempfail", 0, 0, false,
+		"What atsmail-milter answers when the database is down or slower than "
+		"db_statement_timeout: accept the mail (its facts go to the journal and "
+		"atsmailctl replay records them later) or tempfail it (4xx; the client "
+		"retries later).",
+		"Mail must flow: the journal keeps every fact, so accepting loses nothing, "
+		"while tempfail would stop the company's outbound mail with the database.",
+	},
+	{
+		"verp", ATSM_CONF_BOOL, F(verp), "no",
+		NULL, 0, 0, false,
+		"Stamp the envelope sender of ATS mail as "
+		"<local><recipient_delimiter><verp_tag><token>@<domain>, so that a "
+		"bounce names the exact sent item. Needs recipient_delimiter in Postfix "
+		"(and Dovecot) so that the stamped address still reaches the sender.",
+		"Off by default because it changes the envelope sender, which SPF and "
+		"some receiving filters look at; bounces are still matched without it.",
+	},
+	{
+		"verp_tag", ATSM_CONF_STRING, F(verp_tag), "ats-",
+		NULL, 0, 0, false,
+		"The marker placed before the token in a VERP envelope sender.",
+		"Makes stamped addresses recognisable in logs and unlikely to clash with "
+		"a user's own address extensions.",
+	},
+	{
+		"recipient_delimiter", ATSM_CONF_STRING, F(recipient_delimiter), "+",
+		NULL, 0, 0, false,
+		"The address extension delimiter, as Postfix's recipient_delimiter.",
+		"Postfix's and Dovecot's usual choice.",
+	},
+	/* ---- journal ---- */
+	/* ---- inbound: the Dovecot plugin ---- */
+	{
+		"inbound_parse_max_bytes", ATSM_CONF_SIZE, F(inbound_parse_max_bytes), "1m",
+		NULL, 64 * KIB, 64 * MIB, false,
+		"How much of a delivered message the Dovecot plugin reads to classify it "
+		"(bounce, auto-reply) and to find the original of a bounce. The rest of "
+		"a larger message is not read; it is still delivered whole.",
+		"Bounces and replies carry what matters in their first kilobytes; a "
+		"megabyte covers a bounce that quotes the original with attachments "
+		"while bounding the memory of each delivery.",
+	},
+	{
+		"intake_max_per_hour", ATSM_CONF_UINT, F(intake_max_per_hour), "5",
+		NULL, 1, 10000, false,
+		"The most records (resumes or unresolved items) that mail to intake "
+		"addresses may create from one sender address within an hour; further "
+		"mail from that sender is delivered but creates nothing.",
+		"A loop guard: an auto-responder or a misconfigured list writing to "
+		"recruit@ must not flood the ATS, while a real applicant rarely writes "
+		"more than a few times an hour.",
+	},
+	/* ---- events to the ATS: atsmail-notifyd ---- */
+	{
+		"webhook_urls", ATSM_CONF_LIST, F(webhook_urls), "",
+		NULL, 0, 0, false,
+		"The endpoints of the ATS that receive events (message.sent, "
+		"message.received, message.bounced, phase.changed, record.created) as "
+		"signed JSON POST requests; every event goes to every URL. https:// in "
+		"production; http:// is accepted for a receiver on the same host.",
+		"Empty: events stay in the outbox until an endpoint is configured; "
+		"nothing is lost.",
+	},
+	{
+		"webhook_secret_file", ATSM_CONF_PATH, F(webhook_secret_file),
+		"/etc/atsmail/webhook-secret", NULL, 0, 0, false,
+		"The file holding the key of the HMAC-SHA256 signature of each request "
+		"body (header X-Atsmail-Signature: sha256=<hex>), shared with the ATS. "
+		"Same format and permissions as secret_file.",
+		"A separate key: the ATS must verify webhooks without being able to "
+		"forge the tokens of sent mail.",
+	},
+	{
+		"webhook_connect_timeout", ATSM_CONF_TIME, F(webhook_connect_timeout), "5s",
+		NULL, 100, 60 * SEC, false,
+		"How long atsmail-notifyd waits to connect to an endpoint.",
+		"An endpoint that cannot be reached within seconds is down; the event is "
+		"retried later instead of holding a worker.",
+	},
+	{
+		"webhook_timeout", ATSM_CONF_TIME, F(webhook_timeout), "15s",
+		NULL, 100, 300 * SEC, false,
+		"The longest one delivery (connect, send, answer) may take.",
+		"Long enough for a busy ATS, short enough that a hung endpoint does not "
+		"stop the outbox; a timed-out event is retried.",
+	},
+	{
+		"webhook_max_attempts", ATSM_CONF_UINT, F(webhook_max_attempts), "12",
+		NULL, 1, 1000, false,
+		"After this many failed attempts an event is marked dead (kept in the "
+		"outbox with its last error, for an admin to inspect and retry).",
+		"With the default backoff (10s doubling up to 2h) twelve attempts span "
+		"about five hours, which rides over a restart or a short outage of the "
+		"ATS; raise it for longer outages (each further attempt adds two hours).",
+	},
+	{
+		"webhook_retry_base", ATSM_CONF_TIME, F(webhook_retry_base), "10s",
+		NULL, 100, 3600 * SEC, false,
+		"The first retry delay; each further attempt doubles it, up to "
+		"webhook_retry_max.",
+		"Quick enough to ride over a restart of the ATS, slow enough not to "
+		"hammer an endpoint that is down.",
+	},
+	{
+		"webhook_retry_max", ATSM_CONF_TIME, F(webhook_retry_max), "2h",
+		NULL, SEC, 86400 * SEC, false,
+		"The longest delay between two attempts.",
+		"Exponential backoff must not grow to days; every two hours keeps "
+		"trying through a long outage.",
+	},
+	{
+		"journal_dir", ATSM_CONF_PATH, F(journal_dir), "/var/spool/atsmail/journal",
+		NULL, 0, 0, false,
+		"The directory of the local journal: when the database is down or slow, "
+		"the facts of each mail are appended here (one JSON document per line, "
+		"fsync'd before the mail is accepted) and fed to the database later by "
+		"the daemons or by atsmailctl replay.",
+		"/var/spool is where mail software keeps data that must survive a reboot "
+		"until it is processed, on the same disk as Postfix's own queue.",
+	},
+	/* ---- logging ---- */
+	{
+		"log_level", ATSM_CONF_ENUM, F(log_level), "info",
+		"error|warning|info|debug", 0, 0, false,
+		"The least severe messages that are logged: error logs only failures, "
+		"warning adds problems that were worked around, info adds one line per "
+		"decision (a mail recorded, a command applied), debug adds the details of "
+		"matching.",
+		"One info line per decision is what an administrator needs to answer "
+		"\"what happened to this mail?\" from the mail log, at the volume of the "
+		"mail log itself.",
+	},
+	{
+		"syslog_facility", ATSM_CONF_ENUM, F(syslog_facility), "mail",
+		"mail|local0|local1|local2|local3|local4|local5|local6|local7", 0, 0, false,
+		"The syslog facility of every atsmail message.",
+		"atsmail is part of the mail system: with the mail facility its lines "
+		"appear in the mail log beside those of Postfix and Dovecot for the same "
+		"message.",
+	},
+	/* ---- limits on input ---- */
+	{
+		"header_max_bytes", ATSM_CONF_SIZE, F(header_max_bytes), "256k",
+		NULL, 1 * KIB, 64 * MIB, false,
+		"The most header bytes of one message that the milter and the plugin keep "
+		"and parse; the rest of an over-long header section is ignored (and the "
+		"fact is logged).",
+		"It is above Postfix's own header_size_limit (102400 bytes), so that on "
+		"an ordinary server Postfix's limit applies first, and it bounds the "
+		"memory that one hostile message can make a process use.",
+	},
+	{
+		"address_max_count", ATSM_CONF_UINT, F(address_max_count), "1000",
+		NULL, 1, 100000, false,
+		"The most addresses (envelope recipients and addresses in To, Cc, Bcc, "
+		"From and Reply-To together) examined in one message; the addresses past "
+		"it are not examined, and a warning names the message.",
+		"It equals Postfix's default smtpd_recipient_limit (1000): no legitimate "
+		"recruiting mail has more, and the bound keeps the cost of one message's "
+		"lookups flat.",
+	},
+	{
+		"decode_max_bytes", ATSM_CONF_SIZE, F(decode_max_bytes), "64k",
+		NULL, 1 * KIB, 16 * MIB, false,
+		"The most bytes of UTF-8 that decoding one header value (RFC 2047 "
+		"encoded words, RFC 2231 parameters) may produce; the rest is cut at a "
+		"character boundary.",
+		"A subject or display name longer than 64 KiB is never read by a person, "
+		"and the bound keeps decoding of hostile input in constant memory.",
+	},
+};
+
+const size_t atsm_conf_nsettings = sizeof(atsm_conf_settings) / sizeof(atsm_conf_settings[0]);

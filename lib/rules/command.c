@@ -1,0 +1,390 @@
+/* rules/command.c -- recruiter commands given as recipient addresses.
+ *
+ * Interface (rules/command.h): atsm_command_set_init(),
+ * atsm_command_is_address(), atsm_command_add(), atsm_command_describe().
+ *
+ * Every error is a sentence the recruiter reads in their own mail client
+ * (as the text of a 550 reply), so it names the address as it was written,
+ * says what is wrong and how to write it; it is one line of printable
+ * ASCII whatever the input holds.  atsm_command_add() works on a copy of
+ * the set and commits only on success: a rejected mail leaves no trace.
+ */
+#include "rules/command.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define KNOWN_COMMANDS "phase.<code>, job.<id>[.<id>...], private, share, " \
+	"resume.<id>, contact.<id>"
+#define ID_RULE "a positive number without leading zeros, at most 18 digits"
+#define PHASE_RULE "1 to 32 letters, digits, '_' or '-', starting with a " \
+	"letter or digit"
+
+/* How much of an address, or of a word of a command, a sentence shows;
+ * both together keep every sentence well under 400 characters. */
+#define SHOW_ADDR_MAX 100
+#define SHOW_WORD_MAX 40
+#define SHOW_SIZE (SHOW_ADDR_MAX + 4)
+
+/* At most one id per two characters of command text. */
+#define IDS_MAX (ATSM_COMMAND_TEXT_MAX / 2 + 1)
+
+struct parsed_addr {
+	const char *local;
+	size_t llen;
+	const char *domain;
+	size_t dlen;
+};
+
+/* A printable ASCII excerpt of s[0..n) for a sentence. */
+static const char *
+show(char buf[SHOW_SIZE], const char *s, size_t n, size_t max)
+{
+	size_t i;
+
+	if (max > SHOW_ADDR_MAX)
+		max = SHOW_ADDR_MAX;
+	for (i = 0; i < n && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	if (i < n) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Split "<local@domain>" (blanks and brackets trimmed) at its last '@'. */
+static bool
+split_addr(const char *addr, struct parsed_addr *p)
+{
+	const char *s = addr, *e, *at = NULL, *q;
+
+	while (*s == ' ' || *s == '\t' || *s == '<')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '>'))
+		e--;
+	for (q = s; q < e; q++)
+		if (*q == '@')
+			at = q;
+	if (at == NULL)
+		return false;
+	p->local = s;
+	p->llen = (size_t)(at - s);
+	p->domain = at + 1;
+	p->dlen = (size_t)(e - at - 1);
+	return true;
+}
+
+static bool
+same_domain(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+
+	if (alen > 0 && a[alen - 1] == '.')
+		alen--;
+	if (blen > 0 && b[blen - 1] == '.')
+		blen--;
+	return alen > 0 && alen == blen && strncasecmp(a, b, alen) == 0;
+}
+
+static const char *
+localpart_or_default(const char *localpart)
+{
+	return (localpart == NULL || *localpart == '\0') ?
+	    ATSM_COMMAND_LOCALPART_DEFAULT : localpart;
+}
+
+bool
+atsm_command_is_address(const char *addr, const char *localpart,
+    const char *ats_domain)
+{
+	struct parsed_addr p;
+	size_t lpl;
+
+	if (addr == NULL || ats_domain == NULL || *ats_domain == '\0')
+		return false;
+	localpart = localpart_or_default(localpart);
+	lpl = strlen(localpart);
+	if (!split_addr(addr, &p) || !same_domain(p.domain, p.dlen, ats_domain))
+		return false;
+	if (p.llen < lpl || strncasecmp(p.local, localpart, lpl) != 0)
+		return false;
+	return p.llen == lpl || p.local[lpl] == '+';
+}
+
+void
+atsm_command_set_init(struct atsm_command_set *set)
+{
+	memset(set, 0, sizeof(*set));
+}
+
+/* 0 and *out for a positive decimal id without leading zeros, else -1. */
+static int
+parse_id(const char *s, size_t n, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (n == 0 || n > ATSM_COMMAND_ID_DIGITS || s[0] == '0')
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static bool
+has_id(const unsigned long long *v, size_t n, unsigned long long id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == id)
+			return true;
+	return false;
+}
+
+static bool
+valid_phase(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > ATSM_COMMAND_PHASE_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '_' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+static int
+add_phase(struct atsm_command_set *set, const char *who, const char *code,
+    size_t n, struct atsm_err *err)
+{
+	char b[SHOW_SIZE];
+
+	if (n == 0)
+		return atsm_err_set(err, "%s: phase code missing; write "
+		    "phase.<code> with " PHASE_RULE, who);
+	if (!valid_phase(code, n))
+		return atsm_err_set(err, "%s: phase code \"%s\" is not valid; "
+		    "use " PHASE_RULE, who, show(b, code, n, SHOW_WORD_MAX));
+	if (set->has_phase && strlen(set->phase) == n &&
+	    memcmp(set->phase, code, n) == 0)
+		return 0;
+	if (set->has_phase)
+		return atsm_err_set(err, "%s: phase \"%s\" contradicts phase "
+		    "\"%s\" named in the same mail; give one phase per mail",
+		    who, show(b, code, n, SHOW_WORD_MAX), set->phase);
+	memcpy(set->phase, code, n);
+	set->phase[n] = '\0';
+	set->has_phase = true;
+	return 0;
+}
+
+static int
+add_jobs(struct atsm_command_set *set, const char *who, const char *ids,
+    size_t n, struct atsm_err *err)
+{
+	unsigned long long fresh[IDS_MAX], id;
+	size_t nfresh = 0, start = 0, i;
+	char b[SHOW_SIZE];
+
+	if (n == 0)
+		return atsm_err_set(err, "%s: job id missing; write "
+		    "job.<id>[.<id>...] with ids " ID_RULE, who);
+	for (i = 0; i <= n; i++) {
+		if (i < n && ids[i] != '.')
+			continue;
+		if (i == start)
+			return atsm_err_set(err, "%s: empty job id; write "
+			    "job.<id>[.<id>...] with ids " ID_RULE, who);
+		if (parse_id(ids + start, i - start, &id) < 0)
+			return atsm_err_set(err, "%s: job id \"%s\" is not "
+			    "valid; write " ID_RULE, who,
+			    show(b, ids + start, i - start, SHOW_WORD_MAX));
+		if (!has_id(set->jobs, set->njobs, id) &&
+		    !has_id(fresh, nfresh, id) && nfresh < IDS_MAX)
+			fresh[nfresh++] = id;
+		start = i + 1;
+	}
+	if (set->njobs + nfresh > ATSM_COMMAND_MAX_JOBS)
+		return atsm_err_set(err, "%s: %zu jobs named; at most %d per "
+		    "mail", who, set->njobs + nfresh, ATSM_COMMAND_MAX_JOBS);
+	memcpy(set->jobs + set->njobs, fresh, nfresh * sizeof(fresh[0]));
+	set->njobs += nfresh;
+	return 0;
+}
+
+static int
+add_link(unsigned long long *v, size_t *nv, const char *kind,
+    const char *who, const char *idtext, size_t n, struct atsm_err *err)
+{
+	unsigned long long id;
+	char b[SHOW_SIZE];
+
+	if (n == 0)
+		return atsm_err_set(err, "%s: %s id missing; write %s.<id> with "
+		    "an id that is " ID_RULE, who, kind, kind);
+	if (parse_id(idtext, n, &id) < 0)
+		return atsm_err_set(err, "%s: %s id \"%s\" is not valid; write "
+		    ID_RULE, who, kind, show(b, idtext, n, SHOW_WORD_MAX));
+	if (has_id(v, *nv, id))
+		return 0;
+	if (*nv >= ATSM_COMMAND_MAX_LINKS)
+		return atsm_err_set(err, "%s: more than %d %ss named; at most "
+		    "%d per mail", who, ATSM_COMMAND_MAX_LINKS, kind,
+		    ATSM_COMMAND_MAX_LINKS);
+	v[(*nv)++] = id;
+	return 0;
+}
+
+static int
+add_share(struct atsm_command_set *set, const char *who, int share,
+    struct atsm_err *err)
+{
+	if (set->share != 0 && set->share != share)
+		return atsm_err_set(err, "%s: \"%s\" contradicts \"%s\" named "
+		    "in the same mail; give only one of them", who,
+		    share > 0 ? "share" : "private",
+		    share > 0 ? "private" : "share");
+	set->share = share;
+	return 0;
+}
+
+/* True when text[0..n) starts with word; *rest is what follows it. */
+static bool
+starts(const char *text, size_t n, const char *word, const char **rest,
+    size_t *restn)
+{
+	size_t wl = strlen(word);
+
+	if (n < wl || memcmp(text, word, wl) != 0)
+		return false;
+	*rest = text + wl;
+	*restn = n - wl;
+	return true;
+}
+
+static int
+apply(struct atsm_command_set *set, const char *who, const char *text,
+    size_t n, struct atsm_err *err)
+{
+	const char *r;
+	size_t rn;
+	char b[SHOW_SIZE];
+
+	if (n == 7 && memcmp(text, "private", 7) == 0)
+		return add_share(set, who, -1, err);
+	if (n == 5 && memcmp(text, "share", 5) == 0)
+		return add_share(set, who, 1, err);
+	if (starts(text, n, "phase.", &r, &rn))
+		return add_phase(set, who, r, rn, err);
+	if (starts(text, n, "job.", &r, &rn))
+		return add_jobs(set, who, r, rn, err);
+	if (starts(text, n, "resume.", &r, &rn))
+		return add_link(set->resumes, &set->nresumes, "resume", who,
+		    r, rn, err);
+	if (starts(text, n, "contact.", &r, &rn))
+		return add_link(set->contacts, &set->ncontacts, "contact", who,
+		    r, rn, err);
+	return atsm_err_set(err, "%s: unknown command \"%s\"; known commands: "
+	    KNOWN_COMMANDS, who, show(b, text, n, SHOW_WORD_MAX));
+}
+
+int
+atsm_command_add(struct atsm_command_set *set, const char *addr,
+    const char *localpart, const char *ats_domain, struct atsm_err *err)
+{
+	struct atsm_command_set next;
+	struct parsed_addr p;
+	char who[SHOW_SIZE], text[ATSM_COMMAND_TEXT_MAX];
+	const char *cmd;
+	size_t lpl, n, i;
+
+	if (!atsm_command_is_address(addr, localpart, ats_domain))
+		return 1;
+	localpart = localpart_or_default(localpart);
+	lpl = strlen(localpart);
+	split_addr(addr, &p);
+	show(who, p.local, p.llen + 1 + p.dlen, SHOW_ADDR_MAX);
+	cmd = p.local + lpl;
+	n = p.llen - lpl;
+	if (n > 0) {
+		cmd++;
+		n--;
+	}
+	if (n == 0)
+		return atsm_err_set(err, "%s: no command given; write "
+		    "%s+<command>@%s with one of: " KNOWN_COMMANDS, who,
+		    localpart, ats_domain);
+	if (n > sizeof(text))
+		return atsm_err_set(err, "%s: command longer than %zu "
+		    "characters; split it over several addresses", who,
+		    sizeof(text));
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)cmd[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		text[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	next = *set;
+	if (apply(&next, who, text, n, err) < 0)
+		return -1;
+	next.any = true;
+	*set = next;
+	return 0;
+}
+
+static int
+put_ids(struct atsm_buf *out, const char *name,
+    const unsigned long long *v, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (out->len > 0)
+		rc |= atsm_buf_putc(out, ' ');
+	rc |= atsm_buf_printf(out, "%s=", name);
+	for (i = 0; i < n; i++)
+		rc |= atsm_buf_printf(out, "%s%llu", i ? "," : "", v[i]);
+	return rc ? -1 : 0;
+}
+
+int
+atsm_command_describe(const struct atsm_command_set *set,
+    struct atsm_buf *out)
+{
+	struct atsm_buf b;
+	int rc = 0;
+
+	/* built apart so that "out" may already hold text */
+	atsm_buf_init(&b, 4096);
+	if (set->has_phase)
+		rc |= atsm_buf_printf(&b, "phase=%s", set->phase);
+	rc |= put_ids(&b, "jobs", set->jobs, set->njobs);
+	if (set->share != 0)
+		rc |= atsm_buf_printf(&b, "%s%s", b.len ? " " : "",
+		    set->share > 0 ? "share" : "private");
+	rc |= put_ids(&b, "resumes", set->resumes, set->nresumes);
+	rc |= put_ids(&b, "contacts", set->contacts, set->ncontacts);
+	rc |= atsm_buf_puts(out, b.len ? atsm_buf_str(&b) : "none");
+	atsm_buf_free(&b);
+	return rc ? -1 : 0;
+}

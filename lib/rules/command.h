@@ -1,0 +1,75 @@
+/* rules/command.h -- recruiter commands given as recipient addresses.
+ *
+ * A recruiter tells the server what to do with a mail by adding command
+ * addresses, usually in Bcc: <localpart>+<command>@<ats_domain>, e.g.
+ * ats+phase.interview@ats.example.com or ats+job.12.13@ats.example.com.
+ * The milter collects every command address of a mail into one
+ * atsm_command_set; a malformed or contradictory command makes
+ * atsm_command_add() fail with one ASCII sentence that names the address,
+ * which the milter sends back as "550 5.7.1 <sentence>" so that nothing is
+ * half-done.  The semantics for recruiters: docs/recruiter-commands.md.
+ *
+ * Commands (case-insensitive; phase codes are kept in lower case):
+ *	phase.<code>          set the phase; code ^[a-z0-9][a-z0-9_-]{0,31}$
+ *	job.<id>[.<id>...]    create/advance the selection process per job
+ *	private | share       visibility of the recorded item
+ *	resume.<id>           link the mail to this resume (several allowed)
+ *	contact.<id>          link the mail to this contact (several allowed)
+ * Ids are positive decimal integers without leading zeros, at most
+ * ATSM_COMMAND_ID_DIGITS digits.  Repeated ids and repeated identical
+ * commands collapse.
+ */
+#ifndef ATSM_COMMAND_H
+#define ATSM_COMMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+#define ATSM_COMMAND_LOCALPART_DEFAULT "ats"
+#define ATSM_COMMAND_MAX_JOBS 20     /* distinct jobs per mail */
+#define ATSM_COMMAND_MAX_LINKS 20    /* distinct resumes, and contacts, per mail */
+#define ATSM_COMMAND_PHASE_MAX 32    /* characters of a phase code */
+#define ATSM_COMMAND_ID_DIGITS 18    /* fits an SQL bigint */
+#define ATSM_COMMAND_TEXT_MAX 400    /* characters after the '+' */
+
+struct atsm_command_set {
+	bool any;                     /* at least one command address was added */
+	bool has_phase;
+	char phase[ATSM_COMMAND_PHASE_MAX + 1];   /* lower case */
+	size_t njobs;
+	unsigned long long jobs[ATSM_COMMAND_MAX_JOBS];   /* in order of mention */
+	int share;                    /* 0 none, 1 ats+share, -1 ats+private */
+	size_t nresumes, ncontacts;
+	unsigned long long resumes[ATSM_COMMAND_MAX_LINKS];
+	unsigned long long contacts[ATSM_COMMAND_MAX_LINKS];
+};
+
+void atsm_command_set_init(struct atsm_command_set *set);
+
+/* True when addr (angle brackets and surrounding blanks allowed) is
+ * localpart@ats_domain or localpart+anything@ats_domain, compared without
+ * regard to ASCII case (a trailing dot of a domain is ignored).  localpart
+ * NULL or "" means ATSM_COMMAND_LOCALPART_DEFAULT.  Always false when
+ * ats_domain is NULL or empty: that is how commands are switched off. */
+bool atsm_command_is_address(const char *addr, const char *localpart,
+    const char *ats_domain);
+
+/* Add the command of addr to set.  Returns 1 when addr is not a command
+ * address (set untouched: callers may pass every recipient), 0 when the
+ * command was added, -1 with err when it is empty, unknown, malformed,
+ * contradicts a command already in set, or passes a limit; set is then
+ * unchanged.  err->msg is one line of printable ASCII under 400 characters
+ * that names the address, meant for "550 5.7.1 <msg>". */
+int atsm_command_add(struct atsm_command_set *set, const char *addr,
+    const char *localpart, const char *ats_domain, struct atsm_err *err);
+
+/* A one-line summary for logs and the journal, e.g.
+ * "phase=interview jobs=12,13 share resumes=4 contacts=7", or "none".
+ * out is appended to; 0, or -1 when out is full. */
+int atsm_command_describe(const struct atsm_command_set *set,
+    struct atsm_buf *out);
+
+#endif

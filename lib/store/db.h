@@ -1,0 +1,115 @@
+/* store/db.h -- PostgreSQL access layer over libpq.
+ *
+ * A small pool of connections, safe for libmilter's thread-per-connection
+ * model: a thread borrows a connection with atsm_db_acquire() and gives it
+ * back with atsm_db_release().  Every connection carries the configured
+ * statement_timeout, so no call waits longer than that; a connection found
+ * broken (server restarted) is reconnected on its next use.  Only
+ * parameterised statements are offered: there is no call that takes SQL
+ * with values spliced in.
+ *
+ * Additions to the lead's interface (docs/database-access.md says more):
+ * atsm_db_pool_stats() for monitoring, atsm_db_err_sqlstate() to read the
+ * SQLSTATE back out of an err filled by this module,
+ * atsm_db_sqlstate_unavailable() (the error classes), the limits below, and
+ * atsm_db_exec_prepared() for the statements of every mail.
+ * Messages put into err name the server (host, port, database, user) and
+ * the statement's first words, never the password of the conninfo.
+ */
+#ifndef ATSM_DB_H
+#define ATSM_DB_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+#include "base/err.h"
+
+struct atsm_db_params {
+	const char *conninfo;            /* libpq conninfo string */
+	unsigned pool_size;              /* connections at most (>= 1) */
+	unsigned statement_timeout_ms;   /* SET statement_timeout; 0 = none */
+	unsigned connect_timeout_ms;     /* bound on connecting (rounded up to s) */
+	const char *application_name;    /* shown in pg_stat_activity; may be NULL */
+};
+
+/* libpq counts connect_timeout in whole seconds and treats 1 as 2, so the
+ * effective bound is max(2, ceil(connect_timeout_ms / 1000)) seconds per
+ * host tried; 0 means this default rather than libpq's "wait forever". */
+#define ATSM_DB_CONNECT_TIMEOUT_DEFAULT_MS 5000u
+#define ATSM_DB_POOL_SIZE_MAX 1000u      /* more is a configuration mistake */
+#define ATSM_DB_PARAMS_MAX 65535         /* the protocol's limit per statement */
+
+/* How a call failed, so that callers can apply their failure policy. */
+enum atsm_db_status {
+	ATSM_DB_OK = 0,
+	ATSM_DB_UNAVAILABLE,   /* cannot connect, connection lost, timed out */
+	ATSM_DB_ERROR          /* the server refused the statement (SQL error) */
+};
+
+struct atsm_db_pool;
+
+struct atsm_db_pool *atsm_db_pool_new(const struct atsm_db_params *p, struct atsm_err *err);
+void atsm_db_pool_free(struct atsm_db_pool *pool);
+
+/* Borrow a connection, waiting at most wait_ms for one to be free.
+ * Connects (or reconnects a broken one) as needed. NULL with err on failure,
+ * which always means the database is unavailable (none free in time, or
+ * cannot connect); time spent connecting is bounded by connect_timeout. */
+PGconn *atsm_db_acquire(struct atsm_db_pool *pool, unsigned wait_ms, struct atsm_err *err);
+/* Give it back. A connection in a failed state is closed and reopened later;
+ * one left inside a transaction is rolled back first. */
+void atsm_db_release(struct atsm_db_pool *pool, PGconn *conn);
+
+/* One connection outside any pool (tools); same timeouts. */
+PGconn *atsm_db_connect(const struct atsm_db_params *p, struct atsm_err *err);
+
+/* Run a parameterised statement (text parameters; NULL = SQL NULL).
+ * On success returns the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK),
+ * which the caller PQclear()s; on failure NULL, *status and err say why. */
+PGresult *atsm_db_exec(PGconn *conn, const char *sql, int nparams,
+                       const char *const *params, enum atsm_db_status *status,
+                       struct atsm_err *err);
+/* The same for statements whose result is not needed: 0 or -1. */
+int atsm_db_command(PGconn *conn, const char *sql, int nparams,
+                    const char *const *params, enum atsm_db_status *status,
+                    struct atsm_err *err);
+
+/* atsm_db_exec() through a statement prepared once per connection (named
+ * after a hash of sql; prepared on first use and again after a reconnect),
+ * so that a statement run for every mail is parsed and planned once.
+ * Inside a transaction it is plain atsm_db_exec(): a miss there would
+ * abort the transaction. */
+PGresult *atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
+                                const char *const *params, enum atsm_db_status *status,
+                                struct atsm_err *err);
+
+int atsm_db_begin(PGconn *conn, enum atsm_db_status *status, struct atsm_err *err);
+int atsm_db_commit(PGconn *conn, enum atsm_db_status *status, struct atsm_err *err);
+void atsm_db_rollback(PGconn *conn);
+
+/* A snapshot of a pool, for logs and monitoring. */
+struct atsm_db_pool_stats {
+	unsigned size;                  /* pool_size */
+	unsigned open;                  /* connections currently open */
+	unsigned busy;                  /* connections lent out */
+	unsigned waiting;               /* threads waiting in atsm_db_acquire */
+	unsigned long acquired;         /* successful atsm_db_acquire calls */
+	unsigned long timeouts;         /* acquires that found none free in time */
+	unsigned long connects;         /* connections opened (first or again) */
+	unsigned long connect_failures; /* connection attempts that failed */
+};
+void atsm_db_pool_stats(struct atsm_db_pool *pool, struct atsm_db_pool_stats *st);
+
+/* Messages from the server end with "(SQLSTATE XXXXX)".  Copies those five
+ * characters into state (NUL-terminated) and returns 0, or -1 when err
+ * carries no SQLSTATE (libpq's own failures, timeouts of the pool). */
+int atsm_db_err_sqlstate(const struct atsm_err *err, char state[6]);
+
+/* The classification atsm_db_exec() applies, for code that must run SQL
+ * another way (a migration file through PQexec): true when this SQLSTATE
+ * says the database is unavailable (class 08, 57014, 57P01...) rather than
+ * that the statement is wrong.  NULL (no SQLSTATE) gives false: then ask
+ * PQstatus() whether the connection was lost. */
+bool atsm_db_sqlstate_unavailable(const char *state);
+
+#endif
