@@ -156,7 +156,7 @@ static int
 batch(struct notifyd *nd, struct notifyd_deliver *dl, PGconn **db)
 {
 	struct notifyd_event *evs;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	size_t n, i, ok = 0;
 
 	if (notifyd_outbox_claim(*db, nd->me, lease_ms(nd->conf), NOTIFYD_BATCH, &evs, &n,
@@ -180,7 +180,7 @@ int
 notifyd_run(struct notifyd *nd)
 {
 	struct notifyd_deliver *dl;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	PGconn *db = NULL;
 	unsigned backoff = NOTIFYD_DB_RETRY_MIN_MS;
 	int rc = 0, n;

@@ -1,9 +1,17 @@
-/* base/err.c -- formatting of struct atsm_err (see base/err.h). */
+/* base/err.c -- filling in struct atsm_err (see base/err.h). */
 #include "base/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+static void
+vset(struct atsm_err *err, enum atsm_err_class cls, const char *fmt, va_list ap)
+{
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	err->cls = cls;
+	err->sqlstate[0] = '\0';
+}
 
 int
 atsm_err_set(struct atsm_err *err, const char *fmt, ...)
@@ -13,7 +21,20 @@ atsm_err_set(struct atsm_err *err, const char *fmt, ...)
 	if (err == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vset(err, ATSM_ERR_INPUT, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+atsm_err_setc(struct atsm_err *err, enum atsm_err_class cls, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vset(err, cls, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -38,6 +59,24 @@ atsm_err_prefix(struct atsm_err *err, const char *fmt, ...)
 void
 atsm_err_clear(struct atsm_err *err)
 {
-	if (err != NULL)
+	if (err != NULL) {
 		err->msg[0] = '\0';
+		err->cls = ATSM_ERR_NONE;
+		err->sqlstate[0] = '\0';
+	}
+}
+
+const char *
+atsm_err_class_name(enum atsm_err_class cls)
+{
+	switch (cls) {
+	case ATSM_ERR_NONE: return "none";
+	case ATSM_ERR_INPUT: return "input";
+	case ATSM_ERR_UNAVAILABLE: return "unavailable";
+	case ATSM_ERR_REFUSED: return "refused";
+	case ATSM_ERR_IO: return "io";
+	case ATSM_ERR_NOMEM: return "nomem";
+	case ATSM_ERR_INTERNAL: return "internal";
+	}
+	return "?";
 }

@@ -66,7 +66,7 @@ dead_pid(void)
 
 START_TEST(pidfile_path_must_be_absolute)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ck_assert_int_eq(atsm_daemon_pidfile_check_path("run/milter.pid", &err), -1);
 	ck_assert_str_eq(err.msg, "run/milter.pid: the PID file needs an absolute path");
@@ -77,7 +77,7 @@ END_TEST
 START_TEST(pidfile_write_holds_our_pid)
 {
 	char path[128], want[32], got[64] = "";
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	pid_t pid = 0;
 	FILE *fp;
 
@@ -99,7 +99,7 @@ END_TEST
 START_TEST(pidfile_write_error_names_the_path)
 {
 	char path[128];
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	path_in_dir(path, sizeof(path), "missing/d.pid");
 	ck_assert_int_eq(atsm_daemon_pidfile_write(path, &err), -1);
@@ -113,7 +113,7 @@ START_TEST(pidfile_read_refuses_what_is_not_a_pid)
 	static const char *bad[] = { "", "\n", "abc\n", "12abc\n", "0\n", "-5\n",
 	    "99999999999999999999\n" };
 	char path[128];
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	pid_t pid = 0;
 	size_t i;
 
@@ -137,7 +137,7 @@ END_TEST
 START_TEST(pidfile_live_tells_running_from_stale)
 {
 	char path[128], s[32];
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	pid_t pid = 0, gone = dead_pid();
 
 	path_in_dir(path, sizeof(path), "live.pid");
@@ -159,7 +159,7 @@ END_TEST
 START_TEST(pidfile_remove_is_idempotent)
 {
 	char path[128], inside[160];
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	path_in_dir(path, sizeof(path), "rm.pid");
 	ck_assert_int_eq(atsm_daemon_pidfile_write(path, &err), 0);
@@ -178,7 +178,7 @@ END_TEST
 START_TEST(user_lookup_names_an_unknown_user)
 {
 	struct atsm_daemon_user u;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ck_assert_int_eq(atsm_daemon_user_lookup("atsm-no-such-user-7", &u, &err), -1);
 	ck_assert_str_eq(err.msg, "atsm-no-such-user-7: no such user");
@@ -190,7 +190,7 @@ END_TEST
 START_TEST(user_lookup_finds_root)
 {
 	struct atsm_daemon_user u;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	memset(&u, 0x55, sizeof(u));
 	ck_assert_msg(atsm_daemon_user_lookup("root", &u, &err) == 0, "%s", err.msg);
@@ -203,7 +203,7 @@ END_TEST
 START_TEST(wake_pipe_write_end_never_blocks)
 {
 	int fds[2], n = 0;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char c = 'x';
 
 	ck_assert_int_eq(atsm_daemon_wake_pipe(fds, false, &err), 0);
@@ -235,7 +235,7 @@ on_usr1(int sig)
 START_TEST(on_signal_installs_the_handler)
 {
 	struct sigaction now;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	caught = 0;
 	ck_assert_int_eq(atsm_daemon_on_signal(SIGUSR1, on_usr1, true, &err), 0);

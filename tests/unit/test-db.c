@@ -51,7 +51,7 @@ static struct atsm_db_pool *
 pool_or_fail(unsigned size, unsigned stmt_ms)
 {
 	struct atsm_db_params p = params(size, stmt_ms);
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	struct atsm_db_pool *pool;
 
 	pool = atsm_db_pool_new(&p, &err);
@@ -62,7 +62,7 @@ pool_or_fail(unsigned size, unsigned stmt_ms)
 static PGconn *
 acquire_or_fail(struct atsm_db_pool *pool)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	PGconn *c;
 
 	c = atsm_db_acquire(pool, 5000, &err);
@@ -75,7 +75,7 @@ static char *
 scalar(PGconn *c, const char *sql, int n, const char *const *v)
 {
 	enum atsm_db_status st = ATSM_DB_ERROR;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	PGresult *r;
 	char *s;
 
@@ -92,7 +92,7 @@ static void
 command_ok(PGconn *c, const char *sql, int n, const char *const *v)
 {
 	enum atsm_db_status st = ATSM_DB_ERROR;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ck_assert_msg(atsm_db_command(c, sql, n, v, &st, &err) == 0, "%s: %s",
 	    sql, err.msg);
@@ -104,7 +104,7 @@ static long
 server_connections(void)
 {
 	struct atsm_db_params p = params(1, 0);
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	const char *v[1] = { app_name };
 	PGconn *c;
 	char *s;
@@ -126,7 +126,7 @@ START_TEST(test_select_round_trip)
 	struct atsm_db_pool *pool = pool_or_fail(2, 5000);
 	const char *v[2] = { "41", "hello" };
 	enum atsm_db_status st = ATSM_DB_ERROR;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	PGconn *c = acquire_or_fail(pool);
 	PGresult *r;
 
@@ -158,7 +158,7 @@ START_TEST(test_params_are_data_verbatim)
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool);
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	const char *v[2];
 	char idx[16];
 	PGresult *r;
@@ -195,7 +195,7 @@ START_TEST(test_null_parameters)
 	PGconn *c = acquire_or_fail(pool);
 	const char *v[2] = { NULL, "" };
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	PGresult *r;
 
 	r = atsm_db_exec(c, "SELECT $1::text, $1::text IS NULL, $2::text IS NULL, "
@@ -216,7 +216,7 @@ START_TEST(test_sql_error_is_error_with_sqlstate)
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool);
 	enum atsm_db_status st = ATSM_DB_OK;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char state[6] = "";
 	char *s;
 
@@ -257,7 +257,7 @@ START_TEST(test_statement_timeout_is_unavailable)
 	struct atsm_db_pool *pool = pool_or_fail(1, 200);
 	PGconn *c = acquire_or_fail(pool);
 	enum atsm_db_status st = ATSM_DB_OK;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char state[6];
 	double t0, dt;
 	char *s;
@@ -301,7 +301,7 @@ worker_run(void *arg)
 {
 	struct worker *w = arg;
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char num[32], want[32];
 	const char *v[2];
 	PGresult *r;
@@ -386,7 +386,7 @@ START_TEST(test_acquire_times_out_when_all_taken)
 	struct atsm_db_pool *pool = pool_or_fail(2, 5000);
 	PGconn *a = acquire_or_fail(pool), *b = acquire_or_fail(pool), *c;
 	struct atsm_db_pool_stats stats;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	double t0, dt;
 
 	ck_assert_ptr_ne(a, b);
@@ -433,7 +433,7 @@ START_TEST(test_waiting_thread_gets_released_connection)
 {
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	struct holder h = { pool, NULL };
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	pthread_t th;
 	PGconn *c;
 	double t0, dt;
@@ -457,7 +457,7 @@ START_TEST(test_transactions)
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool);
 	enum atsm_db_status st = ATSM_DB_OK;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	const char *v[1];
 	char *s;
 
@@ -504,7 +504,7 @@ START_TEST(test_release_rolls_back_open_transaction)
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool), *again;
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char *s;
 
 	command_ok(c, "CREATE TEMP TABLE half (v int)", 0, NULL);
@@ -529,7 +529,7 @@ START_TEST(test_lost_connection_reconnects_on_acquire)
 	PGconn *c = acquire_or_fail(pool), *observer;
 	struct atsm_db_params p = params(1, 0);
 	enum atsm_db_status st = ATSM_DB_OK;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	const char *v[1];
 	char *pid, *pid2, *s;
 
@@ -563,7 +563,7 @@ START_TEST(test_closed_port_is_unavailable_and_named)
 {
 	struct atsm_db_params p = params(2, 5000);
 	struct atsm_db_pool_stats stats;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	struct atsm_db_pool *pool;
 	double t0;
 
@@ -593,7 +593,7 @@ START_TEST(test_password_never_in_err)
 {
 	struct atsm_db_params p = params(1, 5000);
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	struct atsm_db_pool *pool;
 	char conninfo[1024];
 	PGconn *c;
@@ -630,7 +630,7 @@ END_TEST
 START_TEST(test_settings_keep_user_options)
 {
 	struct atsm_db_params p = params(1, 1500);
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char conninfo[1024];
 	PGconn *c;
 	char *s;
@@ -660,7 +660,7 @@ START_TEST(test_bad_arguments_refused)
 {
 	struct atsm_db_params p = params(0, 5000);
 	enum atsm_db_status st = ATSM_DB_OK;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ck_assert_ptr_null(atsm_db_pool_new(&p, &err));
 	ck_assert_msg(strstr(err.msg, "pool size 0") != NULL, "%s", err.msg);
@@ -713,7 +713,7 @@ START_TEST(test_server_restart_reconnects_same_pool)
 	struct atsm_db_pool *pool = pool_or_fail(2, 5000);
 	PGconn *held = acquire_or_fail(pool), *idle = acquire_or_fail(pool), *c;
 	enum atsm_db_status st = ATSM_DB_OK;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	double t0, dt;
 	char *s;
 

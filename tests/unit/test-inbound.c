@@ -125,7 +125,7 @@ static void
 plan_mode(const struct atsm_in_facts *f, enum atsm_in_mode mode, struct atsm_in_plan *p)
 {
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ck_assert_msg(atsm_in_plan(conn, &conf, &keys, f, mode, p, &st, &err) == 0,
 	    "plan: %s", err.msg);
@@ -141,7 +141,7 @@ static int
 record_rc(const struct atsm_in_facts *f, const struct atsm_in_plan *p)
 {
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	int rc = atsm_in_record(conn, f, p, &st, &err);
 
 	ck_assert_msg(rc >= 0, "record: %s", err.msg);
@@ -1102,7 +1102,7 @@ START_TEST(database_gone_is_unavailable)
 	struct atsm_in_facts f;
 	struct atsm_in_plan p;
 	enum atsm_db_status st = ATSM_DB_OK;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	PGconn *victim = pgfx_victim();
 
 	mail(&f, "alice@atsmail.test", "taro@candidate.test", "alice@atsmail.test");

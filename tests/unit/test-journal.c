@@ -101,7 +101,7 @@ apply(const char *kind, const char *key, json_t *entry, void *ctx)
 static int
 replay(struct db *db, struct atsm_journal_summary *sum)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	int rc;
 
 	db->run_applied = 0;
@@ -113,7 +113,7 @@ replay(struct db *db, struct atsm_journal_summary *sum)
 static struct atsm_journal *
 jopen(const char *component)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	struct atsm_journal *j = atsm_journal_open(dir, component, &err);
 
 	ck_assert_msg(j != NULL, "open: %s", err.msg);
@@ -123,7 +123,7 @@ jopen(const char *component)
 static void
 append_n(struct atsm_journal *j, const char *prefix, int n)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char key[64];
 	json_t *data;
 	int i;
@@ -402,7 +402,7 @@ START_TEST(test_replay_races_writer_processes)
 	json_t *n;
 	const char *k;
 	char key[32];
-	struct atsm_err cerr = { "" };
+	struct atsm_err cerr = { .msg = "" };
 
 	j = jopen("dovecot");   /* creates the directory */
 	atsm_journal_close(j);
@@ -708,7 +708,7 @@ START_TEST(test_line_limit)
 {
 	struct atsm_journal *j = jopen("milter");
 	struct atsm_journal_summary sum;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	struct db db;
 	json_t *data, *rej, *r;
 	char *big = malloc(ATSM_JOURNAL_LINE_MAX + 2);
@@ -777,7 +777,7 @@ START_TEST(test_replay_lock_excludes_second_replay)
 {
 	struct atsm_journal *j = jopen("milter");
 	struct atsm_journal_summary sum;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	struct db db;
 	int fd;
 
@@ -825,7 +825,7 @@ END_TEST
 
 START_TEST(test_errors_name_directory_and_file)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	struct atsm_journal_summary sum;
 	char path[256];
 	struct db db;
@@ -861,7 +861,7 @@ END_TEST
 START_TEST(test_append_validates_arguments)
 {
 	struct atsm_journal *j = jopen("milter");
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	json_t *arr = json_array();
 	char longkey[ATSM_JOURNAL_KEY_MAX + 2];
 

@@ -82,7 +82,7 @@ static void
 plan(const struct atsm_out_facts *f, enum atsm_out_mode mode, struct atsm_out_plan *p)
 {
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ck_assert_msg(atsm_out_plan(conn, &conf, NULL, f, mode, p, &st, &err) == 0,
 	    "plan: %s", err.msg);
@@ -92,7 +92,7 @@ static long long
 record(const struct atsm_out_facts *f, const struct atsm_out_plan *p)
 {
 	enum atsm_db_status st;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	int rc = atsm_out_record(conn, f, p, &st, &err);
 
 	ck_assert_msg(rc == 0, "record: %d %s", rc, err.msg);
@@ -178,7 +178,7 @@ static void
 bad_json(const char *doc, const char *field)
 {
 	struct atsm_out_facts f;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	json_t *j = json_loads(doc, JSON_ALLOW_NUL, NULL);
 
 	ck_assert_msg(j != NULL, "test JSON: %s", doc);
@@ -975,7 +975,7 @@ START_TEST(database_gone_is_unavailable)
 	struct atsm_out_facts f;
 	struct atsm_out_plan p;
 	enum atsm_db_status st = ATSM_DB_OK;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	PGconn *victim = pgfx_victim();
 
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test", NULL,

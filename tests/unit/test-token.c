@@ -21,7 +21,7 @@ static char tok[ATSM_TOKEN_MAX];
 static void
 setup(void)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ck_assert_msg(atsm_token_keys_from_string(SECRET_A "\n" SECRET_B "\n",
 	    &keys, &err) == 0, "%s", err.msg);
@@ -370,7 +370,7 @@ write_secret(const char *name, const char *text, mode_t mode)
 START_TEST(test_file_group_readable_refused)
 {
 	struct atsm_token_keys k;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	const char *path = write_secret("secret", SECRET_A "\n", 0644);
 
 	ck_assert_int_eq(atsm_token_keys_load(path, &k, &err), -1);
@@ -397,7 +397,7 @@ END_TEST
 START_TEST(test_file_short_secret_refused)
 {
 	struct atsm_token_keys k;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	const char *path = write_secret("secret", "# site secret\n"
 	    SECRET_A "\nshort-secret-xyz\n", 0600);
 
@@ -414,7 +414,7 @@ END_TEST
 START_TEST(test_file_missing_names_path)
 {
 	struct atsm_token_keys k;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/no-such-secret", tmpdir);
@@ -427,7 +427,7 @@ END_TEST
 START_TEST(test_file_comments_blank_lines_and_order)
 {
 	struct atsm_token_keys k;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	unsigned char got[ATSM_TOKEN_ID_LEN];
 	char t[ATSM_TOKEN_MAX];
 	const char *path = write_secret("secret",
@@ -456,7 +456,7 @@ END_TEST
 START_TEST(test_file_empty_or_too_many_refused)
 {
 	struct atsm_token_keys k;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	const char *path;
 
 	path = write_secret("empty", "# nothing yet\n\n", 0600);

@@ -21,14 +21,14 @@ static const struct atsm_webhook_event ev_sent = {
 static void
 keys_of(const char *text, struct atsm_token_keys *keys)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ck_assert_msg(atsm_token_keys_from_string(text, keys, &err) == 0, "%s", err.msg);
 }
 
 START_TEST(body_fields)
 {
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	char *body = atsm_webhook_body(&ev_sent, &err);
 	json_t *o, *payload;
 	json_error_t jerr;
@@ -86,7 +86,7 @@ END_TEST
 START_TEST(body_bad_payload)
 {
 	struct atsm_webhook_event ev = ev_sent;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ev.payload = "{\"a\": ";
 	ck_assert_ptr_null(atsm_webhook_body(&ev, &err));
@@ -103,7 +103,7 @@ END_TEST
 START_TEST(body_missing_fields)
 {
 	struct atsm_webhook_event ev = ev_sent;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	ev.type = "";
 	ck_assert_ptr_null(atsm_webhook_body(&ev, &err));
@@ -122,7 +122,7 @@ END_TEST
 START_TEST(body_too_large)
 {
 	struct atsm_webhook_event ev = ev_sent;
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 	size_t n = ATSM_WEBHOOK_BODY_MAX;
 	char *big = malloc(n + 1), *body;
 
@@ -261,7 +261,7 @@ END_TEST
 START_TEST(url_too_long)
 {
 	char url[ATSM_WEBHOOK_URL_MAX + 64];
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	strcpy(url, "https://ats.example.com/");
 	memset(url + strlen(url), 'a', sizeof(url) - 1 - strlen(url));
@@ -276,7 +276,7 @@ END_TEST
 START_TEST(url_redact)
 {
 	char out[128];
-	struct atsm_err err = { "" };
+	struct atsm_err err = { .msg = "" };
 
 	atsm_webhook_url_redact("https://bob:s3cret@ats.example.com:8443/h/ook?token=abc#frag",
 	    out, sizeof(out));
