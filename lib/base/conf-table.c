@@ -102,17 +102,59 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"administrators and tools while the secret is not; /etc/atsmail is where "
 		"the package puts both.",
 	},
-	/* ---- outbound: atsmail-milter ---- */
+	/* ---- the service: atsmaild ---- */
 	{
-		"milter_socket", ATSM_CONF_STRING, F(milter_socket), "unix:/run/atsmail/milter.sock",
+		"milter_socket", ATSM_CONF_STRING, F(milter_socket),
+		"unix:/var/spool/postfix/atsmail/milter.sock",
 		NULL, 0, 0, false,
-		"Where atsmail-milter listens, in libmilter's syntax: unix:/path or "
-		"inet:port@127.0.0.1 (Postfix writes the same as unix:/path or "
-		"inet:127.0.0.1:port in smtpd_milters). The -p option overrides it.",
-		"A Unix socket needs no port, is reachable only through file permissions, "
-		"and avoids the Nagle / delayed-ACK stall that costs an inet: milter about "
-		"40 ms per message.",
+		"The unix socket where atsmaild speaks the milter protocol to Postfix "
+		"(unix:/path or a plain path). Postfix names it in smtpd_milters and "
+		"non_smtpd_milters; when smtpd runs chrooted in its queue directory (Debian's "
+		"default) the socket must be inside it and Postfix names it relative to it "
+		"(unix:atsmail/milter.sock). Read at start only.",
+		"Debian's Postfix runs smtpd chrooted in /var/spool/postfix: a socket outside it "
+		"does not exist for smtpd, and every mail would be answered 451. Only unix "
+		"sockets are offered so that atsmaild can check who connects (milter_peers).",
 	},
+	{
+		"filing_socket", ATSM_CONF_STRING, F(filing_socket), "unix:/run/atsmail/filing.sock",
+		NULL, 0, 0, false,
+		"The unix socket where atsmaild answers the Dovecot plugin's filing requests "
+		"(docs/filing-protocol.md); the plugin's atsmail_socket names the same path. "
+		"Read at start only.",
+		"Dovecot's mail processes are not chrooted, so /run, which is cleared at boot, "
+		"is the natural place.",
+	},
+	{
+		"milter_peers", ATSM_CONF_LIST, F(milter_peers), "postfix",
+		NULL, 0, 0, false,
+		"The local users (names or numeric uids) whose processes may connect to "
+		"milter_socket: Postfix's user. root may always connect. A connection from any "
+		"other user is refused and logged with its process id and uid.",
+		"Whoever can speak the milter protocol can claim any SASL login and so act as "
+		"any recruiter; file permissions alone are easy to get wrong.",
+	},
+	{
+		"filing_peers", ATSM_CONF_LIST, F(filing_peers), "vmail",
+		NULL, 0, 0, false,
+		"The local users (names or numeric uids) whose processes may connect to "
+		"filing_socket: the user Dovecot's mail processes run as (its virtual-mail "
+		"user, mail_uid), plus root. A connection from any other user is refused and "
+		"logged. Every name must exist on the system.",
+		"A filing request says which mailbox a mail reached; only Dovecot may say "
+		"that. vmail is the usual name of the virtual-mail user.",
+	},
+	{
+		"service_max_connections", ATSM_CONF_UINT, F(service_max_connections), "256",
+		NULL, 1, 10000, false,
+		"How many connections (Postfix smtpd and cleanup processes, Dovecot LMTP and "
+		"IMAP processes) atsmaild serves at once; each is a thread. A connection past "
+		"the limit is closed at once and logged (Postfix then applies "
+		"milter_default_action, the plugin atsmail_on_failure). Read at start only.",
+		"Postfix's default_process_limit is 100 smtpd processes, Dovecot's lmtp and imap "
+		"limits are of the same order: 256 leaves room for both.",
+	},
+	/* ---- outbound: the milter front ---- */
 	{
 		"command_localpart", ATSM_CONF_STRING, F(command_localpart), "ats",
 		NULL, 0, 0, false,

@@ -62,8 +62,13 @@ struct atsm_conf {
 	char *ats_domain;                /* domain of the command addresses ats+...@ */
 	struct atsm_conf_list company_domains;
 	char *secret_file;               /* HMAC site secret */
-	/* outbound (atsmail-milter) */
+	/* the service (atsmaild) */
 	char *milter_socket;
+	char *filing_socket;
+	struct atsm_conf_list milter_peers;
+	struct atsm_conf_list filing_peers;
+	unsigned service_max_connections;
+	/* outbound (the milter front) */
 	char *command_localpart;         /* local part of command addresses: ats */
 	struct atsm_conf_list internal_networks;
 	unsigned guard_action;           /* enum: "reject|hold|allow" */

@@ -1,0 +1,322 @@
+/* milter-eom.c -- the end of a message: decide from the snapshot, record
+ * journal-first, and tell Postfix what to do.
+ *
+ * Interface: milter_eom_outbound, milter_eom_inbound, milter_reply (milter.h).
+ *
+ * Outbound, in this order: finish the facts (queue id, body hash, token,
+ * idempotency key); decide with lib/ (atsm_out_decide) over a view of the
+ * snapshot -- the same decision with PostgreSQL up or down; then by
+ * verdict:
+ *	PASS     nothing at all: not ATS mail is neither changed nor recorded;
+ *	REJECT   550 5.7.1 with the decision's sentence;
+ *	RECORD   journal the record (atsmaild_record: on disk before we
+ *	HOLD     answer), then remove the command addresses from the envelope
+ *	         and from To/Cc, replace any X-ATS-* header by our X-ATS-Ref,
+ *	         stamp the VERP sender when the decision says so, quarantine
+ *	         (HOLD).
+ * A mail is answered 451 4.3.0 (Postfix, or the sender, retries) when it
+ * cannot be decided (the snapshot has never been loaded, or failed) or
+ * cannot be journaled (disk full, permissions): never accepted
+ * unrecorded.  The sentence says what to do; the log says why.
+ *
+ * Inbound: every X-ATS-* header is removed except an X-ATS-Ref whose
+ * token verifies under the site secret.
+ */
+#include "atsm-build-config.h"
+#include "milter.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/arena.h"
+#include "base/log.h"
+#include "outbound/decide.h"
+#include "outbound/record.h"
+#include "rules/command.h"
+#include "store/recorder.h"
+
+#define ARENA_MAX (16u * 1024u * 1024u)   /* the effects of one mail */
+
+static const char *
+qid_of(const struct milter_session *s)
+{
+	const char *q = s->msg.facts.queue_id;
+
+	return q != NULL && *q != '\0' ? q : "NOQUEUE";
+}
+
+int
+milter_reply(struct milter_session *s, const char *rcode, const char *xcode, const char *text)
+{
+	return atsm_milter_put_replycode(&s->out, rcode, xcode, text);
+}
+
+static int
+tempfail(struct milter_session *s, const char *text)
+{
+	return milter_reply(s, "451", "4.3.0", text);
+}
+
+/* ---- actions ----------------------------------------------------------- */
+
+static bool
+is_command(const char *addr, void *arg)
+{
+	const struct atsm_conf *c = arg;
+
+	return atsm_command_is_address(addr, c->command_localpart, c->ats_domain);
+}
+
+/* Remove every command address from the envelope; count them. */
+static int
+drop_command_rcpts(struct milter_session *s, size_t *ndropped)
+{
+	const struct atsm_conf *c = &s->gen->conf;
+	const struct milter_msg *m = &s->msg;
+	size_t i;
+
+	*ndropped = 0;
+	for (i = 0; i < m->facts.n_env_rcpts; i++) {
+		if (!atsm_command_is_address(m->facts.env_rcpts[i], c->command_localpart,
+		    c->ats_domain))
+			continue;
+		if (atsm_milter_put_delrcpt(&s->out, m->env_raw[i]) < 0)
+			return -1;
+		(*ndropped)++;
+	}
+	return 0;
+}
+
+/* To/Cc without the command addresses; a header left empty is deleted. */
+static int
+rewrite_addr_headers(struct milter_session *s, size_t *nheaders)
+{
+	size_t i;
+
+	*nheaders = 0;
+	for (i = 0; i < s->msg.n_addr_hdrs; i++) {
+		const struct milter_hdr *h = &s->msg.addr_hdrs[i];
+		char *nv = NULL;
+		int rc = milter_hdr_without(h->value, is_command, &s->gen->conf, &nv);
+
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
+		rc = atsm_milter_put_chgheader(&s->out, (uint32_t)h->index, h->name,
+		    *nv != '\0' ? nv : NULL);
+		free(nv);
+		if (rc < 0)
+			return -1;
+		(*nheaders)++;
+	}
+	return 0;
+}
+
+/* Delete X-ATS-* headers for which keep() is false.  Deleting shifts the
+ * index of later headers of the same name in Postfix, so go from the last
+ * one to the first. */
+static int
+delete_xats(struct milter_session *s,
+    bool (*keep)(const struct milter_session *, const struct milter_hdr *), size_t *ndeleted)
+{
+	size_t i;
+
+	*ndeleted = 0;
+	for (i = s->msg.n_xats; i-- > 0;) {
+		const struct milter_hdr *h = &s->msg.xats[i];
+
+		if (keep != NULL && keep(s, h))
+			continue;
+		if (atsm_milter_put_chgheader(&s->out, (uint32_t)h->index, h->name, NULL) < 0)
+			return -1;
+		(*ndeleted)++;
+	}
+	return 0;
+}
+
+static int
+apply_plan(struct milter_session *s, const struct atsm_out_plan *p)
+{
+	size_t nrcpt, nhdr, nx;
+	char from[sizeof(p->verp_sender) + 2];
+
+	if (drop_command_rcpts(s, &nrcpt) < 0 || rewrite_addr_headers(s, &nhdr) < 0 ||
+	    delete_xats(s, NULL, &nx) < 0 ||
+	    atsm_milter_put_addheader(&s->out, MILTER_REF_HEADER, s->msg.facts.token) < 0)
+		return -1;
+	if (p->verp_sender[0] != '\0') {
+		snprintf(from, sizeof(from), "<%s>", p->verp_sender);
+		if (atsm_milter_put_chgfrom(&s->out, from, NULL) < 0)
+			return -1;
+	}
+	if (p->verdict == ATSM_OUT_HOLD && atsm_milter_put_quarantine(&s->out,
+	    p->reply_text[0] != '\0' ? p->reply_text : "atsmail: held for review") < 0)
+		return -1;
+	atsm_log(LOG_INFO, "%s: %s: token=%s commands_removed=%zu headers_rewritten=%zu%s%s",
+	    qid_of(s), p->verdict == ATSM_OUT_HOLD ? "hold" : "tag", s->msg.facts.token, nrcpt,
+	    nhdr, p->verp_sender[0] != '\0' ? " verp_sender=" : "", p->verp_sender);
+	return 0;
+}
+
+/* ---- outbound ------------------------------------------------------------------ */
+
+/* Decide over a view of the snapshot: 0 with the plan, -1 with err. */
+static int
+decide(struct milter_session *s, struct atsm_out_plan *p, struct atsm_err *err)
+{
+	struct atsm_snapshot_view *v;
+	struct atsm_dir dir;
+	int rc;
+
+	if (atsm_snapshot_view_begin(atsmaild_core.snap, &v, &dir, err) < 0)
+		return -1;
+	rc = atsm_out_decide(&dir, &s->gen->conf, &s->gen->keys, &s->msg.facts, ATSM_OUT_LIVE,
+	    p, err);
+	atsm_snapshot_view_end(v);
+	return rc;
+}
+
+/* Journal the record of a RECORD/HOLD plan: 0, or -1 with err. */
+static int
+journal(struct milter_session *s, const struct atsm_out_plan *p, struct atsm_err *err)
+{
+	struct atsm_dir_effects e;
+	struct atsm_arena a;
+	char what[128];
+	json_t *payload;
+	int rc = -1;
+
+	atsm_arena_init(&a, ARENA_MAX);
+	snprintf(what, sizeof(what), "%s", qid_of(s));
+	if ((payload = atsm_out_record_payload(&s->msg.facts, p, err)) != NULL &&
+	    atsm_out_effects(&s->msg.facts, p, &a, &e, err) == 0)
+		rc = atsmaild_record(ATSM_RECORDER_KIND_OUT, s->msg.facts.idem_key, payload, &e,
+		    what, err);
+	json_decref(payload);
+	atsm_arena_free(&a);
+	return rc;
+}
+
+static int
+run(struct milter_session *s, struct atsm_out_plan *p)
+{
+	struct atsm_err err;
+
+	atsm_err_clear(&err);
+	if (decide(s, p, &err) < 0) {
+		atsm_log(LOG_ERR, "%s: cannot decide (mail tempfailed): %s", qid_of(s), err.msg);
+		return tempfail(s, "atsmail: cannot decide about this mail now, try again later");
+	}
+	switch (p->verdict) {
+	case ATSM_OUT_PASS:
+		atsm_log(LOG_DEBUG, "%s: not ATS mail: passed untouched", qid_of(s));
+		return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
+	case ATSM_OUT_REJECT:
+		atsm_log(LOG_INFO, "%s: reject 550 5.7.1: from=<%s>: %s", qid_of(s),
+		    s->msg.facts.env_from, p->reply_text);
+		return milter_reply(s, "550", "5.7.1", p->reply_text);
+	case ATSM_OUT_RECORD:
+	case ATSM_OUT_HOLD:
+		break;
+	}
+	/* the decision may have made the token (it normally keeps ours) */
+	if (p->token[0] != '\0')
+		snprintf(s->msg.facts.token, sizeof(s->msg.facts.token), "%s", p->token);
+	if (journal(s, p, &err) < 0) {
+		atsm_log(LOG_ERR, "%s: cannot journal the record (mail tempfailed): %s", qid_of(s),
+		    err.msg);
+		return tempfail(s, "atsmail: cannot record this mail now, try again later");
+	}
+	if (apply_plan(s, p) < 0) {
+		/* the record is journaled, the mail not accepted: the retry
+		 * with the same Message-ID is recorded once (docs/journal.md) */
+		atsm_buf_reset(&s->out);
+		atsm_log(LOG_ERR, "%s: the actions do not fit in a reply (mail tempfailed)",
+		    qid_of(s));
+		return tempfail(s, "atsmail: cannot tag this mail now, try again later");
+	}
+	atsm_log(LOG_INFO, "%s: journaled: user=%s visibility=%s links=%zu%s%s", qid_of(s),
+	    p->user_login, p->visibility, p->n_links, p->notes[0] != '\0' ? " notes: " : "",
+	    p->notes);
+	return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
+}
+
+int
+milter_eom_outbound(struct milter_session *s)
+{
+	struct atsm_out_plan plan;
+	struct atsm_err err;
+	int rc;
+
+	atsm_err_clear(&err);
+	if (milter_msg_finish(&s->msg, &s->gen->keys, milter_macro(&s->eom_macros, "i"),
+	    &err) < 0) {
+		atsm_log(LOG_ERR, "%s: %s", qid_of(s), err.msg);
+		return tempfail(s, "atsmail: cannot take this mail now, try again later");
+	}
+	if (s->msg.failed) {
+		atsm_log(LOG_ERR, "%s: out of memory while reading the headers", qid_of(s));
+		return tempfail(s, "atsmail: cannot take this mail now, try again later");
+	}
+	if (s->msg.hdr_overflow || s->msg.xats_overflow) {
+		/* Deciding on a cut To/Cc could show or deliver a command
+		 * address: refuse rather than guess. */
+		atsm_log(LOG_WARNING, "%s: headers larger than header_max_bytes (%zu): rejected",
+		    qid_of(s), s->gen->conf.header_max_bytes);
+		return milter_reply(s, "552", "5.3.4", "atsmail: the address headers of this mail "
+		    "are too large; send it to fewer recipients");
+	}
+	if (!atsmaild_core_ready()) {
+		atsm_log(LOG_WARNING, "%s: the snapshot has not been loaded from the database yet: "
+		    "mail tempfailed", qid_of(s));
+		return tempfail(s, "atsmail: starting up, try again later");
+	}
+	memset(&plan, 0, sizeof(plan));
+	rc = run(s, &plan);
+	atsm_out_plan_free(&plan);
+	return rc;
+}
+
+/* ---- inbound --------------------------------------------------------------------- */
+
+static bool
+genuine_ref(const struct milter_session *s, const struct milter_hdr *h)
+{
+	unsigned char id[ATSM_TOKEN_ID_LEN];
+	const char *v = h->value;
+	size_t n;
+
+	if (strcasecmp(h->name, MILTER_REF_HEADER) != 0)
+		return false;
+	while (isspace((unsigned char)*v))
+		v++;
+	n = strlen(v);
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	return atsm_token_verify(&s->gen->keys, v, n, id) == 0;
+}
+
+int
+milter_eom_inbound(struct milter_session *s)
+{
+	const char *qid = milter_macro(&s->eom_macros, "i");
+	size_t n;
+
+	if (s->msg.xats_overflow)
+		return milter_reply(s, "552", "5.3.4", "too many X-ATS-* header fields");
+	if (s->msg.n_xats > 0) {
+		if (delete_xats(s, genuine_ref, &n) < 0) {
+			atsm_buf_reset(&s->out);
+			return tempfail(s, "atsmail: cannot check this mail now, try again later");
+		}
+		if (n > 0)
+			atsm_log(LOG_INFO, "%s: inbound: removed %zu forged X-ATS-* header(s), "
+			    "kept %zu", qid != NULL && *qid != '\0' ? qid : "NOQUEUE", n,
+			    s->msg.n_xats - n);
+	}
+	return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
+}

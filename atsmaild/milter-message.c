@@ -1,0 +1,296 @@
+/* milter-message.c -- the facts of the message Postfix is passing us.
+ *
+ * Interface: milter_msg_reset, milter_msg_envfrom, milter_msg_rcpt,
+ * milter_msg_header, milter_msg_body, milter_msg_finish,
+ * milter_strip_brackets (milter.h).
+ *
+ * What is kept is bounded by the configuration in force for the message:
+ * the headers that matter (From, To, Cc, Message-ID, Subject,
+ * In-Reply-To, References, Date, X-ATS-*) by header_max_bytes, the
+ * envelope recipients by address_max_count (and ATSM_OUT_MAX_RCPTS).  The
+ * body is not kept: only its size and SHA-256.  Inbound mail keeps only
+ * its X-ATS-* headers (to remove forged ones) and the To/Cc counts.
+ */
+#include "atsm-build-config.h"
+#include "milter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "store/journal.h"
+
+#define KEY_COMPONENT "milter"      /* the idempotency keys of sent mail */
+
+static void
+hdrs_free(struct milter_hdr *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+void
+milter_msg_reset(struct milter_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->facts.n_env_rcpts && m->env_raw != NULL; i++)
+		free(m->env_raw[i]);
+	free(m->env_raw);
+	atsm_out_facts_free(&m->facts);
+	hdrs_free(m->xats, m->n_xats);
+	hdrs_free(m->addr_hdrs, m->n_addr_hdrs);
+	if (m->sha != NULL)
+		EVP_MD_CTX_free(m->sha);
+	memset(m, 0, sizeof(*m));
+	atsm_out_facts_init(&m->facts);
+	m->dir = ATSM_DIR_INBOUND;
+}
+
+char *
+milter_strip_brackets(const char *arg)
+{
+	size_t n;
+
+	while (*arg == ' ' || *arg == '\t')
+		arg++;
+	n = strlen(arg);
+	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t'))
+		n--;
+	if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>') {
+		arg++;
+		n -= 2;
+	}
+	return strndup(arg, n);
+}
+
+int
+milter_msg_envfrom(struct milter_msg *m, const char *arg, const char *login)
+{
+	m->in_message = true;
+	if ((m->facts.env_from = milter_strip_brackets(arg != NULL ? arg : "")) == NULL)
+		return -1;
+	if (login != NULL && *login != '\0' && (m->facts.login = strdup(login)) == NULL)
+		return -1;
+	if (m->dir == ATSM_DIR_OUTBOUND) {
+		m->sha = EVP_MD_CTX_new();
+		if (m->sha == NULL || EVP_DigestInit_ex(m->sha, EVP_sha256(), NULL) != 1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+milter_msg_rcpt(struct milter_msg *m, const struct atsm_conf *conf, const char *arg)
+{
+	size_t max = conf->address_max_count;
+	size_t n = m->facts.n_env_rcpts;
+	char *raw, *bare;
+
+	if (max == 0 || max > ATSM_OUT_MAX_RCPTS)
+		max = ATSM_OUT_MAX_RCPTS;
+	if (n >= max) {
+		m->rcpt_overflow = true;
+		return 0;
+	}
+	if (n == m->env_cap) {
+		size_t cap = m->env_cap ? 2 * m->env_cap : 8;
+		char **a = realloc(m->env_raw, cap * sizeof(*a)), **b;
+
+		if (a == NULL)
+			return -1;
+		m->env_raw = a;
+		if ((b = realloc(m->facts.env_rcpts, cap * sizeof(*b))) == NULL)
+			return -1;
+		m->facts.env_rcpts = b;
+		m->env_cap = cap;
+	}
+	raw = strdup(arg);
+	bare = milter_strip_brackets(arg);
+	if (raw == NULL || bare == NULL) {
+		free(raw);
+		free(bare);
+		return -1;
+	}
+	m->env_raw[n] = raw;
+	m->facts.env_rcpts[n] = bare;
+	m->facts.n_env_rcpts = n + 1;
+	return 0;
+}
+
+static int
+hdr_push(struct milter_hdr **v, size_t *n, const char *name, const char *value)
+{
+	struct milter_hdr *a;
+	size_t i;
+	int index = 1;
+
+	for (i = 0; i < *n; i++)
+		if (strcasecmp((*v)[i].name, name) == 0)
+			index++;
+	if ((a = realloc(*v, (*n + 1) * sizeof(*a))) == NULL)
+		return -1;
+	*v = a;
+	a[*n].name = strdup(name);
+	a[*n].value = strdup(value);
+	a[*n].index = index;
+	if (a[*n].name == NULL || a[*n].value == NULL) {
+		free(a[*n].name);
+		free(a[*n].value);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Keep the first occurrence (a second From or Subject is not the one a
+ * reader sees first). */
+static int
+set_first(char **field, const char *value)
+{
+	if (*field != NULL)
+		return 0;
+	*field = strdup(value);
+	return *field != NULL ? 0 : -1;
+}
+
+/* To and Cc may occur more than once: the facts get them joined. */
+static int
+append_list(char **field, const char *value)
+{
+	size_t a, b;
+	char *s;
+
+	if (*field == NULL)
+		return set_first(field, value);
+	a = strlen(*field);
+	b = strlen(value);
+	if ((s = realloc(*field, a + b + 3)) == NULL)
+		return -1;
+	memcpy(s + a, ", ", 2);
+	memcpy(s + a + 2, value, b + 1);
+	*field = s;
+	return 0;
+}
+
+static bool
+kept_header(const char *name)
+{
+	static const char *const names[] = {
+		"From", "Message-ID", "Subject", "In-Reply-To", "References", "Date",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+int
+milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char *name,
+    const char *value)
+{
+	bool xats = strncasecmp(name, MILTER_HDR_PREFIX, strlen(MILTER_HDR_PREFIX)) == 0;
+	bool outbound = m->dir == ATSM_DIR_OUTBOUND;
+	bool is_to = strcasecmp(name, "To") == 0, is_cc = strcasecmp(name, "Cc") == 0;
+	struct atsm_out_facts *f = &m->facts;
+	size_t cost;
+
+	if (is_to)
+		m->n_to++;
+	if (is_cc)
+		m->n_cc++;
+	if (!xats && (!outbound || (!is_to && !is_cc && !kept_header(name))))
+		return 0;
+	cost = strlen(name) + strlen(value) + 4;
+	if (xats) {
+		/* Every X-ATS-* header must be known to be removed; its value
+		 * only matters for a genuine X-ATS-Ref, which is short. */
+		if (m->n_xats >= MILTER_XATS_MAX) {
+			m->xats_overflow = true;
+			return 0;
+		}
+		if (m->hdr_bytes + cost > conf->header_max_bytes)
+			value = "";
+		else
+			m->hdr_bytes += cost;
+		return hdr_push(&m->xats, &m->n_xats, name, value);
+	}
+	if (m->hdr_overflow || m->hdr_bytes + cost > conf->header_max_bytes) {
+		m->hdr_overflow = true;
+		return 0;
+	}
+	m->hdr_bytes += cost;
+	if (is_to || is_cc) {
+		/* the occurrence index counts every To (Cc) seen, kept or not */
+		if (hdr_push(&m->addr_hdrs, &m->n_addr_hdrs, name, value) < 0)
+			return -1;
+		m->addr_hdrs[m->n_addr_hdrs - 1].index = is_to ? m->n_to : m->n_cc;
+		return append_list(is_to ? &f->hdr_to : &f->hdr_cc, value);
+	}
+	if (strcasecmp(name, "From") == 0)
+		return set_first(&f->hdr_from, value);
+	if (strcasecmp(name, "Message-ID") == 0)
+		return set_first(&f->hdr_message_id, value);
+	if (strcasecmp(name, "Subject") == 0)
+		return set_first(&f->hdr_subject, value);
+	if (strcasecmp(name, "In-Reply-To") == 0)
+		return set_first(&f->hdr_in_reply_to, value);
+	if (strcasecmp(name, "References") == 0)
+		return set_first(&f->hdr_references, value);
+	return set_first(&f->hdr_date, value);
+}
+
+void
+milter_msg_body(struct milter_msg *m, const unsigned char *p, size_t n)
+{
+	m->facts.body_size += n;
+	if (m->sha != NULL)
+		EVP_DigestUpdate(m->sha, p, n);
+}
+
+int
+milter_msg_finish(struct milter_msg *m, const struct atsm_token_keys *keys,
+    const char *queue_id, struct atsm_err *err)
+{
+	struct atsm_out_facts *f = &m->facts;
+	unsigned char md[EVP_MAX_MD_SIZE], id[ATSM_TOKEN_ID_LEN];
+	unsigned int mdlen = 0, i;
+	char *unique;
+	size_t n;
+	int rc;
+
+	if ((f->queue_id = strdup(queue_id != NULL ? queue_id : "")) == NULL)
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory");
+	f->submitted_at = (long long)time(NULL);
+	f->body_sha256[0] = '\0';
+	if (m->sha != NULL && EVP_DigestFinal_ex(m->sha, md, &mdlen) == 1 && mdlen == 32) {
+		for (i = 0; i < mdlen; i++)
+			snprintf(f->body_sha256 + 2 * i, 3, "%02x", md[i]);
+	}
+	if (atsm_token_new_id(id, err) < 0)
+		return -1;
+	if (atsm_token_make(keys, id, f->token) < 0)
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL,
+		    "cannot sign the message token (secret_file)");
+	/* The same mail always gets the same key: a journal entry recorded
+	 * twice (a crash between commit and checkpoint) counts once. */
+	n = strlen(f->queue_id) + (f->hdr_message_id != NULL ? strlen(f->hdr_message_id) : 0) + 32;
+	if ((unique = malloc(n)) == NULL)
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory");
+	snprintf(unique, n, "%s\n%s\n%lld", f->queue_id,
+	    f->hdr_message_id != NULL ? f->hdr_message_id : "", f->submitted_at);
+	rc = atsm_journal_make_key(KEY_COMPONENT, unique, f->idem_key);
+	free(unique);
+	if (rc < 0)
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "cannot compute the idempotency key");
+	return 0;
+}

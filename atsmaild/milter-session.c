@@ -1,0 +1,401 @@
+/* milter-session.c -- one Postfix connection on the milter socket:
+ * packets in, replies out, in the order of the protocol.
+ *
+ * Interface: atsmaild_milter_session (atsmaild.h), milter_macro (milter.h).
+ *
+ * atsmaild speaks the milter protocol itself (lib/service/milter-proto.h,
+ * docs/milter-protocol.md): the negotiation asks for exactly the actions
+ * used -- add and change headers, delete recipients, change the envelope
+ * sender, quarantine -- and refuses the connection, naming the missing
+ * action, when the MTA cannot do one of them (Postfix then applies
+ * milter_default_action).  It asks the MTA to leave out HELO, unknown
+ * commands, end of headers and DATA, and not to wait for an answer to the
+ * connection and to each header: a message costs a few round trips (MAIL,
+ * each RCPT, the body chunks, end of message).  The macros asked for are
+ * {auth_authen} at MAIL (who is sending) and {i} at the end (the queue id,
+ * for logs and the idempotency key), so that a trimmed
+ * milter_mail_macros in main.cf cannot make authenticated mail look
+ * inbound.
+ *
+ * Direction is decided at MAIL by lib/ (atsm_direction_of) from the SASL
+ * login, the client address, and whether the mail is non-SMTP.  Postfix
+ * runs non_smtpd_milters (sendmail(1), pickup) on an emulated connection
+ * from host "localhost", address 127.0.0.1, port 0 (cleanup_milter.c); a
+ * real TCP client never has port 0, so that triple is what marks a
+ * non-SMTP submission here.  Inbound mail skips its body (SMFIP_SKIP):
+ * only its X-ATS-* headers matter.
+ */
+#include "atsm-build-config.h"
+#include "milter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+#define BUF_FIRST (64u * 1024u)
+#define BUF_MAX (ATSM_MILTER_PACKET_MAX + 5u)
+#define OUT_MAX (4u * 1024u * 1024u)   /* replies of one command (actions of an EOM) */
+
+#define NEED_ACTIONS (ATSM_MILTER_F_ADDHDRS | ATSM_MILTER_F_CHGHDRS | \
+	ATSM_MILTER_F_DELRCPT | ATSM_MILTER_F_CHGFROM | ATSM_MILTER_F_QUARANTINE)
+#define WANT_STEPS (ATSM_MILTER_P_NOHELO | ATSM_MILTER_P_NOUNKNOWN | ATSM_MILTER_P_NOEOH | \
+	ATSM_MILTER_P_NODATA | ATSM_MILTER_P_NR_CONN | ATSM_MILTER_P_NR_HDR | ATSM_MILTER_P_SKIP)
+
+static const struct {
+	uint32_t flag;
+	const char *name;
+} action_names[] = {
+	{ ATSM_MILTER_F_ADDHDRS, "SMFIF_ADDHDRS (add header)" },
+	{ ATSM_MILTER_F_CHGHDRS, "SMFIF_CHGHDRS (change/delete header)" },
+	{ ATSM_MILTER_F_DELRCPT, "SMFIF_DELRCPT (delete recipient)" },
+	{ ATSM_MILTER_F_CHGFROM, "SMFIF_CHGFROM (change envelope sender)" },
+	{ ATSM_MILTER_F_QUARANTINE, "SMFIF_QUARANTINE (hold)" },
+};
+
+const char *
+milter_macro(const struct milter_macros *mm, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < mm->n; i++) {
+		const char *n = mm->name[i];
+
+		/* "{i}" and "i" name the same macro */
+		if (strcmp(n, name) == 0 ||
+		    (n[0] == '{' && strlen(n) == len + 2 && strncmp(n + 1, name, len) == 0) ||
+		    (name[0] == '{' && strlen(name) == strlen(n) + 2 &&
+		    strncmp(name + 1, n, strlen(n)) == 0))
+			return mm->value[i];
+	}
+	return NULL;
+}
+
+static void
+keep_macros(struct milter_macros *mm, unsigned char cmd, const struct atsm_milter_macro *v,
+    size_t n)
+{
+	size_t i;
+
+	memset(mm, 0, sizeof(*mm));
+	mm->cmd = cmd;
+	for (i = 0; i < n && mm->n < sizeof(mm->name) / sizeof(mm->name[0]); i++) {
+		size_t a = strlen(v[i].name) + 1, b = strlen(v[i].value) + 1;
+
+		if (mm->used + a + b > sizeof(mm->buf))
+			break;
+		mm->name[mm->n] = memcpy(mm->buf + mm->used, v[i].name, a);
+		mm->used += a;
+		mm->value[mm->n++] = memcpy(mm->buf + mm->used, v[i].value, b);
+		mm->used += b;
+	}
+}
+
+static int
+reply(struct milter_session *s, unsigned char code)
+{
+	return atsm_milter_put_simple(&s->out, code);
+}
+
+/* ---- the commands ----------------------------------------------------------- */
+
+static int
+on_optneg(struct milter_session *s, const struct atsm_milter_packet *pkt)
+{
+	static const char *const symlist[7] = {
+		[ATSM_MILTER_M_ENVFROM] = "{auth_authen}",
+		[ATSM_MILTER_M_EOM] = "{i}",
+	};
+	struct atsm_milter_optneg o, mine;
+	struct atsm_err err;
+	uint32_t missing;
+	char names[256] = "";
+	size_t i;
+
+	if (atsm_milter_decode_optneg(pkt, &o, &err) < 0) {
+		atsm_log(LOG_ERR, "milter connection %lu: %s", s->conn->id, err.msg);
+		return -1;
+	}
+	missing = NEED_ACTIONS & ~o.actions;
+	if (o.version < ATSM_MILTER_VERSION || missing != 0) {
+		for (i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++)
+			if (missing & action_names[i].flag) {
+				if (names[0] != '\0')
+					strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+				strncat(names, action_names[i].name, sizeof(names) - strlen(names) - 1);
+			}
+		atsm_log(LOG_ERR, "the MTA offers milter protocol version %u%s%s: atsmaild needs "
+		    "version %d with every action it uses; connection refused (use "
+		    "milter_protocol = 6 in Postfix)", (unsigned)o.version,
+		    names[0] != '\0' ? " without " : "", names, ATSM_MILTER_VERSION);
+		return -1;
+	}
+	mine.version = ATSM_MILTER_VERSION;
+	mine.actions = NEED_ACTIONS | (o.actions & ATSM_MILTER_F_SETSYMLIST);
+	mine.protocol = WANT_STEPS & o.protocol;
+	s->actions = mine.actions;
+	s->protocol = mine.protocol;
+	s->negotiated = true;
+	return atsm_milter_put_optneg(&s->out, &mine,
+	    (mine.actions & ATSM_MILTER_F_SETSYMLIST) ? symlist : NULL);
+}
+
+static int
+on_connect(struct milter_session *s, const struct atsm_milter_packet *pkt)
+{
+	struct atsm_milter_connect cn;
+	struct atsm_err err;
+
+	if (atsm_milter_decode_connect(pkt, &cn, &err) < 0) {
+		atsm_log(LOG_ERR, "milter connection %lu: %s", s->conn->id, err.msg);
+		return -1;
+	}
+	snprintf(s->client_name, sizeof(s->client_name), "%s", cn.hostname);
+	snprintf(s->client_addr, sizeof(s->client_addr), "%s",
+	    cn.family == '4' || cn.family == '6' ? cn.address : "");
+	s->non_smtp = cn.port == 0 && strcmp(s->client_addr, "127.0.0.1") == 0 &&
+	    strcmp(s->client_name, "localhost") == 0;
+	atsm_log(LOG_DEBUG, "milter connection %lu: client %s[%s]:%u%s", s->conn->id,
+	    s->client_name, s->client_addr, (unsigned)cn.port,
+	    s->non_smtp ? " (non-SMTP submission)" : "");
+	return (s->protocol & ATSM_MILTER_P_NR_CONN) ? 0 : reply(s, ATSM_MILTER_R_CONTINUE);
+}
+
+static void
+end_message(struct milter_session *s)
+{
+	milter_msg_reset(&s->msg);
+	atsmaild_gen_release(s->gen);
+	s->gen = NULL;
+}
+
+static int
+on_mail(struct milter_session *s, const struct atsm_milter_packet *pkt)
+{
+	struct atsm_direction_input in;
+	struct atsm_buf reason;
+	const char *v[ATSM_MILTER_ARGS_MAX], *login;
+	struct atsm_err err;
+	size_t n;
+
+	end_message(s);
+	if (atsm_milter_decode_strings(pkt, v, ATSM_MILTER_ARGS_MAX, &n, &err) < 0 || n == 0) {
+		atsm_log(LOG_ERR, "milter connection %lu: MAIL: %s", s->conn->id,
+		    n == 0 ? "no sender" : err.msg);
+		return -1;
+	}
+	if ((s->gen = atsmaild_gen_acquire()) == NULL)
+		return milter_reply(s, "451", "4.3.0", "atsmail: stopping, try again later");
+	login = s->mail_macros.cmd == ATSM_MILTER_C_MAIL ?
+	    milter_macro(&s->mail_macros, "{auth_authen}") : NULL;
+	memset(&in, 0, sizeof(in));
+	in.auth_authen = login != NULL && login[0] != '\0' ? login : NULL;
+	in.client_addr = s->client_addr[0] != '\0' ? s->client_addr : NULL;
+	in.non_smtp = s->non_smtp;
+	in.internal = &s->gen->internal;
+	atsm_buf_init(&reason, 512);
+	s->msg.dir = atsm_direction_of(&in, &reason);
+	atsm_log(LOG_DEBUG, "from=%s: %s: %s", v[0], atsm_direction_name(s->msg.dir),
+	    atsm_buf_str(&reason));
+	atsm_buf_free(&reason);
+	if (milter_msg_envfrom(&s->msg, v[0], in.auth_authen) < 0)
+		return milter_reply(s, "451", "4.3.0", "atsmail: out of memory");
+	return reply(s, ATSM_MILTER_R_CONTINUE);
+}
+
+static int
+on_rcpt(struct milter_session *s, const struct atsm_milter_packet *pkt)
+{
+	const char *v[ATSM_MILTER_ARGS_MAX];
+	struct atsm_err err;
+	size_t n;
+
+	if (atsm_milter_decode_strings(pkt, v, ATSM_MILTER_ARGS_MAX, &n, &err) < 0 || n == 0) {
+		atsm_log(LOG_ERR, "milter connection %lu: RCPT: %s", s->conn->id,
+		    n == 0 ? "no recipient" : err.msg);
+		return -1;
+	}
+	if (s->gen == NULL || s->msg.dir != ATSM_DIR_OUTBOUND)
+		return reply(s, ATSM_MILTER_R_CONTINUE);
+	if (milter_msg_rcpt(&s->msg, &s->gen->conf, v[0]) < 0)
+		return milter_reply(s, "451", "4.3.0", "atsmail: out of memory");
+	if (s->msg.rcpt_overflow) {
+		/* RFC 5321 4.5.3.1.10: the client sends the rest in another mail */
+		s->msg.rcpt_overflow = false;
+		return milter_reply(s, "452", "4.5.3", "too many recipients for one mail");
+	}
+	return reply(s, ATSM_MILTER_R_CONTINUE);
+}
+
+static int
+on_header(struct milter_session *s, const struct atsm_milter_packet *pkt)
+{
+	const char *name, *value;
+	struct atsm_err err;
+	bool noreply = (s->protocol & ATSM_MILTER_P_NR_HDR) != 0;
+
+	if (atsm_milter_decode_header(pkt, &name, &value, &err) < 0) {
+		atsm_log(LOG_ERR, "milter connection %lu: %s", s->conn->id, err.msg);
+		return -1;
+	}
+	if (s->gen != NULL && milter_msg_header(&s->msg, &s->gen->conf, name, value) < 0) {
+		/* no reply to a header to carry the failure: the end says it */
+		s->msg.failed = true;
+	}
+	return noreply ? 0 : reply(s, ATSM_MILTER_R_CONTINUE);
+}
+
+static int
+on_body(struct milter_session *s, const struct atsm_milter_packet *pkt)
+{
+	if (s->msg.dir != ATSM_DIR_OUTBOUND)
+		return reply(s, (s->protocol & ATSM_MILTER_P_SKIP) ? ATSM_MILTER_R_SKIP :
+		    ATSM_MILTER_R_CONTINUE);
+	milter_msg_body(&s->msg, pkt->data, pkt->len);
+	return reply(s, ATSM_MILTER_R_CONTINUE);
+}
+
+static int
+on_eom(struct milter_session *s, const struct atsm_milter_packet *pkt)
+{
+	int rc;
+
+	if (pkt->len > 0)
+		milter_msg_body(&s->msg, pkt->data, pkt->len);
+	if (s->gen == NULL)
+		rc = reply(s, ATSM_MILTER_R_CONTINUE);
+	else if (s->msg.dir == ATSM_DIR_OUTBOUND)
+		rc = milter_eom_outbound(s);
+	else
+		rc = milter_eom_inbound(s);
+	end_message(s);
+	return rc;
+}
+
+/* 0: go on; 1: the MTA said goodbye; -1: the connection is of no use. */
+static int
+handle(struct milter_session *s, const struct atsm_milter_packet *pkt)
+{
+	struct atsm_milter_macro mv[ATSM_MILTER_MACROS_MAX];
+	unsigned char for_cmd;
+	struct atsm_err err;
+	size_t n;
+
+	if (!s->negotiated && pkt->cmd != ATSM_MILTER_C_OPTNEG) {
+		atsm_log(LOG_ERR, "milter connection %lu: command '%c' before the negotiation",
+		    s->conn->id, pkt->cmd);
+		return -1;
+	}
+	switch (pkt->cmd) {
+	case ATSM_MILTER_C_OPTNEG:
+		return on_optneg(s, pkt);
+	case ATSM_MILTER_C_MACRO:
+		if (atsm_milter_decode_macros(pkt, &for_cmd, mv, ATSM_MILTER_MACROS_MAX, &n,
+		    &err) < 0) {
+			atsm_log(LOG_ERR, "milter connection %lu: %s", s->conn->id, err.msg);
+			return -1;
+		}
+		if (for_cmd == ATSM_MILTER_C_MAIL)
+			keep_macros(&s->mail_macros, for_cmd, mv, n);
+		else if (for_cmd == ATSM_MILTER_C_BODYEOB)
+			keep_macros(&s->eom_macros, for_cmd, mv, n);
+		return 0;
+	case ATSM_MILTER_C_CONNECT:
+		return on_connect(s, pkt);
+	case ATSM_MILTER_C_MAIL:
+		return on_mail(s, pkt);
+	case ATSM_MILTER_C_RCPT:
+		return on_rcpt(s, pkt);
+	case ATSM_MILTER_C_HEADER:
+		return on_header(s, pkt);
+	case ATSM_MILTER_C_BODY:
+		return on_body(s, pkt);
+	case ATSM_MILTER_C_BODYEOB:
+		return on_eom(s, pkt);
+	case ATSM_MILTER_C_ABORT:
+		end_message(s);
+		return 0;
+	case ATSM_MILTER_C_QUIT_NC:
+		/* a new connection on the same socket */
+		end_message(s);
+		s->client_addr[0] = s->client_name[0] = '\0';
+		s->non_smtp = false;
+		return 0;
+	case ATSM_MILTER_C_QUIT:
+		return 1;
+	case ATSM_MILTER_C_HELO:
+	case ATSM_MILTER_C_DATA:
+	case ATSM_MILTER_C_EOH:
+	case ATSM_MILTER_C_UNKNOWN:
+		return reply(s, ATSM_MILTER_R_CONTINUE);
+	}
+	atsm_log(LOG_ERR, "milter connection %lu: unknown command 0x%02x", s->conn->id,
+	    pkt->cmd);
+	return -1;
+}
+
+void
+atsmaild_milter_session(struct atsmaild_conn *c)
+{
+	struct milter_session *s;
+	unsigned char *buf;
+	size_t have = 0, cap = BUF_FIRST;
+	int rc = 0;
+
+	s = calloc(1, sizeof(*s));
+	buf = malloc(cap);
+	if (s == NULL || buf == NULL) {
+		free(s);
+		free(buf);
+		return;
+	}
+	s->conn = c;
+	atsm_buf_init(&s->out, OUT_MAX);
+	milter_msg_reset(&s->msg);
+	c->idle = true;
+	while (rc == 0) {
+		struct atsm_milter_packet pkt;
+		struct atsm_err err;
+		long k;
+		ssize_t n;
+
+		k = atsm_milter_packet_next(buf, have, ATSM_MILTER_PACKET_MAX, &pkt, &err);
+		if (k < 0) {
+			atsm_log(LOG_ERR, "milter connection %lu: %s", c->id, err.msg);
+			break;
+		}
+		if (k > 0) {
+			c->idle = false;
+			rc = handle(s, &pkt);
+			if (s->out.len > 0 && atsmaild_write(c, s->out.data, s->out.len) < 0)
+				rc = -1;
+			atsm_buf_reset(&s->out);
+			memmove(buf, buf + k, have - (size_t)k);
+			have -= (size_t)k;
+			c->idle = !s->msg.in_message;
+			if (c->idle && atsmaild_stopping())
+				break;
+			continue;
+		}
+		if (have == cap) {
+			unsigned char *nb;
+
+			if (cap >= BUF_MAX || (nb = realloc(buf, cap * 2 > BUF_MAX ? BUF_MAX :
+			    cap * 2)) == NULL) {
+				atsm_log(LOG_ERR, "milter connection %lu: a packet larger than "
+				    "%u bytes", c->id, ATSM_MILTER_PACKET_MAX);
+				break;
+			}
+			buf = nb;
+			cap = cap * 2 > BUF_MAX ? BUF_MAX : cap * 2;
+		}
+		if ((n = atsmaild_read(c, buf + have, cap - have)) <= 0)
+			break;
+		have += (size_t)n;
+	}
+	end_message(s);
+	atsm_buf_free(&s->out);
+	free(s);
+	free(buf);
+}

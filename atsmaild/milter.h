@@ -1,0 +1,105 @@
+/* milter.h -- the milter front of atsmaild: what its three files share.
+ *
+ *	milter-session.c  the connection: packets, negotiation, macros, the
+ *	                  order of the protocol, replies
+ *	milter-message.c  the facts of the message being received (bounded by
+ *	                  the configuration in force)
+ *	milter-eom.c      the end of a message: decide, journal, act
+ *	hdredit.c         To/Cc header values without the command addresses
+ */
+#ifndef ATSMAILD_MILTER_H
+#define ATSMAILD_MILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "atsmaild.h"
+#include "outbound/facts.h"
+#include "service/milter-proto.h"
+
+#define MILTER_HDR_PREFIX "X-ATS-"
+#define MILTER_REF_HEADER "X-ATS-Ref"
+#define MILTER_XATS_MAX 1000        /* X-ATS-* headers in one mail */
+#define MILTER_MACRO_BYTES 4096     /* macros kept per stage */
+
+struct milter_hdr {
+	char *name;                     /* as the MTA sent it */
+	char *value;
+	int index;                      /* 1-based among headers of this name (any case) */
+};
+
+/* The macros of one stage (the last SMFIC_MACRO before a command). */
+struct milter_macros {
+	unsigned char cmd;              /* the command they were sent for */
+	size_t n;
+	char *name[16], *value[16];     /* into buf */
+	char buf[MILTER_MACRO_BYTES];
+	size_t used;
+};
+
+struct milter_msg {
+	bool in_message;
+	enum atsm_direction dir;
+	struct atsm_out_facts facts;
+	char **env_raw;                 /* RCPT TO arguments as received (delrcpt) */
+	size_t env_cap;
+	struct milter_hdr *xats;        /* X-ATS-* headers */
+	size_t n_xats;
+	struct milter_hdr *addr_hdrs;   /* To and Cc occurrences */
+	size_t n_addr_hdrs;
+	int n_to, n_cc;
+	size_t hdr_bytes;               /* of the headers kept, against header_max_bytes */
+	bool hdr_overflow;
+	bool rcpt_overflow;
+	bool xats_overflow;             /* more than MILTER_XATS_MAX X-ATS-* headers */
+	bool failed;                    /* memory ran out: the end answers 451 */
+	EVP_MD_CTX *sha;
+};
+
+struct milter_session {
+	struct atsmaild_conn *conn;
+	struct atsmaild_gen *gen;       /* held for the message (MAIL to its end) */
+	uint32_t actions, protocol;     /* negotiated */
+	bool negotiated;
+	char client_addr[64];
+	char client_name[256];
+	bool non_smtp;                  /* Postfix's non_smtpd_milters emulation */
+	struct milter_macros mail_macros, eom_macros;
+	struct milter_msg msg;
+	struct atsm_buf out;            /* replies of the current command */
+};
+
+/* milter-message.c */
+void milter_msg_reset(struct milter_msg *m);
+int milter_msg_envfrom(struct milter_msg *m, const char *arg, const char *login);
+int milter_msg_rcpt(struct milter_msg *m, const struct atsm_conf *conf, const char *arg);
+int milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char *name,
+    const char *value);
+void milter_msg_body(struct milter_msg *m, const unsigned char *p, size_t n);
+/* Queue id, time, body hash, token (signed with keys) and idempotency key. */
+int milter_msg_finish(struct milter_msg *m, const struct atsm_token_keys *keys,
+    const char *queue_id, struct atsm_err *err);
+/* "<a@b>" -> "a@b" into a new string. */
+char *milter_strip_brackets(const char *arg);
+
+/* milter-session.c: a macro of the stage's last macro packet, or NULL. */
+const char *milter_macro(const struct milter_macros *mm, const char *name);
+
+/* milter-eom.c: append the actions and the final reply to s->out. */
+int milter_eom_outbound(struct milter_session *s);
+int milter_eom_inbound(struct milter_session *s);
+/* Append a REPLYCODE reply (a 4xx or 5xx answer with its sentence). */
+int milter_reply(struct milter_session *s, const char *rcode, const char *xcode,
+    const char *text);
+
+/* hdredit.c */
+typedef bool (*milter_addr_pred)(const char *addr, void *arg);
+/* The address header value without the items whose address drop() accepts.
+ * 0: nothing to drop (*out NULL); 1: *out is the new value (malloc'd; ""
+ * means the header is to be deleted); -1: out of memory. */
+int milter_hdr_without(const char *value, milter_addr_pred drop, void *arg, char **out);
+
+#endif
