@@ -44,7 +44,6 @@ ctl_cmd_audit_usage(FILE *fp)
 static int
 audit_verify(struct ctl *ctx)
 {
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err;
 	PGresult *res, *head;
 	int rc;
@@ -52,8 +51,8 @@ audit_verify(struct ctl *ctx)
 	if ((rc = ctl_connect(ctx)) != 0)
 		return rc;
 	if ((res = atsm_db_exec(ctx->conn, "SELECT ok, checked, first_bad_id, problem"
-	    " FROM atsmail.audit_verify()", 0, NULL, &st, &err)) == NULL)
-		return ctl_ops_db_fail("audit verify", st, &err);
+	    " FROM atsmail.audit_verify()", 0, NULL, &err)) == NULL)
+		return ctl_ops_db_fail("audit verify", &err);
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		ctl_error("audit verify: the audit log is broken at row %s: %s",
 		    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
@@ -63,9 +62,9 @@ audit_verify(struct ctl *ctx)
 		return CTL_EXIT_FAIL;
 	}
 	if ((head = atsm_db_exec(ctx->conn, "SELECT coalesce(last_id::text, 'none'),"
-	    " encode(last_hash, 'hex') FROM atsmail.audit_head", 0, NULL, &st, &err)) == NULL) {
+	    " encode(last_hash, 'hex') FROM atsmail.audit_head", 0, NULL, &err)) == NULL) {
 		PQclear(res);
-		return ctl_ops_db_fail("audit verify", st, &err);
+		return ctl_ops_db_fail("audit verify", &err);
 	}
 	printf("audit log intact: %s rows, last id %s, last hash %s\n", PQgetvalue(res, 0, 1),
 	    PQntuples(head) > 0 ? PQgetvalue(head, 0, 0) : "none",
@@ -113,9 +112,8 @@ export_row(PGresult *res, int i)
 static int
 audit_export(struct ctl *ctx, const char *since, const char *until)
 {
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err;
-	char last[32] = "0", state[6];
+	char last[32] = "0";
 	const char *p[4];
 	PGresult *res;
 	long total = 0;
@@ -135,14 +133,14 @@ audit_export(struct ctl *ctx, const char *since, const char *until)
 		    " FROM atsmail.audit_log WHERE id > $1::bigint"
 		    " AND ($2::timestamptz IS NULL OR at >= $2::timestamptz)"
 		    " AND ($3::timestamptz IS NULL OR at < $3::timestamptz)"
-		    " ORDER BY id LIMIT $4::integer", 4, p, &st, &err);
+		    " ORDER BY id LIMIT $4::integer", 4, p, &err);
 		if (res == NULL) {
-			if (atsm_db_err_sqlstate(&err, state) == 0 && strncmp(state, "22", 2) == 0) {
+			if (err.cls == ATSM_ERR_REFUSED && strncmp(err.sqlstate, "22", 2) == 0) {
 				ctl_error("audit export: --since '%s' or --until '%s' is not a date: %s",
 				    since != NULL ? since : "", until != NULL ? until : "", err.msg);
 				return CTL_EXIT_USAGE;
 			}
-			return ctl_ops_db_fail("audit export", st, &err);
+			return ctl_ops_db_fail("audit export", &err);
 		}
 		n = PQntuples(res);
 		for (i = 0; i < n; i++)

@@ -47,9 +47,9 @@ status_usage(FILE *fp)
 }
 
 static int
-failure_code(const struct atsm_migrate_report *rep)
+failure_code(const struct atsm_err *err)
 {
-	return rep->status == ATSM_DB_UNAVAILABLE ? CTL_EXIT_DBDOWN : CTL_EXIT_FAIL;
+	return err->cls == ATSM_ERR_UNAVAILABLE ? CTL_EXIT_DBDOWN : CTL_EXIT_FAIL;
 }
 
 static int
@@ -73,7 +73,7 @@ db_migrate(struct ctl *ctx)
 		if (rep.applied_now > 0)
 			ctl_error("%zu migration(s) were applied before the failure",
 			    rep.applied_now);
-		rc = failure_code(&rep);
+		rc = failure_code(&err);
 	} else {
 		if (rep.applied_now == 0)
 			printf("nothing to apply: database is up to date\n");
@@ -100,7 +100,7 @@ db_status(struct ctl *ctx)
 	dir = atsm_migrate_sqldir(ctx->sql_dir);
 	if (atsm_migrate_status(ctx->conn, dir, &rep, &err) < 0) {
 		ctl_error("%s", err.msg);
-		rc = failure_code(&rep);
+		rc = failure_code(&err);
 		atsm_migrate_report_free(&rep);
 		return rc;
 	}

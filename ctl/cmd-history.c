@@ -100,23 +100,22 @@ static const char timeline_sql[] =
 static int
 history_show(struct ctl *ctx, const char *kind, const char *id, const char *as)
 {
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err;
 	PGresult *res;
 	const char *p[2];
 	int i, mails = 0, phases = 0;
 
-	if (atsm_db_command(ctx->conn, "BEGIN READ ONLY", 0, NULL, &st, &err) < 0)
-		return ctl_ops_db_fail("history", st, &err);
+	if (atsm_db_command(ctx->conn, "BEGIN READ ONLY", 0, NULL, &err) < 0)
+		return ctl_ops_db_fail("history", &err);
 	if (as != NULL) {
 		/* SET LOCAL ROLE: the role ends with the transaction */
 		p[0] = as;
-		if (atsm_db_command(ctx->conn, "SET LOCAL ROLE atsmail_app", 0, NULL, &st, &err) < 0 ||
+		if (atsm_db_command(ctx->conn, "SET LOCAL ROLE atsmail_app", 0, NULL, &err) < 0 ||
 		    atsm_db_command(ctx->conn, "SELECT set_config('atsmail.acting_user', $1, true)",
-		    1, p, &st, &err) < 0)
+		    1, p, &err) < 0)
 			goto dbfail;
 		if ((res = atsm_db_exec(ctx->conn, "SELECT atsmail.acting_user_id() IS NOT NULL",
-		    0, NULL, &st, &err)) == NULL)
+		    0, NULL, &err)) == NULL)
 			goto dbfail;
 		if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 			PQclear(res);
@@ -129,7 +128,7 @@ history_show(struct ctl *ctx, const char *kind, const char *id, const char *as)
 		PQclear(res);
 	}
 	p[0] = id;
-	if ((res = atsm_db_exec(ctx->conn, header_sql[kind[0] == 'c'], 1, p, &st, &err)) == NULL)
+	if ((res = atsm_db_exec(ctx->conn, header_sql[kind[0] == 'c'], 1, p, &err)) == NULL)
 		goto dbfail;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
@@ -150,11 +149,11 @@ history_show(struct ctl *ctx, const char *kind, const char *id, const char *as)
 	p[1] = id;
 	if ((res = atsm_db_exec(ctx->conn, "SELECT coalesce(string_agg(addr_norm, ', '"
 	    " ORDER BY is_primary DESC, id), '-') FROM atsmail.addresses"
-	    " WHERE owner_kind = $1 AND owner_id = $2::bigint", 2, p, &st, &err)) == NULL)
+	    " WHERE owner_kind = $1 AND owner_id = $2::bigint", 2, p, &err)) == NULL)
 		goto dbfail;
 	printf("  addresses %s\n", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if ((res = atsm_db_exec(ctx->conn, timeline_sql, 2, p, &st, &err)) == NULL)
+	if ((res = atsm_db_exec(ctx->conn, timeline_sql, 2, p, &err)) == NULL)
 		goto dbfail;
 	for (i = 0; i < PQntuples(res); i++) {
 		const char *what = PQgetvalue(res, i, 1), *c = PQgetvalue(res, i, 4);
@@ -175,7 +174,7 @@ history_show(struct ctl *ctx, const char *kind, const char *id, const char *as)
 	return CTL_EXIT_OK;
 dbfail:
 	atsm_db_rollback(ctx->conn);
-	return ctl_ops_db_fail("history", st, &err);
+	return ctl_ops_db_fail("history", &err);
 }
 
 int

@@ -147,7 +147,6 @@ struct imp {
 	size_t ncols;
 	unsigned line;            /* of the row being imported */
 	unsigned imported, updated, unchanged, skipped;
-	enum atsm_db_status st;
 	struct atsm_err err;      /* the last database error */
 	bool progress_on;
 	int progress_pct;
@@ -248,7 +247,7 @@ row_error(struct imp *im, const char *fmt, ...)
 static PGresult *
 q(struct imp *im, const char *sql, int n, const char *const *p)
 {
-	return atsm_db_exec(im->conn, sql, n, p, &im->st, &im->err);
+	return atsm_db_exec(im->conn, sql, n, p, &im->err);
 }
 
 /* The outcome of a failed statement: the database is gone, or the row is
@@ -256,7 +255,7 @@ q(struct imp *im, const char *sql, int n, const char *const *p)
 static enum outcome
 q_failed(struct imp *im)
 {
-	if (im->st == ATSM_DB_UNAVAILABLE)
+	if (im->err.cls == ATSM_ERR_UNAVAILABLE)
 		return O_DOWN;
 	row_error(im, "%s", im->err.msg);
 	return O_BAD;
@@ -505,7 +504,7 @@ phase_history(struct imp *im, const char *kind, const char *id, const char *from
 
 	return atsm_db_command(im->conn, "INSERT INTO atsmail.phase_history"
 	    " (kind, record_id, from_phase, to_phase, cause) VALUES ($1, $2, $3, $4, 'import')",
-	    4, p, &im->st, &im->err);
+	    4, p, &im->err);
 }
 
 /* ------------------------------------------------------ resumes, contacts */
@@ -633,7 +632,7 @@ row_person(struct imp *im, struct atsm_csv_record *rec)
 	if (o == O_UPDATED) {
 		p[0] = id;
 		snprintf(sql, sizeof(sql), "UPDATE %s SET updated_at = now() WHERE id = $1", table);
-		if (atsm_db_command(im->conn, sql, 1, p, &im->st, &im->err) < 0)
+		if (atsm_db_command(im->conn, sql, 1, p, &im->err) < 0)
 			return q_failed(im);
 	}
 	return o;
@@ -1015,14 +1014,14 @@ import_one(struct imp *im, struct atsm_csv_record *rec)
 		row_error(im, "%zu field(s), but the header has %zu", rec->n, im->ncols);
 		return O_BAD;
 	}
-	if (atsm_db_command(im->conn, "SAVEPOINT import_row", 0, NULL, &im->st, &im->err) < 0)
-		return im->st == ATSM_DB_UNAVAILABLE ? O_DOWN : q_failed(im);
+	if (atsm_db_command(im->conn, "SAVEPOINT import_row", 0, NULL, &im->err) < 0)
+		return im->err.cls == ATSM_ERR_UNAVAILABLE ? O_DOWN : q_failed(im);
 	o = import_row(im, rec);
 	addrs_free(im);
 	if (o == O_DOWN)
 		return o;
 	if (atsm_db_command(im->conn, o == O_BAD ? "ROLLBACK TO SAVEPOINT import_row" :
-	    "RELEASE SAVEPOINT import_row", 0, NULL, &im->st, &im->err) < 0)
+	    "RELEASE SAVEPOINT import_row", 0, NULL, &im->err) < 0)
 		return O_DOWN;
 	return o;
 }
@@ -1051,9 +1050,9 @@ import_run(struct imp *im, const char *text, size_t len, const char *enc_used, b
 		return CTL_EXIT_FAIL;
 	}
 	/* automatic audit entries (phase changes) name the same actor */
-	if (ctl_ops_begin(im->conn, im->actor, &im->st, &im->err) < 0) {
+	if (ctl_ops_begin(im->conn, im->actor, &im->err) < 0) {
 		atsm_csv_record_free(&rec);
-		return ctl_ops_db_fail("import", im->st, &im->err);
+		return ctl_ops_db_fail("import", &im->err);
 	}
 	im->progress_on = isatty(STDERR_FILENO) && len >= IMPORT_PROGRESS_MIN;
 	im->progress_pct = -1;
@@ -1114,18 +1113,18 @@ import_run(struct imp *im, const char *text, size_t len, const char *enc_used, b
 
 		snprintf(action, sizeof(action), "import.%s", kind_names[im->kind]);
 		if (ctl_ops_audit(im->conn, im->actor, action, kind_names[im->kind], NULL, detail,
-		    &im->st, &im->err) < 0)
+		    &im->err) < 0)
 			fatal = true;
 	}
 	if (!fatal) {
 		if (dry_run)
 			atsm_db_rollback(im->conn);
-		else if (atsm_db_commit(im->conn, &im->st, &im->err) < 0)
+		else if (atsm_db_commit(im->conn, &im->err) < 0)
 			fatal = true;
 	}
 	if (fatal) {
 		atsm_db_rollback(im->conn);
-		return ctl_ops_db_fail("import: nothing was written", im->st, &im->err);
+		return ctl_ops_db_fail("import: nothing was written", &im->err);
 	}
 	printf("%s: imported %u, updated %u, unchanged %u, skipped %u%s\n", im->path,
 	    im->imported, im->updated, im->unchanged, im->skipped,

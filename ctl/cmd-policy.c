@@ -29,7 +29,6 @@ struct pol {
 	const char *args[POLICY_ARGS_MAX];   /* after "policy WHAT" */
 	int nargs;
 	const char *mode, *defshare, *note, *action, *order, *priority;
-	enum atsm_db_status st;
 	struct atsm_err err;
 };
 
@@ -77,13 +76,13 @@ static int
 fail(struct pol *po, const char *what)
 {
 	atsm_db_rollback(po->ctl->conn);
-	return ctl_ops_db_fail(what, po->st, &po->err);
+	return ctl_ops_db_fail(what, &po->err);
 }
 
 static PGresult *
 q(struct pol *po, const char *sql, int n, const char *const *p)
 {
-	return atsm_db_exec(po->ctl->conn, sql, n, p, &po->st, &po->err);
+	return atsm_db_exec(po->ctl->conn, sql, n, p, &po->err);
 }
 
 /* Audit and commit; prints nothing.  0 or an exit code. */
@@ -91,8 +90,8 @@ static int
 finish(struct pol *po, const char *action, const char *kind, const char *id, json_t *detail,
     const char *what)
 {
-	if (ctl_ops_audit(po->ctl->conn, po->actor, action, kind, id, detail, &po->st,
-	    &po->err) < 0 || atsm_db_commit(po->ctl->conn, &po->st, &po->err) < 0)
+	if (ctl_ops_audit(po->ctl->conn, po->actor, action, kind, id, detail, &po->err) < 0 ||
+	    atsm_db_commit(po->ctl->conn, &po->err) < 0)
 		return fail(po, what);
 	return 0;
 }
@@ -104,8 +103,8 @@ begin(struct pol *po, const char *what)
 
 	if ((rc = ctl_connect(po->ctl)) != 0)
 		return rc;
-	if (ctl_ops_begin(po->ctl->conn, po->actor, &po->st, &po->err) < 0)
-		return ctl_ops_db_fail(what, po->st, &po->err);
+	if (ctl_ops_begin(po->ctl->conn, po->actor, &po->err) < 0)
+		return ctl_ops_db_fail(what, &po->err);
 	return 0;
 }
 
@@ -207,7 +206,7 @@ policy_user(struct pol *po)
 		atsm_db_rollback(po->ctl->conn);
 		free(norm);
 		if (res == NULL)
-			return ctl_ops_db_fail("policy user", po->st, &po->err);
+			return ctl_ops_db_fail("policy user", &po->err);
 		if (PQntuples(res) == 0) {
 			ctl_error("policy user: no user '%s'", po->args[0]);
 			PQclear(res);
@@ -296,7 +295,7 @@ list_rows(struct pol *po, const char *what, const char *sql, int np, const char 
 	if ((rc = ctl_connect(po->ctl)) != 0)
 		return rc;
 	if ((res = q(po, sql, np, p)) == NULL)
-		return ctl_ops_db_fail(what, po->st, &po->err);
+		return ctl_ops_db_fail(what, &po->err);
 	for (i = 0; i < PQntuples(res); i++) {
 		for (j = 0; j < PQnfields(res); j++)
 			printf(j + 1 < PQnfields(res) ? "%-24s " : "%s", PQgetvalue(res, i, j));

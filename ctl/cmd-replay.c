@@ -55,10 +55,9 @@ ctl_cmd_replay_usage(FILE *fp)
 }
 
 static enum atsm_journal_verdict
-db_failure(struct replay_ctx *rc, const char *key, enum atsm_db_status st,
-    const struct atsm_err *err)
+db_failure(struct replay_ctx *rc, const char *key, const struct atsm_err *err)
 {
-	if (st == ATSM_DB_UNAVAILABLE) {
+	if (err->cls == ATSM_ERR_UNAVAILABLE) {
 		ctl_error("replay: database unavailable at entry %.16s...: %s", key, err->msg);
 		rc->db_down = true;
 		return ATSM_JOURNAL_RETRY;
@@ -72,7 +71,6 @@ replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
 {
 	struct atsm_out_facts f;
 	struct atsm_out_plan p;
-	enum atsm_db_status st = ATSM_DB_OK;
 	enum atsm_journal_verdict v;
 	struct atsm_err err;
 	int r;
@@ -88,8 +86,8 @@ replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
 		return ATSM_JOURNAL_REJECT;
 	}
 	if (atsm_out_plan(rc->ctl->conn, &rc->ctl->conf, NULL, &f, ATSM_OUT_REPLAY, &p,
-	    &st, &err) < 0) {
-		v = db_failure(rc, key, st, &err);
+	    &err) < 0) {
+		v = db_failure(rc, key, &err);
 		goto out;
 	}
 	if (p.notes[0] != '\0')
@@ -99,9 +97,9 @@ replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
 		v = ATSM_JOURNAL_APPLIED;
 		goto out;
 	}
-	r = atsm_out_record(rc->ctl->conn, &f, &p, &st, &err);
+	r = atsm_out_record(rc->ctl->conn, &f, &p, &err);
 	if (r < 0)
-		v = db_failure(rc, key, st, &err);
+		v = db_failure(rc, key, &err);
 	else if (r == 1)
 		v = ATSM_JOURNAL_DUPLICATE;
 	else {
@@ -135,7 +133,6 @@ replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 {
 	struct atsm_in_facts f;
 	struct atsm_in_plan p;
-	enum atsm_db_status st = ATSM_DB_OK;
 	enum atsm_journal_verdict v;
 	struct atsm_err err;
 	int r;
@@ -151,8 +148,8 @@ replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 		return ATSM_JOURNAL_REJECT;
 	}
 	if (atsm_in_plan(rc->ctl->conn, &rc->ctl->conf, replay_keys(rc), &f, ATSM_IN_REPLAY,
-	    &p, &st, &err) < 0) {
-		v = db_failure(rc, key, st, &err);
+	    &p, &err) < 0) {
+		v = db_failure(rc, key, &err);
 		goto out;
 	}
 	if (p.verdict == ATSM_IN_IGNORE) {
@@ -160,9 +157,9 @@ replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 		v = ATSM_JOURNAL_APPLIED;
 		goto out;
 	}
-	r = atsm_in_record(rc->ctl->conn, &f, &p, &st, &err);
+	r = atsm_in_record(rc->ctl->conn, &f, &p, &err);
 	if (r < 0)
-		v = db_failure(rc, key, st, &err);
+		v = db_failure(rc, key, &err);
 	else if (r == 1)
 		v = ATSM_JOURNAL_DUPLICATE;
 	else {

@@ -43,7 +43,6 @@ ctl_cmd_unresolved_usage(FILE *fp)
 static int
 unresolved_list(struct ctl *ctx, bool all)
 {
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err;
 	const char *p[1] = { all ? "t" : "f" };
 	PGresult *res;
@@ -57,8 +56,8 @@ unresolved_list(struct ctl *ctx, bool all)
 	    " coalesce(u.record_kind || ' ' || u.record_id, '')"
 	    " FROM atsmail.unresolved_items u JOIN atsmail.messages m ON m.id = u.message_id"
 	    " WHERE $1::boolean OR u.record_id IS NULL ORDER BY u.created_at, u.id", 1, p,
-	    &st, &err)) == NULL)
-		return ctl_ops_db_fail("unresolved list", st, &err);
+	    &err)) == NULL)
+		return ctl_ops_db_fail("unresolved list", &err);
 	for (i = 0; i < PQntuples(res); i++) {
 		const char *rec = PQgetvalue(res, i, 4);
 
@@ -76,7 +75,6 @@ static int
 unresolved_assign(struct ctl *ctx, const char *item, const char *kind, const char *id,
     bool add_address, const char *actor)
 {
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err;
 	char msgid[32], *sender = NULL, *norm = NULL;
 	const char *p[5];
@@ -86,12 +84,12 @@ unresolved_assign(struct ctl *ctx, const char *item, const char *kind, const cha
 
 	if ((rc = ctl_connect(ctx)) != 0)
 		return rc;
-	if (ctl_ops_begin(ctx->conn, actor, &st, &err) < 0)
-		return ctl_ops_db_fail("unresolved assign", st, &err);
+	if (ctl_ops_begin(ctx->conn, actor, &err) < 0)
+		return ctl_ops_db_fail("unresolved assign", &err);
 	p[0] = item;
 	if ((res = atsm_db_exec(ctx->conn, "SELECT message_id, sender, record_kind, record_id,"
 	    " to_char(assigned_at, 'YYYY-MM-DD HH24:MI')"
-	    " FROM atsmail.unresolved_items WHERE id = $1::bigint FOR UPDATE", 1, p, &st,
+	    " FROM atsmail.unresolved_items WHERE id = $1::bigint FOR UPDATE", 1, p,
 	    &err)) == NULL)
 		goto dbfail;
 	if (PQntuples(res) == 0) {
@@ -126,7 +124,7 @@ unresolved_assign(struct ctl *ctx, const char *item, const char *kind, const cha
 	p[0] = id;
 	if ((res = atsm_db_exec(ctx->conn, strcmp(kind, "resume") == 0 ?
 	    "SELECT name FROM atsmail.resumes WHERE id = $1::bigint" :
-	    "SELECT name FROM atsmail.contacts WHERE id = $1::bigint", 1, p, &st, &err)) == NULL)
+	    "SELECT name FROM atsmail.contacts WHERE id = $1::bigint", 1, p, &err)) == NULL)
 		goto dbfail;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
@@ -144,12 +142,12 @@ unresolved_assign(struct ctl *ctx, const char *item, const char *kind, const cha
 	if (atsm_db_command(ctx->conn, "UPDATE atsmail.unresolved_items SET record_kind = $2,"
 	    " record_id = $3::bigint, assigned_at = now(),"
 	    " assigned_by = (SELECT id FROM atsmail.users WHERE login = $4)"
-	    " WHERE id = $1::bigint", 4, p, &st, &err) < 0)
+	    " WHERE id = $1::bigint", 4, p, &err) < 0)
 		goto dbfail;
 	p[0] = msgid;
 	if (atsm_db_command(ctx->conn, "INSERT INTO atsmail.message_links"
 	    " (message_id, target_kind, target_id, rule) VALUES ($1::bigint, $2, $3::bigint, 'manual')"
-	    " ON CONFLICT (message_id, target_kind, target_id) DO NOTHING", 3, p, &st, &err) < 0)
+	    " ON CONFLICT (message_id, target_kind, target_id) DO NOTHING", 3, p, &err) < 0)
 		goto dbfail;
 	if (add_address) {
 		if (atsm_addr_normalize(sender, &norm, &err) < 0) {
@@ -165,7 +163,7 @@ unresolved_assign(struct ctl *ctx, const char *item, const char *kind, const cha
 		if ((res = atsm_db_exec(ctx->conn, "INSERT INTO atsmail.addresses"
 		    " (owner_kind, owner_id, addr_norm) VALUES ($1, $2::bigint, $3)"
 		    " ON CONFLICT (owner_kind, owner_id, addr_norm) DO NOTHING RETURNING id", 3, p,
-		    &st, &err)) == NULL)
+		    &err)) == NULL)
 			goto dbfail;
 		added = PQntuples(res) > 0;
 		PQclear(res);
@@ -174,7 +172,7 @@ unresolved_assign(struct ctl *ctx, const char *item, const char *kind, const cha
 	    json_pack("{s:I, s:s, s:s, s:I, s:b}", "message_id",
 		(json_int_t)strtoll(msgid, NULL, 10), "sender", sender, "record_kind", kind,
 		"record_id", (json_int_t)strtoll(id, NULL, 10), "address_added", added),
-	    &st, &err) < 0 || atsm_db_commit(ctx->conn, &st, &err) < 0)
+	    &err) < 0 || atsm_db_commit(ctx->conn, &err) < 0)
 		goto dbfail;
 	printf("item %s (from %s) assigned to %s %s%s%s\n", item, sender, kind, id,
 	    added ? "; address added: " : "", added ? norm : "");
@@ -185,7 +183,7 @@ dbfail:
 	atsm_db_rollback(ctx->conn);
 	free(sender);
 	free(norm);
-	return ctl_ops_db_fail("unresolved assign", st, &err);
+	return ctl_ops_db_fail("unresolved assign", &err);
 }
 
 static bool

@@ -51,15 +51,15 @@ ctl_ops_actor(const char *given)
 }
 
 int
-ctl_ops_db_fail(const char *what, enum atsm_db_status st, const struct atsm_err *err)
+ctl_ops_db_fail(const char *what, const struct atsm_err *err)
 {
 	ctl_error("%s: %s", what, err->msg);
-	return st == ATSM_DB_UNAVAILABLE ? CTL_EXIT_DBDOWN : CTL_EXIT_FAIL;
+	return err->cls == ATSM_ERR_UNAVAILABLE ? CTL_EXIT_DBDOWN : CTL_EXIT_FAIL;
 }
 
 int
 ctl_ops_audit(PGconn *conn, const char *actor, const char *action, const char *kind,
-    const char *object_id, json_t *detail, enum atsm_db_status *st, struct atsm_err *err)
+    const char *object_id, json_t *detail, struct atsm_err *err)
 {
 	const char *p[5];
 	char *js;
@@ -67,17 +67,16 @@ ctl_ops_audit(PGconn *conn, const char *actor, const char *action, const char *k
 
 	js = json_dumps(detail, JSON_COMPACT);
 	json_decref(detail);
-	if (js == NULL) {
-		*st = ATSM_DB_ERROR;
-		return atsm_err_set(err, "audit %s: cannot encode the detail", action);
-	}
+	if (js == NULL)
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "audit %s: cannot encode the detail",
+		    action);
 	p[0] = actor;
 	p[1] = action;
 	p[2] = kind;
 	p[3] = object_id;
 	p[4] = js;
 	r = atsm_db_command(conn, "SELECT atsmail.audit($1, $2, $3, $4, $5::jsonb)", 5, p,
-	    st, err);
+	    err);
 	free(js);
 	return r;
 }
@@ -105,13 +104,13 @@ ctl_ops_bool(const char *s, bool *v)
 }
 
 int
-ctl_ops_begin(PGconn *conn, const char *actor, enum atsm_db_status *st, struct atsm_err *err)
+ctl_ops_begin(PGconn *conn, const char *actor, struct atsm_err *err)
 {
 	const char *p[1] = { actor };
 
-	if (atsm_db_begin(conn, st, err) < 0)
+	if (atsm_db_begin(conn, err) < 0)
 		return -1;
-	if (atsm_db_command(conn, "SELECT set_config('atsmail.actor', $1, true)", 1, p, st,
+	if (atsm_db_command(conn, "SELECT set_config('atsmail.actor', $1, true)", 1, p,
 	    err) < 0) {
 		atsm_db_rollback(conn);
 		return -1;

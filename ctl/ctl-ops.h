@@ -23,18 +23,18 @@ bool ctl_ops_option(int argc, char **argv, int *i, const char *name, const char 
 const char *ctl_ops_actor(const char *given);
 
 /* Print "<what>: <message>" and return the exit code of a database
- * failure: CTL_EXIT_DBDOWN when unavailable, else CTL_EXIT_FAIL. */
-int ctl_ops_db_fail(const char *what, enum atsm_db_status st, const struct atsm_err *err);
+ * failure: CTL_EXIT_DBDOWN when err's class is UNAVAILABLE, else
+ * CTL_EXIT_FAIL. */
+int ctl_ops_db_fail(const char *what, const struct atsm_err *err);
 
 /* Append one audit entry (atsmail.audit); detail is consumed (decref'd).
- * 0 or -1 with *st and err. */
+ * 0 or -1 with err. */
 int ctl_ops_audit(PGconn *conn, const char *actor, const char *action, const char *kind,
-    const char *object_id, json_t *detail, enum atsm_db_status *st, struct atsm_err *err);
+    const char *object_id, json_t *detail, struct atsm_err *err);
 
 /* BEGIN and SET LOCAL atsmail.actor = actor, so that the entries the
  * triggers write name the same actor.  0 or -1 (rolled back). */
-int ctl_ops_begin(PGconn *conn, const char *actor, enum atsm_db_status *st,
-    struct atsm_err *err);
+int ctl_ops_begin(PGconn *conn, const char *actor, struct atsm_err *err);
 
 /* Whether s is a valid phase code, kind, ... (closed sets of the schema). */
 bool ctl_ops_phase_code_ok(const char *s);

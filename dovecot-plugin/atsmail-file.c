@@ -169,15 +169,14 @@ plan_and_record(struct atsmail_site *s, PGconn *conn, const struct atsm_in_facts
     struct atsmail_outcome *out, char *why, size_t whylen)
 {
 	struct atsm_in_plan p;
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err;
 	char desc[ATSMAIL_TEXT_MAX / 2];
 	int rc;
 
 	atsm_err_clear(&err);
 	memset(&p, 0, sizeof(p));
-	if (atsm_in_plan(conn, &s->conf, &s->keys, f, ATSM_IN_LIVE, &p, &st, &err) < 0) {
-		snprintf(why, whylen, "%s while planning: %s", st == ATSM_DB_UNAVAILABLE ?
+	if (atsm_in_plan(conn, &s->conf, &s->keys, f, ATSM_IN_LIVE, &p, &err) < 0) {
+		snprintf(why, whylen, "%s while planning: %s", err.cls == ATSM_ERR_UNAVAILABLE ?
 		    "database unavailable" : "database error", err.msg);
 		atsm_in_plan_free(&p);
 		return -1;
@@ -189,9 +188,9 @@ plan_and_record(struct atsmail_site *s, PGconn *conn, const struct atsm_in_facts
 		atsm_in_plan_free(&p);
 		return 0;
 	}
-	rc = atsm_in_record(conn, f, &p, &st, &err);
+	rc = atsm_in_record(conn, f, &p, &err);
 	if (rc < 0) {
-		snprintf(why, whylen, "%s while recording: %s", st == ATSM_DB_UNAVAILABLE ?
+		snprintf(why, whylen, "%s while recording: %s", err.cls == ATSM_ERR_UNAVAILABLE ?
 		    "database unavailable" : "database error", err.msg);
 		atsm_in_plan_free(&p);
 		return -1;

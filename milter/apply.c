@@ -14,8 +14,8 @@
  *	         the VERP sender when the plan says so, quarantine (HOLD),
  *	         then atsm_out_record() -- after the actions, so that what is
  *	         recorded is what leaves.
- * When the database is unavailable (no connection in time, or plan or
- * record say UNAVAILABLE) on_db_failure decides: "tempfail" answers
+ * When the database is unavailable (no connection in time, or the class of
+ * the plan's or record's error is UNAVAILABLE) on_db_failure decides: "tempfail" answers
  * 451 4.3.0; "accept" journals the facts for `atsmailctl replay` and lets
  * the mail go, with the command addresses still removed (they must never
  * be delivered).  Then the mail is tagged with X-ATS-Ref only when it
@@ -251,10 +251,9 @@ without_plan(SMFICTX *ctx, struct milter_ctx *m)
 }
 
 static sfsistat
-db_failed(SMFICTX *ctx, struct milter_ctx *m, const char *stage,
-    enum atsm_db_status status, const struct atsm_err *err)
+db_failed(SMFICTX *ctx, struct milter_ctx *m, const char *stage, const struct atsm_err *err)
 {
-	if (status == ATSM_DB_ERROR) {
+	if (err->cls != ATSM_ERR_UNAVAILABLE) {
 		atsm_log(LOG_ERR, "%s: database error in %s (journaled, mail accepted): %s",
 		    qid_of(m), stage, err->msg);
 		return without_plan(ctx, m);
@@ -275,14 +274,13 @@ static sfsistat
 run_plan(SMFICTX *ctx, struct milter_ctx *m, PGconn *conn, struct atsm_out_plan *p)
 {
 	struct milter_gen *g = m->gen;
-	enum atsm_db_status status = ATSM_DB_OK;
 	struct atsm_err err;
 	int rc;
 
-	err.msg[0] = '\0';
-	if (atsm_out_plan(conn, &g->conf, &g->keys, &m->facts, ATSM_OUT_LIVE, p, &status, &err) < 0) {
+	atsm_err_clear(&err);
+	if (atsm_out_plan(conn, &g->conf, &g->keys, &m->facts, ATSM_OUT_LIVE, p, &err) < 0) {
 		atsm_db_release(g->pool, conn);
-		return db_failed(ctx, m, "plan", status, &err);
+		return db_failed(ctx, m, "plan", &err);
 	}
 	switch (p->verdict) {
 	case ATSM_OUT_PASS:
@@ -303,17 +301,18 @@ run_plan(SMFICTX *ctx, struct milter_ctx *m, PGconn *conn, struct atsm_out_plan 
 		atsm_db_release(g->pool, conn);
 		return tempfail(ctx);
 	}
-	rc = atsm_out_record(conn, &m->facts, p, &status, &err);
+	rc = atsm_out_record(conn, &m->facts, p, &err);
 	atsm_db_release(g->pool, conn);
 	if (rc < 0) {
-		if (status == ATSM_DB_UNAVAILABLE && g->conf.on_db_failure == ATSM_ON_DB_TEMPFAIL) {
+		bool down = err.cls == ATSM_ERR_UNAVAILABLE;
+
+		if (down && g->conf.on_db_failure == ATSM_ON_DB_TEMPFAIL) {
 			atsm_log(LOG_WARNING, "%s: database unavailable in record, mail tempfailed "
 			    "(on_db_failure = tempfail): %s", qid_of(m), err.msg);
 			return tempfail(ctx);
 		}
-		atsm_log(status == ATSM_DB_ERROR ? LOG_ERR : LOG_WARNING,
-		    "%s: recording failed (%s), journaled: %s", qid_of(m),
-		    status == ATSM_DB_ERROR ? "database error" : "database unavailable", err.msg);
+		atsm_log(down ? LOG_WARNING : LOG_ERR, "%s: recording failed (%s), journaled: %s",
+		    qid_of(m), down ? "database unavailable" : "database error", err.msg);
 		/* The actions are applied already; the same idempotency key
 		 * makes a replay count once even if the commit did happen. */
 		return journal_facts(m) < 0 ? tempfail(ctx) : SMFIS_CONTINUE;
@@ -332,7 +331,7 @@ milter_eom_outbound(SMFICTX *ctx, struct milter_ctx *m)
 	PGconn *conn;
 	sfsistat r;
 
-	err.msg[0] = '\0';
+	atsm_err_clear(&err);
 	if (milter_ctx_finish_facts(m, smfi_getsymval(ctx, "i"), &err) < 0) {
 		atsm_log(LOG_ERR, "%s: %s", qid_of(m), err.msg);
 		return tempfail(ctx);
@@ -348,7 +347,7 @@ milter_eom_outbound(SMFICTX *ctx, struct milter_ctx *m)
 	}
 	conn = atsm_db_acquire(g->pool, g->conf.db_statement_timeout, &err);
 	if (conn == NULL)
-		return db_failed(ctx, m, "connect", ATSM_DB_UNAVAILABLE, &err);
+		return db_failed(ctx, m, "connect", &err);
 	memset(&plan, 0, sizeof(plan));
 	r = run_plan(ctx, m, conn, &plan);
 	atsm_out_plan_free(&plan);

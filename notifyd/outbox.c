@@ -77,7 +77,6 @@ notifyd_outbox_claim(PGconn *db, const char *me, unsigned lease_ms, unsigned max
 {
 	char lease[24], lim[24];
 	const char *params[3] = { me, lease, lim };
-	enum atsm_db_status st;
 	PGresult *res;
 	int i, rows;
 
@@ -85,7 +84,7 @@ notifyd_outbox_claim(PGconn *db, const char *me, unsigned lease_ms, unsigned max
 	*n = 0;
 	snprintf(lease, sizeof(lease), "%u", lease_ms);
 	snprintf(lim, sizeof(lim), "%u", max);
-	res = atsm_db_exec_prepared(db, sql_claim, 3, params, &st, err);
+	res = atsm_db_exec_prepared(db, sql_claim, 3, params, err);
 	if (res == NULL)
 		return -1;
 	rows = PQntuples(res);
@@ -152,10 +151,9 @@ record_failed(PGconn *db, const char *me, const struct atsm_conf *conf,
 	    conf->webhook_retry_base, conf->webhook_retry_max, arc4random());
 	char delay_s[24];
 	const char *params[5] = { e->id, me, dead ? "dead" : "pending", e->error, delay_s };
-	enum atsm_db_status st;
 
 	snprintf(delay_s, sizeof(delay_s), "%lu", delay);
-	if (atsm_db_command(db, sql_failed, 5, params, &st, err) < 0)
+	if (atsm_db_command(db, sql_failed, 5, params, err) < 0)
 		return -1;
 	if (dead)
 		atsm_log(LOG_WARNING, "event %s (%s) is dead after %u attempt%s: %s", e->id,
@@ -172,23 +170,22 @@ notifyd_outbox_record(PGconn *db, const char *me, const struct atsm_conf *conf,
 {
 	struct atsm_buf ids;
 	const char *params[2];
-	enum atsm_db_status st;
 	size_t i;
 	int rc = -1;
 
 	/* ids are decimal numbers of at most 19 digits */
 	atsm_buf_init(&ids, n * 21 + 16);
-	if (atsm_db_begin(db, &st, err) < 0)
+	if (atsm_db_begin(db, err) < 0)
 		goto out;
 	params[1] = me;
 	if (id_array(evs, n, NOTIFYD_DELIVERED, &ids)) {
 		params[0] = atsm_buf_str(&ids);
-		if (atsm_db_command(db, sql_delivered, 2, params, &st, err) < 0)
+		if (atsm_db_command(db, sql_delivered, 2, params, err) < 0)
 			goto fail;
 	}
 	if (id_array(evs, n, NOTIFYD_UNSENT, &ids)) {
 		params[0] = atsm_buf_str(&ids);
-		if (atsm_db_command(db, sql_release, 2, params, &st, err) < 0)
+		if (atsm_db_command(db, sql_release, 2, params, err) < 0)
 			goto fail;
 	}
 	if (ids.overflow) {
@@ -199,7 +196,7 @@ notifyd_outbox_record(PGconn *db, const char *me, const struct atsm_conf *conf,
 		if ((evs[i].outcome == NOTIFYD_FAILED || evs[i].outcome == NOTIFYD_BROKEN) &&
 		    record_failed(db, me, conf, &evs[i], err) < 0)
 			goto fail;
-	if (atsm_db_commit(db, &st, err) < 0)
+	if (atsm_db_commit(db, err) < 0)
 		goto out;
 	rc = 0;
 	goto out;
@@ -213,8 +210,7 @@ out:
 long
 notifyd_outbox_next_due(PGconn *db, struct atsm_err *err)
 {
-	enum atsm_db_status st;
-	PGresult *res = atsm_db_exec_prepared(db, sql_next_due, 0, NULL, &st, err);
+	PGresult *res = atsm_db_exec_prepared(db, sql_next_due, 0, NULL, err);
 	long ms;
 
 	if (res == NULL)

@@ -32,7 +32,6 @@ static PGconn *
 db_open(struct notifyd *nd, struct atsm_err *err)
 {
 	struct atsm_db_params p;
-	enum atsm_db_status st;
 	PGconn *db;
 
 	memset(&p, 0, sizeof(p));
@@ -44,7 +43,7 @@ db_open(struct notifyd *nd, struct atsm_err *err)
 	db = atsm_db_connect(&p, err);
 	if (db == NULL)
 		return NULL;
-	if (atsm_db_command(db, "LISTEN atsmail_outbox", 0, NULL, &st, err) < 0) {
+	if (atsm_db_command(db, "LISTEN atsmail_outbox", 0, NULL, err) < 0) {
 		PQfinish(db);
 		return NULL;
 	}

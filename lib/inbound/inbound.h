@@ -186,14 +186,16 @@ void atsm_in_plan_free(struct atsm_in_plan *p);
 
 enum atsm_in_mode { ATSM_IN_LIVE, ATSM_IN_REPLAY };
 
-/* Decide.  0 with the plan, or -1 when the database failed (*status). */
+/* Decide.  0 with the plan, or -1 when it failed: err->cls says
+ * UNAVAILABLE (the database is down) or anything else. */
 int atsm_in_plan(PGconn *conn, const struct atsm_conf *conf, const struct atsm_token_keys *keys,
                  const struct atsm_in_facts *f, enum atsm_in_mode mode,
-                 struct atsm_in_plan *p, enum atsm_db_status *status, struct atsm_err *err);
+                 struct atsm_in_plan *p, struct atsm_err *err);
 
 /* Record a plan whose verdict is not IGNORE, in one transaction.
- * 0 recorded, 1 already recorded (same idem key: nothing done), -1 failed. */
+ * 0 recorded, 1 already recorded (same idem key: nothing done), -1 failed
+ * (err and its class say why). */
 int atsm_in_record(PGconn *conn, const struct atsm_in_facts *f, const struct atsm_in_plan *p,
-                   enum atsm_db_status *status, struct atsm_err *err);
+                   struct atsm_err *err);
 
 #endif

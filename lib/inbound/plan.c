@@ -53,7 +53,6 @@ struct plan_ctx {
 	const struct atsm_in_facts *f;
 	enum atsm_in_mode mode;
 	struct atsm_in_plan *p;
-	enum atsm_db_status *status;
 	struct atsm_err *err;
 	struct rec *recs;
 	size_t nrecs, cap;
@@ -115,14 +114,14 @@ note(struct plan_ctx *c, const char *fmt, ...)
 static PGresult *
 query(struct plan_ctx *c, const char *sql, int n, const char *const *v)
 {
-	return atsm_db_exec_prepared(c->conn, sql, n, v, c->status, c->err);
+	return atsm_db_exec_prepared(c->conn, sql, n, v, c->err);
 }
 
 static int
 oom(struct plan_ctx *c, const char *what)
 {
-	*c->status = ATSM_DB_ERROR;
-	return atsm_err_set(c->err, "inbound plan: out of memory (%s)", what);
+	return atsm_err_setc(c->err, ATSM_ERR_NOMEM, "inbound plan: out of memory (%s)",
+	    what);
 }
 
 static long long
@@ -1175,10 +1174,9 @@ decide(struct plan_ctx *c)
 int
 atsm_in_plan(PGconn *conn, const struct atsm_conf *conf, const struct atsm_token_keys *keys,
     const struct atsm_in_facts *f, enum atsm_in_mode mode, struct atsm_in_plan *p,
-    enum atsm_db_status *status, struct atsm_err *err)
+    struct atsm_err *err)
 {
 	struct plan_ctx c;
-	enum atsm_db_status st_local;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -1190,13 +1188,9 @@ atsm_in_plan(PGconn *conn, const struct atsm_conf *conf, const struct atsm_token
 	c.f = f;
 	c.mode = mode;
 	c.p = p;
-	c.status = status != NULL ? status : &st_local;
 	c.err = err;
-	*c.status = ATSM_DB_OK;
-	if (f->mailbox_user == NULL || f->mailbox_user[0] == '\0') {
-		*c.status = ATSM_DB_ERROR;
+	if (f->mailbox_user == NULL || f->mailbox_user[0] == '\0')
 		return atsm_err_set(err, "inbound plan: the facts name no mailbox user");
-	}
 	rc = decide(&c);
 	free(c.recs);
 	free(c.from_vis);

@@ -112,37 +112,35 @@ payload(const struct atsm_in_facts *f, const struct atsm_in_plan *p)
 
 int
 atsm_in_record(PGconn *conn, const struct atsm_in_facts *f, const struct atsm_in_plan *p,
-    enum atsm_db_status *status, struct atsm_err *err)
+    struct atsm_err *err)
 {
 	static const char sql[] = "SELECT atsmail.record_inbound($1::jsonb)";
-	enum atsm_db_status st_local, *st = status != NULL ? status : &st_local;
 	const char *v[1];
 	char *text;
 	json_t *j;
 	PGresult *r;
 	int rc;
 
-	*st = ATSM_DB_OK;
-	if (p->verdict == ATSM_IN_IGNORE) {
-		*st = ATSM_DB_ERROR;
-		return atsm_err_set(err, "inbound record: the plan says ignore: nothing to record");
-	}
+	if (p->verdict == ATSM_IN_IGNORE)
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "inbound record: the plan "
+		    "says ignore: nothing to record");
 	if (f->idem_key[0] == '\0' || (p->verdict == ATSM_IN_SENT_COPY && p->message_id <= 0) ||
-	    (p->verdict == ATSM_IN_INTAKE && p->sender == NULL)) {
-		*st = ATSM_DB_ERROR;
-		return atsm_err_set(err, "inbound record: %s", f->idem_key[0] == '\0' ?
-		    "the facts have no idempotency key" : "the plan is incomplete");
-	}
-	j = payload(f, p);
-	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (text == NULL) {
-		*st = ATSM_DB_ERROR;
+	    (p->verdict == ATSM_IN_INTAKE && p->sender == NULL))
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "inbound record: %s",
+		    f->idem_key[0] == '\0' ? "the facts have no idempotency key" :
+		    "the plan is incomplete");
+	/* json_pack refuses a string that is not UTF-8 as it fails on memory,
+	 * without saying which: the field more likely */
+	if ((j = payload(f, p)) == NULL)
 		return atsm_err_set(err, "inbound record: out of memory, or a field of "
 		    "message %s is not UTF-8", f->idem_key);
-	}
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "inbound record: out of memory "
+		    "encoding message %s", f->idem_key);
 	v[0] = text;
-	r = atsm_db_exec_prepared(conn, sql, 1, v, st, err);
+	r = atsm_db_exec_prepared(conn, sql, 1, v, err);
 	free(text);
 	if (r == NULL)
 		return -1;

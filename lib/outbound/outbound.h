@@ -169,16 +169,18 @@ const char *atsm_out_rcpt_kind_name(enum atsm_out_rcpt_kind k);
  * When plan makes the token (p->token, facts.token empty), the milter
  * copies it into facts.token before it journals the facts, so that replay
  * records the token that the mail carries.  Returns 0 with
- * plan filled, or -1 when the database failed (*status says UNAVAILABLE or
- * ERROR) -- the caller then applies its failure policy and journals. */
+ * plan filled, or -1 when it failed: err->cls says UNAVAILABLE (the
+ * database is down) or anything else (refused, memory, configuration) --
+ * the caller then applies its failure policy and journals. */
 int atsm_out_plan(PGconn *conn, const struct atsm_conf *conf, const struct atsm_token_keys *keys,
                   const struct atsm_out_facts *f, enum atsm_out_mode mode,
-                  struct atsm_out_plan *p, enum atsm_db_status *status, struct atsm_err *err);
+                  struct atsm_out_plan *p, struct atsm_err *err);
 
 /* Record a RECORD/HOLD plan in one transaction.  Idempotent: a second call
  * with the same facts.idem_key records nothing and returns 1 ("already
- * recorded"); 0 = recorded; -1 = failed (rolled back; *status says why). */
+ * recorded"); 0 = recorded; -1 = failed (rolled back; err and its class say
+ * why). */
 int atsm_out_record(PGconn *conn, const struct atsm_out_facts *f, const struct atsm_out_plan *p,
-                    enum atsm_db_status *status, struct atsm_err *err);
+                    struct atsm_err *err);
 
 #endif

@@ -53,7 +53,6 @@ struct plan_ctx {
 	const struct atsm_out_facts *f;
 	enum atsm_out_mode mode;
 	struct atsm_out_plan *p;
-	enum atsm_db_status *status;
 	struct atsm_err *err;
 	size_t cap_rcpts;
 	bool truncated;         /* more addresses than address_max_count */
@@ -160,7 +159,7 @@ static PGresult *
 query(struct plan_ctx *c, const char *sql, int n, const char *const *v)
 {
 	/* run for every mail: parsed and planned once per connection */
-	return atsm_db_exec_prepared(c->conn, sql, n, v, c->status, c->err);
+	return atsm_db_exec_prepared(c->conn, sql, n, v, c->err);
 }
 
 static bool
@@ -178,8 +177,8 @@ copy_field(char *dst, size_t size, const PGresult *r, int row, int col)
 static int
 oom(struct plan_ctx *c, const char *what)
 {
-	*c->status = ATSM_DB_ERROR;
-	return atsm_err_set(c->err, "outbound plan: out of memory (%s)", what);
+	return atsm_err_setc(c->err, ATSM_ERR_NOMEM, "outbound plan: out of memory (%s)",
+	    what);
 }
 
 /* ---------------------------------------------------------- recipients */
@@ -766,7 +765,6 @@ plan_jobs(struct plan_ctx *c, int *stop)
 		PQclear(res);
 		res = NULL;
 		if (first[0] == '\0') {
-			*c->status = ATSM_DB_ERROR;
 			atsm_err_set(c->err, "outbound plan: no active selection-process phase "
 			    "is configured (atsmail.phases kind 'process')");
 			goto out;
@@ -1151,10 +1149,9 @@ decide(struct plan_ctx *c, const struct atsm_token_keys *keys)
 int
 atsm_out_plan(PGconn *conn, const struct atsm_conf *conf, const struct atsm_token_keys *keys,
     const struct atsm_out_facts *f, enum atsm_out_mode mode, struct atsm_out_plan *p,
-    enum atsm_db_status *status, struct atsm_err *err)
+    struct atsm_err *err)
 {
 	struct plan_ctx c;
-	enum atsm_db_status st_local;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -1165,9 +1162,7 @@ atsm_out_plan(PGconn *conn, const struct atsm_conf *conf, const struct atsm_toke
 	c.f = f;
 	c.mode = mode;
 	c.p = p;
-	c.status = status != NULL ? status : &st_local;
 	c.err = err;
-	*c.status = ATSM_DB_OK;
 	rc = decide(&c, keys);
 	free(c.recs);
 	if (rc < 0) {

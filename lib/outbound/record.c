@@ -134,46 +134,40 @@ payload(const struct atsm_out_facts *f, const struct atsm_out_plan *p)
 
 int
 atsm_out_record(PGconn *conn, const struct atsm_out_facts *f, const struct atsm_out_plan *p,
-    enum atsm_db_status *status, struct atsm_err *err)
+    struct atsm_err *err)
 {
 	static const char sql[] = "SELECT atsmail.record_outbound($1::jsonb)";
-	enum atsm_db_status st_local, *st = status != NULL ? status : &st_local;
 	struct atsm_err e;
-	char state[6], *text;
 	const char *v[1];
+	char *text;
 	json_t *j;
 	PGresult *r;
 	int rc;
 
-	*st = ATSM_DB_OK;
-	if (p->verdict != ATSM_OUT_RECORD && p->verdict != ATSM_OUT_HOLD) {
-		*st = ATSM_DB_ERROR;
-		return atsm_err_set(err, "outbound record: the plan says %s: nothing to record",
-		    atsm_out_verdict_name(p->verdict));
-	}
-	if (f->idem_key[0] == '\0' || p->user_id <= 0) {
-		*st = ATSM_DB_ERROR;
-		return atsm_err_set(err, "outbound record: %s", f->idem_key[0] == '\0' ?
-		    "the facts have no idempotency key" : "the plan has no sending user");
-	}
-	j = payload(f, p);
-	text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (text == NULL) {
-		*st = ATSM_DB_ERROR;
+	if (p->verdict != ATSM_OUT_RECORD && p->verdict != ATSM_OUT_HOLD)
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "outbound record: the plan "
+		    "says %s: nothing to record", atsm_out_verdict_name(p->verdict));
+	if (f->idem_key[0] == '\0' || p->user_id <= 0)
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "outbound record: %s",
+		    f->idem_key[0] == '\0' ? "the facts have no idempotency key" :
+		    "the plan has no sending user");
+	/* json_pack refuses a string that is not UTF-8 as it fails on memory,
+	 * without saying which: the field more likely */
+	if ((j = payload(f, p)) == NULL)
 		return atsm_err_set(err, "outbound record: out of memory, or a field of "
 		    "message %s is not UTF-8", f->idem_key);
-	}
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "outbound record: out of memory "
+		    "encoding message %s", f->idem_key);
 	v[0] = text;
-	e.msg[0] = '\0';
-	r = atsm_db_exec_prepared(conn, sql, 1, v, st, &e);
+	atsm_err_clear(&e);
+	r = atsm_db_exec_prepared(conn, sql, 1, v, &e);
 	free(text);
 	if (r == NULL) {
-		if (*st == ATSM_DB_ERROR && atsm_db_err_sqlstate(&e, state) == 0 &&
-		    strcmp(state, ALREADY_RECORDED) == 0) {
-			*st = ATSM_DB_OK;
+		if (e.cls == ATSM_ERR_REFUSED && strcmp(e.sqlstate, ALREADY_RECORDED) == 0)
 			return 1;
-		}
 		if (err != NULL)
 			*err = e;
 		return -1;

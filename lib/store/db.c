@@ -9,7 +9,9 @@
  * is an array of slots guarded by one mutex and one condition variable;
  * connecting, health checks and ROLLBACK on release happen outside the lock,
  * on a slot the thread owns, so a slow server never blocks the other
- * borrowers longer than their own wait_ms.
+ * borrowers longer than their own wait_ms.  Every failure is classified
+ * here, once (exec_result()), into the class and SQLSTATE of the caller's
+ * struct atsm_err: callers decide by class and never read the text.
  */
 #include "store/db.h"
 
@@ -197,7 +199,7 @@ target_init(struct db_target *t, const struct atsm_db_params *p,
 
 	memset(t, 0, sizeof(*t));
 	if (p == NULL || p->conninfo == NULL)
-		return atsm_err_set(err, "database: no conninfo given");
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "database: no conninfo given");
 	/* A bare word is a database name, which libpq takes as such but
 	 * PQconninfoParse() refuses. */
 	if (strchr(p->conninfo, '=') != NULL || is_uri(p->conninfo)) {
@@ -266,7 +268,7 @@ target_init(struct db_target *t, const struct atsm_db_params *p,
 	    (p->application_name != NULL && t->appname == NULL) ||
 	    ((stmt > 0 || user_options != NULL) && t->options == NULL)) {
 		target_free(t);
-		return atsm_err_set(err, "database: out of memory");
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "database: out of memory");
 	}
 
 	/* expand_dbname applies to the first dbname only, and later keywords
@@ -309,13 +311,14 @@ target_connect(const struct db_target *t, struct atsm_err *err)
 
 	conn = PQconnectdbParams(t->kw, t->val, 1);
 	if (conn == NULL) {
-		atsm_err_set(err, "cannot connect to the database: out of memory");
+		atsm_err_setc(err, ATSM_ERR_NOMEM,
+		    "cannot connect to the database: out of memory");
 		return NULL;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
 		one_line(line, sizeof(line), PQerrorMessage(conn));
-		atsm_err_set(err, "cannot connect to the database (host=%s port=%s "
-		    "dbname=%s user=%s): %s", or_default(PQhost(conn)),
+		atsm_err_setc(err, ATSM_ERR_UNAVAILABLE, "cannot connect to the "
+		    "database (host=%s port=%s dbname=%s user=%s): %s", or_default(PQhost(conn)),
 		    or_default(PQport(conn)), or_default(PQdb(conn)),
 		    or_default(PQuser(conn)), line);
 		if (err != NULL) {
@@ -357,13 +360,13 @@ atsm_db_pool_new(const struct atsm_db_params *p, struct atsm_err *err)
 	}
 	pool = calloc(1, sizeof(*pool));
 	if (pool == NULL) {
-		atsm_err_set(err, "database pool: out of memory");
+		atsm_err_setc(err, ATSM_ERR_NOMEM, "database pool: out of memory");
 		return NULL;
 	}
 	pool->slots = calloc(p->pool_size, sizeof(*pool->slots));
 	if (pool->slots == NULL) {
 		free(pool);
-		atsm_err_set(err, "database pool: out of memory");
+		atsm_err_setc(err, ATSM_ERR_NOMEM, "database pool: out of memory");
 		return NULL;
 	}
 	if (target_init(&pool->target, p, err) < 0) {
@@ -470,7 +473,7 @@ atsm_db_acquire(struct atsm_db_pool *pool, unsigned wait_ms, struct atsm_err *er
 	int rc = 0;
 
 	if (pool == NULL) {
-		atsm_err_set(err, "database: no connection pool");
+		atsm_err_setc(err, ATSM_ERR_INTERNAL, "database: no connection pool");
 		return NULL;
 	}
 	deadline_after(&deadline, wait_ms);
@@ -479,8 +482,8 @@ atsm_db_acquire(struct atsm_db_pool *pool, unsigned wait_ms, struct atsm_err *er
 		if (rc == ETIMEDOUT || wait_ms == 0) {
 			pool->timeouts++;
 			pthread_mutex_unlock(&pool->lock);
-			atsm_err_set(err, "no database connection free within %u ms "
-			    "(pool of %u)", wait_ms, pool->size);
+			atsm_err_setc(err, ATSM_ERR_UNAVAILABLE, "no database connection "
+			    "free within %u ms (pool of %u)", wait_ms, pool->size);
 			return NULL;
 		}
 		pool->waiting++;
@@ -608,50 +611,48 @@ atsm_db_sqlstate_unavailable(const char *state)
 	return false;
 }
 
+/* Keep the server's SQLSTATE beside the message (set after the message:
+ * atsm_err_setc() clears it). */
 static void
-set_status(enum atsm_db_status *status, enum atsm_db_status v)
+set_sqlstate(struct atsm_err *err, const char *state)
 {
-	if (status != NULL)
-		*status = v;
+	size_t i;
+
+	if (err == NULL || state == NULL)
+		return;
+	for (i = 0; i < sizeof(err->sqlstate) - 1 && state[i] != '\0'; i++)
+		err->sqlstate[i] = state[i];
+	err->sqlstate[i] = '\0';
 }
 
-/* The checks before a statement is sent: 0, or -1 with status and err. */
+/* The checks before a statement is sent: 0, or -1 with err. */
 static int
 exec_check(PGconn *conn, const char *sql, int nparams, const char *const *params,
-    char *quoted, size_t qsize, enum atsm_db_status *status, struct atsm_err *err)
+    char *quoted, size_t qsize, struct atsm_err *err)
 {
 	if (sql == NULL || nparams < 0 || nparams > ATSM_DB_PARAMS_MAX ||
-	    (nparams > 0 && params == NULL)) {
-		set_status(status, ATSM_DB_ERROR);
-		atsm_err_set(err, "database: invalid statement or parameter count %d",
-		    nparams);
-		return -1;
-	}
+	    (nparams > 0 && params == NULL))
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "database: invalid "
+		    "statement or parameter count %d", nparams);
 	quote_sql(quoted, qsize, sql);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		set_status(status, ATSM_DB_UNAVAILABLE);
-		atsm_err_set(err, "statement \"%s\": no open database connection",
-		    quoted);
-		return -1;
-	}
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		return atsm_err_setc(err, ATSM_ERR_UNAVAILABLE, "statement \"%s\": "
+		    "no open database connection", quoted);
 	return 0;
 }
 
 /* The result of a statement sent: res when it succeeded, else NULL with
- * status and err classified (unavailable or refused). */
+ * err classified (unavailable, refused, or a caller's bug). */
 static PGresult *
-exec_result(PGconn *conn, PGresult *res, const char *quoted,
-    enum atsm_db_status *status, struct atsm_err *err)
+exec_result(PGconn *conn, PGresult *res, const char *quoted, struct atsm_err *err)
 {
 	char line[ATSM_ERR_MAX];
 	const char *state, *primary;
 	ExecStatusType rs;
 
 	rs = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
-		set_status(status, ATSM_DB_OK);
+	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
 		return res;
-	}
 
 	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	primary = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -665,38 +666,41 @@ exec_result(PGconn *conn, PGresult *res, const char *quoted,
 
 	if (PQstatus(conn) != CONNECTION_OK || atsm_db_sqlstate_unavailable(state) ||
 	    (res == NULL && rs == PGRES_FATAL_ERROR)) {
-		set_status(status, ATSM_DB_UNAVAILABLE);
 		if (state != NULL)
-			atsm_err_set(err, "statement \"%s\": database unavailable: %s "
-			    "(SQLSTATE %s)", quoted, line, state);
+			atsm_err_setc(err, ATSM_ERR_UNAVAILABLE, "statement \"%s\": "
+			    "database unavailable: %s (SQLSTATE %s)", quoted, line, state);
 		else
-			atsm_err_set(err, "statement \"%s\": database connection lost: %s",
-			    quoted, line);
+			atsm_err_setc(err, ATSM_ERR_UNAVAILABLE, "statement \"%s\": "
+			    "database connection lost: %s", quoted, line);
+	} else if (rs != PGRES_FATAL_ERROR && rs != PGRES_NONFATAL_ERROR) {
+		/* an empty statement or COPY: the caller's mistake */
+		atsm_err_setc(err, ATSM_ERR_INTERNAL, "statement \"%s\" failed: %s",
+		    quoted, line);
+	} else if (state != NULL) {
+		atsm_err_setc(err, ATSM_ERR_REFUSED, "statement \"%s\" failed: %s "
+		    "(SQLSTATE %s)", quoted, line, state);
 	} else {
-		set_status(status, ATSM_DB_ERROR);
-		if (state != NULL)
-			atsm_err_set(err, "statement \"%s\" failed: %s (SQLSTATE %s)",
-			    quoted, line, state);
-		else
-			atsm_err_set(err, "statement \"%s\" failed: %s", quoted, line);
+		atsm_err_setc(err, ATSM_ERR_REFUSED, "statement \"%s\" failed: %s",
+		    quoted, line);
 	}
-	if (err != NULL)
+	if (err != NULL) {
+		set_sqlstate(err, state);
 		redact(err->msg, sizeof(err->msg), PQpass(conn));
+	}
 	PQclear(res);
 	return NULL;
 }
 
 PGresult *
 atsm_db_exec(PGconn *conn, const char *sql, int nparams,
-    const char *const *params, enum atsm_db_status *status,
-    struct atsm_err *err)
+    const char *const *params, struct atsm_err *err)
 {
 	char quoted[DB_SQL_QUOTE_MAX + 4];
 
-	if (exec_check(conn, sql, nparams, params, quoted, sizeof(quoted), status, err) < 0)
+	if (exec_check(conn, sql, nparams, params, quoted, sizeof(quoted), err) < 0)
 		return NULL;
 	return exec_result(conn, PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0),
-	    quoted, status, err);
+	    quoted, err);
 }
 
 /* The name a statement is prepared under: a hash of its text and its
@@ -728,18 +732,17 @@ result_says_unprepared(const PGresult *res)
 
 PGresult *
 atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
-    const char *const *params, enum atsm_db_status *status,
-    struct atsm_err *err)
+    const char *const *params, struct atsm_err *err)
 {
 	char quoted[DB_SQL_QUOTE_MAX + 4], name[48];
 	PGresult *res;
 
-	if (exec_check(conn, sql, nparams, params, quoted, sizeof(quoted), status, err) < 0)
+	if (exec_check(conn, sql, nparams, params, quoted, sizeof(quoted), err) < 0)
 		return NULL;
 	/* inside a transaction a miss would abort it: no preparing there */
 	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
 		return exec_result(conn, PQexecParams(conn, sql, nparams, NULL, params,
-		    NULL, NULL, 0), quoted, status, err);
+		    NULL, NULL, 0), quoted, err);
 	prepared_name(sql, name, sizeof(name));
 	res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 	if (result_says_unprepared(res)) {
@@ -747,21 +750,20 @@ atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
 		PQclear(res);
 		res = PQprepare(conn, name, sql, 0, NULL);
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-			return exec_result(conn, res, quoted, status, err);
+			return exec_result(conn, res, quoted, err);
 		PQclear(res);
 		res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 	}
-	return exec_result(conn, res, quoted, status, err);
+	return exec_result(conn, res, quoted, err);
 }
 
 int
 atsm_db_command(PGconn *conn, const char *sql, int nparams,
-    const char *const *params, enum atsm_db_status *status,
-    struct atsm_err *err)
+    const char *const *params, struct atsm_err *err)
 {
 	PGresult *res;
 
-	res = atsm_db_exec(conn, sql, nparams, params, status, err);
+	res = atsm_db_exec(conn, sql, nparams, params, err);
 	if (res == NULL)
 		return -1;
 	PQclear(res);
@@ -769,27 +771,25 @@ atsm_db_command(PGconn *conn, const char *sql, int nparams,
 }
 
 int
-atsm_db_begin(PGconn *conn, enum atsm_db_status *status, struct atsm_err *err)
+atsm_db_begin(PGconn *conn, struct atsm_err *err)
 {
-	return atsm_db_command(conn, "BEGIN", 0, NULL, status, err);
+	return atsm_db_command(conn, "BEGIN", 0, NULL, err);
 }
 
 int
-atsm_db_commit(PGconn *conn, enum atsm_db_status *status, struct atsm_err *err)
+atsm_db_commit(PGconn *conn, struct atsm_err *err)
 {
 	PGresult *res;
 	int rc = 0;
 
-	res = atsm_db_exec(conn, "COMMIT", 0, NULL, status, err);
+	res = atsm_db_exec(conn, "COMMIT", 0, NULL, err);
 	if (res == NULL)
 		return -1;
 	/* COMMIT of a transaction in which a statement failed succeeds and
 	 * says ROLLBACK: the work is lost, which the caller must hear. */
-	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		set_status(status, ATSM_DB_ERROR);
-		rc = atsm_err_set(err, "COMMIT: the transaction was rolled back "
-		    "because a statement in it had failed");
-	}
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		rc = atsm_err_setc(err, ATSM_ERR_REFUSED, "COMMIT: the transaction "
+		    "was rolled back because a statement in it had failed");
 	PQclear(res);
 	return rc;
 }
@@ -804,27 +804,4 @@ atsm_db_rollback(PGconn *conn)
 	ts = PQtransactionStatus(conn);
 	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
 		PQclear(PQexec(conn, "ROLLBACK"));
-}
-
-int
-atsm_db_err_sqlstate(const struct atsm_err *err, char state[6])
-{
-	const char *p, *last = NULL;
-	int i;
-
-	if (err == NULL)
-		return -1;
-	for (p = err->msg; (p = strstr(p, "(SQLSTATE ")) != NULL; p++)
-		last = p;
-	if (last == NULL)
-		return -1;
-	last += strlen("(SQLSTATE ");
-	for (i = 0; i < 5; i++)
-		if (last[i] == '\0' || last[i] == ')')
-			return -1;
-	if (last[5] != ')')
-		return -1;
-	memcpy(state, last, 5);
-	state[5] = '\0';
-	return 0;
 }

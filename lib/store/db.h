@@ -9,12 +9,26 @@
  * with values spliced in.
  *
  * Additions to the lead's interface (docs/database-access.md says more):
- * atsm_db_pool_stats() for monitoring, atsm_db_err_sqlstate() to read the
- * SQLSTATE back out of an err filled by this module,
- * atsm_db_sqlstate_unavailable() (the error classes), the limits below, and
- * atsm_db_exec_prepared() for the statements of every mail.
+ * atsm_db_pool_stats() for monitoring, atsm_db_sqlstate_unavailable() (the
+ * classification), the limits below, and atsm_db_exec_prepared() for the
+ * statements of every mail.
+ *
+ * Failures travel in the one struct atsm_err (base/err.h): its class is
+ * what a failure policy looks at, never the text.
+ *	UNAVAILABLE  cannot connect, no connection free in time, connection
+ *	             lost, or a SQLSTATE that atsm_db_sqlstate_unavailable()
+ *	             names (statement timeout 57014, shutdown 57P01...); sqlstate
+ *	             is set when the server sent one, "" otherwise
+ *	REFUSED      the server refused the statement; sqlstate says why
+ *	             (23505 unique violation, 42601 syntax error...)
+ *	NOMEM        libpq or this module ran out of memory
+ *	INPUT        a configuration value is wrong (pool size, conninfo)
+ *	INTERNAL     a caller's bug (no statement, a bad parameter count, an
+ *	             empty statement)
  * Messages put into err name the server (host, port, database, user) and
- * the statement's first words, never the password of the conninfo.
+ * the statement's first words, never the password of the conninfo; a
+ * server's message ends with "(SQLSTATE XXXXX)" for the human who reads
+ * it, but code reads err->sqlstate.
  */
 #ifndef ATSM_DB_H
 #define ATSM_DB_H
@@ -39,40 +53,33 @@ struct atsm_db_params {
 #define ATSM_DB_POOL_SIZE_MAX 1000u      /* more is a configuration mistake */
 #define ATSM_DB_PARAMS_MAX 65535         /* the protocol's limit per statement */
 
-/* How a call failed, so that callers can apply their failure policy. */
-enum atsm_db_status {
-	ATSM_DB_OK = 0,
-	ATSM_DB_UNAVAILABLE,   /* cannot connect, connection lost, timed out */
-	ATSM_DB_ERROR          /* the server refused the statement (SQL error) */
-};
-
 struct atsm_db_pool;
 
 struct atsm_db_pool *atsm_db_pool_new(const struct atsm_db_params *p, struct atsm_err *err);
 void atsm_db_pool_free(struct atsm_db_pool *pool);
 
 /* Borrow a connection, waiting at most wait_ms for one to be free.
- * Connects (or reconnects a broken one) as needed. NULL with err on failure,
- * which always means the database is unavailable (none free in time, or
- * cannot connect); time spent connecting is bounded by connect_timeout. */
+ * Connects (or reconnects a broken one) as needed. NULL with err on failure:
+ * class UNAVAILABLE (none free in time, or cannot connect), NOMEM when libpq
+ * could not even allocate a connection; time spent connecting is bounded by
+ * connect_timeout. */
 PGconn *atsm_db_acquire(struct atsm_db_pool *pool, unsigned wait_ms, struct atsm_err *err);
 /* Give it back. A connection in a failed state is closed and reopened later;
  * one left inside a transaction is rolled back first. */
 void atsm_db_release(struct atsm_db_pool *pool, PGconn *conn);
 
-/* One connection outside any pool (tools); same timeouts. */
+/* One connection outside any pool (tools); same timeouts and classes. */
 PGconn *atsm_db_connect(const struct atsm_db_params *p, struct atsm_err *err);
 
 /* Run a parameterised statement (text parameters; NULL = SQL NULL).
  * On success returns the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK),
- * which the caller PQclear()s; on failure NULL, *status and err say why. */
+ * which the caller PQclear()s; on failure NULL, and err says why (its
+ * class: UNAVAILABLE or REFUSED, see above). */
 PGresult *atsm_db_exec(PGconn *conn, const char *sql, int nparams,
-                       const char *const *params, enum atsm_db_status *status,
-                       struct atsm_err *err);
+                       const char *const *params, struct atsm_err *err);
 /* The same for statements whose result is not needed: 0 or -1. */
 int atsm_db_command(PGconn *conn, const char *sql, int nparams,
-                    const char *const *params, enum atsm_db_status *status,
-                    struct atsm_err *err);
+                    const char *const *params, struct atsm_err *err);
 
 /* atsm_db_exec() through a statement prepared once per connection (named
  * after a hash of sql; prepared on first use and again after a reconnect),
@@ -80,11 +87,12 @@ int atsm_db_command(PGconn *conn, const char *sql, int nparams,
  * Inside a transaction it is plain atsm_db_exec(): a miss there would
  * abort the transaction. */
 PGresult *atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
-                                const char *const *params, enum atsm_db_status *status,
-                                struct atsm_err *err);
+                                const char *const *params, struct atsm_err *err);
 
-int atsm_db_begin(PGconn *conn, enum atsm_db_status *status, struct atsm_err *err);
-int atsm_db_commit(PGconn *conn, enum atsm_db_status *status, struct atsm_err *err);
+int atsm_db_begin(PGconn *conn, struct atsm_err *err);
+/* -1 also when the server answered COMMIT with ROLLBACK (a statement of the
+ * transaction had failed): class REFUSED, sqlstate "" -- the work is lost. */
+int atsm_db_commit(PGconn *conn, struct atsm_err *err);
 void atsm_db_rollback(PGconn *conn);
 
 /* A snapshot of a pool, for logs and monitoring. */
@@ -99,11 +107,6 @@ struct atsm_db_pool_stats {
 	unsigned long connect_failures; /* connection attempts that failed */
 };
 void atsm_db_pool_stats(struct atsm_db_pool *pool, struct atsm_db_pool_stats *st);
-
-/* Messages from the server end with "(SQLSTATE XXXXX)".  Copies those five
- * characters into state (NUL-terminated) and returns 0, or -1 when err
- * carries no SQLSTATE (libpq's own failures, timeouts of the pool). */
-int atsm_db_err_sqlstate(const struct atsm_err *err, char state[6]);
 
 /* The classification atsm_db_exec() applies, for code that must run SQL
  * another way (a migration file through PQexec): true when this SQLSTATE

@@ -171,7 +171,8 @@ journal_reopen(struct atsm_journal *j, struct atsm_err *err)
 	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
 	if (j->fd == -1)
-		return atsm_err_set(err, "journal %s: cannot open: %s",
+		return atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal %s: cannot open: %s",
 		    j->path, strerror(errno));
 	j->dir_synced = false;
 	return 0;
@@ -197,24 +198,28 @@ atsm_journal_open(const char *dir, const char *component, struct atsm_err *err)
 	if (mkdir(dir, 0700) == 0) {
 		fsync_parent(dir);
 	} else if (errno != EEXIST) {
-		atsm_err_set(err, "journal directory %s: cannot create: %s",
+		atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal directory %s: cannot create: %s",
 		    dir, strerror(errno));
 		return NULL;
 	}
 	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		atsm_err_set(err, "journal directory %s is not a directory",
+		atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal directory %s is not a directory",
 		    dir);
 		return NULL;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		atsm_err_set(err, "journal %s: out of memory", dir);
+		atsm_err_setc(err, ATSM_ERR_NOMEM,
+		    "journal %s: out of memory", dir);
 		return NULL;
 	}
 	j->fd = -1;
 	j->dir = strdup(dir);
 	j->path = path_join(dir, component, JOURNAL_SUFFIX);
 	if (j->dir == NULL || j->path == NULL) {
-		atsm_err_set(err, "journal %s: out of memory", dir);
+		atsm_err_setc(err, ATSM_ERR_NOMEM,
+		    "journal %s: out of memory", dir);
 		goto fail;
 	}
 	if (gethostname(j->host, sizeof(j->host) - 1) == -1)
@@ -276,18 +281,21 @@ journal_lock(struct atsm_journal *j, struct atsm_err *err)
 		if (j->fd == -1 && journal_reopen(j, err) == -1)
 			return -1;
 		if (flock_retry(j->fd, LOCK_EX) == -1)
-			return atsm_err_set(err, "journal %s: cannot lock: %s",
+			return atsm_err_setc(err, ATSM_ERR_IO,
+			    "journal %s: cannot lock: %s",
 			    j->path, strerror(errno));
 		if ((cur = journal_current(j)) == 1)
 			return 0;
 		flock_retry(j->fd, LOCK_UN);
 		if (cur == -1)
-			return atsm_err_set(err, "journal %s: cannot stat: %s",
+			return atsm_err_setc(err, ATSM_ERR_IO,
+			    "journal %s: cannot stat: %s",
 			    j->path, strerror(errno));
 		if (journal_reopen(j, err) == -1)
 			return -1;
 	}
-	return atsm_err_set(err, "journal %s: renamed away %d times while "
+	return atsm_err_setc(err, ATSM_ERR_IO,
+	    "journal %s: renamed away %d times while "
 	    "appending", j->path, REOPEN_TRIES);
 }
 
@@ -317,7 +325,8 @@ journal_line(struct atsm_journal *j, const char *kind, const char *key,
 	line = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	if (line == NULL)
-		atsm_err_set(err, "journal %s: cannot encode the entry for key "
+		atsm_err_setc(err, ATSM_ERR_NOMEM,
+		    "journal %s: cannot encode the entry for key "
 		    "%s", j->path, key);
 	return line;
 }
@@ -355,12 +364,14 @@ atsm_journal_append(struct atsm_journal *j, const char *kind, const char *key,
 	if (journal_lock(j, err) == -1)
 		goto out;
 	if (fstat(j->fd, &st) == -1) {
-		atsm_err_set(err, "journal %s: cannot stat: %s", j->path,
+		atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal %s: cannot stat: %s", j->path,
 		    strerror(errno));
 		goto unlock;
 	}
 	if (write_all(j->fd, line, len + 1) == -1) {
-		atsm_err_set(err, "journal %s: cannot write: %s", j->path,
+		atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal %s: cannot write: %s", j->path,
 		    strerror(errno));
 		/* a half line would glue itself to the next entry */
 		if (ftruncate(j->fd, st.st_size) == -1)
@@ -368,7 +379,8 @@ atsm_journal_append(struct atsm_journal *j, const char *kind, const char *key,
 		goto unlock;
 	}
 	if (fdatasync(j->fd) == -1) {
-		atsm_err_set(err, "journal %s: cannot sync to disk: %s",
+		atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal %s: cannot sync to disk: %s",
 		    j->path, strerror(errno));
 		goto unlock;
 	}
@@ -376,7 +388,8 @@ atsm_journal_append(struct atsm_journal *j, const char *kind, const char *key,
 	 * here, not at open, to keep the window for a racing rename short */
 	if (!j->dir_synced) {
 		if (fsync_dir(j->dir) == -1) {
-			atsm_err_set(err, "journal directory %s: cannot sync: "
+			atsm_err_setc(err, ATSM_ERR_IO,
+			    "journal directory %s: cannot sync: "
 			    "%s", j->dir, strerror(errno));
 			goto unlock;
 		}
@@ -504,10 +517,12 @@ reject_write(struct replay *rp, const char *file, off_t off,
 		rp->rejfd = open(rp->rejpath, O_WRONLY | O_APPEND | O_CREAT |
 		    O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (rp->rejfd == -1)
-			return atsm_err_set(rp->err, "%s: cannot open: %s",
+			return atsm_err_setc(rp->err, ATSM_ERR_IO,
+			    "%s: cannot open: %s",
 			    rp->rejpath, strerror(errno));
 		if (fsync_dir(rp->dir) == -1)
-			return atsm_err_set(rp->err, "journal directory %s: "
+			return atsm_err_setc(rp->err, ATSM_ERR_IO,
+			    "journal directory %s: "
 			    "cannot sync: %s", rp->dir, strerror(errno));
 	}
 	now_iso(at);
@@ -515,7 +530,8 @@ reject_write(struct replay *rp, const char *file, off_t off,
 	    "rejected_at", at, "reason", reason, "file", file, "offset",
 	    (json_int_t)off);
 	if (doc == NULL)
-		return atsm_err_set(rp->err, "%s: out of memory", rp->rejpath);
+		return atsm_err_setc(rp->err, ATSM_ERR_NOMEM,
+		    "%s: out of memory", rp->rejpath);
 	if (entry != NULL) {
 		json_object_set(doc, "entry", entry);
 	} else {
@@ -524,7 +540,8 @@ reject_write(struct replay *rp, const char *file, off_t off,
 			json_object_set_new(doc, "raw", rawv);
 		} else if ((hexraw = malloc(2 * rawlen + 1)) == NULL) {
 			json_decref(doc);
-			return atsm_err_set(rp->err, "%s: out of memory",
+			return atsm_err_setc(rp->err, ATSM_ERR_NOMEM,
+			    "%s: out of memory",
 			    rp->rejpath);
 		} else {
 			/* not UTF-8: kept byte for byte as hex */
@@ -542,14 +559,15 @@ reject_write(struct replay *rp, const char *file, off_t off,
 	line = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	if (line == NULL)
-		return atsm_err_set(rp->err, "%s: cannot encode the entry at "
+		return atsm_err_setc(rp->err, ATSM_ERR_NOMEM,
+		    "%s: cannot encode the entry at "
 		    "offset %lld of %s", rp->rejpath, (long long)off, file);
 	i = strlen(line);
 	line[i] = '\n';
 	rc = write_all(rp->rejfd, line, i + 1);
 	free(line);
 	if (rc == -1 || fdatasync(rp->rejfd) == -1)
-		return atsm_err_set(rp->err, "%s: cannot write: %s",
+		return atsm_err_setc(rp->err, ATSM_ERR_IO, "%s: cannot write: %s",
 		    rp->rejpath, strerror(errno));
 	return 0;
 }
@@ -611,7 +629,7 @@ offset_write(struct replay *rp, const char *opath, off_t off)
 	    0600);
 	if (fd == -1 || write_all(fd, buf, (size_t)n) == -1 ||
 	    fsync(fd) == -1) {
-		atsm_err_set(rp->err, "%s: cannot write: %s", tmp,
+		atsm_err_setc(rp->err, ATSM_ERR_IO, "%s: cannot write: %s", tmp,
 		    strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -619,7 +637,8 @@ offset_write(struct replay *rp, const char *opath, off_t off)
 	}
 	close(fd);
 	if (rename(tmp, opath) == -1 || fsync_dir(rp->dir) == -1)
-		return atsm_err_set(rp->err, "%s: cannot rename to %s: %s",
+		return atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "%s: cannot rename to %s: %s",
 		    tmp, opath, strerror(errno));
 	return 0;
 }
@@ -744,24 +763,28 @@ replay_file(struct replay *rp, const char *name)
 	r.buf = malloc(READ_CHUNK);
 	atsm_buf_init(&line, ATSM_JOURNAL_LINE_MAX);
 	if (path == NULL || opath == NULL || r.buf == NULL) {
-		atsm_err_set(rp->err, "journal %s/%s: out of memory", rp->dir,
+		atsm_err_setc(rp->err, ATSM_ERR_NOMEM,
+		    "journal %s/%s: out of memory", rp->dir,
 		    name);
 		goto out;
 	}
 	if ((r.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		atsm_err_set(rp->err, "journal %s: cannot open: %s", path,
+		atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "journal %s: cannot open: %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	/* barrier: an append that began before the rename ends first */
 	if (flock_retry(r.fd, LOCK_EX) == -1 || flock_retry(r.fd, LOCK_UN) ==
 	    -1) {
-		atsm_err_set(rp->err, "journal %s: cannot lock: %s", path,
+		atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "journal %s: cannot lock: %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	if (offset_read(opath, &r.off) == -1 || fstat(r.fd, &st) == -1) {
-		atsm_err_set(rp->err, "journal %s: cannot read the offset kept "
+		atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "journal %s: cannot read the offset kept "
 		    "in %s: %s", path, opath, strerror(errno));
 		goto out;
 	}
@@ -769,7 +792,8 @@ replay_file(struct replay *rp, const char *name)
 	if (r.off > st.st_size)
 		r.off = 0;
 	if (lseek(r.fd, r.off, SEEK_SET) != r.off) {
-		atsm_err_set(rp->err, "journal %s: cannot resume at the offset "
+		atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "journal %s: cannot resume at the offset "
 		    "kept in %s: %s", path, opath, strerror(errno));
 		goto out;
 	}
@@ -785,7 +809,8 @@ replay_file(struct replay *rp, const char *name)
 			break;
 	}
 	if (got == -1) {
-		atsm_err_set(rp->err, "journal %s: cannot read: %s", path,
+		atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "journal %s: cannot read: %s", path,
 		    strerror(errno));
 		res = LINE_ERROR;
 	}
@@ -801,7 +826,8 @@ replay_file(struct replay *rp, const char *name)
 		goto out;
 	}
 	if (unlink(path) == -1 || (unlink(opath) == -1 && errno != ENOENT)) {
-		atsm_err_set(rp->err, "journal %s: replayed, but cannot remove "
+		atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "journal %s: replayed, but cannot remove "
 		    "it: %s", path, strerror(errno));
 		goto out;
 	}
@@ -861,7 +887,8 @@ take_files(struct replay *rp)
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
 	if ((d = opendir(rp->dir)) == NULL)
-		return atsm_err_set(rp->err, "journal directory %s: cannot "
+		return atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "journal directory %s: cannot "
 		    "read: %s", rp->dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || !ends_with(de->d_name,
@@ -878,7 +905,8 @@ take_files(struct replay *rp)
 			break;
 		}
 		if (rename(from, to) == -1) {
-			rc = atsm_err_set(rp->err, "journal %s: cannot rename "
+			rc = atsm_err_setc(rp->err, ATSM_ERR_IO,
+			    "journal %s: cannot rename "
 			    "to %s for replay: %s", from, to, strerror(errno));
 			break;
 		}
@@ -907,11 +935,13 @@ list_files(struct replay *rp, char ***out, size_t *count)
 	*out = NULL;
 	*count = 0;
 	if ((d = opendir(rp->dir)) == NULL)
-		return atsm_err_set(rp->err, "journal directory %s: cannot "
+		return atsm_err_setc(rp->err, ATSM_ERR_IO,
+		    "journal directory %s: cannot "
 		    "read: %s", rp->dir, strerror(errno));
 	if ((names = calloc(REPLAY_FILES_MAX, sizeof(*names))) == NULL) {
 		closedir(d);
-		return atsm_err_set(rp->err, "journal %s: out of memory",
+		return atsm_err_setc(rp->err, ATSM_ERR_NOMEM,
+		    "journal %s: out of memory",
 		    rp->dir);
 	}
 	while ((de = readdir(d)) != NULL && n < REPLAY_FILES_MAX) {
@@ -921,7 +951,8 @@ list_files(struct replay *rp, char ***out, size_t *count)
 		if ((names[n] = strdup(de->d_name)) == NULL) {
 			closedir(d);
 			free_names(names, n);
-			return atsm_err_set(rp->err, "journal %s: out of "
+			return atsm_err_setc(rp->err, ATSM_ERR_NOMEM,
+			    "journal %s: out of "
 			    "memory", rp->dir);
 		}
 		n++;
@@ -952,26 +983,31 @@ atsm_journal_replay(const char *dir, atsm_journal_apply_fn fn, void *ctx,
 		return atsm_err_set(err, "journal replay: no directory or "
 		    "callback given");
 	if (stat(dir, &st) == -1)
-		return atsm_err_set(err, "journal directory %s: %s", dir,
+		return atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal directory %s: %s", dir,
 		    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return atsm_err_set(err, "journal directory %s is not a "
+		return atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal directory %s is not a "
 		    "directory", dir);
 	lockpath = path_join(dir, ATSM_JOURNAL_LOCK, "");
 	rp.rejpath = path_join(dir, ATSM_JOURNAL_REJECTED, "");
 	rp.seen = json_object();
 	if (lockpath == NULL || rp.rejpath == NULL || rp.seen == NULL) {
-		atsm_err_set(err, "journal %s: out of memory", dir);
+		atsm_err_setc(err, ATSM_ERR_NOMEM,
+		    "journal %s: out of memory", dir);
 		goto out;
 	}
 	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lockfd == -1) {
-		atsm_err_set(err, "journal lock %s: cannot open: %s", lockpath,
+		atsm_err_setc(err, ATSM_ERR_IO,
+		    "journal lock %s: cannot open: %s", lockpath,
 		    strerror(errno));
 		goto out;
 	}
 	if (flock_retry(lockfd, LOCK_EX | LOCK_NB) == -1) {
-		atsm_err_set(err, "journal %s: another replay is running (it "
+		atsm_err_setc(err, ATSM_ERR_UNAVAILABLE,
+		    "journal %s: another replay is running (it "
 		    "holds %s)", dir, lockpath);
 		goto out;
 	}

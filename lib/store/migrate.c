@@ -6,7 +6,8 @@
  * applied the file meanwhile), the file's text, the INSERT that records it,
  * COMMIT.  A failure rolls the whole file back.  Every statement of our own
  * goes through atsm_db_exec() with parameters; the only SQL sent without
- * them is the text of a migration file (see run_file()).
+ * them is the text of a migration file (see run_file()), whose failure is
+ * classified here the way store/db.c classifies its own.
  */
 #include "store/migrate.h"
 
@@ -96,7 +97,7 @@ report_add(struct atsm_migrate_report *rep, size_t *cap, struct atsm_err *err)
 	ncap = *cap ? *cap * 2 : 16;
 	p = realloc(rep->items, ncap * sizeof(*p));
 	if (p == NULL)
-		return atsm_err_set(err, "out of memory listing migrations");
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory listing migrations");
 	rep->items = p;
 	*cap = ncap;
 	return 0;
@@ -113,16 +114,19 @@ read_file(const char *path, struct atsm_buf *out, struct atsm_err *err)
 
 	atsm_buf_init(out, ATSM_MIGRATE_FILE_MAX);
 	if ((fp = fopen(path, "r")) == NULL)
-		return atsm_err_set(err, "cannot open %s: %s", path, strerror(errno));
+		return atsm_err_setc(err, ATSM_ERR_IO, "cannot open %s: %s", path,
+		    strerror(errno));
 	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
 		if (atsm_buf_append(out, chunk, got) < 0) {
-			rc = atsm_err_set(err, "%s: %s", path, out->overflow ?
+			rc = atsm_err_setc(err, out->overflow ? ATSM_ERR_INPUT : ATSM_ERR_NOMEM,
+			    "%s: %s", path, out->overflow ?
 			    "larger than the limit of 8 MiB for a migration" : "out of memory");
 			break;
 		}
 	}
 	if (rc == 0 && ferror(fp))
-		rc = atsm_err_set(err, "cannot read %s: %s", path, strerror(errno));
+		rc = atsm_err_setc(err, ATSM_ERR_IO, "cannot read %s: %s", path,
+		    strerror(errno));
 	fclose(fp);
 	if (rc == 0 && memchr(atsm_buf_str(out), '\0', out->len) != NULL)
 		rc = atsm_err_set(err, "%s: contains a NUL byte", path);
@@ -139,7 +143,7 @@ sha256_hex(const char *data, size_t len, char hex[65], struct atsm_err *err)
 	unsigned int mdlen = 0, i;
 
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return atsm_err_set(err, "cannot compute SHA-256");
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "cannot compute SHA-256");
 	for (i = 0; i < mdlen; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 15];
@@ -160,7 +164,7 @@ list_files(const char *sqldir, struct atsm_migrate_report *rep, struct atsm_err 
 	int rc = 0;
 
 	if ((d = opendir(sqldir)) == NULL)
-		return atsm_err_set(err, "cannot open the SQL directory %s: %s",
+		return atsm_err_setc(err, ATSM_ERR_IO, "cannot open the SQL directory %s: %s",
 		    sqldir, strerror(errno));
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		struct atsm_migration *m;
@@ -186,7 +190,7 @@ list_files(const char *sqldir, struct atsm_migrate_report *rep, struct atsm_err 
 		m->version[stem] = '\0';
 		plen = strlen(sqldir) + 1 + strlen(de->d_name) + 1;
 		if ((m->path = malloc(plen)) == NULL) {
-			rc = atsm_err_set(err, "out of memory listing migrations");
+			rc = atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory listing migrations");
 			break;
 		}
 		snprintf(m->path, plen, "%s/%s", sqldir, de->d_name);
@@ -214,14 +218,6 @@ list_files(const char *sqldir, struct atsm_migrate_report *rep, struct atsm_err 
 }
 
 /* ------------------------------------------------------------ the database */
-
-static int
-fail(struct atsm_migrate_report *rep, enum atsm_db_status st)
-{
-	if (rep->status == ATSM_DB_OK)
-		rep->status = st == ATSM_DB_OK ? ATSM_DB_ERROR : st;
-	return -1;
-}
 
 static void
 mark_applied(struct atsm_migrate_report *rep, struct atsm_migration *m,
@@ -262,13 +258,18 @@ line_of(const char *text, unsigned long pos)
 	return line;
 }
 
-/* The server went away rather than refused the file. */
-static bool
-state_unavailable(const char *state)
+/* The server's SQLSTATE beside the message (after it: setting the message
+ * clears it). */
+static void
+set_sqlstate(struct atsm_err *err, const char *state)
 {
-	return state != NULL && (strncmp(state, "08", 2) == 0 ||
-	    strncmp(state, "57P", 3) == 0 || strcmp(state, "57014") == 0 ||
-	    strcmp(state, "53300") == 0);
+	size_t i;
+
+	if (err == NULL || state == NULL)
+		return;
+	for (i = 0; i < sizeof(err->sqlstate) - 1 && state[i] != '\0'; i++)
+		err->sqlstate[i] = state[i];
+	err->sqlstate[i] = '\0';
 }
 
 /* Run the text of one migration file.  This is the one place where SQL
@@ -278,7 +279,7 @@ state_unavailable(const char *state)
  * never data from mail or users. */
 static int
 run_file(PGconn *conn, const struct atsm_migration *m, const char *text,
-    struct atsm_migrate_report *rep, struct atsm_err *err)
+    struct atsm_err *err)
 {
 	const char *primary = NULL, *state = NULL, *pos = NULL, *ctx = NULL;
 	char where[32] = "", context[160] = "";
@@ -292,7 +293,6 @@ run_file(PGconn *conn, const struct atsm_migration *m, const char *text,
 		PQclear(res);
 		if (PQtransactionStatus(conn) == PQTRANS_INTRANS)
 			return 0;
-		fail(rep, ATSM_DB_ERROR);
 		return atsm_err_set(err, "%s ended the migration's transaction (a "
 		    "migration file must not contain BEGIN, COMMIT or ROLLBACK); "
 		    "it was not recorded", m->path);
@@ -303,11 +303,12 @@ run_file(PGconn *conn, const struct atsm_migration *m, const char *text,
 		pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
 		ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
 	}
-	if (PQstatus(conn) != CONNECTION_OK || state_unavailable(state)) {
-		fail(rep, ATSM_DB_UNAVAILABLE);
-		atsm_err_set(err, "%s: the database became unavailable while applying "
-		    "it (%s); nothing of it was applied", m->path,
-		    primary != NULL ? primary : "connection lost");
+	if (PQstatus(conn) != CONNECTION_OK || atsm_db_sqlstate_unavailable(state) ||
+	    res == NULL) {
+		atsm_err_setc(err, ATSM_ERR_UNAVAILABLE, "%s: the database became "
+		    "unavailable while applying it (%s); nothing of it was applied",
+		    m->path, primary != NULL ? primary : "connection lost");
+		set_sqlstate(err, state);
 		PQclear(res);
 		return -1;
 	}
@@ -325,16 +326,17 @@ run_file(PGconn *conn, const struct atsm_migration *m, const char *text,
 		context[n + 2] = ']';
 		context[n + 3] = '\0';
 	}
-	atsm_err_set(err, "%s%s: %s (SQLSTATE %s)%s; nothing of it was applied",
-	    m->path, where, primary != NULL ? primary : "the server refused it",
-	    state != NULL ? state : "unknown", context);
+	atsm_err_setc(err, ATSM_ERR_REFUSED, "%s%s: %s (SQLSTATE %s)%s; nothing of "
+	    "it was applied", m->path, where, primary != NULL ? primary :
+	    "the server refused it", state != NULL ? state : "unknown", context);
+	set_sqlstate(err, state);
 	PQclear(res);
-	return fail(rep, ATSM_DB_ERROR);
+	return -1;
 }
 
 /* Create schema_migrations when missing, under the lock of migrations. */
 static int
-bootstrap(PGconn *conn, struct atsm_migrate_report *rep, struct atsm_err *err)
+bootstrap(PGconn *conn, struct atsm_err *err)
 {
 	static const char *const steps[] = {
 		"SET LOCAL client_min_messages = warning",
@@ -346,22 +348,18 @@ bootstrap(PGconn *conn, struct atsm_migrate_report *rep, struct atsm_err *err)
 		" applied_at timestamptz NOT NULL DEFAULT now())",
 		NULL
 	};
-	enum atsm_db_status st = ATSM_DB_OK;
 	int i;
 
-	if (atsm_db_begin(conn, &st, err) < 0)
-		return fail(rep, st);
+	if (atsm_db_begin(conn, err) < 0)
+		return -1;
 	for (i = 0; steps[i] != NULL; i++) {
-		if (atsm_db_command(conn, steps[i], 0, NULL, &st, err) < 0) {
+		if (atsm_db_command(conn, steps[i], 0, NULL, err) < 0) {
 			atsm_db_rollback(conn);
-			atsm_err_prefix(err, "creating atsmail.schema_migrations");
-			return fail(rep, st);
+			return atsm_err_prefix(err, "creating atsmail.schema_migrations");
 		}
 	}
-	if (atsm_db_commit(conn, &st, err) < 0) {
-		atsm_err_prefix(err, "creating atsmail.schema_migrations");
-		return fail(rep, st);
-	}
+	if (atsm_db_commit(conn, err) < 0)
+		return atsm_err_prefix(err, "creating atsmail.schema_migrations");
 	return 0;
 }
 
@@ -371,25 +369,24 @@ static int
 apply_one(PGconn *conn, struct atsm_migrate_report *rep, struct atsm_migration *m,
     struct atsm_err *err)
 {
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_buf text;
 	const char *params[2];
 	PGresult *res;
 
 	if (read_file(m->path, &text, err) < 0)
-		return fail(rep, ATSM_DB_ERROR);
+		return -1;
 	/* the file may have changed since it was listed */
 	if (sha256_hex(atsm_buf_str(&text), text.len, m->checksum, err) < 0)
 		goto failed;
-	if (atsm_db_begin(conn, &st, err) < 0 ||
-	    atsm_db_command(conn, "SET LOCAL client_min_messages = warning", 0, NULL, &st, err) < 0 ||
+	if (atsm_db_begin(conn, err) < 0 ||
+	    atsm_db_command(conn, "SET LOCAL client_min_messages = warning", 0, NULL, err) < 0 ||
 	    /* the connection's statement timeout is tuned for mail, not DDL */
-	    atsm_db_command(conn, "SET LOCAL statement_timeout = 0", 0, NULL, &st, err) < 0 ||
-	    atsm_db_command(conn, MIGRATE_LOCK_SQL, 0, NULL, &st, err) < 0)
+	    atsm_db_command(conn, "SET LOCAL statement_timeout = 0", 0, NULL, err) < 0 ||
+	    atsm_db_command(conn, MIGRATE_LOCK_SQL, 0, NULL, err) < 0)
 		goto db_failed;
 	params[0] = m->version;
 	res = atsm_db_exec(conn, "SELECT checksum, " MIGRATE_APPLIED_AT
-	    " FROM atsmail.schema_migrations WHERE version = $1", 1, params, &st, err);
+	    " FROM atsmail.schema_migrations WHERE version = $1", 1, params, err);
 	if (res == NULL)
 		goto db_failed;
 	if (PQntuples(res) == 1) {
@@ -399,23 +396,22 @@ apply_one(PGconn *conn, struct atsm_migrate_report *rep, struct atsm_migration *
 		atsm_buf_free(&text);
 		if (m->state != ATSM_MIGRATE_CHANGED)
 			return 0;
-		changed_error(m, err);
-		return fail(rep, ATSM_DB_ERROR);
+		return changed_error(m, err);
 	}
 	PQclear(res);
-	if (run_file(conn, m, atsm_buf_str(&text), rep, err) < 0) {
+	if (run_file(conn, m, atsm_buf_str(&text), err) < 0) {
 		atsm_db_rollback(conn);
 		atsm_buf_free(&text);
 		return -1;
 	}
 	params[1] = m->checksum;
 	res = atsm_db_exec(conn, "INSERT INTO atsmail.schema_migrations (version, checksum)"
-	    " VALUES ($1, $2) RETURNING " MIGRATE_APPLIED_AT, 2, params, &st, err);
+	    " VALUES ($1, $2) RETURNING " MIGRATE_APPLIED_AT, 2, params, err);
 	if (res == NULL)
 		goto db_failed;
 	snprintf(m->applied_at, sizeof(m->applied_at), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (atsm_db_commit(conn, &st, err) < 0)
+	if (atsm_db_commit(conn, err) < 0)
 		goto db_failed;
 	m->state = ATSM_MIGRATE_APPLIED;
 	m->applied_now = true;
@@ -428,10 +424,9 @@ apply_one(PGconn *conn, struct atsm_migrate_report *rep, struct atsm_migration *
 db_failed:
 	atsm_db_rollback(conn);
 	atsm_err_prefix(err, "%s", m->path);
-	fail(rep, st);
 failed:
 	atsm_buf_free(&text);
-	return fail(rep, ATSM_DB_ERROR);
+	return -1;
 }
 
 int
@@ -442,8 +437,8 @@ atsm_migrate_apply(PGconn *conn, const char *sqldir,
 
 	memset(rep, 0, sizeof(*rep));
 	if (list_files(sqldir, rep, err) < 0)
-		return fail(rep, ATSM_DB_ERROR);
-	if (bootstrap(conn, rep, err) < 0)
+		return -1;
+	if (bootstrap(conn, err) < 0)
 		return -1;
 	for (i = 0; i < rep->n; i++)
 		if (apply_one(conn, rep, &rep->items[i], err) < 0)
@@ -482,26 +477,25 @@ int
 atsm_migrate_status(PGconn *conn, const char *sqldir,
     struct atsm_migrate_report *rep, struct atsm_err *err)
 {
-	enum atsm_db_status st = ATSM_DB_OK;
 	PGresult *res;
 	size_t i;
 	int j, rc;
 
 	memset(rep, 0, sizeof(*rep));
 	if (list_files(sqldir, rep, err) < 0)
-		return fail(rep, ATSM_DB_ERROR);
+		return -1;
 	res = atsm_db_exec(conn, "SELECT to_regclass('atsmail.schema_migrations') IS NOT NULL",
-	    0, NULL, &st, err);
+	    0, NULL, err);
 	if (res == NULL)
-		return fail(rep, st);
+		return -1;
 	rc = strcmp(PQgetvalue(res, 0, 0), "t");
 	PQclear(res);
 	if (rc != 0)
 		return 0;   /* never migrated: every file is pending */
 	res = atsm_db_exec(conn, "SELECT version, checksum, " MIGRATE_APPLIED_AT
-	    " FROM atsmail.schema_migrations ORDER BY version", 0, NULL, &st, err);
+	    " FROM atsmail.schema_migrations ORDER BY version", 0, NULL, err);
 	if (res == NULL)
-		return fail(rep, st);
+		return -1;
 	for (j = 0; j < PQntuples(res); j++)
 		for (i = 0; i < rep->n; i++)
 			if (strcmp(rep->items[i].version, PQgetvalue(res, j, 0)) == 0)
@@ -509,5 +503,5 @@ atsm_migrate_status(PGconn *conn, const char *sqldir,
 				    PQgetvalue(res, j, 2));
 	rc = add_missing(rep, res, err);
 	PQclear(res);
-	return rc < 0 ? fail(rep, ATSM_DB_ERROR) : 0;
+	return rc < 0 ? -1 : 0;
 }

@@ -15,6 +15,12 @@
  * after it was applied (its checksum differs).  atsm_migrate_status()
  * changes nothing.  Both fill a report, which the caller frees with
  * atsm_migrate_report_free() whatever they returned.
+ *
+ * The class of err on failure says what to do: UNAVAILABLE (the server
+ * went away: retry), REFUSED (the server refused a file or a statement;
+ * err->sqlstate says why), IO (the SQL directory or a file cannot be
+ * read), INPUT (the directory holds something that is not a valid
+ * migration, or a file was changed or ended the transaction), NOMEM.
  */
 #ifndef ATSM_MIGRATE_H
 #define ATSM_MIGRATE_H
@@ -52,11 +58,10 @@ struct atsm_migrate_report {
 	size_t n;
 	size_t pending;                 /* PENDING items (after apply: left over) */
 	size_t applied_now;             /* files applied by this call */
-	enum atsm_db_status status;     /* class of the failure, ATSM_DB_OK if none */
 };
 
 /* Apply the pending files of sqldir.  0 when the database is up to date;
- * -1 with err (naming the file) and rep->status on failure. */
+ * -1 with err (naming the file, classified as above) on failure. */
 int atsm_migrate_apply(PGconn *conn, const char *sqldir,
                        struct atsm_migrate_report *rep, struct atsm_err *err);
 

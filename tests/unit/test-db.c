@@ -74,14 +74,13 @@ acquire_or_fail(struct atsm_db_pool *pool)
 static char *
 scalar(PGconn *c, const char *sql, int n, const char *const *v)
 {
-	enum atsm_db_status st = ATSM_DB_ERROR;
 	struct atsm_err err = { .msg = "" };
 	PGresult *r;
 	char *s;
 
-	r = atsm_db_exec(c, sql, n, v, &st, &err);
+	r = atsm_db_exec(c, sql, n, v, &err);
 	ck_assert_msg(r != NULL, "%s: %s", sql, err.msg);
-	ck_assert_int_eq(st, ATSM_DB_OK);
+	ck_assert_int_eq(err.cls, ATSM_ERR_NONE);
 	ck_assert_int_eq(PQntuples(r), 1);
 	s = strdup(PQgetvalue(r, 0, 0));
 	PQclear(r);
@@ -91,12 +90,11 @@ scalar(PGconn *c, const char *sql, int n, const char *const *v)
 static void
 command_ok(PGconn *c, const char *sql, int n, const char *const *v)
 {
-	enum atsm_db_status st = ATSM_DB_ERROR;
 	struct atsm_err err = { .msg = "" };
 
-	ck_assert_msg(atsm_db_command(c, sql, n, v, &st, &err) == 0, "%s: %s",
+	ck_assert_msg(atsm_db_command(c, sql, n, v, &err) == 0, "%s: %s",
 	    sql, err.msg);
-	ck_assert_int_eq(st, ATSM_DB_OK);
+	ck_assert_int_eq(err.cls, ATSM_ERR_NONE);
 }
 
 /* Connections the server sees with our application_name. */
@@ -125,15 +123,14 @@ START_TEST(test_select_round_trip)
 {
 	struct atsm_db_pool *pool = pool_or_fail(2, 5000);
 	const char *v[2] = { "41", "hello" };
-	enum atsm_db_status st = ATSM_DB_ERROR;
 	struct atsm_err err = { .msg = "" };
 	PGconn *c = acquire_or_fail(pool);
 	PGresult *r;
 
 	r = atsm_db_exec(c, "SELECT $1::int + 1, upper($2), current_setting('application_name')",
-	    2, v, &st, &err);
+	    2, v, &err);
 	ck_assert_msg(r != NULL, "%s", err.msg);
-	ck_assert_int_eq(st, ATSM_DB_OK);
+	ck_assert_int_eq(err.cls, ATSM_ERR_NONE);
 	ck_assert_int_eq(PQntuples(r), 1);
 	ck_assert_str_eq(PQgetvalue(r, 0, 0), "42");
 	ck_assert_str_eq(PQgetvalue(r, 0, 1), "HELLO");
@@ -157,7 +154,6 @@ START_TEST(test_params_are_data_verbatim)
 	};
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool);
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
 	const char *v[2];
 	char idx[16];
@@ -171,7 +167,7 @@ START_TEST(test_params_are_data_verbatim)
 		v[1] = values[i];
 		command_ok(c, "INSERT INTO t (k, v) VALUES ($1, $2)", 2, v);
 	}
-	r = atsm_db_exec(c, "SELECT v, octet_length(v) FROM t ORDER BY k", 0, NULL, &st, &err);
+	r = atsm_db_exec(c, "SELECT v, octet_length(v) FROM t ORDER BY k", 0, NULL, &err);
 	ck_assert_msg(r != NULL, "%s", err.msg);
 	ck_assert_int_eq(PQntuples(r), (int)n);
 	for (i = 0; i < n; i++) {
@@ -180,7 +176,7 @@ START_TEST(test_params_are_data_verbatim)
 	}
 	PQclear(r);
 	/* The would-be injection did not drop anything. */
-	r = atsm_db_exec(c, "SELECT count(*) FROM t WHERE v = $1", 1, values, &st, &err);
+	r = atsm_db_exec(c, "SELECT count(*) FROM t WHERE v = $1", 1, values, &err);
 	ck_assert_msg(r != NULL, "%s", err.msg);
 	ck_assert_str_eq(PQgetvalue(r, 0, 0), "1");
 	PQclear(r);
@@ -194,12 +190,11 @@ START_TEST(test_null_parameters)
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool);
 	const char *v[2] = { NULL, "" };
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
 	PGresult *r;
 
 	r = atsm_db_exec(c, "SELECT $1::text, $1::text IS NULL, $2::text IS NULL, "
-	    "coalesce($1::text, 'was null')", 2, v, &st, &err);
+	    "coalesce($1::text, 'was null')", 2, v, &err);
 	ck_assert_msg(r != NULL, "%s", err.msg);
 	ck_assert(PQgetisnull(r, 0, 0));
 	ck_assert_str_eq(PQgetvalue(r, 0, 1), "t");
@@ -211,37 +206,24 @@ START_TEST(test_null_parameters)
 }
 END_TEST
 
-START_TEST(test_sql_error_is_error_with_sqlstate)
+START_TEST(test_sql_error_is_refused_with_sqlstate)
 {
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool);
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { .msg = "" };
-	char state[6] = "";
 	char *s;
 
 	ck_assert_ptr_null(atsm_db_exec(c, "SELECT * FROM no_such_table_here", 0, NULL,
-	    &st, &err));
-	ck_assert_int_eq(st, ATSM_DB_ERROR);
-	ck_assert_msg(strstr(err.msg, "42P01") != NULL, "%s", err.msg);
+	    &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "42P01");
 	ck_assert_msg(strstr(err.msg, "no_such_table_here") != NULL, "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, "does not exist") != NULL, "%s", err.msg);
-	ck_assert_int_eq(atsm_db_err_sqlstate(&err, state), 0);
-	ck_assert_str_eq(state, "42P01");
 
-	st = ATSM_DB_OK;
-	ck_assert_int_eq(atsm_db_command(c, "SELECT 1/0", 0, NULL, &st, &err), -1);
-	ck_assert_int_eq(st, ATSM_DB_ERROR);
-	ck_assert_int_eq(atsm_db_err_sqlstate(&err, state), 0);
-	ck_assert_str_eq(state, "22012");
-
-	/* A constraint violation is an ERROR too, not unavailability. */
-	command_ok(c, "CREATE TEMP TABLE u (k int PRIMARY KEY)", 0, NULL);
-	command_ok(c, "INSERT INTO u VALUES (1)", 0, NULL);
-	ck_assert_int_eq(atsm_db_command(c, "INSERT INTO u VALUES (1)", 0, NULL, &st, &err), -1);
-	ck_assert_int_eq(st, ATSM_DB_ERROR);
-	ck_assert_int_eq(atsm_db_err_sqlstate(&err, state), 0);
-	ck_assert_str_eq(state, "23505");
+	atsm_err_clear(&err);
+	ck_assert_int_eq(atsm_db_command(c, "SELECT 1/0", 0, NULL, &err), -1);
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "22012");
 
 	/* The connection stays usable. */
 	s = scalar(c, "SELECT 'still here'", 0, NULL);
@@ -252,13 +234,66 @@ START_TEST(test_sql_error_is_error_with_sqlstate)
 }
 END_TEST
 
+/* The class and SQLSTATE are carried in the err itself, not in its text:
+ * a message that says nothing of either still gives both. */
+START_TEST(test_unique_violation_is_refused_23505)
+{
+	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
+	PGconn *c = acquire_or_fail(pool);
+	struct atsm_err err;
+	const char *v[1] = { "7" };
+
+	command_ok(c, "CREATE TEMP TABLE u (k int PRIMARY KEY)", 0, NULL);
+	command_ok(c, "INSERT INTO u VALUES ($1::int)", 1, v);
+	atsm_err_clear(&err);
+	ck_assert_int_eq(atsm_db_command(c, "INSERT INTO u VALUES ($1::int)", 1, v, &err), -1);
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "23505");
+	ck_assert_msg(strstr(err.msg, "INSERT INTO u") != NULL, "%s", err.msg);
+	/* the same through a prepared statement (the path of every mail) */
+	atsm_err_clear(&err);
+	ck_assert_ptr_null(atsm_db_exec_prepared(c, "INSERT INTO u VALUES ($1::int)", 1, v, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "23505");
+	/* prefixing keeps both */
+	atsm_err_prefix(&err, "recording key %s", "k1");
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "23505");
+	ck_assert_msg(strncmp(err.msg, "recording key k1: ", 18) == 0, "%s", err.msg);
+	atsm_db_release(pool, c);
+	atsm_db_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_syntax_error_is_refused_42601)
+{
+	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
+	PGconn *c = acquire_or_fail(pool);
+	struct atsm_err err;
+	char *s;
+
+	atsm_err_clear(&err);
+	ck_assert_ptr_null(atsm_db_exec(c, "SELEC 1", 0, NULL, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "42601");
+	atsm_err_clear(&err);
+	ck_assert_ptr_null(atsm_db_exec_prepared(c, "SELECT FROM WHERE", 0, NULL, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "42601");
+	/* the connection stays usable */
+	s = scalar(c, "SELECT 'fine'", 0, NULL);
+	ck_assert_str_eq(s, "fine");
+	free(s);
+	atsm_db_release(pool, c);
+	atsm_db_pool_free(pool);
+}
+END_TEST
+
 START_TEST(test_statement_timeout_is_unavailable)
 {
 	struct atsm_db_pool *pool = pool_or_fail(1, 200);
 	PGconn *c = acquire_or_fail(pool);
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { .msg = "" };
-	char state[6];
 	double t0, dt;
 	char *s;
 
@@ -270,12 +305,16 @@ START_TEST(test_statement_timeout_is_unavailable)
 	free(s);
 
 	t0 = now_s();
-	ck_assert_ptr_null(atsm_db_exec(c, "SELECT pg_sleep(5)", 0, NULL, &st, &err));
+	ck_assert_ptr_null(atsm_db_exec(c, "SELECT pg_sleep(5)", 0, NULL, &err));
 	dt = now_s() - t0;
-	ck_assert_int_eq(st, ATSM_DB_UNAVAILABLE);
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
+	ck_assert_str_eq(err.sqlstate, "57014");
 	ck_assert_msg(dt < 3.0, "timed out only after %.2f s", dt);
-	ck_assert_int_eq(atsm_db_err_sqlstate(&err, state), 0);
-	ck_assert_str_eq(state, "57014");
+	/* prepared, the same */
+	atsm_err_clear(&err);
+	ck_assert_ptr_null(atsm_db_exec_prepared(c, "SELECT pg_sleep(5)", 0, NULL, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
+	ck_assert_str_eq(err.sqlstate, "57014");
 	s = scalar(c, "SELECT 'usable'", 0, NULL);
 	ck_assert_str_eq(s, "usable");
 	free(s);
@@ -300,7 +339,6 @@ static void *
 worker_run(void *arg)
 {
 	struct worker *w = arg;
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
 	char num[32], want[32];
 	const char *v[2];
@@ -320,7 +358,7 @@ worker_run(void *arg)
 		v[0] = num;
 		v[1] = app_name;
 		r = atsm_db_exec(c, "SELECT $1::int * 2, (SELECT count(*) FROM "
-		    "pg_stat_activity WHERE application_name = $2)", 2, v, &st, &err);
+		    "pg_stat_activity WHERE application_name = $2)", 2, v, &err);
 		if (r == NULL || strcmp(PQgetvalue(r, 0, 0), want) != 0) {
 			snprintf(w->err, sizeof(w->err), "query %d: %s", i,
 			    r == NULL ? err.msg : "wrong value");
@@ -396,6 +434,8 @@ START_TEST(test_acquire_times_out_when_all_taken)
 	ck_assert_ptr_null(c);
 	ck_assert_msg(dt >= 0.25 && dt < 3.0, "waited %.3f s for 300 ms", dt);
 	ck_assert_str_eq(err.msg, "no database connection free within 300 ms (pool of 2)");
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
+	ck_assert_str_eq(err.sqlstate, "");
 
 	/* wait_ms 0 means "only if one is free now". */
 	t0 = now_s();
@@ -456,14 +496,13 @@ START_TEST(test_transactions)
 {
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool);
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { .msg = "" };
 	const char *v[1];
 	char *s;
 
 	command_ok(c, "CREATE TEMP TABLE tx (v text)", 0, NULL);
 
-	ck_assert_int_eq(atsm_db_begin(c, &st, &err), 0);
+	ck_assert_int_eq(atsm_db_begin(c, &err), 0);
 	ck_assert_int_eq(PQtransactionStatus(c), PQTRANS_INTRANS);
 	v[0] = "rolled back";
 	command_ok(c, "INSERT INTO tx VALUES ($1)", 1, v);
@@ -473,23 +512,23 @@ START_TEST(test_transactions)
 	ck_assert_str_eq(s, "0");
 	free(s);
 
-	ck_assert_int_eq(atsm_db_begin(c, &st, &err), 0);
+	ck_assert_int_eq(atsm_db_begin(c, &err), 0);
 	v[0] = "committed";
 	command_ok(c, "INSERT INTO tx VALUES ($1)", 1, v);
-	ck_assert_msg(atsm_db_commit(c, &st, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(st, ATSM_DB_OK);
+	ck_assert_msg(atsm_db_commit(c, &err) == 0, "%s", err.msg);
 	s = scalar(c, "SELECT string_agg(v, ',') FROM tx", 0, NULL);
 	ck_assert_str_eq(s, "committed");
 	free(s);
 
 	/* A failed statement dooms the transaction: COMMIT must say so. */
-	ck_assert_int_eq(atsm_db_begin(c, &st, &err), 0);
+	ck_assert_int_eq(atsm_db_begin(c, &err), 0);
 	v[0] = "lost";
 	command_ok(c, "INSERT INTO tx VALUES ($1)", 1, v);
-	ck_assert_int_eq(atsm_db_command(c, "SELECT 1/0", 0, NULL, &st, &err), -1);
+	ck_assert_int_eq(atsm_db_command(c, "SELECT 1/0", 0, NULL, &err), -1);
 	ck_assert_int_eq(PQtransactionStatus(c), PQTRANS_INERROR);
-	ck_assert_int_eq(atsm_db_commit(c, &st, &err), -1);
-	ck_assert_int_eq(st, ATSM_DB_ERROR);
+	ck_assert_int_eq(atsm_db_commit(c, &err), -1);
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "");
 	ck_assert_msg(strstr(err.msg, "rolled back") != NULL, "%s", err.msg);
 	s = scalar(c, "SELECT count(*) FROM tx", 0, NULL);
 	ck_assert_str_eq(s, "1");
@@ -503,12 +542,11 @@ START_TEST(test_release_rolls_back_open_transaction)
 {
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool), *again;
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
 	char *s;
 
 	command_ok(c, "CREATE TEMP TABLE half (v int)", 0, NULL);
-	ck_assert_int_eq(atsm_db_begin(c, &st, &err), 0);
+	ck_assert_int_eq(atsm_db_begin(c, &err), 0);
 	command_ok(c, "INSERT INTO half VALUES (1)", 0, NULL);
 	atsm_db_release(pool, c);           /* forgot to commit */
 
@@ -528,7 +566,6 @@ START_TEST(test_lost_connection_reconnects_on_acquire)
 	struct atsm_db_pool *pool = pool_or_fail(1, 5000);
 	PGconn *c = acquire_or_fail(pool), *observer;
 	struct atsm_db_params p = params(1, 0);
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { .msg = "" };
 	const char *v[1];
 	char *pid, *pid2, *s;
@@ -545,8 +582,8 @@ START_TEST(test_lost_connection_reconnects_on_acquire)
 	usleep(200 * 1000);
 
 	/* The statement on the dead session fails, and is not retried. */
-	ck_assert_ptr_null(atsm_db_exec(c, "SELECT 1", 0, NULL, &st, &err));
-	ck_assert_int_eq(st, ATSM_DB_UNAVAILABLE);
+	ck_assert_ptr_null(atsm_db_exec(c, "SELECT 1", 0, NULL, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
 	atsm_db_release(pool, c);
 
 	c = acquire_or_fail(pool);
@@ -570,13 +607,18 @@ START_TEST(test_closed_port_is_unavailable_and_named)
 	p.conninfo = "host=127.0.0.1 port=1 dbname=atsmail user=atsm password=" SECRET_PW;
 	t0 = now_s();
 	ck_assert_ptr_null(atsm_db_connect(&p, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
+	ck_assert_str_eq(err.sqlstate, "");
 	ck_assert_msg(strstr(err.msg, "127.0.0.1") != NULL, "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, "port=1 ") != NULL, "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, SECRET_PW) == NULL, "%s", err.msg);
 
 	pool = atsm_db_pool_new(&p, &err);
 	ck_assert_msg(pool != NULL, "%s", err.msg);
+	atsm_err_clear(&err);
 	ck_assert_ptr_null(atsm_db_acquire(pool, 1000, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
+	ck_assert_str_eq(err.sqlstate, "");
 	ck_assert_msg(strstr(err.msg, "cannot connect") != NULL, "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, "127.0.0.1") != NULL, "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, SECRET_PW) == NULL, "%s", err.msg);
@@ -592,7 +634,6 @@ END_TEST
 START_TEST(test_password_never_in_err)
 {
 	struct atsm_db_params p = params(1, 5000);
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
 	struct atsm_db_pool *pool;
 	char conninfo[1024];
@@ -617,8 +658,9 @@ START_TEST(test_password_never_in_err)
 	ck_assert_msg(pool != NULL, "%s", err.msg);
 	c = acquire_or_fail(pool);
 	ck_assert_ptr_null(atsm_db_exec(c, "SELECT * FROM \"" SECRET_PW "\"", 0, NULL,
-	    &st, &err));
-	ck_assert_int_eq(st, ATSM_DB_ERROR);
+	    &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
+	ck_assert_str_eq(err.sqlstate, "42P01");
 	ck_assert_msg(strstr(err.msg, "42P01") != NULL, "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, SECRET_PW) == NULL, "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, "***") != NULL, "%s", err.msg);
@@ -659,21 +701,22 @@ END_TEST
 START_TEST(test_bad_arguments_refused)
 {
 	struct atsm_db_params p = params(0, 5000);
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { .msg = "" };
 
 	ck_assert_ptr_null(atsm_db_pool_new(&p, &err));
 	ck_assert_msg(strstr(err.msg, "pool size 0") != NULL, "%s", err.msg);
+	ck_assert_int_eq(err.cls, ATSM_ERR_INPUT);
 	p.pool_size = 1;
 	p.conninfo = NULL;
 	ck_assert_ptr_null(atsm_db_pool_new(&p, &err));
 	ck_assert_msg(strstr(err.msg, "conninfo") != NULL, "%s", err.msg);
-	ck_assert_ptr_null(atsm_db_exec(NULL, "SELECT 1", 0, NULL, &st, &err));
-	ck_assert_int_eq(st, ATSM_DB_UNAVAILABLE);
-	st = ATSM_DB_OK;
-	ck_assert_ptr_null(atsm_db_exec(NULL, "SELECT 1", -1, NULL, &st, &err));
-	ck_assert_int_eq(st, ATSM_DB_ERROR);
-	ck_assert_int_eq(atsm_db_err_sqlstate(&err, (char[6]){ 0 }), -1);
+	ck_assert_ptr_null(atsm_db_exec(NULL, "SELECT 1", 0, NULL, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
+	ck_assert_ptr_null(atsm_db_exec(NULL, "SELECT 1", -1, NULL, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_INTERNAL);
+	ck_assert_str_eq(err.sqlstate, "");
+	ck_assert_ptr_null(atsm_db_acquire(NULL, 0, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_INTERNAL);
 }
 END_TEST
 
@@ -712,7 +755,6 @@ START_TEST(test_server_restart_reconnects_same_pool)
 {
 	struct atsm_db_pool *pool = pool_or_fail(2, 5000);
 	PGconn *held = acquire_or_fail(pool), *idle = acquire_or_fail(pool), *c;
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { .msg = "" };
 	double t0, dt;
 	char *s;
@@ -723,12 +765,18 @@ START_TEST(test_server_restart_reconnects_same_pool)
 
 	run("stopping the server", "ATSM_TEST_PG_STOP");
 	t0 = now_s();
-	ck_assert_ptr_null(atsm_db_exec(held, "SELECT 1", 0, NULL, &st, &err));
-	ck_assert_int_eq(st, ATSM_DB_UNAVAILABLE);
+	ck_assert_ptr_null(atsm_db_exec(held, "SELECT 1", 0, NULL, &err));
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
+	/* none, or the shutdown's own (57P01 admin_shutdown) */
+	ck_assert_msg(err.sqlstate[0] == '\0' || atsm_db_sqlstate_unavailable(err.sqlstate),
+	    "sqlstate %s: %s", err.sqlstate, err.msg);
 	atsm_db_release(pool, held);
+	atsm_err_clear(&err);
 	c = atsm_db_acquire(pool, 1000, &err);
 	dt = now_s() - t0;
 	ck_assert_msg(c == NULL, "acquire handed out a connection to a stopped server");
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
+	ck_assert_str_eq(err.sqlstate, "");
 	ck_assert_msg(strstr(err.msg, "cannot connect") != NULL, "%s", err.msg);
 	ck_assert_msg(dt < 2.0 + 3.0, "failing took %.1f s", dt);   /* connect_timeout + slack */
 
@@ -759,7 +807,9 @@ suite(void)
 	tcase_add_test(tc, test_select_round_trip);
 	tcase_add_test(tc, test_params_are_data_verbatim);
 	tcase_add_test(tc, test_null_parameters);
-	tcase_add_test(tc, test_sql_error_is_error_with_sqlstate);
+	tcase_add_test(tc, test_sql_error_is_refused_with_sqlstate);
+	tcase_add_test(tc, test_unique_violation_is_refused_23505);
+	tcase_add_test(tc, test_syntax_error_is_refused_42601);
 	tcase_add_test(tc, test_statement_timeout_is_unavailable);
 	tcase_add_test(tc, test_pool_threads_share_few_connections);
 	tcase_add_test(tc, test_acquire_times_out_when_all_taken);

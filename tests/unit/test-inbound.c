@@ -124,10 +124,9 @@ rekey(struct atsm_in_facts *f)
 static void
 plan_mode(const struct atsm_in_facts *f, enum atsm_in_mode mode, struct atsm_in_plan *p)
 {
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
 
-	ck_assert_msg(atsm_in_plan(conn, &conf, &keys, f, mode, p, &st, &err) == 0,
+	ck_assert_msg(atsm_in_plan(conn, &conf, &keys, f, mode, p, &err) == 0,
 	    "plan: %s", err.msg);
 }
 
@@ -140,9 +139,8 @@ plan(const struct atsm_in_facts *f, struct atsm_in_plan *p)
 static int
 record_rc(const struct atsm_in_facts *f, const struct atsm_in_plan *p)
 {
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
-	int rc = atsm_in_record(conn, f, p, &st, &err);
+	int rc = atsm_in_record(conn, f, p, &err);
 
 	ck_assert_msg(rc >= 0, "record: %s", err.msg);
 	return rc;
@@ -1101,19 +1099,18 @@ START_TEST(database_gone_is_unavailable)
 {
 	struct atsm_in_facts f;
 	struct atsm_in_plan p;
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { .msg = "" };
 	PGconn *victim = pgfx_victim();
 
 	mail(&f, "alice@atsmail.test", "taro@candidate.test", "alice@atsmail.test");
-	ck_assert_int_eq(atsm_in_plan(victim, &conf, &keys, &f, ATSM_IN_LIVE, &p, &st, &err), -1);
-	ck_assert_int_eq(st, ATSM_DB_UNAVAILABLE);
+	ck_assert_int_eq(atsm_in_plan(victim, &conf, &keys, &f, ATSM_IN_LIVE, &p, &err), -1);
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
 	ck_assert_int_eq(p.verdict, ATSM_IN_IGNORE);
 	atsm_in_plan_free(&p);
 	/* record fails the same way: the plugin journals */
 	plan(&f, &p);
-	ck_assert_int_eq(atsm_in_record(victim, &f, &p, &st, &err), -1);
-	ck_assert_int_eq(st, ATSM_DB_UNAVAILABLE);
+	ck_assert_int_eq(atsm_in_record(victim, &f, &p, &err), -1);
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
 	PQfinish(victim);
 	done(&f, &p);
 }

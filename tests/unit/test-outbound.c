@@ -81,19 +81,17 @@ unique_token(char *out)
 static void
 plan(const struct atsm_out_facts *f, enum atsm_out_mode mode, struct atsm_out_plan *p)
 {
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
 
-	ck_assert_msg(atsm_out_plan(conn, &conf, NULL, f, mode, p, &st, &err) == 0,
+	ck_assert_msg(atsm_out_plan(conn, &conf, NULL, f, mode, p, &err) == 0,
 	    "plan: %s", err.msg);
 }
 
 static long long
 record(const struct atsm_out_facts *f, const struct atsm_out_plan *p)
 {
-	enum atsm_db_status st;
 	struct atsm_err err = { .msg = "" };
-	int rc = atsm_out_record(conn, f, p, &st, &err);
+	int rc = atsm_out_record(conn, f, p, &err);
 
 	ck_assert_msg(rc == 0, "record: %d %s", rc, err.msg);
 	return num("SELECT id FROM atsmail.messages WHERE idempotency_key = $1", f->idem_key);
@@ -217,7 +215,7 @@ START_TEST(pass_for_mail_that_is_not_ats_mail)
 	plan(&f, ATSM_OUT_LIVE, &p);
 	ck_assert_int_eq(p.verdict, ATSM_OUT_PASS);
 	ck_assert_int_eq(p.n_links, 0);
-	ck_assert_int_eq(atsm_out_record(conn, &f, &p, NULL, NULL), -1);
+	ck_assert_int_eq(atsm_out_record(conn, &f, &p, NULL), -1);
 	ck_assert_int_eq(num("SELECT count(*) FROM atsmail.messages", NULL), before);
 	done(&f, &p);
 }
@@ -771,7 +769,6 @@ START_TEST(verp_sender_is_built_with_the_token)
 	struct atsm_out_plan p;
 	struct atsm_token_keys keys;
 	struct atsm_err err;
-	enum atsm_db_status st;
 	char want[320];
 
 	ck_assert(atsm_token_keys_from_string("0123456789abcdef0123456789abcdef-test\n", &keys,
@@ -779,7 +776,7 @@ START_TEST(verp_sender_is_built_with_the_token)
 	ck_assert(atsm_conf_set(&conf, "verp", "yes", &err) == 0);
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test", NULL,
 	    "taro@candidate.test", NULL);
-	ck_assert(atsm_out_plan(conn, &conf, &keys, &f, ATSM_OUT_LIVE, &p, &st, &err) == 0);
+	ck_assert(atsm_out_plan(conn, &conf, &keys, &f, ATSM_OUT_LIVE, &p, &err) == 0);
 	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
 	ck_assert_uint_eq(strlen(p.token), ATSM_TOKEN_LEN);
 	snprintf(want, sizeof(want), "alice+ats-%s@atsmail.test", p.token);
@@ -789,7 +786,7 @@ START_TEST(verp_sender_is_built_with_the_token)
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test", NULL,
 	    "taro@candidate.test", NULL);
 	strcpy(f.token, "abcdefghijklmnopqrstuvwxyz234567abcdef");
-	ck_assert(atsm_out_plan(conn, &conf, &keys, &f, ATSM_OUT_LIVE, &p, &st, &err) == 0);
+	ck_assert(atsm_out_plan(conn, &conf, &keys, &f, ATSM_OUT_LIVE, &p, &err) == 0);
 	ck_assert_str_eq(p.token, f.token);
 	ck_assert_str_eq(p.verp_sender, "alice+ats-abcdefghijklmnopqrstuvwxyz234567abcdef@atsmail.test");
 	done(&f, &p);
@@ -805,7 +802,6 @@ START_TEST(record_writes_exactly_the_expected_rows_once)
 	struct atsm_out_plan p;
 	char ids[24];
 	long long id, outbox, audit;
-	enum atsm_db_status st;
 	struct atsm_err err;
 
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test",
@@ -849,7 +845,7 @@ START_TEST(record_writes_exactly_the_expected_rows_once)
 	/* a second record with the same key writes nothing */
 	outbox = num("SELECT count(*) FROM atsmail.outbox", NULL);
 	audit = num("SELECT count(*) FROM atsmail.audit_log", NULL);
-	ck_assert_int_eq(atsm_out_record(conn, &f, &p, &st, &err), 1);
+	ck_assert_int_eq(atsm_out_record(conn, &f, &p, &err), 1);
 	ck_assert_int_eq(num("SELECT count(*) FROM atsmail.messages WHERE idempotency_key = $1",
 	    f.idem_key), 1);
 	ck_assert_int_eq(num("SELECT count(*) FROM atsmail.outbox", NULL), outbox);
@@ -871,7 +867,7 @@ START_TEST(record_same_message_id_is_already_recorded)
 	(void)record(&f, &p);
 	/* the same mail journaled under another key */
 	ck_assert(atsm_journal_make_key("other", f.hdr_message_id, f.idem_key) == 0);
-	ck_assert_int_eq(atsm_out_record(conn, &f, &p, NULL, NULL), 1);
+	ck_assert_int_eq(atsm_out_record(conn, &f, &p, NULL), 1);
 	ck_assert_int_eq(num("SELECT count(*) FROM atsmail.journal_applied WHERE idempotency_key = $1",
 	    f.idem_key), 0);
 	done(&f, &p);
@@ -974,14 +970,13 @@ START_TEST(database_gone_is_unavailable)
 {
 	struct atsm_out_facts f;
 	struct atsm_out_plan p;
-	enum atsm_db_status st = ATSM_DB_OK;
 	struct atsm_err err = { .msg = "" };
 	PGconn *victim = pgfx_victim();
 
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test", NULL,
 	    "taro@candidate.test", NULL);
-	ck_assert_int_eq(atsm_out_plan(victim, &conf, NULL, &f, ATSM_OUT_LIVE, &p, &st, &err), -1);
-	ck_assert_int_eq(st, ATSM_DB_UNAVAILABLE);
+	ck_assert_int_eq(atsm_out_plan(victim, &conf, NULL, &f, ATSM_OUT_LIVE, &p, &err), -1);
+	ck_assert_int_eq(err.cls, ATSM_ERR_UNAVAILABLE);
 	ck_assert_int_eq(p.verdict, ATSM_OUT_PASS);
 	PQfinish(victim);
 	done(&f, &p);
