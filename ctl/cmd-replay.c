@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-#include "inbound/inbound.h"
+#include "inbound/facts.h"
 #include "store/journal.h"
 #include "outbound/outbound.h"
 
@@ -132,10 +132,8 @@ static enum atsm_journal_verdict
 replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 {
 	struct atsm_in_facts f;
-	struct atsm_in_plan p;
 	enum atsm_journal_verdict v;
 	struct atsm_err err;
-	int r;
 
 	if (atsm_in_facts_from_json(data, &f, &err) < 0) {
 		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
@@ -147,27 +145,12 @@ replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 		atsm_in_facts_free(&f);
 		return ATSM_JOURNAL_REJECT;
 	}
-	if (atsm_in_plan(rc->ctl->conn, &rc->ctl->conf, replay_keys(rc), &f, ATSM_IN_REPLAY,
-	    &p, &err) < 0) {
-		v = db_failure(rc, key, &err);
-		goto out;
-	}
-	if (p.verdict == ATSM_IN_IGNORE) {
-		rc->passed++;
-		v = ATSM_JOURNAL_APPLIED;
-		goto out;
-	}
-	r = atsm_in_record(rc->ctl->conn, &f, &p, &err);
-	if (r < 0)
-		v = db_failure(rc, key, &err);
-	else if (r == 1)
-		v = ATSM_JOURNAL_DUPLICATE;
-	else {
-		rc->recorded++;
-		v = ATSM_JOURNAL_APPLIED;
-	}
-out:
-	atsm_in_plan_free(&p);
+	/* atsm_in_plan/atsm_in_record are gone (the inbound decision reads
+	 * the directory now); the lead rewires replay of format-1 entries */
+	(void)replay_keys;
+	ctl_error("replay: entry %.16s... set aside: format-1 inbound entries: not supported "
+	    "by this build", key);
+	v = ATSM_JOURNAL_REJECT;
 	atsm_in_facts_free(&f);
 	return v;
 }

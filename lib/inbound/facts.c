@@ -1,8 +1,9 @@
 /* inbound/facts.c -- the facts of one mail that reached a mailbox (struct
  * atsm_in_facts): init, free, the idempotency key of one copy, the facts
  * read from the raw message (headers, bounce, auto-reply, mailer-daemon),
- * and the JSON form journaled as kind "inbound.message" and read back by
- * atsmailctl replay (see inbound/inbound.h and docs/inbound.md).
+ * and the format-1 JSON form ("inbound.message" journal entries of earlier
+ * releases, read back by atsmailctl replay; see inbound/facts.h and
+ * docs/inbound.md).
  *
  * The JSON form is an object with "v":1 and one member per field; absent
  * values are null.  A header that is not UTF-8 is written as
@@ -10,8 +11,7 @@
  * carried.  Reading it back trusts nothing: every member is checked for
  * its type and bounds, and an error names the member.
  */
-#include "inbound/inbound.h"
-#include "store/facts-json.h"
+#include "inbound/facts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +20,13 @@
 
 #include <openssl/evp.h>
 
+#include "base/buf.h"
 #include "mail/addr.h"
 #include "mail/autoreply.h"
 #include "mail/dsn/dsn.h"
-#include "store/journal.h"
 #include "mail/mime.h"
+#include "store/facts-json.h"
+#include "store/journal.h"
 
 #define FACTS_VERSION 1
 

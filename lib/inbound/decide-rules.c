@@ -1,0 +1,201 @@
+/* inbound/decide-rules.c -- the last steps of the inbound decision (see
+ * decide.c): the state of the records found (a record that no longer
+ * exists is dropped), the processes a reply moves, the phase rules, the
+ * links of the plan and the visibility.
+ *
+ * Phase rules are data (the directory's phase_rule): for each target --
+ * a linked resume, contact or process, or an open process of a linked
+ * resume -- the rule of the event that fires on its phase, unless it
+ * would not move it.  Never an ambiguous record: we never pick silently.
+ */
+#include "inbound/decide-ctx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool
+loaded_or_job(const struct atsm_rec *r, void *arg)
+{
+	(void)arg;
+	return r->loaded || r->kind == ATSM_RECORD_JOB;
+}
+
+/* Shared flag and phase of every resume, contact and process of the set
+ * (a process named by id, or by resume and job while it has none). */
+int
+atsm_in_load_records(struct atsm_in_ctx *c)
+{
+	const struct atsm_dir *d = c->dir;
+	size_t i;
+
+	for (i = 0; i < c->recs.n; i++) {
+		struct atsm_rec *r = &c->recs.v[i];
+		struct atsm_dir_record rec;
+		struct atsm_dir_process proc;
+		int rc = 0;
+
+		if (r->loaded)
+			continue;
+		switch (r->kind) {
+		case ATSM_RECORD_RESUME:
+		case ATSM_RECORD_CONTACT:
+			if ((rc = d->ops->record(d->ctx, r->kind, r->id, &rec, c->err)) == 1)
+				atsm_rec_load_record(r, &rec);
+			break;
+		case ATSM_RECORD_PROCESS:
+			rc = r->id != 0 ? d->ops->process_by_id(d->ctx, r->id, &proc, c->err) :
+			    d->ops->process(d->ctx, r->resume_id, r->job_id, &proc, c->err);
+			if (rc == 1)
+				atsm_rec_load_process(r, &proc);
+			break;
+		default:
+			break;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	atsm_recset_filter(&c->recs, loaded_or_job, NULL);
+	return 0;
+}
+
+/* Processes a reply moves: those linked to the replied-to message; else
+ * the processes of the linked (not ambiguous) resumes whose job is open,
+ * as targets, not links. */
+int
+atsm_in_open_processes(struct atsm_in_ctx *c)
+{
+	const struct atsm_dir *d = c->dir;
+	struct atsm_dir_process *v;
+	long long *resumes;
+	size_t i, k, n = 0, nres = 0;
+
+	for (i = 0; i < c->recs.n; i++)
+		if (c->recs.v[i].kind == ATSM_RECORD_PROCESS)
+			return 0;
+	/* the set grows below: take the resumes first */
+	resumes = atsm_arena_calloc(&c->arena, c->recs.n + 1, sizeof(*resumes));
+	v = atsm_arena_calloc(&c->arena, ATSM_DIR_RESUME_PROCESSES_MAX, sizeof(*v));
+	if (resumes == NULL || v == NULL)
+		return atsm_in_nomem(c, "processes");
+	for (i = 0; i < c->recs.n; i++)
+		if (c->recs.v[i].kind == ATSM_RECORD_RESUME && !c->recs.v[i].ambiguous)
+			resumes[nres++] = c->recs.v[i].id;
+	for (i = 0; i < nres; i++) {
+		if (d->ops->processes_of_resume(d->ctx, resumes[i], v,
+		    ATSM_DIR_RESUME_PROCESSES_MAX, &n, c->err) < 0)
+			return -1;
+		for (k = 0; k < n; k++) {
+			struct atsm_rec *x;
+
+			if (!v[k].job_open)
+				continue;
+			x = atsm_recset_add_process(&c->recs, v[k].id, v[k].resume_id, v[k].job_id,
+			    "", false);
+			if (x == NULL) {
+				if (!c->recs.truncated)
+					return atsm_in_nomem(c, "processes");
+				atsm_in_note(c, "more than %d records: processes left alone",
+				    ATSM_IN_MAX_LINKS);
+				return 0;
+			}
+			atsm_rec_load_process(x, &v[k]);
+		}
+	}
+	return 0;
+}
+
+int
+atsm_in_phase_rules(struct atsm_in_ctx *c, const char *event)
+{
+	const struct atsm_dir *d = c->dir;
+	struct atsm_in_plan *p = c->p;
+	size_t i;
+
+	for (i = 0; i < c->recs.n && p->n_phases < ATSM_IN_MAX_PHASES; i++) {
+		const struct atsm_rec *r = &c->recs.v[i];
+		struct atsm_in_phase_change *pc;
+		struct atsm_dir_rule rule;
+		int rc;
+
+		if (r->ambiguous || r->phase[0] == '\0' || (r->kind != ATSM_RECORD_RESUME &&
+		    r->kind != ATSM_RECORD_CONTACT && r->kind != ATSM_RECORD_PROCESS))
+			continue;
+		rc = d->ops->phase_rule(d->ctx, r->kind, event, r->phase, &rule, c->err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || strcmp(rule.to_phase, r->phase) == 0)
+			continue;
+		if (p->phases == NULL && (p->phases = calloc(c->recs.n < ATSM_IN_MAX_PHASES ?
+		    c->recs.n : ATSM_IN_MAX_PHASES, sizeof(*p->phases))) == NULL)
+			return atsm_in_nomem(c, "phase changes");
+		pc = &p->phases[p->n_phases++];
+		pc->kind = r->kind;
+		pc->record_id = r->id;
+		pc->resume_id = r->resume_id;
+		pc->job_id = r->job_id;
+		snprintf(pc->from_phase, sizeof(pc->from_phase), "%s", r->phase);
+		snprintf(pc->to_phase, sizeof(pc->to_phase), "%s", rule.to_phase);
+		pc->rule_id = rule.id;
+		snprintf(pc->cause, sizeof(pc->cause), "%s", event);
+	}
+	return 0;
+}
+
+int
+atsm_in_make_links(struct atsm_in_ctx *c)
+{
+	struct atsm_in_plan *p = c->p;
+	size_t i;
+
+	if ((p->links = calloc(c->recs.n + 1, sizeof(*p->links))) == NULL)
+		return atsm_in_nomem(c, "links");
+	for (i = 0; i < c->recs.n; i++) {
+		const struct atsm_rec *r = &c->recs.v[i];
+		struct atsm_in_link *l;
+
+		if (!r->link)
+			continue;
+		l = &p->links[p->n_links++];
+		l->kind = r->kind;
+		l->id = r->id;
+		l->resume_id = r->resume_id;
+		l->job_id = r->job_id;
+		snprintf(l->rule, sizeof(l->rule), "%s", r->rule);
+		l->ambiguous = r->ambiguous;
+		p->ambiguous |= l->ambiguous;
+	}
+	return 0;
+}
+
+/* Visibility: the owner's sharing mode (no user owner: an intake mailbox,
+ * public), the linked records' share flags, excluded domains among the
+ * counterparts; a bounce takes its sent item's, unless a counterpart is
+ * excluded. */
+int
+atsm_in_policy(struct atsm_in_ctx *c)
+{
+	struct atsm_in_plan *p = c->p;
+	struct atsm_vis_input in;
+	struct atsm_vis v;
+	char ref[96];
+
+	memset(&in, 0, sizeof(in));
+	in.mode_known = true;
+	in.mode = p->mailbox_user_id == 0 ? ATSM_SHARING_PUBLIC : c->sharing_mode;
+	in.default_share = c->default_share;
+	in.recs = &c->recs;
+	in.counterparts = p->counterparts;
+	in.ncounterparts = p->n_counterparts;
+	if (atsm_pipeline_visibility(c->dir, &in, &c->arena, &v, c->err) < 0)
+		return -1;
+	if (p->verdict == ATSM_IN_BOUNCE && c->bounce_vis_known && v.nexcluded == 0) {
+		p->visibility = c->bounce_vis;
+		snprintf(p->visibility_reason, sizeof(p->visibility_reason),
+		    "bounce of %s (its visibility)", atsm_in_ref_text(&p->bounced, ref, sizeof(ref)));
+	} else {
+		p->visibility = v.visibility;
+		snprintf(p->visibility_reason, sizeof(p->visibility_reason), "%s", v.reason);
+	}
+	return 0;
+}
