@@ -21,7 +21,7 @@
 
 #include "inbound/facts.h"
 #include "store/journal.h"
-#include "outbound/outbound.h"
+#include "outbound/facts.h"
 
 struct replay_ctx {
 	struct ctl *ctl;
@@ -70,11 +70,9 @@ static enum atsm_journal_verdict
 replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
 {
 	struct atsm_out_facts f;
-	struct atsm_out_plan p;
-	enum atsm_journal_verdict v;
 	struct atsm_err err;
-	int r;
 
+	(void)rc;
 	if (atsm_out_facts_from_json(data, &f, &err) < 0) {
 		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
 		return ATSM_JOURNAL_REJECT;
@@ -85,31 +83,13 @@ replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
 		atsm_out_facts_free(&f);
 		return ATSM_JOURNAL_REJECT;
 	}
-	if (atsm_out_plan(rc->ctl->conn, &rc->ctl->conf, NULL, &f, ATSM_OUT_REPLAY, &p,
-	    &err) < 0) {
-		v = db_failure(rc, key, &err);
-		goto out;
-	}
-	if (p.notes[0] != '\0')
-		ctl_error("replay: entry %.16s...: %s", key, p.notes);
-	if (p.verdict != ATSM_OUT_RECORD && p.verdict != ATSM_OUT_HOLD) {
-		rc->passed++;
-		v = ATSM_JOURNAL_APPLIED;
-		goto out;
-	}
-	r = atsm_out_record(rc->ctl->conn, &f, &p, &err);
-	if (r < 0)
-		v = db_failure(rc, key, &err);
-	else if (r == 1)
-		v = ATSM_JOURNAL_DUPLICATE;
-	else {
-		rc->recorded++;
-		v = ATSM_JOURNAL_APPLIED;
-	}
-out:
-	atsm_out_plan_free(&p);
+	/* Until replay decides format-1 entries through atsm_out_decide and
+	 * journals their payload (issue 8), they stay where they are: RETRY
+	 * stops the replay and keeps this entry and the rest for a later build. */
+	ctl_error("replay: entry %.16s...: format-1 outbound entries: not supported by this "
+	    "build", key);
 	atsm_out_facts_free(&f);
-	return v;
+	return ATSM_JOURNAL_RETRY;
 }
 
 /* The secret verifies tokens before any lookup; without a readable secret

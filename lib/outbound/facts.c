@@ -1,6 +1,6 @@
 /* outbound/facts.c -- the facts of one sent mail (struct atsm_out_facts):
- * init, free, and the JSON form written to the journal and read back by
- * atsmailctl replay (see outbound/outbound.h and docs/outbound.md).
+ * init, free, and the JSON form of format-1 journal entries, read back by
+ * atsmailctl replay (see outbound/facts.h and docs/outbound.md).
  *
  * The JSON form is an object with "v":1 and one member per field; absent
  * headers are null.  A header is not always UTF-8 (raw Shift_JIS subjects
@@ -9,7 +9,7 @@
  * will see at replay.  Reading it back trusts nothing: every member is
  * checked for its type and bounds, and an error names the member.
  */
-#include "outbound/outbound.h"
+#include "outbound/facts.h"
 #include "store/facts-json.h"
 
 #include <stdio.h>

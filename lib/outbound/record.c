@@ -1,178 +1,361 @@
-/* outbound/record.c -- atsm_out_record(): one sent ATS mail into the
- * database, in one transaction (READ COMMITTED, as the audit chain wants):
+/* outbound/record.c -- the record payload of a decided sent mail and its
+ * effects on the directory (see outbound/record.h).
  *
- *	journal_applied key (exactly once) -> messages (Message-ID kept as
- *	sent, thread found through In-Reply-To / References) -> recipients
- *	(to, cc, bcc; command addresses never) -> selection processes of
- *	ats+job -> phase changes with their phase_history rows (cause
- *	mail_sent, actor the sender) -> links with their rule -> outbox
- *	events (message.sent, phase.changed) -> one audit entry.
+ * The payload is built here and nowhere else, field by field as
+ * docs/journal.md ("Record payloads", outbound.record) lists them, so that
+ * what atsmail.record_outbound() reads has one author.  Records are named
+ * by id; a process by resume and job (its id 0 while no PostgreSQL has
+ * recorded it); the thread by the Message-IDs of References and
+ * In-Reply-To, which the SQL function resolves in journal order.
  *
- * The steps run inside atsmail.record_outbound() (sql/005-record-outbound.sql):
- * this file only turns the facts and the plan into its one jsonb parameter
- * and calls it as one statement, its own transaction, so that a mail costs
- * one round trip and the audit chain's lock is released at once.
- *
- * Either all of it is recorded or nothing.  A second call with the same
- * idempotency key, or for a Message-ID already recorded as sent, records
- * nothing and returns 1.  Only the privileges of atsmail_writer are used.
- * Phases are re-read under a row lock: the plan's view may be old (replay).
+ * The effects say the same thing to the directory snapshot: the message
+ * as a directory entry (named by its idempotency key until it has an id),
+ * and the phases the mail sets.  Both read the plan only; neither knows
+ * where the payload or the effects go.
  */
-#include "outbound/outbound.h"
+#include "outbound/record.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define REFS_MAX 50            /* Message-IDs of References looked at */
+#include "rules/policy.h"
 
-/* The SQLSTATE atsmail.record_outbound() raises for a Message-ID that is
- * already recorded: nothing was written, which is "already there". */
-#define ALREADY_RECORDED "AS001"
+/* Adds members to an object and remembers the first one that failed. */
+struct builder {
+	const char *bad;              /* the member that could not be made */
+	bool nomem;                   /* ... because memory ran out (else: not UTF-8) */
+};
 
-/* Every <id> of a References / In-Reply-To value, without brackets. */
-static void
-collect_ids(const char *v, json_t *out, size_t max)
+/* A JSON string of s (null for NULL); NULL when s is not UTF-8 or memory
+ * is short, with what noted in b. */
+static json_t *
+text(struct builder *b, const char *what, const char *s)
 {
-	const char *s, *e;
-	json_t *id;
+	json_t *j;
 
-	for (s = v; s != NULL && json_array_size(out) < max && (s = strchr(s, '<')) != NULL;
-	    s = e + 1) {
-		if ((e = strchr(s + 1, '>')) == NULL)
-			break;
-		if (e > s + 1 && e - s - 1 <= 998) {
-			id = json_stringn(s + 1, (size_t)(e - s - 1));
-			if (id != NULL)
-				json_array_append_new(out, id);
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	if (b->bad == NULL) {
+		json_t *raw = json_string_nocheck(s);
+
+		b->bad = what;
+		b->nomem = raw == NULL;
+		json_decref(raw);
+	}
+	return NULL;
+}
+
+static void
+put(struct builder *b, json_t *o, const char *name, json_t *v)
+{
+	if (v == NULL || o == NULL || json_object_set_new(o, name, v) < 0) {
+		/* a text that is not UTF-8 was noted by text() already */
+		if (b->bad == NULL) {
+			b->bad = name;
+			b->nomem = true;
+		}
+	}
+}
+
+static void
+push(struct builder *b, json_t *a, const char *what, json_t *v)
+{
+	if (v == NULL || a == NULL || json_array_append_new(a, v) < 0) {
+		if (b->bad == NULL) {
+			b->bad = what;
+			b->nomem = true;
 		}
 	}
 }
 
 static json_t *
-string_array(char *const *v, size_t n)
+obj(struct builder *b, const char *what)
+{
+	json_t *o = json_object();
+
+	if (o == NULL && b->bad == NULL) {
+		b->bad = what;
+		b->nomem = true;
+	}
+	return o;
+}
+
+static json_t *
+arr(struct builder *b, const char *what)
 {
 	json_t *a = json_array();
-	size_t i;
 
-	for (i = 0; a != NULL && i < n; i++)
-		if (v[i] != NULL && json_array_append_new(a, json_string(v[i])) < 0) {
-			json_decref(a);
-			return NULL;
-		}
+	if (a == NULL && b->bad == NULL) {
+		b->bad = what;
+		b->nomem = true;
+	}
 	return a;
 }
 
-/* Appends v (taken over) to a; false when either is NULL or it fails. */
-static bool
-push(json_t *a, json_t *v)
-{
-	if (a == NULL || v == NULL) {
-		json_decref(v);
-		return false;
-	}
-	return json_array_append_new(a, v) == 0;
-}
-
-/* The parameter of atsmail.record_outbound(); NULL when out of memory or
- * when a string is not valid UTF-8 (the plan gives UTF-8 only). */
 static json_t *
-payload(const struct atsm_out_facts *f, const struct atsm_out_plan *p)
+strings(struct builder *b, const char *what, char *const *v, size_t n)
 {
-	json_t *refs, *rcpts, *procs, *phases, *links;
-	bool ok = true;
+	json_t *a = arr(b, what);
 	size_t i;
 
-	refs = json_array();
-	/* References first: its first id is the root of the thread */
-	if (refs != NULL) {
-		collect_ids(f->hdr_references, refs, REFS_MAX);
-		collect_ids(f->hdr_in_reply_to, refs, REFS_MAX);
+	for (i = 0; a != NULL && i < n; i++)
+		push(b, a, what, text(b, what, v[i]));
+	return a;
+}
+
+static json_t *
+rcpts(struct builder *b, const struct atsm_out_plan *p)
+{
+	json_t *a = arr(b, "rcpts");
+	size_t i;
+
+	for (i = 0; a != NULL && i < p->n_rcpts; i++) {
+		json_t *o;
+
+		if (p->rcpts[i].is_command)
+			continue;
+		o = obj(b, "rcpts");
+		put(b, o, "a", text(b, "rcpts", p->rcpts[i].norm));
+		put(b, o, "k", json_string(atsm_out_rcpt_kind_name(p->rcpts[i].kind)));
+		push(b, a, "rcpts", o);
 	}
-	rcpts = json_array();
-	for (i = 0; ok && i < p->n_rcpts; i++)
-		if (!p->rcpts[i].is_command)
-			ok = push(rcpts, json_pack("{s:s, s:s}", "a", p->rcpts[i].norm,
-			    "k", atsm_out_rcpt_kind_name(p->rcpts[i].kind)));
-	procs = json_array();
-	for (i = 0; ok && i < p->n_procs; i++)
-		ok = push(procs, json_pack("{s:I, s:I, s:I, s:s}",
-		    "resume", (json_int_t)p->procs[i].resume_id,
-		    "job", (json_int_t)p->procs[i].job_id,
-		    "process", (json_int_t)p->procs[i].process_id, "to", p->procs[i].to_phase));
-	/* processes are moved through procs, from the same plan */
-	phases = json_array();
-	for (i = 0; ok && i < p->n_phases; i++)
-		if (strcmp(p->phases[i].kind, "process") != 0)
-			ok = push(phases, json_pack("{s:s, s:I, s:s}", "kind", p->phases[i].kind,
-			    "id", (json_int_t)p->phases[i].record_id, "to", p->phases[i].to_phase));
-	links = json_array();
-	for (i = 0; ok && i < p->n_links; i++)
-		ok = push(links, json_pack("{s:s, s:I, s:s, s:b}", "kind", p->links[i].kind,
-		    "id", (json_int_t)p->links[i].id, "rule", p->links[i].rule,
-		    "ambiguous", p->links[i].ambiguous));
-	if (!ok || refs == NULL || rcpts == NULL || procs == NULL || phases == NULL ||
-	    links == NULL) {
-		json_decref(refs);
-		json_decref(rcpts);
-		json_decref(procs);
-		json_decref(phases);
-		json_decref(links);
+	return a;
+}
+
+static json_t *
+procs(struct builder *b, const struct atsm_out_plan *p)
+{
+	json_t *a = arr(b, "procs");
+	size_t i;
+
+	for (i = 0; a != NULL && i < p->n_procs; i++) {
+		const struct atsm_out_process *pr = &p->procs[i];
+		json_t *o = obj(b, "procs");
+
+		put(b, o, "resume", json_integer(pr->resume_id));
+		put(b, o, "job", json_integer(pr->job_id));
+		put(b, o, "process", json_integer(pr->process_id));
+		put(b, o, "to", json_string(pr->to_phase));
+		push(b, a, "procs", o);
+	}
+	return a;
+}
+
+/* Resumes and contacts; processes move through procs. */
+static json_t *
+phases(struct builder *b, const struct atsm_out_plan *p)
+{
+	json_t *a = arr(b, "phases");
+	size_t i;
+
+	for (i = 0; a != NULL && i < p->n_phases; i++) {
+		const struct atsm_out_phase_change *ch = &p->phases[i];
+		json_t *o = obj(b, "phases");
+
+		put(b, o, "kind", json_string(atsm_record_kind_name(ch->kind)));
+		put(b, o, "id", json_integer(ch->id));
+		put(b, o, "to", json_string(ch->to_phase));
+		push(b, a, "phases", o);
+	}
+	return a;
+}
+
+/* Processes made by procs are linked by the SQL function. */
+static json_t *
+links(struct builder *b, const struct atsm_out_plan *p)
+{
+	json_t *a = arr(b, "links");
+	size_t i;
+
+	for (i = 0; a != NULL && i < p->n_links; i++) {
+		const struct atsm_out_link *l = &p->links[i];
+		json_t *o = obj(b, "links");
+
+		put(b, o, "kind", json_string(atsm_record_kind_name(l->kind)));
+		put(b, o, "id", json_integer(l->id));
+		if (l->kind == ATSM_RECORD_PROCESS) {
+			put(b, o, "resume", json_integer(l->resume_id));
+			put(b, o, "job", json_integer(l->job_id));
+		}
+		put(b, o, "rule", json_string(l->rule));
+		put(b, o, "ambiguous", json_boolean(l->ambiguous));
+		push(b, a, "links", o);
+	}
+	return a;
+}
+
+static bool
+records(const struct atsm_out_plan *p)
+{
+	return p->verdict == ATSM_OUT_RECORD || p->verdict == ATSM_OUT_HOLD;
+}
+
+static const char *
+key_of(const struct atsm_out_facts *f)
+{
+	return f->idem_key[0] != '\0' ? f->idem_key : "(no key)";
+}
+
+json_t *
+atsm_out_record_payload(const struct atsm_out_facts *f, const struct atsm_out_plan *p,
+    struct atsm_err *err)
+{
+	struct builder b = { NULL, false };
+	json_t *o;
+
+	if (!records(p)) {
+		atsm_err_set(err, "outbound record payload of message %s: the plan says %s: "
+		    "nothing to record", key_of(f), atsm_out_verdict_name(p->verdict));
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:s?, s:o, s:I, s:o, s:s?, s:I, s:I, s:s, s:s, s:s, s:s,"
-	    " s:o, s:o, s:o, s:o, s:I}",
-	    "actor", p->user_login, "key", f->idem_key, "message_id", p->message_id,
-	    "refs", refs, "owner", (json_int_t)p->user_id,
-	    "counterparts", string_array(p->counterparts, p->n_counterparts),
-	    "subject", p->subject, "sent", (json_int_t)f->submitted_at,
-	    "size", (json_int_t)f->body_size, "sha256", f->body_sha256, "token", p->token,
-	    "visibility", p->visibility, "reason", p->visibility_reason,
-	    "rcpts", rcpts, "procs", procs, "phases", phases, "links", links,
-	    "recipients", (json_int_t)p->n_counterparts);
+	if (f->idem_key[0] == '\0' || p->user_id <= 0) {
+		atsm_err_set(err, "outbound record payload of message %s: %s", key_of(f),
+		    f->idem_key[0] == '\0' ? "the facts have no idempotency key" :
+		    "the plan has no sending user");
+		return NULL;
+	}
+	o = obj(&b, "payload");
+	put(&b, o, "v", json_integer(ATSM_OUT_PAYLOAD_VERSION));
+	put(&b, o, "actor", text(&b, "actor", p->user_login));
+	put(&b, o, "key", text(&b, "key", f->idem_key));
+	put(&b, o, "message_id", text(&b, "message_id", p->message_id));
+	put(&b, o, "refs", strings(&b, "refs", p->refs, p->n_refs));
+	put(&b, o, "owner", json_integer(p->user_id));
+	put(&b, o, "counterparts", strings(&b, "counterparts", p->counterparts,
+	    p->n_counterparts));
+	put(&b, o, "subject", text(&b, "subject", p->subject));
+	put(&b, o, "sent", json_integer(f->submitted_at));
+	put(&b, o, "size", json_integer((json_int_t)f->body_size));
+	put(&b, o, "sha256", text(&b, "sha256", f->body_sha256));
+	put(&b, o, "token", text(&b, "token", p->token));
+	put(&b, o, "visibility", json_string(atsm_visibility_name(p->vis.visibility)));
+	put(&b, o, "reason", text(&b, "reason", p->vis.reason));
+	put(&b, o, "rcpts", rcpts(&b, p));
+	put(&b, o, "procs", procs(&b, p));
+	put(&b, o, "phases", phases(&b, p));
+	put(&b, o, "links", links(&b, p));
+	put(&b, o, "recipients", json_integer((json_int_t)p->n_counterparts));
+	if (b.bad != NULL) {
+		json_decref(o);
+		if (b.nomem)
+			atsm_err_setc(err, ATSM_ERR_NOMEM, "outbound record payload of message %s: "
+			    "out of memory (%s)", key_of(f), b.bad);
+		else
+			atsm_err_set(err, "outbound record payload of message %s: field '%s' is "
+			    "not UTF-8", key_of(f), b.bad);
+		return NULL;
+	}
+	return o;
+}
+
+/* ------------------------------------------------------------- effects */
+
+static int
+full(const struct atsm_out_facts *f, struct atsm_err *err, const char *what)
+{
+	return atsm_err_setc(err, ATSM_ERR_NOMEM, "outbound effects of message %s: the arena "
+	    "is full (%s)", key_of(f), what);
+}
+
+static int
+message(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct atsm_arena *a,
+    struct atsm_dir_message *m, struct atsm_err *err)
+{
+	size_t i, n = p->n_links;
+
+	m->ref.id = 0;
+	snprintf(m->ref.key, sizeof(m->ref.key), "%s", f->idem_key);
+	m->direction = ATSM_DIR_OUT;
+	m->thread = p->in_thread ? p->thread : m->ref;
+	m->visibility = p->vis.visibility;
+	snprintf(m->token, sizeof(m->token), "%s", p->token);
+	for (i = 0; i < p->n_procs; i++)
+		n += !p->procs[i].exists;
+	if ((m->links = atsm_arena_calloc(a, n + 1, sizeof(*m->links))) == NULL)
+		return full(f, err, "links");
+	for (i = 0; i < p->n_links; i++) {
+		struct atsm_dir_link *l = &m->links[m->n_links++];
+
+		l->kind = p->links[i].kind;
+		l->id = p->links[i].id;
+		l->resume_id = p->links[i].resume_id;
+		l->job_id = p->links[i].job_id;
+		l->ambiguous = p->links[i].ambiguous;
+	}
+	for (i = 0; i < p->n_procs; i++) {
+		struct atsm_dir_link *l;
+
+		if (p->procs[i].exists)
+			continue;
+		l = &m->links[m->n_links++];
+		l->kind = ATSM_RECORD_PROCESS;
+		l->resume_id = p->procs[i].resume_id;
+		l->job_id = p->procs[i].job_id;
+	}
+	if ((m->participants = atsm_arena_calloc(a, p->n_counterparts + 1, sizeof(char *))) == NULL)
+		return full(f, err, "participants");
+	for (i = 0; i < p->n_counterparts; i++)
+		if ((m->participants[m->n_participants++] = atsm_arena_strdup(a,
+		    p->counterparts[i])) == NULL)
+			return full(f, err, "participants");
+	return 0;
+}
+
+/* Processes first (made or moved), then resumes and contacts: the order
+ * in which atsmail.record_outbound() applies them. */
+static int
+phase_sets(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct atsm_arena *a,
+    struct atsm_dir_effects *e, struct atsm_err *err)
+{
+	struct atsm_dir_phase_set *v;
+	size_t i, n = 0;
+
+	if ((v = atsm_arena_calloc(a, p->n_procs + p->n_phases + 1, sizeof(*v))) == NULL)
+		return full(f, err, "phases");
+	for (i = 0; i < p->n_procs; i++) {
+		const struct atsm_out_process *pr = &p->procs[i];
+
+		if (pr->to_phase[0] == '\0')
+			continue;
+		v[n].kind = ATSM_RECORD_PROCESS;
+		v[n].id = pr->process_id;
+		v[n].resume_id = pr->resume_id;
+		v[n].job_id = pr->job_id;
+		snprintf(v[n++].phase, sizeof(v->phase), "%s", pr->to_phase);
+	}
+	for (i = 0; i < p->n_phases; i++) {
+		v[n].kind = p->phases[i].kind;
+		v[n].id = p->phases[i].id;
+		snprintf(v[n++].phase, sizeof(v->phase), "%s", p->phases[i].to_phase);
+	}
+	e->phases = v;
+	e->n_phases = n;
+	return 0;
 }
 
 int
-atsm_out_record(PGconn *conn, const struct atsm_out_facts *f, const struct atsm_out_plan *p,
-    struct atsm_err *err)
+atsm_out_effects(const struct atsm_out_facts *f, const struct atsm_out_plan *p,
+    struct atsm_arena *a, struct atsm_dir_effects *e, struct atsm_err *err)
 {
-	static const char sql[] = "SELECT atsmail.record_outbound($1::jsonb)";
-	struct atsm_err e;
-	const char *v[1];
-	char *text;
-	json_t *j;
-	PGresult *r;
-	int rc;
+	struct atsm_dir_message *m;
 
-	if (p->verdict != ATSM_OUT_RECORD && p->verdict != ATSM_OUT_HOLD)
-		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "outbound record: the plan "
-		    "says %s: nothing to record", atsm_out_verdict_name(p->verdict));
-	if (f->idem_key[0] == '\0' || p->user_id <= 0)
-		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "outbound record: %s",
-		    f->idem_key[0] == '\0' ? "the facts have no idempotency key" :
-		    "the plan has no sending user");
-	/* json_pack refuses a string that is not UTF-8 as it fails on memory,
-	 * without saying which: the field more likely */
-	if ((j = payload(f, p)) == NULL)
-		return atsm_err_set(err, "outbound record: out of memory, or a field of "
-		    "message %s is not UTF-8", f->idem_key);
-	text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (text == NULL)
-		return atsm_err_setc(err, ATSM_ERR_NOMEM, "outbound record: out of memory "
-		    "encoding message %s", f->idem_key);
-	v[0] = text;
-	atsm_err_clear(&e);
-	r = atsm_db_exec_prepared(conn, sql, 1, v, &e);
-	free(text);
-	if (r == NULL) {
-		if (e.cls == ATSM_ERR_REFUSED && strcmp(e.sqlstate, ALREADY_RECORDED) == 0)
-			return 1;
-		if (err != NULL)
-			*err = e;
+	memset(e, 0, sizeof(*e));
+	e->at = f->submitted_at;
+	if (!records(p) || p->msgid_recorded)
+		return 0;
+	if ((m = atsm_arena_calloc(a, 1, sizeof(*m))) == NULL)
+		return full(f, err, "message");
+	if (message(f, p, a, m, err) < 0)
+		return -1;
+	if (p->message_id != NULL && (e->msgid = atsm_arena_strdup(a, p->message_id)) == NULL)
+		return full(f, err, "Message-ID");
+	e->message = m;
+	if (phase_sets(f, p, a, e, err) < 0) {
+		memset(e, 0, sizeof(*e));
+		e->at = f->submitted_at;
 		return -1;
 	}
-	rc = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "0") == 0 ? 1 : 0;
-	PQclear(r);
-	return rc;
+	return 0;
 }

@@ -1,0 +1,65 @@
+/* outbound/decide-ctx.h -- the working state of one outbound decision,
+ * shared by the files that make it (not part of the API: outbound/decide.h
+ * is):
+ *
+ *	decide.c             the order of the steps, the verdicts, links, thread
+ *	decide-recipients.c  recipients, their records, the sender
+ *	decide-commands.c    the ats+ commands checked against the directory
+ *	decide-guard.c       guard, approval, visibility, token and VERP stamp
+ *
+ * Each step returns 0, or -1 when the directory failed or memory ran out
+ * (c->err says which).  A step that refuses the mail sets *stop (LIVE)
+ * or notes what it skipped (REPLAY) through atsm_out_refuse().
+ */
+#ifndef ATSM_OUTBOUND_DECIDE_CTX_H
+#define ATSM_OUTBOUND_DECIDE_CTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "outbound/decide.h"
+#include "pipeline/recset.h"
+
+struct atsm_out_ctx {
+	const struct atsm_dir *dir;
+	const struct atsm_conf *conf;
+	const struct atsm_token_keys *keys;
+	const struct atsm_out_facts *f;
+	enum atsm_out_mode mode;
+	struct atsm_out_plan *p;
+	struct atsm_arena *a;          /* the plan's */
+	struct atsm_err err;           /* copied to the caller's on failure */
+	size_t cap_rcpts;              /* address_max_count */
+	bool too_many_addrs;           /* more addresses than cap_rcpts */
+	char cmd_error[ATSM_ERR_MAX];  /* the first command that did not parse */
+	struct atsm_recset recs;       /* the resumes and contacts the mail is linked to */
+	/* the sender */
+	bool default_share, needs_approval;
+};
+
+/* LIVE: reject with the sentence, return 1 (stop deciding).  REPLAY: the
+ * mail has left already; note "skipped: <sentence>" and return 0. */
+int atsm_out_refuse(struct atsm_out_ctx *c, const char *fmt, ...) ATSM_PRINTF(2, 3);
+void atsm_out_note(struct atsm_out_ctx *c, const char *fmt, ...) ATSM_PRINTF(2, 3);
+/* -1 with class NOMEM naming what did not fit. */
+int atsm_out_nomem(struct atsm_out_ctx *c, const char *what);
+/* -1 after a directory operation failed: its error, with what was asked. */
+int atsm_out_dir_failed(struct atsm_out_ctx *c, const char *fmt, ...) ATSM_PRINTF(2, 3);
+/* The command local part as the sender writes it ("ats"). */
+const char *atsm_out_lp(const struct atsm_out_ctx *c);
+
+/* decide-recipients.c */
+int atsm_out_decide_recipients(struct atsm_out_ctx *c);
+int atsm_out_decide_records(struct atsm_out_ctx *c);
+int atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found);
+
+/* decide-commands.c */
+int atsm_out_decide_commands(struct atsm_out_ctx *c, int *stop);
+
+/* decide-guard.c */
+int atsm_out_decide_guard(struct atsm_out_ctx *c);
+int atsm_out_decide_visibility(struct atsm_out_ctx *c);
+void atsm_out_decide_stamps(struct atsm_out_ctx *c);
+
+#endif

@@ -1,0 +1,111 @@
+/* outbound/decide-guard.c -- the last steps of the outbound decision
+ * (docs/outbound.md, steps 6 to 8): the guard against showing candidates
+ * to each other, the visibility of the recorded mail, and the stamps (the
+ * X-ATS-Ref token and the VERP envelope sender).
+ *
+ * The guard and the stamps act on LIVE mail only: a mail replayed from the
+ * journal has left already, so there is nothing to stop or to stamp.  The
+ * visibility is the shared one of both pipelines (lib/pipeline/visibility.c:
+ * excluded domains through the directory, then rules/policy.c).
+ */
+#include "outbound/decide-ctx.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "rules/guard.h"
+#include "rules/verp.h"
+
+/* Step 6: two candidates shown to each other in To/Cc. */
+int
+atsm_out_decide_guard(struct atsm_out_ctx *c)
+{
+	struct atsm_out_plan *p = c->p;
+	struct atsm_guard_recipient *g;
+	struct atsm_buf sentence;
+	enum atsm_guard_verdict gv;
+	size_t i, n = 0;
+
+	if ((g = atsm_arena_calloc(c->a, p->n_rcpts + 1, sizeof(*g))) == NULL)
+		return atsm_out_nomem(c, "guard");
+	for (i = 0; i < p->n_rcpts; i++) {
+		const struct atsm_out_rcpt *r = &p->rcpts[i];
+
+		if (r->is_command)
+			continue;
+		g[n].addr = r->norm;
+		g[n].header = r->kind == ATSM_OUT_TO ? ATSM_HEADER_TO :
+		    r->kind == ATSM_OUT_CC ? ATSM_HEADER_CC : ATSM_HEADER_BCC;
+		g[n].record = r->record_kind;
+		g[n].record_id = (unsigned long long)r->record_id;
+		n++;
+	}
+	atsm_buf_init(&sentence, sizeof(p->reply_text));
+	gv = atsm_guard_check(g, n, &p->n_candidates, &sentence);
+	if (gv == ATSM_GUARD_VIOLATION && c->mode == ATSM_OUT_LIVE) {
+		switch ((enum atsm_guard_action)c->conf->guard_action) {
+		case ATSM_GUARD_REJECT:
+			p->verdict = ATSM_OUT_REJECT;
+			break;
+		case ATSM_GUARD_HOLD:
+			p->verdict = ATSM_OUT_HOLD;
+			break;
+		case ATSM_GUARD_ALLOW:
+			atsm_out_note(c, "guard allowed: %s", atsm_buf_str(&sentence));
+			break;
+		}
+		if (p->verdict != ATSM_OUT_RECORD)
+			snprintf(p->reply_text, sizeof(p->reply_text), "%s", atsm_buf_str(&sentence));
+	}
+	atsm_buf_free(&sentence);
+	return 0;
+}
+
+/* Step 7: visibility and its reason. */
+int
+atsm_out_decide_visibility(struct atsm_out_ctx *c)
+{
+	struct atsm_out_plan *p = c->p;
+	struct atsm_vis_input in;
+
+	memset(&in, 0, sizeof(in));
+	in.mode_known = true;
+	in.mode = p->sharing_mode;
+	in.default_share = c->default_share;
+	in.recs = &c->recs;
+	in.command_share = p->commands.share;
+	in.counterparts = p->counterparts;
+	in.ncounterparts = p->n_counterparts;
+	if (atsm_pipeline_visibility(c->dir, &in, c->a, &p->vis, &c->err) < 0)
+		return atsm_out_dir_failed(c, "the visibility of the mail");
+	return 0;
+}
+
+/* Step 8: the X-ATS-Ref token, and the VERP stamp (LIVE only). */
+void
+atsm_out_decide_stamps(struct atsm_out_ctx *c)
+{
+	const struct atsm_out_facts *f = c->f;
+	const struct atsm_conf *conf = c->conf;
+	struct atsm_out_plan *p = c->p;
+	unsigned char id[ATSM_TOKEN_ID_LEN];
+	struct atsm_buf b;
+	struct atsm_err e;
+
+	if (f->token[0] != '\0')
+		snprintf(p->token, sizeof(p->token), "%s", f->token);
+	else if (c->mode == ATSM_OUT_LIVE && c->keys != NULL && c->keys->n > 0 &&
+	    atsm_token_new_id(id, NULL) == 0)
+		(void)atsm_token_make(c->keys, id, p->token);
+	if (c->mode != ATSM_OUT_LIVE || !conf->verp || p->token[0] == '\0' ||
+	    f->env_from == NULL || f->env_from[0] == '\0')
+		return;
+	atsm_buf_init(&b, sizeof(p->verp_sender) - 1);
+	if (atsm_verp_make(f->env_from, conf->recipient_delimiter != NULL ?
+	    conf->recipient_delimiter[0] : '\0', conf->verp_tag, p->token, &b, &e) == 0)
+		snprintf(p->verp_sender, sizeof(p->verp_sender), "%s", atsm_buf_str(&b));
+	else
+		atsm_out_note(c, "no VERP stamp: %s", e.msg);
+	atsm_buf_free(&b);
+}
