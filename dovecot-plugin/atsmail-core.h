@@ -1,18 +1,18 @@
-/* atsmail-core.h -- the half of the Dovecot plugin that talks to lib/ and
- * knows nothing of Dovecot (no Dovecot header is included by its files,
- * whose macros and types would otherwise meet libpq's and jansson's).
+/* atsmail-core.h -- the half of the Dovecot plugin that knows nothing of
+ * Dovecot: its settings and the client of atsmaild's filing socket.
  *
- *	atsmail-site.c  a "site": the settings of atsmail.conf with the
- *	                plugin { atsmail_<setting> } overrides, the site
- *	                secret, the database pool and the journal.  Sites
- *	                are cached per process by their settings, so an LMTP
- *	                process that delivers to many users reads the file,
- *	                and opens connections, once.
- *	atsmail-file.c  one mail: facts, plan, record; the journal when the
- *	                database is unavailable; the keywords to set.
+ *	atsmail-settings.c  the plugin { atsmail_* } settings, read and
+ *	                    checked from strings (Dovecot hands them over)
+ *	atsmail-client.c    one connection per process to the filing socket,
+ *	                    kept across mails and users; one request, one
+ *	                    answer, within a deadline (docs/filing-protocol.md)
  *
- * Interface: atsmail_site_get, atsmail_site_release, atsmail_site_parse_max,
- * atsmail_sites_free, atsmail_file.
+ * The plugin is a thin client (issue 8): it reads no file, no secret and
+ * no journal and opens no database connection; everything it needs comes
+ * from Dovecot's settings and from the service's answer.  Its only library
+ * is lib/libatsmail-client.la (the protocol's codec).
+ *
+ * Interface: atsmail_settings_read, atsmail_ask, atsmail_client_close.
  */
 #ifndef ATSMAIL_CORE_H
 #define ATSMAIL_CORE_H
@@ -20,70 +20,48 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ATSMAIL_NAME "atsmail"
-#define ATSMAIL_SETTING_CONFIG "atsmail_config"
-#define ATSMAIL_SETTING_PREFIX "atsmail_"
-#define ATSMAIL_JOURNAL_COMPONENT "dovecot"
-#define ATSMAIL_JOURNAL_KIND "inbound.message"
-#define ATSMAIL_KW_MAX 8           /* == ATSM_IN_MAX_KEYWORDS (checked in atsmail-file.c) */
-#define ATSMAIL_KW_LEN 32          /* bytes of one keyword and its NUL */
-#define ATSMAIL_TEXT_MAX 1024      /* one log line */
+#include "service/filing.h"
 
-struct atsmail_site;
+#define ATSMAIL_NAME "atsmail"
+#define ATSMAIL_TEXT_MAX 1024          /* one log sentence */
+#define ATSMAIL_SOCKET_MAX 108         /* sizeof(sun_path), NUL included */
+
+/* The settings of one user, from plugin { } (or the userdb). */
+struct atsmail_settings {
+	char socket[ATSMAIL_SOCKET_MAX];   /* atsmail_socket; "" = stand aside */
+	unsigned timeout_ms;               /* atsmail_timeout */
+	bool deliver_on_failure;           /* atsmail_on_failure = deliver */
+	size_t head_max;                   /* atsmail_head_max */
+};
+
+#define ATSMAIL_TIMEOUT_DEFAULT_MS 10000u
+#define ATSMAIL_TIMEOUT_MIN_MS 100u
+#define ATSMAIL_TIMEOUT_MAX_MS 300000u
+#define ATSMAIL_HEAD_MAX_DEFAULT (1024u * 1024u)
+#define ATSMAIL_HEAD_MAX_MIN (64u * 1024u)
+#define ATSMAIL_HEAD_MAX_MAX (64u * 1024u * 1024u)
 
 /* Reads a plugin setting by name (Dovecot's mail_user_plugin_getenv);
  * NULL when it is not set. */
 typedef const char *atsmail_getenv_fn(const char *name, void *ctx);
 
-/* The site for the settings of one user: conf_path is the value of
- * atsmail_config; every atsmail_<setting> the getter returns overrides
- * that setting of the file.  NULL when a setting is bad: errbuf then holds
- * one sentence naming the setting and its value.  warnbuf receives a
- * warning that does not stop the plugin ("" when none), such as a journal
- * directory the mail user cannot write. */
-struct atsmail_site *atsmail_site_get(const char *conf_path, atsmail_getenv_fn *getenv_fn,
-    void *getenv_ctx, char *errbuf, size_t errlen, char *warnbuf, size_t warnlen);
-/* The user is done with it (mail_user deinit). */
-void atsmail_site_release(struct atsmail_site *s);
-/* inbound_parse_max_bytes of the site: how much of a mail to read. */
-size_t atsmail_site_parse_max(const struct atsmail_site *s);
-/* Close every pool and journal (plugin deinit). */
-void atsmail_sites_free(void);
+/* Fill s from the settings, defaults for those not set.  -1 when one is
+ * bad: errbuf then names it and its value, and s holds what could be read
+ * (a bad atsmail_on_failure leaves it at tempfail). */
+int atsmail_settings_read(atsmail_getenv_fn *getenv_fn, void *ctx, struct atsmail_settings *s,
+    char *errbuf, size_t errlen);
 
-/* One mail as the Dovecot side read it. */
-struct atsmail_mail {
-	bool append;               /* IMAP APPEND (else LMTP/LDA delivery) */
-	const char *user;          /* Dovecot user name */
-	const char *mailbox;       /* mailbox name */
-	const char *env_from;      /* envelope sender, "" for <>, NULL unknown */
-	const char *env_to;        /* envelope recipient, NULL unknown */
-	const char *head;          /* the first bytes of the raw message... */
-	size_t head_len;           /* ...at most atsmail_site_parse_max() */
-	size_t size;               /* of the whole message */
-	const char *sha256_hex;    /* of the whole message, "" unknown */
-	long long received_at;     /* unix time */
-};
+/* Send req to the service of s and read its answer into ans, all within
+ * s->timeout_ms.  0: an answer came (OK, TEMPFAIL or ERROR: see
+ * ans->status).  -1: none did (the socket is missing or refuses, the
+ * deadline passed, the answer was malformed); why says which, in a
+ * sentence for the log.  The connection is kept for the next call; a
+ * kept one found broken is replaced once, and the request sent again
+ * (the service files a mail once whatever it is asked). */
+int atsmail_ask(const struct atsmail_settings *s, const struct atsm_filing_request *req,
+    struct atsm_filing_answer *ans, char *why, size_t whylen);
 
-enum atsmail_result {
-	ATSMAIL_IGNORED,           /* not ATS mail */
-	ATSMAIL_RECORDED,
-	ATSMAIL_DUPLICATE,         /* already recorded (same idempotency key) */
-	ATSMAIL_JOURNALED,         /* database unavailable: facts in the journal */
-	ATSMAIL_FAILED             /* not even journaled: logged as an error */
-};
-
-struct atsmail_outcome {
-	enum atsmail_result result;
-	size_t n_keywords;
-	char keywords[ATSMAIL_KW_MAX][ATSMAIL_KW_LEN];  /* set on the saved mail */
-	int level;                 /* 0 info, 1 warning, 2 error */
-	char text[ATSMAIL_TEXT_MAX];   /* what happened and why, for the log */
-};
-
-/* File one mail: never fails the caller; out says what happened.  The
- * database is waited for at most db_statement_timeout per statement and
- * for a pooled connection, and db_connect_timeout to connect. */
-void atsmail_file(struct atsmail_site *s, const struct atsmail_mail *m,
-    struct atsmail_outcome *out);
+/* Close the connection (plugin deinit). */
+void atsmail_client_close(void);
 
 #endif

@@ -1,42 +1,46 @@
 /* atsmail-mailbox.c -- the mailbox vfuncs: where a mail reaches a mailbox,
- * read it, have lib/ file it, and show the filing as IMAP keywords.
+ * have atsmaild file it (atsmail-mail.c), and show the filing as IMAP
+ * keywords -- or, when it cannot be filed, refuse it for now.
  *
  * Interface: atsmail_mailbox_allocated (atsmail-plugin.h).
  *
  * Which vfunc sees what (Dovecot 2.3.19, checked on the test bed):
  *   LMTP and LDA deliver with mailbox_save_using_mail(), i.e. copy() with
- *   ctx->saving set and the raw mail as the source.  The mail is filed
- *   before the next copy() runs, so that the keywords go in through the
- *   save context (mailbox_save_set_flags) and are written with the mail
- *   itself, as Sieve's imap4flags are.  A retried delivery is filed once
- *   (lib/'s idempotency key).
+ *   ctx->saving set and the raw mail as the source (for the second
+ *   recipient of an LMTP transaction, the first one's saved mail).  The
+ *   mail is filed before the next copy() runs, so that the keywords go in
+ *   through the save context (mailbox_save_set_flags) and are written
+ *   with the mail itself, as Sieve's imap4flags are.
+ *   To refuse a delivery, copy() cancels the save context and returns -1
+ *   without calling the next copy(), with a MAIL_ERROR_TEMP storage error:
+ *   lib-lda's mail_deliver() then neither falls back to INBOX (it does for
+ *   other errors) nor saves anywhere else, and LMTP answers that recipient
+ *   "451 4.2.0 <our text>" (dovecot-lda exits EX_TEMPFAIL), so Postfix
+ *   defers it and retries.  A retry simply asks the service again; it
+ *   files a mail once by its idempotency key.
  *   IMAP APPEND ends in save_finish() with no copy in progress.  The data
  *   is only readable once the next save_finish() ran, when the storage
  *   (maildir: in the file name) has already taken its keywords; so they
  *   are added after the transaction commits, by UID, through a mailbox
  *   instance of our own (the client's view is left to sync as usual).
+ *   To refuse an APPEND, save_finish() returns -1 with a
+ *   MAIL_ERROR_UNAVAILABLE error: imap answers "NO [UNAVAILABLE] <text>"
+ *   and rolls the transaction back, so the mail is not kept.
  *   Other saves (IMAP COPY/MOVE, dsync, doveadm) are not filed.
- * Every vfunc calls the next one and returns its result, whatever
- * happened to the filing.
  */
 #include "atsmail-plugin.h"
 
-#include <time.h>
-
 #include "array.h"
-#include "buffer.h"
-#include "hex-binary.h"
-#include "istream.h"
 #include "mail-index.h"
 #include "seq-range-array.h"
-#include "sha2.h"
 
 #define ATSMAIL_CONTEXT(obj) MODULE_CONTEXT_REQUIRE(obj, atsmail_storage_module)
+#define ATSMAIL_REFUSED "atsmail could not file this mail; please try again later"
 
 /* Keywords of one appended mail, applied after the commit. */
 struct atsmail_pending {
 	unsigned int save_idx;          /* its place among the transaction's saves */
-	const char *keywords[ATSMAIL_KW_MAX + 1];
+	const char *keywords[ATSM_FILING_KEYWORDS_MAX + 1];
 };
 
 struct atsmail_mailbox {
@@ -49,104 +53,12 @@ struct atsmail_mailbox {
 
 static MODULE_CONTEXT_DEFINE_INIT(atsmail_storage_module, &mail_storage_module_register);
 
-/* ---- reading the mail ----------------------------------------------------- */
-
-/* The first max bytes into head; the size and SHA-256 of all of it. */
-static int
-read_mail(struct mail *mail, size_t max, buffer_t *head, size_t *size_r, const char **sha_r)
-{
-	struct istream *input;
-	struct sha256_ctx sha;
-	unsigned char digest[SHA256_RESULTLEN];
-	const unsigned char *data;
-	size_t size;
-
-	*size_r = 0;
-	if (mail_get_stream_because(mail, NULL, NULL, "atsmail filing", &input) < 0)
-		return -1;
-	sha256_init(&sha);
-	while (i_stream_read_more(input, &data, &size) > 0) {
-		sha256_loop(&sha, data, size);
-		if (head->used < max)
-			buffer_append(head, data, I_MIN(size, max - head->used));
-		*size_r += size;
-		i_stream_skip(input, size);
-	}
-	if (input->stream_errno != 0)
-		return -1;
-	/* The copy that follows reads the same stream. */
-	i_stream_seek(input, 0);
-	sha256_result(&sha, digest);
-	*sha_r = binary_to_hex(digest, sizeof(digest));
-	return 0;
-}
-
-static void
-log_outcome(struct mailbox *box, const struct atsmail_outcome *out)
-{
-	switch (out->level) {
-	case 0:
-		if (out->result == ATSMAIL_IGNORED)
-			e_debug(box->event, ATSMAIL_NAME ": %s", out->text);
-		else
-			e_info(box->event, ATSMAIL_NAME ": %s", out->text);
-		break;
-	case 1:
-		e_warning(box->event, ATSMAIL_NAME ": %s", out->text);
-		break;
-	default:
-		e_error(box->event, ATSMAIL_NAME ": %s", out->text);
-		break;
-	}
-}
-
-/* Read mail (the source of a delivery, or the appended mail) and file it. */
-static int
-file_mail(struct atsmail_site *site, struct mailbox *box, struct mail *mail, bool append,
-    struct atsmail_outcome *out)
-{
-	struct atsmail_mail m;
-	buffer_t *head;
-	const char *from = NULL, *sha = "";
-	size_t max = atsmail_site_parse_max(site);
-	time_t received;
-
-	i_zero(&m);
-	head = t_buffer_create(I_MIN(max, 64 * 1024));
-	if (read_mail(mail, max, head, &m.size, &sha) < 0) {
-		e_warning(box->event, ATSMAIL_NAME ": the mail cannot be read (%s): not filed",
-		    mailbox_get_last_internal_error(mail->box, NULL));
-		return -1;
-	}
-	/* Only the raw mail of a delivery knows its envelope sender; the
-	 * second recipient of an LMTP transaction is copied from the first
-	 * one's saved mail, whose "" would read as the null sender: lib/
-	 * then takes Return-Path from the header LMTP added. */
-	if (append || strcmp(mail->box->storage->name, "raw") != 0 ||
-	    mail_get_special(mail, MAIL_FETCH_FROM_ENVELOPE, &from) < 0)
-		from = NULL;
-	if (mail_get_received_date(mail, &received) < 0 || received == (time_t)-1)
-		received = time(NULL);
-	m.append = append;
-	m.user = box->storage->user->username;
-	m.mailbox = mailbox_get_vname(box);
-	m.env_from = from;
-	m.env_to = NULL;
-	m.head = head->data;
-	m.head_len = head->used;
-	m.sha256_hex = sha;
-	m.received_at = (long long)received;
-	atsmail_file(site, &m, out);
-	log_outcome(box, out);
-	return 0;
-}
-
 /* ---- delivery: copy() with saving ---------------------------------------- */
 
-/* Add the outcome's keywords to those the save context already carries
+/* Add the answer's keywords to those the save context already carries
  * (Sieve's, say), so that the storage writes them with the mail. */
 static void
-save_add_keywords(struct mail_save_context *ctx, const struct atsmail_outcome *out)
+save_add_keywords(struct mail_save_context *ctx, const struct atsm_filing_answer *ans)
 {
 	struct mailbox *box = ctx->transaction->box;
 	ARRAY_TYPE(const_string) names;
@@ -155,7 +67,7 @@ save_add_keywords(struct mail_save_context *ctx, const struct atsmail_outcome *o
 	const char *name;
 	unsigned int i;
 
-	t_array_init(&names, ATSMAIL_KW_MAX * 2);
+	t_array_init(&names, ATSM_FILING_KEYWORDS_MAX * 2);
 	if (ctx->data.keywords != NULL) {
 		all = mail_index_get_keywords(box->index);
 		for (i = 0; i < ctx->data.keywords->count; i++) {
@@ -163,8 +75,8 @@ save_add_keywords(struct mail_save_context *ctx, const struct atsmail_outcome *o
 			array_push_back(&names, &name);
 		}
 	}
-	for (i = 0; i < out->n_keywords; i++) {
-		name = t_strdup(out->keywords[i]);
+	for (i = 0; i < ans->n_keywords; i++) {
+		name = t_strdup(ans->keywords[i]);
 		array_push_back(&names, &name);
 	}
 	array_append_zero(&names);
@@ -173,12 +85,22 @@ save_add_keywords(struct mail_save_context *ctx, const struct atsmail_outcome *o
 	mailbox_keywords_unref(&kw);
 }
 
-static struct atsmail_site *
-site_of(struct mailbox *box)
+/* The envelope sender of a delivery: mail_deliver_save() puts it on the
+ * save context; else only the raw mail knows it (the second recipient
+ * of an LMTP transaction is copied from the first one's saved mail, whose
+ * "" would read as the null sender).  NULL: unknown, and the service
+ * takes Return-Path from the header LMTP added. */
+static const char *
+envelope_sender(struct mail_save_context *ctx, struct mail *mail)
 {
-	struct atsmail_user *auser = ATSMAIL_USER_CONTEXT(box->storage->user);
+	const char *from;
 
-	return auser == NULL ? NULL : auser->site;
+	if (ctx->data.from_envelope != NULL)
+		return ctx->data.from_envelope;
+	if (strcmp(mail->box->storage->name, "raw") == 0 &&
+	    mail_get_special(mail, MAIL_FETCH_FROM_ENVELOPE, &from) == 0)
+		return from;
+	return NULL;
 }
 
 static int
@@ -186,13 +108,22 @@ atsmail_copy(struct mail_save_context *ctx, struct mail *mail)
 {
 	struct mailbox *box = ctx->transaction->box;
 	struct atsmail_mailbox *abox = ATSMAIL_CONTEXT(box);
-	struct atsmail_site *site = site_of(box);
-	struct atsmail_outcome out;
+	struct atsmail_user *auser = atsmail_user_of(box);
+	struct atsmail_filed out;
+	bool refuse = FALSE;
 
-	if (ctx->saving && !ctx->moving && site != NULL) T_BEGIN {
-		if (file_mail(site, box, mail, FALSE, &out) == 0 && out.n_keywords > 0)
-			save_add_keywords(ctx, &out);
+	if (ctx->saving && !ctx->moving && auser != NULL) T_BEGIN {
+		atsmail_file_mail(auser, box, mail, FALSE, envelope_sender(ctx, mail), &out);
+		if (out.ok && out.answer.n_keywords > 0)
+			save_add_keywords(ctx, &out.answer);
+		refuse = !out.ok && !auser->set.deliver_on_failure;
 	} T_END;
+	if (refuse) {
+		/* the next copy() would save it: stop here, as acl_copy() does */
+		mailbox_save_cancel(&ctx);
+		mail_storage_set_error(box->storage, MAIL_ERROR_TEMP, ATSMAIL_REFUSED);
+		return -1;
+	}
 	return abox->module_ctx.super.copy(ctx, mail);
 }
 
@@ -200,7 +131,7 @@ atsmail_copy(struct mail_save_context *ctx, struct mail *mail)
 
 static void
 pending_add(struct atsmail_mailbox *abox, struct mailbox_transaction_context *t,
-    unsigned int save_idx, const struct atsmail_outcome *out)
+    unsigned int save_idx, const struct atsm_filing_answer *ans)
 {
 	struct atsmail_pending *p;
 	unsigned int i;
@@ -214,8 +145,8 @@ pending_add(struct atsmail_mailbox *abox, struct mailbox_transaction_context *t,
 	}
 	p = array_append_space(&abox->pending);
 	p->save_idx = save_idx;
-	for (i = 0; i < out->n_keywords; i++)
-		p->keywords[i] = p_strdup(abox->pending_pool, out->keywords[i]);
+	for (i = 0; i < ans->n_keywords; i++)
+		p->keywords[i] = p_strdup(abox->pending_pool, ans->keywords[i]);
 	p->keywords[i] = NULL;
 }
 
@@ -233,19 +164,27 @@ atsmail_save_finish(struct mail_save_context *ctx)
 	struct mailbox_transaction_context *t = ctx->transaction;
 	struct mailbox *box = t->box;
 	struct atsmail_mailbox *abox = ATSMAIL_CONTEXT(box);
-	struct atsmail_site *site = site_of(box);
+	struct atsmail_user *auser = atsmail_user_of(box);
 	struct mail *dest = ctx->dest_mail;
 	/* mailbox_save_finish() counts this save after we return */
 	unsigned int save_idx = t->save_count;
-	bool append = !ctx->copying_or_moving && site != NULL &&
+	bool append = !ctx->copying_or_moving && auser != NULL &&
 	    strcmp(box->storage->user->service, "imap") == 0;
-	struct atsmail_outcome out;
+	struct atsmail_filed out;
 	int ret;
 
 	ret = abox->module_ctx.super.save_finish(ctx);
 	if (ret == 0 && append && dest != NULL) T_BEGIN {
-		if (file_mail(site, box, dest, TRUE, &out) == 0 && out.n_keywords > 0)
-			pending_add(abox, t, save_idx, &out);
+		atsmail_file_mail(auser, box, dest, TRUE, NULL, &out);
+		if (out.ok && out.answer.n_keywords > 0)
+			pending_add(abox, t, save_idx, &out.answer);
+		if (!out.ok && !auser->set.deliver_on_failure) {
+			/* imap answers NO and rolls the transaction back: the
+			 * mail saved just now goes with it */
+			mail_storage_set_error(box->storage, MAIL_ERROR_UNAVAILABLE,
+			    ATSMAIL_REFUSED);
+			ret = -1;
+		}
 	} T_END;
 	return ret;
 }
@@ -343,7 +282,7 @@ atsmail_mailbox_allocated(struct mailbox *box)
 	struct mailbox_vfuncs *v = box->vlast;
 	struct atsmail_mailbox *abox;
 
-	if (site_of(box) == NULL)
+	if (atsmail_user_of(box) == NULL)
 		return;
 	abox = p_new(box->pool, struct atsmail_mailbox, 1);
 	abox->module_ctx.super = *v;

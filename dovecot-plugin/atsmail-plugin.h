@@ -3,13 +3,16 @@
  *	atsmail-plugin.c   module init/deinit/version, the storage hooks
  *	atsmail-user.c     per-user settings, read and checked once when the
  *	                   user is created (mail_user_created)
+ *	atsmail-mail.c     one mail: read it, ask the service, log the answer
  *	atsmail-mailbox.c  the mailbox vfuncs (copy for LMTP/LDA delivery,
  *	                   save_finish for IMAP APPEND, transaction commit to
- *	                   put keywords on appended mail), reading the mail
+ *	                   put keywords on appended mail)
  *
- * Every decision is lib/'s, reached through atsmail-core.h.  Nothing here
- * may fail or hold up a delivery: the vfuncs always call the next one in
- * the chain and return what it returned.
+ * Every decision is the service's (atsmaild), reached through
+ * atsmail-core.h.  When it cannot be had, atsmail_on_failure says what
+ * happens to the mail: a temporary failure (LMTP 4.x.x, Postfix retries;
+ * IMAP NO [UNAVAILABLE]) or, with "deliver", the mail stored without
+ * keywords and an error in the log.
  */
 #ifndef ATSMAIL_PLUGIN_H
 #define ATSMAIL_PLUGIN_H
@@ -23,7 +26,10 @@
 
 struct atsmail_user {
 	union mail_user_module_context module_ctx;
-	struct atsmail_site *site;      /* NULL: the plugin stands aside for this user */
+	struct atsmail_settings set;
+	/* a bad setting, for the log: every mail of this user then fails as
+	 * atsmail_on_failure says, since it cannot be filed */
+	const char *bad;
 };
 
 #define ATSMAIL_USER_CONTEXT(obj) MODULE_CONTEXT(obj, atsmail_user_module)
@@ -31,6 +37,23 @@ extern MODULE_CONTEXT_DEFINE(atsmail_user_module, &mail_user_module_register);
 
 void atsmail_mail_user_created(struct mail_user *user);
 void atsmail_mailbox_allocated(struct mailbox *box);
+
+/* The plugin's user context of box's user; NULL when it stands aside. */
+struct atsmail_user *atsmail_user_of(struct mailbox *box);
+
+/* What asking about one mail gave. */
+struct atsmail_filed {
+	bool ok;                          /* an OK answer: store with its keywords */
+	struct atsm_filing_answer answer; /* when ok */
+	char why[ATSMAIL_TEXT_MAX];       /* when not: why it is not filed */
+	const char *what;                 /* the mail, for the log: "mail <Message-ID>" */
+};
+
+/* Read mail (the source of a delivery, or the appended mail), ask the
+ * service and log its answer.  env_from: the envelope sender, "" for <>,
+ * NULL unknown. */
+void atsmail_file_mail(struct atsmail_user *auser, struct mailbox *box, struct mail *mail,
+    bool append, const char *env_from, struct atsmail_filed *out);
 
 /* Exported for Dovecot's module loader (lib90_atsmail_plugin.so). */
 extern const char *atsmail_plugin_version;

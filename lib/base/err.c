@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+static void vset(struct atsm_err *err, enum atsm_err_class cls, const char *fmt, va_list ap)
+	ATSM_PRINTF(3, 0);
+
 static void
 vset(struct atsm_err *err, enum atsm_err_class cls, const char *fmt, va_list ap)
 {
