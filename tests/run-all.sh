@@ -52,7 +52,7 @@ configure_in() {  # configure_in DIR ARGS...: fresh VPATH build directory
 	(cd "$d" && "$top/configure" -q --enable-werror "$@") || return 1
 }
 
-unit_tests='tests/unit/test-buf tests/unit/test-conf tests/unit/test-log tests/unit/test-addr tests/unit/test-mime tests/unit/test-token tests/unit/test-journal tests/unit/test-command tests/unit/test-policy tests/unit/test-direction tests/unit/test-guard tests/unit/test-verp tests/unit/test-msgid tests/unit/test-csv tests/unit/test-mime-parse tests/unit/test-dsn tests/unit/test-dsn-corpus tests/unit/test-autoreply tests/unit/test-webhook tests/unit/test-daemon tests/unit/symbols.sh tests/fuzz/replay-addr.sh tests/fuzz/replay-rfc2047.sh tests/fuzz/replay-conf.sh tests/fuzz/replay-dsn.sh tests/unit/test-filing tests/fuzz/replay-filing.sh'
+unit_tests='tests/unit/test-buf tests/unit/test-conf tests/unit/test-log tests/unit/test-addr tests/unit/test-mime tests/unit/test-token tests/unit/test-journal tests/unit/test-command tests/unit/test-policy tests/unit/test-direction tests/unit/test-guard tests/unit/test-verp tests/unit/test-msgid tests/unit/test-csv tests/unit/test-mime-parse tests/unit/test-dsn tests/unit/test-dsn-corpus tests/unit/test-autoreply tests/unit/test-webhook tests/unit/test-daemon tests/unit/symbols.sh tests/fuzz/replay-addr.sh tests/fuzz/replay-rfc2047.sh tests/fuzz/replay-conf.sh tests/fuzz/replay-dsn.sh tests/unit/test-filing tests/fuzz/replay-filing.sh tests/unit/test-milter-proto tests/fuzz/replay-milter.sh'
 
 for step in $steps; do
 	case $step in
@@ -78,7 +78,7 @@ for step in $steps; do
 	fuzz)
 		log "libFuzzer targets (build-fuzz/), ${ATSM_FUZZ_SECONDS:-60}s each"
 		if configure_in build-fuzz CC=clang --enable-fuzzing &&
-		   make -C build-fuzz -j"$jobs" tests/fuzz/fuzz-addr tests/fuzz/fuzz-rfc2047 tests/fuzz/fuzz-conf tests/fuzz/fuzz-dsn tests/fuzz/fuzz-filing >build-fuzz.log 2>&1; then
+		   make -C build-fuzz -j"$jobs" tests/fuzz/fuzz-addr tests/fuzz/fuzz-rfc2047 tests/fuzz/fuzz-conf tests/fuzz/fuzz-dsn tests/fuzz/fuzz-filing tests/fuzz/fuzz-milter >build-fuzz.log 2>&1; then
 			out=$("$top/tests/fuzz/run-fuzzers.sh" "$top/build-fuzz")
 			printf '%s\n' "$out"
 			passed=$((passed + $(printf '%s\n' "$out" | grep -c '^ok ')))

@@ -97,9 +97,14 @@ struct atsm_milter_packet {
 
 /* Cut the next packet from buf[0..n).  > 0: that many bytes make the
  * packet *pkt (pointing into buf); 0: more bytes are needed; -1 with err:
- * a length of 0 or over max. */
+ * a length of 0 or more than max bytes of data after the command byte
+ * (the front passes ATSM_MILTER_PACKET_MAX). */
 long atsm_milter_packet_next(const unsigned char *buf, size_t n, size_t max,
     struct atsm_milter_packet *pkt, struct atsm_err *err);
+
+/* "CONNECT", "MACRO", ...: the name of a command, for logs; NULL for a
+ * byte that is none. */
+const char *atsm_milter_cmd_name(unsigned char cmd);
 
 struct atsm_milter_optneg {
 	uint32_t version, actions, protocol;
@@ -132,26 +137,48 @@ struct atsm_milter_macro {
 int atsm_milter_decode_macros(const struct atsm_milter_packet *pkt, unsigned char *for_cmd,
     struct atsm_milter_macro *v, size_t max, size_t *n, struct atsm_err *err);
 
-/* ---- encoders: each appends one packet to out; 0, or -1 when out is full ---- */
+/* ---- encoders: each appends one packet to out; 0, or -1 when out is
+ * full or an argument cannot be sent (said below for each); after -1 out
+ * is as it was (its overflow flag aside). ---- */
 
 /* The answer to SMFIC_OPTNEG, with symbol lists (symlist[stage] = the
- * space-separated macro names wanted at that stage, NULL = none; only
- * sent when the MTA offered SETSYMLIST). */
+ * space-separated macro names wanted at that stage, NULL = none, symlist
+ * NULL = no lists).  The lists are sent only when o->actions has
+ * ATSM_MILTER_F_SETSYMLIST, which the caller sets only when the MTA
+ * offered it (Postfix drops a milter that asks for an action it did not
+ * offer).  A stage without a list keeps the MTA's own macro setting
+ * (Postfix: milter_*_macros).  -1: a list with a control character. */
 int atsm_milter_put_optneg(struct atsm_buf *out, const struct atsm_milter_optneg *o,
     const char *const symlist[7]);
-/* CONTINUE, ACCEPT, REJECT, TEMPFAIL, DISCARD, PROGRESS, SKIP. */
+/* CONTINUE, ACCEPT, REJECT, TEMPFAIL, DISCARD, PROGRESS, SKIP (-1: any
+ * other code). */
 int atsm_milter_put_simple(struct atsm_buf *out, unsigned char code);
 /* SMFIR_REPLYCODE "rcode xcode text": rcode 4xx/5xx, xcode "4.3.0"/"5.7.1"
- * (or NULL); the text is made safe (no CR/LF or controls; '%' written as
- * the MTA expects, docs/milter-protocol.md) and cut to fit one reply line. */
+ * of the same class (or NULL: "4.0.0"/"5.0.0"); the text (or NULL) is
+ * made safe (controls become spaces, 8-bit characters '?', '%' is sent
+ * as "%%", which Postfix and libmilter turn back into '%';
+ * docs/milter-protocol.md) and cut so that the reply line Postfix sends
+ * is at most 510 bytes.  -1: a malformed rcode or xcode. */
 int atsm_milter_put_replycode(struct atsm_buf *out, const char *rcode, const char *xcode,
     const char *text);
+/* ADDHEADER / CHGHEADER: name is sent as given (-1: empty, or a byte
+ * outside printable ASCII, or ':'; for ADDHEADER also a NULL value); the
+ * value is made safe (CRLF becomes LF; an LF is kept only where it folds,
+ * before SP/TAB and more text; other controls but TAB become spaces).
+ * Postfix writes "name: value" (one space of its own, so a value should
+ * not start with one) unless HDR_LEADSPC was negotiated, then
+ * "name:value". */
 int atsm_milter_put_addheader(struct atsm_buf *out, const char *name, const char *value);
-/* index counts the headers of that name from 1; value NULL deletes it. */
+/* index counts the headers of that name from 1 (-1: index 0); value NULL
+ * or "" deletes it; an index past the last such header adds one. */
 int atsm_milter_put_chgheader(struct atsm_buf *out, uint32_t index, const char *name,
     const char *value);
+/* DELRCPT / CHGFROM: addresses as the MTA knows them ("<a@b>"; the null
+ * sender is "<>"), args the space-separated ESMTP arguments or NULL.
+ * -1: an address empty or with a control character, args with one. */
 int atsm_milter_put_delrcpt(struct atsm_buf *out, const char *rcpt);
 int atsm_milter_put_chgfrom(struct atsm_buf *out, const char *from, const char *args);
+/* The reason is made one line (controls become spaces); -1 when empty. */
 int atsm_milter_put_quarantine(struct atsm_buf *out, const char *reason);
 
 #endif

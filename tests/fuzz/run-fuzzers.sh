@@ -12,7 +12,7 @@ secs=${2:-${ATSM_FUZZ_SECONDS:-60}}
 . "$top_srcdir/tests/tap.sh"
 
 mkdir -p "$build/fuzz-artifacts"
-for t in addr rfc2047 conf dsn filing; do
+for t in addr rfc2047 conf dsn filing milter; do
 	bin="$build/tests/fuzz/fuzz-$t"
 	work=$(mktemp -d /tmp/atsm-fuzz-$t.XXXXXX)
 	cp "$top_srcdir/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null

@@ -1,0 +1,2 @@
+# replay-milter.sh -- see tests/fuzz/replay.sh
+. "$top_srcdir/tests/fuzz/replay.sh" milter
