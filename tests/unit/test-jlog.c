@@ -595,7 +595,7 @@ START_TEST(test_replay_reads_moved_segments_in_order)
 {
 	struct atsm_journal_summary sum;
 	struct atsm_jlog *j = jopen(400);
-	json_t *keys = json_array();
+	json_t *keys = json_array(), *rej;
 	struct atsm_err err;
 	char key[16];
 	int i;
@@ -604,7 +604,9 @@ START_TEST(test_replay_reads_moved_segments_in_order)
 		snprintf(key, sizeof(key), "m%02d", i);
 		put_ok(j, key, i, 100);
 	}
-	ck_assert_int_eq(atsm_jlog_reject(j, json_object(), "x", &err), 0);
+	rej = json_object();
+	ck_assert_int_eq(atsm_jlog_reject(j, rej, "x", &err), 0);
+	json_decref(rej);
 	ck_assert_uint_gt(segments(), 2);
 	/* held by a running journal: refused */
 	ck_assert_int_eq(atsm_journal_replay(dir, collect, keys, &sum, &err), -1);

@@ -501,7 +501,7 @@ START_TEST(test_largest_batch)
 	static enum atsm_record_outcome out[ATSM_RECORDER_BATCH_MAX];
 	static json_t *v[ATSM_RECORDER_BATCH_MAX];
 	struct atsm_err err;
-	char suffix[80], q[256];
+	char suffix[80], q[256], *got;
 	size_t i;
 
 	for (i = 0; i < ATSM_RECORDER_BATCH_MAX; i++) {
@@ -514,7 +514,9 @@ START_TEST(test_largest_batch)
 		ck_assert_int_eq(out[i], ATSM_RECORDED);
 	snprintf(q, sizeof(q), "SELECT count(*) || ' ' || count(DISTINCT xmin::text) FROM"
 	    " atsmail.messages WHERE idempotency_key LIKE 'rec-%s-%%-out'", S);
-	ck_assert_str_eq(text(q, NULL), "1000 1");
+	got = text(q, NULL);
+	ck_assert_str_eq(got, "1000 1");
+	free(got);
 	ck_assert_int_eq(atsm_recorder_batch(conn, v, ATSM_RECORDER_BATCH_MAX + 1, out, NULL,
 	    &err), -1);
 	ck_assert_int_eq(err.cls, ATSM_ERR_INPUT);
