@@ -4,24 +4,33 @@
  *   atsmailctl replay [--journal-dir DIR]
  *
  * Every *.jsonl of the journal directory (journal_dir, or DIR) goes
- * through atsm_journal_replay() (lib/store/journal.c).  Each entry is handled by
- * the code path of live mail, chosen by its kind: "outbound.message"
- * (the milter): atsm_out_facts_from_json -> atsm_out_plan(REPLAY) ->
- * atsm_out_record; "inbound.message" (the Dovecot plugin):
- * atsm_in_facts_from_json -> atsm_in_plan(REPLAY) -> atsm_in_record.  The
- * recording transaction also records the entry's key in journal_applied,
- * so a second replay finds it there (exactly once).  Prints one summary line,
+ * through atsm_journal_replay() (lib/store/journal-replay.c).  Each entry
+ * is handled by its kind:
+ *  - "outbound.record", "inbound.record" (atsmaild's journal, format 2: a
+ *    decided mail, in segments moved from another host): recorded by the
+ *    recorder, atsm_recorder_batch(), one entry at a time;
+ *  - "outbound.message" (the milter of earlier releases, format 1: the
+ *    facts): atsm_out_facts_from_json -> atsm_out_plan(REPLAY) ->
+ *    atsm_out_record; "inbound.message" (the Dovecot plugin of earlier
+ *    releases): atsm_in_facts_from_json -> atsm_in_plan(REPLAY) ->
+ *    atsm_in_record.
+ * The recording transaction also records the entry's key in
+ * journal_applied, so a second replay finds it there (exactly once).  A
+ * directory that a running atsmaild holds is refused: its own recorder
+ * records it.  Prints one summary line,
  * "applied N, duplicate N, rejected N, malformed N, remaining N", and
  * exits 0, 1 when entries were set aside (rejected or malformed), or 4
  * when the database is unavailable (entries stay for the next run).
  */
 #include "ctl.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "inbound/facts.h"
 #include "store/journal.h"
 #include "outbound/facts.h"
+#include "store/recorder.h"
 
 struct replay_ctx {
 	struct ctl *ctl;
@@ -38,9 +47,11 @@ ctl_cmd_replay_usage(FILE *fp)
 	fputs(
 	    "usage: " CTL_PROGNAME " [OPTIONS] replay [--journal-dir DIR]\n"
 	    "\n"
-	    "Record the entries that the milter and the Dovecot plugin wrote to\n"
-	    "the local journal while the database was unavailable, through the same code\n"
-	    "as live mail, exactly once: an entry already recorded counts as a duplicate.\n"
+	    "Record the entries of a journal moved from another host (the segments of\n"
+	    "its atsmaild), and those that the milter and the Dovecot plugin of earlier\n"
+	    "releases wrote to the local journal while the database was unavailable,\n"
+	    "exactly once: an entry already recorded counts as a duplicate.  A journal\n"
+	    "directory that a running atsmaild holds is refused: its recorder records it.\n"
 	    "An entry that can never be recorded is set aside in rejected.jsonl of the\n"
 	    "journal directory, with the reason.  Mail that turns out not to be ATS mail\n"
 	    "is dropped without a trace (applied, nothing recorded).\n"
@@ -128,10 +139,50 @@ replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 	/* atsm_in_plan/atsm_in_record are gone (the inbound decision reads
 	 * the directory now); the lead rewires replay of format-1 entries */
 	(void)replay_keys;
+	(void)db_failure;
 	ctl_error("replay: entry %.16s... set aside: format-1 inbound entries: not supported "
 	    "by this build", key);
 	v = ATSM_JOURNAL_REJECT;
 	atsm_in_facts_free(&f);
+	return v;
+}
+
+/* A decided mail of atsmaild's journal: the recorder's own call. */
+static enum atsm_journal_verdict
+replay_record(struct replay_ctx *rc, const char *key, json_t *entry)
+{
+	enum atsm_record_outcome out = ATSM_RECORD_REJECTED;
+	enum atsm_journal_verdict v;
+	json_t *one[1] = { entry };
+	char *why = NULL;
+	struct atsm_err err;
+
+	if (atsm_recorder_batch(rc->ctl->conn, one, 1, &out, &why, &err) < 0) {
+		if (err.cls == ATSM_ERR_UNAVAILABLE) {
+			ctl_error("replay: database unavailable at entry %.16s...: %s", key,
+			    err.msg);
+			rc->db_down = true;
+			return ATSM_JOURNAL_RETRY;
+		}
+		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
+		return ATSM_JOURNAL_REJECT;
+	}
+	switch (out) {
+	case ATSM_RECORDED:
+		rc->recorded++;
+		v = ATSM_JOURNAL_APPLIED;
+		break;
+	case ATSM_RECORD_DUPLICATE:
+		v = ATSM_JOURNAL_DUPLICATE;
+		break;
+	case ATSM_RECORD_REJECTED:
+	default:
+		ctl_error("replay: entry %.16s... set aside: %s", key,
+		    why != NULL ? why : "refused by the database");
+		v = ATSM_JOURNAL_REJECT;
+		break;
+	}
+	free(why);
 	return v;
 }
 
@@ -141,6 +192,8 @@ apply_entry(const char *kind, const char *key, json_t *entry, void *ctx)
 	struct replay_ctx *rc = ctx;
 	json_t *data = json_object_get(entry, "data");
 
+	if (strcmp(kind, ATSM_RECORDER_KIND_OUT) == 0 || strcmp(kind, ATSM_RECORDER_KIND_IN) == 0)
+		return replay_record(rc, key, entry);
 	if (strcmp(kind, "outbound.message") == 0)
 		return replay_outbound(rc, key, data != NULL ? data : json_null());
 	if (strcmp(kind, "inbound.message") == 0)

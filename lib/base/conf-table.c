@@ -300,12 +300,38 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 	{
 		"journal_dir", ATSM_CONF_PATH, F(journal_dir), "/var/spool/atsmail/journal",
 		NULL, 0, 0, false,
-		"The directory of the local journal: when the database is down or slow, "
-		"the facts of each mail are appended here (one JSON document per line, "
-		"fsync'd before the mail is accepted) and fed to the database later by "
-		"the daemons or by atsmailctl replay.",
+		"The directory of the local journal. atsmaild appends every decided mail "
+		"here (one JSON document per line, on disk before Postfix or Dovecot gets "
+		"its answer) and its recorder feeds the entries to the database in "
+		"batches; the milter and the Dovecot plugin of earlier releases journal "
+		"here what they could not record, for atsmailctl replay. When the "
+		"journal cannot be written (disk full, permissions), mail is answered "
+		"with a temporary failure rather than accepted unrecorded.",
 		"/var/spool is where mail software keeps data that must survive a reboot "
 		"until it is processed, on the same disk as Postfix's own queue.",
+	},
+	{
+		"journal_segment_size", ATSM_CONF_SIZE, F(journal_segment_size), "64m",
+		NULL, 1 * MIB, 1024 * MIB, false,
+		"The size at which atsmaild closes a segment of its journal and starts "
+		"the next one. A segment is deleted once the recorder has recorded all of "
+		"it, so while the database is down the journal grows by whole segments "
+		"and, when it is back, shrinks by whole segments.",
+		"64 MiB holds some tens of thousands of mails: few files even during a "
+		"day-long outage, while a recorded segment gives its space back soon "
+		"after the database returns.",
+	},
+	{
+		"recorder_batch_max", ATSM_CONF_UINT, F(recorder_batch_max), "200",
+		NULL, 1, 1000, false,
+		"The most journal entries atsmaild's recorder writes to the database in "
+		"one transaction (one round trip, in libpq's pipeline mode). Under load "
+		"the recorder takes whatever is waiting, up to this many; a lone mail is "
+		"recorded alone, at once.",
+		"Batches of a few hundred spread the cost of a round trip and a commit "
+		"over many mails, while one transaction stays short enough not to hold "
+		"the audit chain's lock for long; the limit of 1000 is the recorder's "
+		"(ATSM_RECORDER_BATCH_MAX).",
 	},
 	/* ---- logging ---- */
 	{

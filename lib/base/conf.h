@@ -89,6 +89,8 @@ struct atsm_conf {
 	unsigned webhook_retry_max;       /* ms */
 	/* journal */
 	char *journal_dir;
+	size_t journal_segment_size;     /* atsmaild's journal: bytes per segment */
+	unsigned recorder_batch_max;     /* entries per transaction, <= ATSM_RECORDER_BATCH_MAX */
 	/* logging */
 	unsigned log_level;              /* enum: index into "error|warning|info|debug" */
 	unsigned syslog_facility;        /* enum: "mail|local0|...|local7" */

@@ -7,8 +7,9 @@
  * store/journal.h (so that `atsmailctl replay` can read a segment moved
  * from another host), and <component>.checkpoint, the position up to
  * which the recorder has recorded, replaced atomically (rename).  A
- * segment is closed when it reaches segment_max bytes; segments wholly
- * before the checkpoint are deleted.  <component>.lock is held (flock)
+ * segment is closed when the next batch would take it past segment_max
+ * bytes (a single batch larger than that has a segment of its own);
+ * segments wholly before the checkpoint are deleted.  <component>.lock is held (flock)
  * while a process has the journal open: a second atsmaild, or an
  * `atsmailctl replay` of the live directory, is refused.
  *

@@ -12,7 +12,9 @@
  * file away, feeds its entries to a callback, keeps what the callback could
  * not take for the next run, and sets aside in <dir>/rejected.jsonl what
  * can never be applied.  Exactly-once is the callback's job: it records
- * the key of every applied entry in the same database transaction.  See
+ * the key of every applied entry in the same database transaction.  The
+ * lines are those of atsmaild's journal too (store/journal-line.h builds
+ * them for both), so its segments can be replayed here.  See
  * docs/journal.md for the layout and the locking protocol.
  */
 #ifndef ATSM_JOURNAL_H
@@ -81,8 +83,12 @@ struct atsm_journal_summary {
 };
 
 /* Replay every *.jsonl of dir (and *.replaying left by an interrupted
- * replay), oldest first.  Takes an exclusive lock on <dir>/.replay.lock;
- * fails at once, saying so, when another replay holds it.  Returns 0 when
+ * replay), oldest first; the segments of atsmaild's journal (store/jlog.h)
+ * moved from another host are such files, taken in the order of their
+ * numbers, and its *.rejected.jsonl are left alone.  Takes an exclusive
+ * lock on <dir>/.replay.lock; fails at once, saying so, when another
+ * replay holds it, or when a running atsmaild holds the directory (a
+ * locked <component>.lock; class ATSM_ERR_UNAVAILABLE).  Returns 0 when
  * every file was processed or the callback asked to stop (sum->stopped),
  * -1 on an error (a file that cannot be read, renamed or written), which
  * leaves every unprocessed entry in place.  sum may be NULL. */

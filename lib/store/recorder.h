@@ -62,8 +62,9 @@ int atsm_recorder_batch(PGconn *conn, json_t *const *v, size_t n,
  * checkpoint, set rejected entries aside (atsm_jlog_reject) and tell
  * recorded(ctx, pos) how far it got; reconnect with conninfo after an
  * outage (every retry_ms), logging it once.  Returns when *stop is true
- * and nothing durable is left unrecorded, or when *stop is true and the
- * database is unavailable. */
+ * and nothing durable is left unrecorded (0), or when *stop is true and the
+ * database is unavailable (-1; so is a journal that cannot be written:
+ * what is left is recorded after the next start). */
 struct atsm_recorder_params {
 	const char *conninfo;
 	unsigned connect_timeout_ms;
