@@ -33,6 +33,11 @@
 #define READ_CHUNK (64u * 1024u)
 #define ANSWER_MAX (16u * 1024u)
 #define ARENA_MAX (16u * 1024u * 1024u)
+/* The most of a message a request may carry: the largest
+ * inbound_parse_max_bytes.  What is read of it is bounded by the setting
+ * in force (atsm_in_facts_from_message), so a plugin whose
+ * atsmail_head_max is larger than the service's setting is not refused. */
+#define HEAD_MAX (64u * 1024u * 1024u)
 
 static void
 say(struct atsm_filing_answer *a, enum atsm_filing_status st, const char *result,
@@ -204,15 +209,12 @@ answer(struct atsmaild_conn *c, const struct atsm_filing_answer *a)
 void
 atsmaild_filing_session(struct atsmaild_conn *c)
 {
-	struct atsmaild_gen *g = atsmaild_gen_acquire();
 	struct atsm_filing_parser *parser;
 	struct atsm_filing_answer a;
 	unsigned char *buf;
-	size_t have = 0, head_max;
+	size_t have = 0;
 
-	head_max = g != NULL ? g->conf.inbound_parse_max_bytes : 1024 * 1024;
-	atsmaild_gen_release(g);
-	parser = atsm_filing_parser_new(head_max);
+	parser = atsm_filing_parser_new(HEAD_MAX);
 	buf = malloc(READ_CHUNK);
 	if (parser == NULL || buf == NULL)
 		goto out;

@@ -23,6 +23,7 @@
  * messages are ended at once (their peer reconnects to the next atsmaild);
  * a connection in the middle of a message finishes it, up to a bound.
  */
+#define _GNU_SOURCE 1      /* accept4, pipe2 */
 #include "atsm-build-config.h"
 #include "atsmaild.h"
 

@@ -174,6 +174,9 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	(void)atsm_daemon_on_signal(SIGPIPE, SIG_IGN, true, NULL);
+	/* a journal past a file-size limit is an I/O error the mail is
+	 * tempfailed for, not a reason to die */
+	(void)atsm_daemon_on_signal(SIGXFSZ, SIG_IGN, true, NULL);
 	if (atsmaild_core_start(&conf, &err) < 0 ||
 	    pthread_create(&t_accept, NULL, accept_main, &accept_rc) != 0) {
 		atsm_log(LOG_ERR, "cannot start: %s", err.msg[0] != '\0' ? err.msg : "threads");

@@ -240,7 +240,7 @@ run(struct milter_session *s, struct atsm_out_plan *p)
 		return tempfail(s, "atsmail: cannot tag this mail now, try again later");
 	}
 	atsm_log(LOG_INFO, "%s: journaled: user=%s visibility=%s links=%zu%s%s", qid_of(s),
-	    p->user_login, p->visibility, p->n_links, p->notes[0] != '\0' ? " notes: " : "",
+	    p->user_login, p->vis.name, p->n_links, p->notes[0] != '\0' ? " notes: " : "",
 	    p->notes);
 	return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
 }
