@@ -10,10 +10,10 @@
  *    decided mail, in segments moved from another host): recorded by the
  *    recorder, atsm_recorder_batch(), one entry at a time;
  *  - "outbound.message" (the milter of earlier releases, format 1: the
- *    facts): atsm_out_facts_from_json -> atsm_out_plan(REPLAY) ->
- *    atsm_out_record; "inbound.message" (the Dovecot plugin of earlier
- *    releases): atsm_in_facts_from_json -> atsm_in_plan(REPLAY) ->
- *    atsm_in_record.
+ *    facts) and "inbound.message" (the Dovecot plugin of earlier
+ *    releases): the facts are decided now (REPLAY: the mail has left, so
+ *    nothing is refused) from atsmaild's snapshot, opened read-only, and
+ *    the payload recorded like a format-2 entry.
  * The recording transaction also records the entry's key in
  * journal_applied, so a second replay finds it there (exactly once).  A
  * directory that a running atsmaild holds is refused: its own recorder
@@ -27,10 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inbound/decide.h"
 #include "inbound/facts.h"
-#include "store/journal.h"
+#include "inbound/record.h"
+#include "outbound/decide.h"
 #include "outbound/facts.h"
+#include "outbound/record.h"
+#include "store/journal.h"
 #include "store/recorder.h"
+#include "store/snapshot.h"
 
 struct replay_ctx {
 	struct ctl *ctl;
@@ -39,6 +44,9 @@ struct replay_ctx {
 	bool db_down;
 	struct atsm_token_keys keys;   /* inbound tokens; n = 0: exact match only */
 	bool keys_tried;
+	struct atsm_snapshot *snap;    /* format 1 is decided from atsmaild's snapshot */
+	bool snap_tried;
+	bool stop_fail;                /* stopped for a reason other than the database */
 };
 
 void
@@ -65,42 +73,36 @@ ctl_cmd_replay_usage(FILE *fp)
 	    "(nothing more is replayed; the rest stays for the next run).\n", fp);
 }
 
-static enum atsm_journal_verdict
-db_failure(struct replay_ctx *rc, const char *key, const struct atsm_err *err)
+/* The snapshot format-1 entries are decided from: atsmaild's, opened
+ * read-only (it may be running).  A replay that finds none says how to
+ * make one. */
+static struct atsm_snapshot *
+replay_snapshot(struct replay_ctx *rc)
 {
-	if (err->cls == ATSM_ERR_UNAVAILABLE) {
-		ctl_error("replay: database unavailable at entry %.16s...: %s", key, err->msg);
-		rc->db_down = true;
-		return ATSM_JOURNAL_RETRY;
-	}
-	ctl_error("replay: entry %.16s... set aside: %s", key, err->msg);
-	return ATSM_JOURNAL_REJECT;
-}
-
-static enum atsm_journal_verdict
-replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
-{
-	struct atsm_out_facts f;
+	struct atsm_snapshot_params p;
+	struct atsm_snapshot_info info;
 	struct atsm_err err;
 
-	(void)rc;
-	if (atsm_out_facts_from_json(data, &f, &err) < 0) {
-		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
-		return ATSM_JOURNAL_REJECT;
+	if (rc->snap_tried)
+		return rc->snap;
+	rc->snap_tried = true;
+	memset(&p, 0, sizeof(p));
+	p.dir = rc->ctl->conf.snapshot_dir;
+	p.map_size = rc->ctl->conf.snapshot_map_size;
+	p.max_readers = 16;
+	p.readonly = true;
+	atsm_err_clear(&err);
+	if (atsm_snapshot_open(&p, &rc->snap, &err) < 0 ||
+	    atsm_snapshot_info(rc->snap, &info, &err) < 0 || info.last_full_sync == 0) {
+		ctl_error("replay: format-1 entries (journaled by the milter or the plugin of an "
+		    "earlier release) are decided from atsmaild's snapshot in %s, which %s: start "
+		    "atsmaild, or run `" CTL_PROGNAME " snapshot sync`, then replay again",
+		    p.dir, rc->snap == NULL ? err.msg : "has never been loaded from the database");
+		if (rc->snap != NULL)
+			atsm_snapshot_close(rc->snap);
+		rc->snap = NULL;
 	}
-	if (strcmp(f.idem_key, key) != 0) {
-		ctl_error("replay: entry %.16s... set aside: its facts carry another "
-		    "idempotency key (%.16s...)", key, f.idem_key);
-		atsm_out_facts_free(&f);
-		return ATSM_JOURNAL_REJECT;
-	}
-	/* Until replay decides format-1 entries through atsm_out_decide and
-	 * journals their payload (issue 8), they stay where they are: RETRY
-	 * stops the replay and keeps this entry and the rest for a later build. */
-	ctl_error("replay: entry %.16s...: format-1 outbound entries: not supported by this "
-	    "build", key);
-	atsm_out_facts_free(&f);
-	return ATSM_JOURNAL_RETRY;
+	return rc->snap;
 }
 
 /* The secret verifies tokens before any lookup; without a readable secret
@@ -119,13 +121,99 @@ replay_keys(struct replay_ctx *rc)
 	return rc->keys.n > 0 ? &rc->keys : NULL;
 }
 
+static enum atsm_journal_verdict replay_record(struct replay_ctx *rc, const char *key,
+    json_t *entry);
+
+/* The decided mail as the journal entry atsmaild would have written. */
+static enum atsm_journal_verdict
+record_payload(struct replay_ctx *rc, const char *kind, const char *key, json_t *payload)
+{
+	enum atsm_journal_verdict v;
+	json_t *doc;
+
+	doc = json_pack("{s:s, s:s, s:O}", "key", key, "kind", kind, "data", payload);
+	if (doc == NULL) {
+		ctl_error("replay: entry %.16s...: out of memory", key);
+		return ATSM_JOURNAL_RETRY;
+	}
+	v = replay_record(rc, key, doc);
+	json_decref(doc);
+	return v;
+}
+
+static enum atsm_journal_verdict
+replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
+{
+	struct atsm_snapshot_view *view;
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+	struct atsm_dir dir;
+	struct atsm_err err;
+	enum atsm_journal_verdict v = ATSM_JOURNAL_REJECT;
+	json_t *payload = NULL;
+	int rc_decide;
+
+	memset(&p, 0, sizeof(p));
+	atsm_err_clear(&err);
+	if (atsm_out_facts_from_json(data, &f, &err) < 0) {
+		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
+		return ATSM_JOURNAL_REJECT;
+	}
+	if (strcmp(f.idem_key, key) != 0) {
+		ctl_error("replay: entry %.16s... set aside: its facts carry another "
+		    "idempotency key (%.16s...)", key, f.idem_key);
+		goto out;
+	}
+	if (replay_snapshot(rc) == NULL) {
+		v = ATSM_JOURNAL_RETRY;
+		rc->stop_fail = true;
+		goto out;
+	}
+	if (atsm_snapshot_view_begin(rc->snap, &view, &dir, &err) < 0) {
+		ctl_error("replay: entry %.16s...: the snapshot: %s", key, err.msg);
+		v = ATSM_JOURNAL_RETRY;
+		rc->stop_fail = true;
+		goto out;
+	}
+	rc_decide = atsm_out_decide(&dir, &rc->ctl->conf, NULL, &f, ATSM_OUT_REPLAY, &p, &err);
+	atsm_snapshot_view_end(view);
+	if (rc_decide < 0) {
+		ctl_error("replay: entry %.16s...: %s", key, err.msg);
+		v = ATSM_JOURNAL_RETRY;
+		rc->stop_fail = true;
+		goto out;
+	}
+	if (p.verdict != ATSM_OUT_RECORD && p.verdict != ATSM_OUT_HOLD) {
+		rc->passed++;
+		v = ATSM_JOURNAL_APPLIED;
+		goto out;
+	}
+	if ((payload = atsm_out_record_payload(&f, &p, &err)) == NULL) {
+		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
+		goto out;
+	}
+	v = record_payload(rc, ATSM_RECORDER_KIND_OUT, key, payload);
+out:
+	json_decref(payload);
+	atsm_out_plan_free(&p);
+	atsm_out_facts_free(&f);
+	return v;
+}
+
 static enum atsm_journal_verdict
 replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 {
+	struct atsm_snapshot_view *view;
 	struct atsm_in_facts f;
-	enum atsm_journal_verdict v;
+	struct atsm_in_plan p;
+	struct atsm_dir dir;
 	struct atsm_err err;
+	enum atsm_journal_verdict v = ATSM_JOURNAL_REJECT;
+	json_t *payload = NULL;
+	int rc_decide;
 
+	memset(&p, 0, sizeof(p));
+	atsm_err_clear(&err);
 	if (atsm_in_facts_from_json(data, &f, &err) < 0) {
 		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
 		return ATSM_JOURNAL_REJECT;
@@ -133,16 +221,41 @@ replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 	if (strcmp(f.idem_key, key) != 0) {
 		ctl_error("replay: entry %.16s... set aside: its facts carry another "
 		    "idempotency key (%.16s...)", key, f.idem_key);
-		atsm_in_facts_free(&f);
-		return ATSM_JOURNAL_REJECT;
+		goto out;
 	}
-	/* atsm_in_plan/atsm_in_record are gone (the inbound decision reads
-	 * the directory now); the lead rewires replay of format-1 entries */
-	(void)replay_keys;
-	(void)db_failure;
-	ctl_error("replay: entry %.16s... set aside: format-1 inbound entries: not supported "
-	    "by this build", key);
-	v = ATSM_JOURNAL_REJECT;
+	if (replay_snapshot(rc) == NULL) {
+		v = ATSM_JOURNAL_RETRY;
+		rc->stop_fail = true;
+		goto out;
+	}
+	if (atsm_snapshot_view_begin(rc->snap, &view, &dir, &err) < 0) {
+		ctl_error("replay: entry %.16s...: the snapshot: %s", key, err.msg);
+		v = ATSM_JOURNAL_RETRY;
+		rc->stop_fail = true;
+		goto out;
+	}
+	rc_decide = atsm_in_decide(&dir, &rc->ctl->conf, replay_keys(rc), &f, ATSM_IN_REPLAY,
+	    &p, &err);
+	atsm_snapshot_view_end(view);
+	if (rc_decide < 0) {
+		ctl_error("replay: entry %.16s...: %s", key, err.msg);
+		v = ATSM_JOURNAL_RETRY;
+		rc->stop_fail = true;
+		goto out;
+	}
+	if (p.verdict == ATSM_IN_IGNORE) {
+		rc->passed++;
+		v = ATSM_JOURNAL_APPLIED;
+		goto out;
+	}
+	if ((payload = atsm_in_record_payload(&f, &p, &err)) == NULL) {
+		ctl_error("replay: entry %.16s... set aside: %s", key, err.msg);
+		goto out;
+	}
+	v = record_payload(rc, ATSM_RECORDER_KIND_IN, key, payload);
+out:
+	json_decref(payload);
+	atsm_in_plan_free(&p);
 	atsm_in_facts_free(&f);
 	return v;
 }
@@ -239,6 +352,8 @@ ctl_cmd_replay(struct ctl *ctx, int argc, char **argv)
 	rc.ctl = ctx;
 	code = atsm_journal_replay(dir, apply_entry, &rc, &sum, &err);
 	atsm_token_keys_wipe(&rc.keys);
+	if (rc.snap != NULL)
+		atsm_snapshot_close(rc.snap);
 	if (code < 0) {
 		ctl_error("replay: %s", err.msg);
 		return CTL_EXIT_FAIL;
@@ -248,6 +363,8 @@ ctl_cmd_replay(struct ctl *ctx, int argc, char **argv)
 	if (sum.applied > 0)
 		printf("of the applied: %u recorded, %u not ATS mail (nothing recorded)\n",
 		    rc.recorded, rc.passed);
+	if (rc.stop_fail)
+		return CTL_EXIT_FAIL;
 	if (rc.db_down || sum.stopped)
 		return CTL_EXIT_DBDOWN;
 	if (sum.rejected > 0 || sum.malformed > 0)
