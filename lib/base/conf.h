@@ -84,6 +84,10 @@ struct atsm_conf {
 	unsigned webhook_retry_max;       /* ms */
 	/* journal */
 	char *journal_dir;
+	/* the local snapshot of the directory (atsmaild, docs/snapshot.md) */
+	char *snapshot_dir;
+	size_t snapshot_map_size;
+	unsigned snapshot_resync_interval;   /* ms; 0 = at start and reconnection only */
 	/* logging */
 	unsigned log_level;              /* enum: index into "error|warning|info|debug" */
 	unsigned syslog_facility;        /* enum: "mail|local0|...|local7" */
