@@ -24,6 +24,7 @@
 #include <time.h>
 
 #define NOTIFIES_PER_BATCH 4096     /* then read them, and gather more */
+#define BACKOFF_MAX_MS 60000        /* between retries of a failure that is not the network's */
 
 static long long
 now_ms(void)
@@ -99,6 +100,8 @@ struct follower {
 	volatile bool *stop;
 	PGconn *conn;
 	bool failing;                  /* a failure has been logged, not yet the recovery */
+	unsigned backoff_ms;           /* the next wait after a failure that is not the network's */
+	unsigned poll_ms;
 	bool need_full;
 	long long last_full;           /* now_ms() of the last full resync */
 	struct atsm_snap_batch *batch;
@@ -106,22 +109,31 @@ struct follower {
 };
 
 /* A sync failed: lose the connection when it is the cause, log once, and
- * resync in full once things work again. */
+ * resync in full once things work again.  The network is tried again
+ * every retry_ms; anything else (a full snapshot, a refused statement)
+ * would fail the same way at once, so its retries back off to a minute. */
 static void
 failed(struct follower *f, const struct atsm_err *err)
 {
 	bool gone = err->cls == ATSM_ERR_UNAVAILABLE || PQstatus(f->conn) != CONNECTION_OK;
+	unsigned wait = f->p->retry_ms;
 
 	if (!f->failing)
 		atsm_log(gone ? LOG_WARNING : LOG_ERR, "%s; decisions use the snapshot as it is, "
-		    "retrying every %u ms", err->msg, f->p->retry_ms);
+		    "retrying", err->msg);
 	f->failing = true;
 	f->need_full = true;
 	if (gone) {
 		PQfinish(f->conn);
 		f->conn = NULL;
+	} else {
+		if (f->backoff_ms < f->p->retry_ms)
+			f->backoff_ms = f->p->retry_ms;
+		wait = f->backoff_ms;
+		f->backoff_ms = f->backoff_ms > BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS :
+		    2 * f->backoff_ms;
 	}
-	pause_ms(f->p->retry_ms, f->p->poll_ms, f->stop);
+	pause_ms(wait, f->poll_ms, f->stop);
 }
 
 static void
@@ -130,6 +142,7 @@ recovered(struct follower *f, const char *what)
 	if (f->failing)
 		atsm_log(LOG_INFO, "snapshot: %s again", what);
 	f->failing = false;
+	f->backoff_ms = 0;
 }
 
 /* Gather the notifications that have arrived (up to a batch). */
@@ -212,7 +225,7 @@ listen_once(struct follower *f, struct atsm_err *err)
 	if (pfd.fd < 0)
 		return atsm_err_setc(err, ATSM_ERR_UNAVAILABLE, "snapshot: the database connection "
 		    "is closed");
-	if (poll(&pfd, 1, (int)f->p->poll_ms) < 0)
+	if (poll(&pfd, 1, (int)f->poll_ms) < 0)
 		return 0;          /* a signal: look at *stop */
 	if (gather(f, err) < 0)
 		return -1;
@@ -236,6 +249,7 @@ atsm_snapshot_follow(struct atsm_snapshot *s, const struct atsm_snapshot_follow_
 	f.p = p;
 	f.stop = stop;
 	f.need_full = true;
+	f.poll_ms = p->poll_ms > 0 ? p->poll_ms : 100;
 	if ((f.batch = atsm_snap_batch_new()) == NULL) {
 		atsm_log(LOG_ERR, "snapshot: out of memory for the follower");
 		return -1;
