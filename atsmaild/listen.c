@@ -99,7 +99,7 @@ socket_path(const char *setting, const char *spec, char *out, size_t size,
 static int
 clear_stale(const char *setting, const char *path, struct atsm_err *err)
 {
-	struct sockaddr_un sa;
+	union { struct sockaddr any; struct sockaddr_un un; } sa;
 	struct stat st;
 	int fd, rc;
 
@@ -110,11 +110,11 @@ clear_stale(const char *setting, const char *path, struct atsm_err *err)
 		return atsm_err_setc(err, ATSM_ERR_IO, "%s %s: exists and is not a socket",
 		    setting, path);
 	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	sa.un.sun_family = AF_UNIX;
+	snprintf(sa.un.sun_path, sizeof(sa.un.sun_path), "%s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return atsm_err_setc(err, ATSM_ERR_IO, "socket: %s", strerror(errno));
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	rc = connect(fd, &sa.any, sizeof(sa.un));
 	close(fd);
 	if (rc == 0)
 		return atsm_err_setc(err, ATSM_ERR_IO, "%s %s: another atsmaild is listening "
@@ -128,7 +128,7 @@ clear_stale(const char *setting, const char *path, struct atsm_err *err)
 static int
 open_one(struct listener *l, const char *spec, struct atsm_err *err)
 {
-	struct sockaddr_un sa;
+	union { struct sockaddr any; struct sockaddr_un un; } sa;
 	mode_t old;
 
 	if (socket_path(l->setting, spec, l->path, sizeof(l->path), err) < 0 ||
@@ -137,11 +137,11 @@ open_one(struct listener *l, const char *spec, struct atsm_err *err)
 	if ((l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		return atsm_err_setc(err, ATSM_ERR_IO, "socket: %s", strerror(errno));
 	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->path);
+	sa.un.sun_family = AF_UNIX;
+	snprintf(sa.un.sun_path, sizeof(sa.un.sun_path), "%s", l->path);
 	/* 0666: the peer check decides who is served, not the mode */
 	old = umask(0);
-	if (bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (bind(l->fd, &sa.any, sizeof(sa.un)) < 0) {
 		umask(old);
 		return atsm_err_setc(err, ATSM_ERR_IO, "%s %s: cannot listen there: %s",
 		    l->setting, l->path, strerror(errno));

@@ -35,6 +35,8 @@ static const struct ctl_command commands[] = {
 	  ctl_cmd_audit, ctl_cmd_audit_usage },
 	{ "unresolved", "intake mail waiting for a record: list, assign", ctl_cmd_unresolved,
 	  ctl_cmd_unresolved_usage },
+	{ "snapshot", "atsmaild's local snapshot: status, sync", ctl_cmd_snapshot,
+	  ctl_cmd_snapshot_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

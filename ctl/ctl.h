@@ -74,5 +74,7 @@ int ctl_cmd_audit(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_audit_usage(FILE *fp);
 int ctl_cmd_unresolved(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_unresolved_usage(FILE *fp);
+int ctl_cmd_snapshot(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_snapshot_usage(FILE *fp);
 
 #endif

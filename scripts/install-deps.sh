@@ -8,6 +8,7 @@ set -eu
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libpq-dev libjansson-dev libcurl4-openssl-dev libssl-dev libidn2-dev libmilter-dev
+	liblmdb-dev lmdb-utils
 	dovecot-dev check clang libclang-rt-14-dev
 	postgresql postfix dovecot-core dovecot-imapd dovecot-lmtpd
 	miltertest swaks python3 procps iproute2 man-db

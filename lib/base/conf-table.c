@@ -333,6 +333,48 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"the audit chain's lock for long; the limit of 1000 is the recorder's "
 		"(ATSM_RECORDER_BATCH_MAX).",
 	},
+	/* ---- the snapshot of the directory (atsmaild) ---- */
+	{
+		"snapshot_dir", ATSM_CONF_PATH, F(snapshot_dir), "/var/lib/atsmail/snapshot",
+		NULL, 0, 0, false,
+		"The directory of atsmaild's local snapshot of the directory: an LMDB "
+		"environment (data.mdb, lock.mdb) holding the users and their addresses, "
+		"the resumes and contacts, jobs, selection processes, phase codes and rules, "
+		"exclusion domains, intake addresses and the recorded messages that "
+		"decisions read, so that every mail is decided the same way whether "
+		"PostgreSQL is up or down. It is created (mode 0700) when missing. It is a "
+		"copy of PostgreSQL plus the effects of mail not yet recorded, which the "
+		"journal also holds: removing the directory while atsmaild is stopped "
+		"forces a full resync and loses nothing (docs/snapshot.md).",
+		"/var/lib is where a service keeps state that survives a reboot but can be "
+		"rebuilt; apart from the journal's spool, so that deleting the snapshot "
+		"never touches mail that is not yet recorded.",
+	},
+	{
+		"snapshot_map_size", ATSM_CONF_SIZE, F(snapshot_map_size), "4g",
+		NULL, 16 * MIB, 1024ul * 1024 * MIB, false,
+		"The largest the snapshot may grow (LMDB's map size). It reserves address "
+		"space, not disk or memory: the file grows with what it holds. When the "
+		"snapshot is full, what would add to it fails with an error that names this "
+		"setting (decisions go on from what it holds); raise it and restart "
+		"atsmaild.",
+		"1,000,000 resumes, each with an address and a selection process, take "
+		"well under 1 GiB (bench/snapshot-sync.sh prints the size); 4 GiB leaves "
+		"room for growth, for recorded messages and for LMDB's copy-on-write pages, "
+		"and costs nothing on a 64-bit system until it is used.",
+	},
+	{
+		"snapshot_resync_interval", ATSM_CONF_TIME, F(snapshot_resync_interval), "1h",
+		NULL, 0, 7 * 86400 * SEC, false,
+		"How often atsmaild reads every table again (a full resync) although "
+		"notifications keep the snapshot fresh within a second: the resync repairs "
+		"whatever a lost notification, a change made without the triggers (a "
+		"restore) or a bug left behind. It also runs at start and after every "
+		"reconnection to PostgreSQL. 0 turns the periodic resync off.",
+		"A resync reads every row but writes only what changed; once an hour "
+		"bounds how long a missed change can last, at a cost of a few seconds of "
+		"database time per hour for 1,000,000 resumes.",
+	},
 	/* ---- logging ---- */
 	{
 		"log_level", ATSM_CONF_ENUM, F(log_level), "info",

@@ -91,6 +91,10 @@ struct atsm_conf {
 	char *journal_dir;
 	size_t journal_segment_size;     /* atsmaild's journal: bytes per segment */
 	unsigned recorder_batch_max;     /* entries per transaction, <= ATSM_RECORDER_BATCH_MAX */
+	/* the local snapshot of the directory (atsmaild, docs/snapshot.md) */
+	char *snapshot_dir;
+	size_t snapshot_map_size;
+	unsigned snapshot_resync_interval;   /* ms; 0 = at start and reconnection only */
 	/* logging */
 	unsigned log_level;              /* enum: index into "error|warning|info|debug" */
 	unsigned syslog_facility;        /* enum: "mail|local0|...|local7" */

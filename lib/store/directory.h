@@ -127,9 +127,9 @@ struct atsm_dir_ops {
 	    struct atsm_err *err);
 	int (*user_by_addr)(void *ctx, const char *addr, struct atsm_dir_user *out,
 	    struct atsm_err *err);
-	/* the resumes and contacts that hold addr: resumes by ascending
-	 * id, then contacts by ascending id; *n is set to how many were
-	 * found (at most max) */
+	/* the resumes and contacts that hold addr, resumes first by
+	 * ascending id, then contacts (the order of the old SQL: owner_kind
+	 * DESC, owner_id); *n is set to how many were found, at most max */
 	int (*records_by_addr)(void *ctx, const char *addr, struct atsm_dir_record *out,
 	    size_t max, size_t *n, struct atsm_err *err);
 	int (*record)(void *ctx, enum atsm_record_kind kind, long long id,

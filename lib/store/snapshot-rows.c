@@ -1,0 +1,366 @@
+/* store/snapshot-rows.c -- one writer per kind of row of the snapshot,
+ * shared by apply (a mail's effects) and sync (rows of PostgreSQL), each
+ * keeping its indexes in step: a user and its login, an address row and
+ * the address index, a process and its id, a message and its Message-ID,
+ * token and idempotency key.  Where a mail's effect is still pending
+ * (docs/snapshot.md), the row from PostgreSQL keeps the local part.
+ */
+#include "store/snapshot-int.h"
+
+#include <string.h>
+
+#define VALUE_BUF(b) struct atsm_buf b; atsm_buf_init(&b, ATSM_SNAP_VALUE_MAX)
+
+/* ------------------------------------------------------------------ users */
+
+int
+atsm_snap_user_put(struct atsm_snap_w *w, const struct atsm_dir_user *u, struct atsm_err *err)
+{
+	struct atsm_snap_key k, lk;
+	struct atsm_dir_user old;
+	MDB_val v;
+	VALUE_BUF(b);
+	int rc;
+
+	atsm_snap_key_id(&k, (uint64_t)u->id);
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_USER, &k, &v, err);
+	if (rc == 1) {
+		if (atsm_snap_dec_user(&v, &old) < 0)
+			return atsm_snap_err_corrupt_k(err, ATSM_SNAP_USER, &k);
+		atsm_snap_key_login(&lk, old.login);
+		if (strcmp(old.login, u->login) != 0 &&
+		    atsm_snap_index_del(w, ATSM_SNAP_LOGIN, &lk, (uint64_t)u->id, err) < 0)
+			return -1;
+	}
+	atsm_snap_enc_user(&b, u);
+	rc = atsm_snap_put(w, ATSM_SNAP_USER, &k, &b, err);
+	atsm_buf_free(&b);
+	atsm_snap_key_login(&lk, u->login);
+	if (rc < 0 || atsm_snap_index_put(w, ATSM_SNAP_LOGIN, &lk, (uint64_t)u->id, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+atsm_snap_user_del(struct atsm_snap_w *w, long long id, struct atsm_err *err)
+{
+	struct atsm_snap_key k, lk;
+	struct atsm_dir_user old;
+	MDB_val v;
+	int rc;
+
+	atsm_snap_key_id(&k, (uint64_t)id);
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_USER, &k, &v, err);
+	if (rc == 0)
+		return 0;
+	if (atsm_snap_dec_user(&v, &old) < 0)
+		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_USER, &k);
+	atsm_snap_key_login(&lk, old.login);
+	if (atsm_snap_index_del(w, ATSM_SNAP_LOGIN, &lk, (uint64_t)id, err) < 0)
+		return -1;
+	return atsm_snap_del(w, ATSM_SNAP_USER, &k, err);
+}
+
+/* ---------------------------------------------------------------- records */
+
+int
+atsm_snap_record_put(struct atsm_snap_w *w, int kind, long long id, bool shared,
+    long long owner, const char *phase, struct atsm_err *err)
+{
+	struct atsm_snap_key k, mark;
+	struct atsm_dir_record old;
+	MDB_val v;
+	VALUE_BUF(b);
+	int rc, prot;
+
+	atsm_snap_key_record(&k, kind, id);
+	atsm_snap_mark_record(&mark, kind, id);
+	if ((prot = atsm_snap_protected(w, &mark, err)) < 0)
+		return -1;
+	if (prot == 1) {
+		ATSM_SNAP_GET(rc, w, ATSM_SNAP_RECORD, &k, &v, err);
+		if (rc == 1) {
+			if (atsm_snap_dec_record(&v, &old) < 0)
+				return atsm_snap_err_corrupt_k(err, ATSM_SNAP_RECORD, &k);
+			phase = old.phase;     /* set by a mail PostgreSQL has not got yet */
+		}
+	}
+	atsm_snap_enc_record(&b, shared, owner, phase);
+	rc = atsm_snap_put(w, ATSM_SNAP_RECORD, &k, &b, err);
+	atsm_buf_free(&b);
+	return rc;
+}
+
+int
+atsm_snap_record_del(struct atsm_snap_w *w, int kind, long long id, struct atsm_err *err)
+{
+	struct atsm_snap_key k, mark;
+	int prot;
+
+	atsm_snap_mark_record(&mark, kind, id);
+	if ((prot = atsm_snap_protected(w, &mark, err)) != 0)
+		return prot < 0 ? -1 : 0;
+	atsm_snap_key_record(&k, kind, id);
+	return atsm_snap_del(w, ATSM_SNAP_RECORD, &k, err);
+}
+
+/* -------------------------------------------------------------- addresses */
+
+/* The address row, when stored: 1 with its fields, 0, -1. */
+static int
+addr_row_get(struct atsm_snap_w *w, const struct atsm_snap_key *rk, int *kind, long long *owner,
+    char addr[ATSM_SNAP_ADDR_MAX + 1], struct atsm_err *err)
+{
+	MDB_val v;
+	int rc;
+
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_ADDR_ROW, rk, &v, err);
+	if (rc == 1 && atsm_snap_dec_addr_row(&v, kind, owner, addr) < 0)
+		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_ADDR_ROW, rk);
+	return rc;
+}
+
+int
+atsm_snap_addr_put(struct atsm_snap_w *w, long long row, int kind, long long owner,
+    const char *addr, struct atsm_err *err)
+{
+	struct atsm_snap_key rk, ak;
+	char old[ATSM_SNAP_ADDR_MAX + 1];
+	long long oowner;
+	int okind, rc;
+	VALUE_BUF(b);
+
+	if (strlen(addr) > ATSM_SNAP_ADDR_MAX)
+		return 0;          /* PostgreSQL's CHECK forbids it; nothing could match it */
+	atsm_snap_key_id(&rk, (uint64_t)row);
+	if ((rc = addr_row_get(w, &rk, &okind, &oowner, old, err)) < 0)
+		return -1;
+	if (rc == 1 && (okind != kind || oowner != owner || strcmp(old, addr) != 0)) {
+		atsm_snap_key_addr(&ak, old, okind, oowner);
+		if (atsm_snap_del(w, ATSM_SNAP_ADDR, &ak, err) < 0)
+			return -1;
+	}
+	atsm_snap_enc_addr_row(&b, kind, owner, addr);
+	rc = atsm_snap_put(w, ATSM_SNAP_ADDR_ROW, &rk, &b, err);
+	atsm_buf_reset(&b);
+	atsm_snap_enc_empty(&b);
+	atsm_snap_key_addr(&ak, addr, kind, owner);
+	if (rc == 0)
+		rc = atsm_snap_put(w, ATSM_SNAP_ADDR, &ak, &b, err);
+	atsm_buf_free(&b);
+	return rc;
+}
+
+int
+atsm_snap_addr_del(struct atsm_snap_w *w, long long row, struct atsm_err *err)
+{
+	struct atsm_snap_key rk, ak;
+	char old[ATSM_SNAP_ADDR_MAX + 1];
+	long long oowner;
+	int okind, rc;
+
+	atsm_snap_key_id(&rk, (uint64_t)row);
+	if ((rc = addr_row_get(w, &rk, &okind, &oowner, old, err)) <= 0)
+		return rc;
+	atsm_snap_key_addr(&ak, old, okind, oowner);
+	if (atsm_snap_del(w, ATSM_SNAP_ADDR, &ak, err) < 0)
+		return -1;
+	return atsm_snap_del(w, ATSM_SNAP_ADDR_ROW, &rk, err);
+}
+
+/* -------------------------------------------------------------- processes */
+
+int
+atsm_snap_proc_put(struct atsm_snap_w *w, long long id, long long resume, long long job,
+    const char *phase, struct atsm_err *err)
+{
+	struct atsm_snap_key ik, pk, mark;
+	char ophase[ATSM_DIR_PHASE_MAX];
+	long long oresume, ojob, oid;
+	MDB_val v;
+	VALUE_BUF(b);
+	int rc, prot;
+
+	atsm_snap_key_id(&ik, (uint64_t)id);
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_PROC_ID, &ik, &v, err);
+	if (rc == 1) {
+		if (atsm_snap_dec_pair(&v, &oresume, &ojob) < 0)
+			return atsm_snap_err_corrupt_k(err, ATSM_SNAP_PROC_ID, &ik);
+		if ((oresume != resume || ojob != job) && atsm_snap_proc_del(w, id, err) < 0)
+			return -1;
+	}
+	atsm_snap_key_proc(&pk, resume, job);
+	atsm_snap_mark_proc(&mark, resume, job);
+	if ((prot = atsm_snap_protected(w, &mark, err)) < 0)
+		return -1;
+	if (prot == 1) {
+		ATSM_SNAP_GET(rc, w, ATSM_SNAP_PROC, &pk, &v, err);
+		if (rc == 1) {
+			if (atsm_snap_dec_proc(&v, &oid, ophase) < 0)
+				return atsm_snap_err_corrupt_k(err, ATSM_SNAP_PROC, &pk);
+			phase = ophase;    /* set by a mail PostgreSQL has not got yet */
+		}
+	}
+	atsm_snap_enc_proc(&b, id, phase);
+	rc = atsm_snap_put(w, ATSM_SNAP_PROC, &pk, &b, err);
+	atsm_buf_reset(&b);
+	atsm_snap_enc_pair(&b, resume, job);
+	if (rc == 0)
+		rc = atsm_snap_put(w, ATSM_SNAP_PROC_ID, &ik, &b, err);
+	atsm_buf_free(&b);
+	return rc;
+}
+
+int
+atsm_snap_proc_del(struct atsm_snap_w *w, long long id, struct atsm_err *err)
+{
+	struct atsm_snap_key ik, pk, mark;
+	char ophase[ATSM_DIR_PHASE_MAX];
+	long long resume, job, oid;
+	MDB_val v;
+	int rc, prot;
+
+	atsm_snap_key_id(&ik, (uint64_t)id);
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_PROC_ID, &ik, &v, err);
+	if (rc == 0)
+		return 0;
+	if (atsm_snap_dec_pair(&v, &resume, &job) < 0)
+		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_PROC_ID, &ik);
+	if (atsm_snap_del(w, ATSM_SNAP_PROC_ID, &ik, err) < 0)
+		return -1;
+	atsm_snap_mark_proc(&mark, resume, job);
+	if ((prot = atsm_snap_protected(w, &mark, err)) != 0)
+		return prot < 0 ? -1 : 0;
+	atsm_snap_key_proc(&pk, resume, job);
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_PROC, &pk, &v, err);
+	if (rc == 0)
+		return 0;
+	if (atsm_snap_dec_proc(&v, &oid, ophase) < 0)
+		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_PROC, &pk);
+	return oid == id ? atsm_snap_del(w, ATSM_SNAP_PROC, &pk, err) : 0;
+}
+
+/* --------------------------------------------------------------- messages */
+
+int
+atsm_snap_msg_del(struct atsm_snap_w *w, uint64_t handle, struct atsm_err *err)
+{
+	struct atsm_snap_key k, ik;
+	struct atsm_snap_msg_ids ids;
+	MDB_val v;
+	int rc;
+
+	atsm_snap_key_id(&k, handle);
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_MSG, &k, &v, err);
+	if (rc == 0)
+		return 0;
+	if (atsm_snap_dec_msg_ids(&v, &ids) < 0)
+		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_MSG, &k);
+	if (ids.msgid_len > 0) {
+		atsm_snap_key_mid(&ik, ids.msgid, ids.msgid_len, ids.in);
+		if (atsm_snap_index_del(w, ATSM_SNAP_MSG_MID, &ik, handle, err) < 0)
+			return -1;
+	}
+	if (ids.token_len > 0) {
+		atsm_snap_key_str(&ik, ids.token, ids.token_len);
+		if (atsm_snap_index_del(w, ATSM_SNAP_MSG_TOK, &ik, handle, err) < 0)
+			return -1;
+	}
+	if (ids.key_len > 0) {
+		atsm_snap_key_str(&ik, ids.key, ids.key_len);
+		if (atsm_snap_index_del(w, ATSM_SNAP_MSG_KEY, &ik, handle, err) < 0)
+			return -1;
+	}
+	atsm_snap_mark_msg(&ik, handle);
+	if (atsm_snap_del(w, ATSM_SNAP_PENDING, &ik, err) < 0)
+		return -1;
+	return atsm_snap_del(w, ATSM_SNAP_MSG, &k, err);
+}
+
+/* Write message m under handle with its indexes, replacing what was there. */
+static int
+msg_write(struct atsm_snap_w *w, uint64_t handle, const struct atsm_dir_message *m,
+    const char *msgid, bool local, struct atsm_err *err)
+{
+	struct atsm_snap_key k, ik;
+	bool in = m->direction == ATSM_DIR_IN;
+	VALUE_BUF(b);
+	int rc;
+
+	/* the old indexes go first: the Message-ID, token or key may change */
+	if (atsm_snap_msg_del(w, handle, err) < 0)
+		return -1;
+	atsm_snap_key_id(&k, handle);
+	atsm_snap_enc_msg(&b, m, msgid, local);
+	rc = atsm_snap_put(w, ATSM_SNAP_MSG, &k, &b, err);
+	atsm_buf_free(&b);
+	if (rc < 0)
+		return -1;
+	if (msgid != NULL && msgid[0] != '\0') {
+		atsm_snap_key_mid(&ik, msgid, strlen(msgid), in);
+		if (atsm_snap_index_put(w, ATSM_SNAP_MSG_MID, &ik, handle, err) < 0)
+			return -1;
+	}
+	if (m->token[0] != '\0') {
+		atsm_snap_key_str(&ik, m->token, strlen(m->token));
+		if (atsm_snap_index_put(w, ATSM_SNAP_MSG_TOK, &ik, handle, err) < 0)
+			return -1;
+	}
+	if (m->ref.key[0] != '\0') {
+		atsm_snap_key_str(&ik, m->ref.key, strlen(m->ref.key));
+		if (atsm_snap_index_put(w, ATSM_SNAP_MSG_KEY, &ik, handle, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The local copy of a mail named by index entry k, if any, goes: the row
+ * of PostgreSQL that has the same key or Message-ID is that mail. */
+static int
+drop_local_twin(struct atsm_snap_w *w, enum atsm_snap_db db, const struct atsm_snap_key *k,
+    uint64_t handle, struct atsm_err *err)
+{
+	uint64_t h;
+	int rc;
+
+	if ((rc = atsm_snap_index_get(w, db, k, &h, err)) <= 0)
+		return rc;
+	if (h != handle && (h & ATSM_SNAP_LOCAL_BIT) != 0)
+		return atsm_snap_msg_del(w, h, err);
+	return 0;
+}
+
+int
+atsm_snap_msg_put_pg(struct atsm_snap_w *w, const struct atsm_dir_message *m,
+    const char *msgid, struct atsm_err *err)
+{
+	struct atsm_snap_key ik;
+	uint64_t handle = (uint64_t)m->ref.id;
+
+	if (m->ref.id <= 0)
+		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "snapshot: a message of PostgreSQL "
+		    "without an id");
+	if (m->ref.key[0] != '\0') {
+		atsm_snap_key_str(&ik, m->ref.key, strlen(m->ref.key));
+		if (drop_local_twin(w, ATSM_SNAP_MSG_KEY, &ik, handle, err) < 0)
+			return -1;
+	}
+	if (msgid != NULL && msgid[0] != '\0') {
+		atsm_snap_key_mid(&ik, msgid, strlen(msgid), m->direction == ATSM_DIR_IN);
+		if (drop_local_twin(w, ATSM_SNAP_MSG_MID, &ik, handle, err) < 0)
+			return -1;
+	}
+	/* a message that neither a Message-ID nor a token can find is of no
+	 * use to a decision */
+	if ((msgid == NULL || msgid[0] == '\0') && m->token[0] == '\0')
+		return atsm_snap_msg_del(w, handle, err);
+	return msg_write(w, handle, m, msgid, false, err);
+}
+
+int
+atsm_snap_msg_put_local(struct atsm_snap_w *w, uint64_t handle, const struct atsm_dir_message *m,
+    const char *msgid, struct atsm_err *err)
+{
+	return msg_write(w, handle, m, msgid, true, err);
+}
+
