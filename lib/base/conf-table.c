@@ -185,16 +185,6 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"their own client and can resend correctly.",
 	},
 	{
-		"on_db_failure", ATSM_CONF_ENUM, F(on_db_failure), "accept",
-		"accept|tempfail", 0, 0, false,
-		"What atsmail-milter answers when the database is down or slower than "
-		"db_statement_timeout: accept the mail (its facts go to the journal and "
-		"atsmailctl replay records them later) or tempfail it (4xx; the client "
-		"retries later).",
-		"Mail must flow: the journal keeps every fact, so accepting loses nothing, "
-		"while tempfail would stop the company's outbound mail with the database.",
-	},
-	{
 		"verp", ATSM_CONF_BOOL, F(verp), "no",
 		NULL, 0, 0, false,
 		"Stamp the envelope sender of ATS mail as "

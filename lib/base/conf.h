@@ -23,7 +23,6 @@
 /* Indexes of the enum settings (their order in the table's choices).
  * guard_action holds an enum atsm_guard_action (rules/guard.h): its choices
  * "reject|hold|allow" are in that enum's order. */
-enum { ATSM_ON_DB_ACCEPT, ATSM_ON_DB_TEMPFAIL };
 
 /* A logical line (with its continuation lines) longer than this is an error;
  * a file longer than ATSM_CONF_FILE_MAX is refused before it is parsed. */
@@ -72,7 +71,6 @@ struct atsm_conf {
 	char *command_localpart;         /* local part of command addresses: ats */
 	struct atsm_conf_list internal_networks;
 	unsigned guard_action;           /* enum: "reject|hold|allow" */
-	unsigned on_db_failure;          /* enum: "accept|tempfail" */
 	bool verp;
 	char *verp_tag;
 	char *recipient_delimiter;
