@@ -52,7 +52,9 @@ configure_in() {  # configure_in DIR ARGS...: fresh VPATH build directory
 	(cd "$d" && "$top/configure" -q --enable-werror "$@") || return 1
 }
 
-unit_tests='tests/unit/test-buf tests/unit/test-conf tests/unit/test-log tests/unit/test-addr tests/unit/test-mime tests/unit/test-token tests/unit/test-journal tests/unit/test-command tests/unit/test-policy tests/unit/test-direction tests/unit/test-guard tests/unit/test-verp tests/unit/test-msgid tests/unit/test-csv tests/unit/test-mime-parse tests/unit/test-dsn tests/unit/test-dsn-corpus tests/unit/test-autoreply tests/unit/test-webhook tests/unit/test-daemon tests/unit/symbols.sh tests/fuzz/replay-addr.sh tests/fuzz/replay-rfc2047.sh tests/fuzz/replay-conf.sh tests/fuzz/replay-dsn.sh tests/unit/test-filing tests/fuzz/replay-filing.sh tests/unit/test-milter-proto tests/fuzz/replay-milter.sh'
+# The unit tests, corpus replays and symbol check of a configured build
+# directory, as its Makefile lists them (no second list to keep).
+unit_tests_of() { make -s -C "$1" print-unit-tests; }
 
 for step in $steps; do
 	case $step in
@@ -68,7 +70,10 @@ for step in $steps; do
 	asan)
 		log "sanitizer build and tests (build-asan/)"
 		if configure_in build-asan --enable-sanitizers && make -C build-asan -j"$jobs" >build-asan.log 2>&1; then
-			make -C build-asan -j"$jobs" check TESTS="$unit_tests tests/e2e/db-pool.sh" \
+			# and the test-bed tests whose programs run our C code in
+			# process: the pool, the recorder, the snapshot's sync
+			make -C build-asan -j"$jobs" check TESTS="$(unit_tests_of build-asan) \
+				tests/e2e/db-pool.sh tests/e2e/recorder.sh tests/e2e/snapshot-sync.sh" \
 				>build-asan/check.out 2>&1
 			count_suite build-asan
 		else
@@ -78,7 +83,8 @@ for step in $steps; do
 	fuzz)
 		log "libFuzzer targets (build-fuzz/), ${ATSM_FUZZ_SECONDS:-60}s each"
 		if configure_in build-fuzz CC=clang --enable-fuzzing &&
-		   make -C build-fuzz -j"$jobs" tests/fuzz/fuzz-addr tests/fuzz/fuzz-rfc2047 tests/fuzz/fuzz-conf tests/fuzz/fuzz-dsn tests/fuzz/fuzz-filing tests/fuzz/fuzz-milter >build-fuzz.log 2>&1; then
+		   make -C build-fuzz -j"$jobs" $(make -s -C build-fuzz print-fuzz-targets) \
+			>build-fuzz.log 2>&1; then
 			out=$("$top/tests/fuzz/run-fuzzers.sh" "$top/build-fuzz")
 			printf '%s\n' "$out"
 			passed=$((passed + $(printf '%s\n' "$out" | grep -c '^ok ')))
@@ -90,7 +96,8 @@ for step in $steps; do
 	distcheck)
 		log "make distcheck (release tarball builds and passes its unit tests)"
 		[ -f build/Makefile ] || configure_in build || step_fail "configure for distcheck"
-		if make -C build -j"$jobs" distcheck TESTS="$unit_tests" >build/distcheck.out 2>&1; then
+		if make -C build -j"$jobs" distcheck TESTS="$(unit_tests_of build)" \
+			>build/distcheck.out 2>&1; then
 			passed=$((passed + 1)); echo "ok - make distcheck"
 		else
 			tail -40 build/distcheck.out; step_fail "make distcheck"

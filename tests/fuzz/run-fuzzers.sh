@@ -1,6 +1,7 @@
 #!/bin/bash
-# run-fuzzers.sh BUILDDIR [SECONDS] -- run every libFuzzer target for a bounded
-# time on a scratch copy of the corpus kept in tests/fuzz/corpus/<target>/.
+# run-fuzzers.sh BUILDDIR [SECONDS] -- run every libFuzzer target built in
+# BUILDDIR/tests/fuzz/ (fuzz-<target>) for a bounded time on a scratch copy
+# of the corpus kept in tests/fuzz/corpus/<target>/.
 # BUILDDIR was configured with CC=clang --enable-fuzzing.  Prints TAP; a crash,
 # leak, timeout or sanitizer report fails the target, and the input that
 # caused it is kept in BUILDDIR/fuzz-artifacts/ for reproduction.
@@ -12,8 +13,9 @@ secs=${2:-${ATSM_FUZZ_SECONDS:-60}}
 . "$top_srcdir/tests/tap.sh"
 
 mkdir -p "$build/fuzz-artifacts"
-for t in addr rfc2047 conf dsn filing milter; do
-	bin="$build/tests/fuzz/fuzz-$t"
+for bin in "$build"/tests/fuzz/fuzz-*; do
+	[ -x "$bin" ] && [ -f "$bin" ] || continue
+	t=${bin##*/fuzz-}
 	work=$(mktemp -d /tmp/atsm-fuzz-$t.XXXXXX)
 	cp "$top_srcdir/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null
 	log="$build/fuzz-artifacts/fuzz-$t.log"
