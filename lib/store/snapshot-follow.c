@@ -51,6 +51,16 @@ pause_ms(unsigned ms, unsigned poll_ms, volatile bool *stop)
 }
 
 /* A connection; listen: the one that LISTENs. */
+/* libpq writes notices, and the server's message when it ends a
+ * connection, on stderr by default: not a daemon's log.  What matters is
+ * logged by the follower when the connection is found broken. */
+static void
+quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static PGconn *
 follow_connect(const struct atsm_snapshot_follow_params *p, bool listen, struct atsm_err *err)
 {
@@ -76,6 +86,7 @@ follow_connect(const struct atsm_snapshot_follow_params *p, bool listen, struct 
 		PQfinish(conn);
 		return NULL;
 	}
+	PQsetNoticeProcessor(conn, quiet_notice, NULL);
 	/* 0 is PostgreSQL's "no limit" too */
 	snprintf(stmt, sizeof(stmt), "%ums", p->statement_timeout_ms);
 	if ((r = atsm_snap_pg(conn, "SELECT set_config('statement_timeout', $1, false)", 1, sv,
