@@ -7,7 +7,7 @@
  * COMMIT.  A failure rolls the whole file back.  Every statement of our own
  * goes through atsm_db_exec() with parameters; the only SQL sent without
  * them is the text of a migration file (see run_file()), whose failure is
- * classified here the way store/db.c classifies its own.
+ * classified here the way store/db-exec.c classifies its own.
  */
 #include "store/migrate.h"
 

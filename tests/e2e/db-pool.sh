@@ -1,6 +1,7 @@
 #!/bin/bash
 # db-pool.sh -- runs the PostgreSQL access layer's Check tests
-# (tests/unit/test-db) against a private PostgreSQL of the test bed.
+# (tests/unit/test-db: test-db.c, test-db-pool.c) against a private
+# PostgreSQL of the test bed.
 #
 # test-db reads the server's conninfo from ATSM_TEST_PG and the commands
 # that stop and start it from ATSM_TEST_PG_STOP / ATSM_TEST_PG_START (its

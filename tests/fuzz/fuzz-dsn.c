@@ -1,5 +1,6 @@
 /* fuzz-dsn.c -- libFuzzer target for the inbound parsers: MIME structure
- * (lib/mime.c), bounces (lib/dsn.c) and auto-replies (lib/autoreply.c).
+ * (lib/mail/mime.c), bounces (lib/mail/dsn/) and auto-replies
+ * (lib/mail/autoreply.c).
  *
  * The input is parsed as a whole message.  Sanitizers catch over-reads,
  * leaks and undefined behaviour; the checks below catch broken promises

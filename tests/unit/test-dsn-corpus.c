@@ -1,4 +1,4 @@
-/* test-dsn-corpus.c -- atsm_dsn_parse (lib/mail/dsn/dsn.c) against 268 real bounces.
+/* test-dsn-corpus.c -- atsm_dsn_parse (lib/mail/dsn/) against 268 real bounces.
  *
  * tests/data/bounces/ holds the set-of-emails corpus of the Sisimai project
  * (BSD 2-clause, LICENSE beside it) and expected.json, what Sisimai 4.25

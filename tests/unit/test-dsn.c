@@ -1,4 +1,4 @@
-/* test-dsn.c -- unit tests of the bounce parser (lib/mail/dsn/dsn.c), one per format.
+/* test-dsn.c -- unit tests of the bounce parser (lib/mail/dsn/), one per format.
  *
  * tests/data/dsn/postfix-nobody.eml is written in the exact format Postfix
  * 3.7 (Debian 12) uses for a mail to an unknown local user (bounce(8)

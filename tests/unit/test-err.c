@@ -53,7 +53,7 @@ START_TEST(test_prefix_keeps_class_and_sqlstate)
 	struct atsm_err err;
 
 	atsm_err_setc(&err, ATSM_ERR_REFUSED, "statement \"INSERT\" failed: duplicate key");
-	memcpy(err.sqlstate, "23505", 6);      /* as store/db.c sets it */
+	memcpy(err.sqlstate, "23505", 6);      /* as store/db-exec.c sets it */
 	ck_assert_int_eq(atsm_err_prefix(&err, "%s", "sql/002-x.sql"), -1);
 	ck_assert_str_eq(err.msg, "sql/002-x.sql: statement \"INSERT\" failed: duplicate key");
 	ck_assert_int_eq(err.cls, ATSM_ERR_REFUSED);
