@@ -253,7 +253,7 @@ milter_eom_outbound(struct milter_session *s)
 	int rc;
 
 	atsm_err_clear(&err);
-	if (milter_msg_finish(&s->msg, &s->gen->keys, milter_macro(&s->eom_macros, "i"),
+	if (milter_msg_finish(&s->msg, &s->gen->keys, milter_queue_id(s),
 	    &err) < 0) {
 		atsm_log(LOG_ERR, "%s: %s", qid_of(s), err.msg);
 		return tempfail(s, "atsmail: cannot take this mail now, try again later");
@@ -303,7 +303,7 @@ genuine_ref(const struct milter_session *s, const struct milter_hdr *h)
 int
 milter_eom_inbound(struct milter_session *s)
 {
-	const char *qid = milter_macro(&s->eom_macros, "i");
+	const char *qid = milter_queue_id(s);
 	size_t n;
 
 	if (s->msg.xats_overflow)
@@ -315,7 +315,7 @@ milter_eom_inbound(struct milter_session *s)
 		}
 		if (n > 0)
 			atsm_log(LOG_INFO, "%s: inbound: removed %zu forged X-ATS-* header(s), "
-			    "kept %zu", qid != NULL && *qid != '\0' ? qid : "NOQUEUE", n,
+			    "kept %zu", qid != NULL ? qid : "NOQUEUE", n,
 			    s->msg.n_xats - n);
 	}
 	return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
