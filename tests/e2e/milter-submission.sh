@@ -20,15 +20,20 @@ set -u
 command -v swaks >/dev/null || tap_skip_all "swaks is not installed"
 [ "$(id -u)" = 0 ] || tap_skip_all "the test bed needs root"
 
-# atsmaild's directory exists before the test bed, whose Postfix must be
-# told the socket at start (Postfix connects per SMTP session, so it is
-# enough that atsmaild listens before the first message).  Only the milter
-# is wired: delivery into Dovecot goes without the plugin here.
+# The milter socket is where docs/postfix-integration.md puts it: inside
+# Postfix's queue directory, named relative to it (unix:atsmail/milter.sock),
+# which a chrooted smtpd and cleanup reach as well as unchrooted ones (the
+# test bed's are not chrooted; every Postfix daemon runs in the queue
+# directory).  Postfix connects per SMTP session, so it is enough that
+# atsmaild listens before the first message.  Only the milter is wired:
+# delivery into Dovecot goes without the plugin here.
 ad_prepare M
 W=$(ad_dir M)
-export TB_POSTFIX_MILTERS="unix:$W/milter.sock"
+export TB_POSTFIX_MILTERS="unix:atsmail/milter.sock"
 tb_start pg postfix dovecot
 trap ad_cleanup EXIT
+QSOCK=$TB_DIR/postfix/spool/atsmail/milter.sock
+mkdir -m 0755 "$(dirname "$QSOCK")"
 
 # The test bed's Postfix accepts the command addresses of ats.atsmail.test
 # and routes them to discard(8), as docs/postfix-integration.md says.
@@ -40,7 +45,7 @@ DO $$ BEGIN
 		CREATE ROLE atsm_webapp LOGIN IN ROLE atsmail_app; END IF;
 END $$;
 SQL
-ad_conf M
+ad_conf M "milter_socket = unix:$QSOCK"
 ad_start M
 LOG=$(ad_log M)
 
@@ -104,6 +109,7 @@ submit alice@atsmail.test alicepw alice@atsmail.test \
 	"taro@candidate.test,ats+job.3005@$ATS,ats+phase.interview1@$ATS" \
 	"To: Taro Yamada <taro@candidate.test>" "Subject: $subj" \
 	"Message-Id: <interview.$RUN@atsmail.test>"
+tap_ok "atsmaild listens inside Postfix's queue directory" test -S "$QSOCK"
 tap_is "alice's submission is accepted" "$(grep -c '<-  250 2.0.0 Ok: queued' "$W/swaks.log")" "1"
 h=$(fetch taro@candidate.test taropw "$subj")
 tap_ok "taro receives the mail" test -n "$h"

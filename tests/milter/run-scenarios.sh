@@ -465,6 +465,24 @@ tap_ok "reload: 20 SIGHUPs in a row leave atsmaild running" sh -c "
 	for i in \$(seq 1 20); do kill -HUP $MPID; sleep 0.02; done; sleep 0.5; kill -0 $MPID"
 write_conf
 
+# ---- who may connect: root (miltertest here) and milter_peers (postfix);
+# another local user is refused unread and logged with its uid
+NOBODY=$(id -u nobody)
+runuser -u nobody -- python3 - "$W/milter.sock" >"$O/peer.out" 2>&1 <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+try:
+    s.sendall(struct.pack(">I", 13) + b"O" + struct.pack(">III", 6, 0x1ff, 0x1fffff))
+    print("answer %r" % s.recv(64))
+except OSError as e:
+    print("error %s" % e)
+PY
+tap_ok "peer: a user not in milter_peers gets no answer" grep -q "^answer b''\|^error" "$O/peer.out"
+tap_ok "peer: the refusal is logged with its uid" \
+	wait_log "connection from pid [0-9]* uid $NOBODY refused: that user is not in milter_peers"
+
 # ---- atsmaild listens on unix sockets only (it checks who connects)
 sed 's|^milter_socket = .*|milter_socket = inet:127.0.0.1:8893|' "$CONF" >"$W/inet.conf"
 "$ATSMAILD" -f -c "$W/inet.conf" >"$O/inet.log" 2>&1 </dev/null
