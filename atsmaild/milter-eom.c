@@ -141,6 +141,8 @@ delete_xats(struct milter_session *s,
 static int
 apply_plan(struct milter_session *s, const struct atsm_out_plan *p)
 {
+	const char *reason = p->reply_text[0] != '\0' ? p->reply_text : "atsmail: held for review";
+	bool hold = p->verdict == ATSM_OUT_HOLD;
 	size_t nrcpt, nhdr, nx;
 	char from[sizeof(p->verp_sender) + 2];
 
@@ -153,12 +155,14 @@ apply_plan(struct milter_session *s, const struct atsm_out_plan *p)
 		if (atsm_milter_put_chgfrom(&s->out, from, NULL) < 0)
 			return -1;
 	}
-	if (p->verdict == ATSM_OUT_HOLD && atsm_milter_put_quarantine(&s->out,
-	    p->reply_text[0] != '\0' ? p->reply_text : "atsmail: held for review") < 0)
+	if (hold && atsm_milter_put_quarantine(&s->out, reason) < 0)
 		return -1;
-	atsm_log(LOG_INFO, "%s: %s: token=%s commands_removed=%zu headers_rewritten=%zu%s%s",
-	    qid_of(s), p->verdict == ATSM_OUT_HOLD ? "hold" : "tag", s->msg.facts.token, nrcpt,
-	    nhdr, p->verp_sender[0] != '\0' ? " verp_sender=" : "", p->verp_sender);
+	/* a held mail's line ends with the reason Postfix keeps with it in
+	 * the hold queue: whoever reviews it finds why in the log too */
+	atsm_log(LOG_INFO, "%s: %s: token=%s commands_removed=%zu headers_rewritten=%zu%s%s%s%s",
+	    qid_of(s), hold ? "hold" : "tag", s->msg.facts.token, nrcpt, nhdr,
+	    p->verp_sender[0] != '\0' ? " verp_sender=" : "", p->verp_sender,
+	    hold ? ": " : "", hold ? reason : "");
 	return 0;
 }
 

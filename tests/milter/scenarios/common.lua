@@ -9,10 +9,11 @@
 --            scenario is run once in each pass, with the same expectations)
 --   scn      the scenario's name
 --   replies  (optional) a file of the replies the first pass got, one per
---            line: scenario TAB message number TAB code TAB status TAB text;
---            a REPLYCODE answer to a message listed there must be exactly
---            that reply (so the second pass proves the same sentence reaches
---            the MTA)
+--            line: scenario TAB message number TAB code TAB status TAB text,
+--            or scenario TAB number TAB "hold" TAB "-" TAB reason; a
+--            REPLYCODE answer (a hold) of a message listed there must be
+--            exactly that reply (that reason): so the second pass proves the
+--            same sentence reaches the MTA
 -- Queue ids and Message-IDs are Q<run>.<pass>.<scenario>.<n>: the runner
 -- finds a message in atsmaild's log and in the database by them.
 -- Debian's miltertest does not print the message of a Lua error(): every
@@ -72,7 +73,7 @@ local function expected_reply(n)
 		local f = io.open(replies, "r")
 		if f == nil then M.fail("cannot read " .. replies) end
 		for line in f:lines() do
-			local s, k, code, x, text = string.match(line, "^([^\t]+)\t(%d+)\t(%d+)\t([^\t]+)\t(.*)$")
+			local s, k, code, x, text = string.match(line, "^([^\t]+)\t(%d+)\t([^\t]+)\t([^\t]+)\t(.*)$")
 			if s ~= nil then expected[s .. "/" .. k] = { code, x, text } end
 		end
 		f:close()
@@ -85,9 +86,9 @@ end
 -- the header names the message had are asked about one by one.
 local function outcome(conn, n, rep, m, names)
 	local out = { "reply " .. M.reply_name(rep) }
+	local e = expected_reply(n)
 	if rep == SMFIR_REPLYCODE then
-		local e = expected_reply(n)
-		if e ~= nil then
+		if e ~= nil and e[1] ~= "hold" then
 			if not mt.eom_check(conn, MT_SMTPREPLY, e[1], e[2], e[3]) then
 				M.fail("message " .. n .. ": not the reply of the first pass: " ..
 				    e[1] .. " " .. e[2] .. " " .. e[3])
@@ -115,7 +116,15 @@ local function outcome(conn, n, rep, m, names)
 	end
 	if mt.eom_check(conn, MT_HDRINSERT) then table.insert(out, "header inserted") end
 	if mt.eom_check(conn, MT_BODYCHANGE) then table.insert(out, "body changed") end
-	if mt.eom_check(conn, MT_QUARANTINE) then table.insert(out, "held (quarantine)") end
+	if mt.eom_check(conn, MT_QUARANTINE) then
+		table.insert(out, "held (quarantine)")
+		if e ~= nil and e[1] == "hold" then
+			if not mt.eom_check(conn, MT_QUARANTINE, e[3]) then
+				M.fail("message " .. n .. ": not held with the first pass's reason: " .. e[3])
+			end
+			mt.echo("SAME-REPLY " .. n .. " hold")
+		end
+	end
 	for _, l in ipairs(out) do mt.echo("OUTCOME " .. n .. " " .. l) end
 end
 
