@@ -18,7 +18,8 @@ WAIT=20
 # atsmaild is Postfix's milter (only the milter: delivery into Dovecot goes
 # without the plugin here)
 ad_prepare M
-export TB_POSTFIX_MILTERS="unix:$(ad_dir M)/milter.sock"
+TB_POSTFIX_MILTERS="unix:$(ad_dir M)/milter.sock"
+export TB_POSTFIX_MILTERS
 tb_start pg postfix dovecot
 trap ad_cleanup EXIT
 ad_db

@@ -12,8 +12,9 @@
 # scenario's own checks, the same OUTCOME lines (reply, recipients removed,
 # headers changed, removed and added, hold), the same decision lines in the
 # log (verdict, reply code and sentence, commands removed, headers
-# rewritten, VERP sender; tokens masked), and the reply text of every
-# rejection exactly as the first pass got it (miltertest compares it).
+# rewritten, VERP sender, hold reason; tokens masked), and the reply text of
+# every rejection and the reason of every hold exactly as the first pass got
+# them (miltertest compares them: -D replies).
 # What a scenario cannot see from the milter protocol (rows in the
 # database, the log) is checked here, as lines of their own; the database
 # checks wait (bounded) for the recorder: first until every mail journaled
@@ -23,7 +24,9 @@
 # reload too.  Then what the front does that libmilter did, or that is
 # new: a refused negotiation, SMFIC_QUIT_NC (tests/milter/quit-nc.py),
 # ABORT, several messages on a connection, 451 when the snapshot was never
-# loaded or the journal cannot be written, a clean stop.
+# loaded (a second atsmaild, started with PostgreSQL down and no snapshot)
+# or the journal cannot be written (a third, its journal on a full tmpfs),
+# a peer that is not in milter_peers, a clean stop.
 # TB_KEEP=1 keeps the directories for a post-mortem.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
