@@ -141,6 +141,8 @@ delete_xats(struct milter_session *s,
 static int
 apply_plan(struct milter_session *s, const struct atsm_out_plan *p)
 {
+	const char *reason = p->reply_text[0] != '\0' ? p->reply_text : "atsmail: held for review";
+	bool hold = p->verdict == ATSM_OUT_HOLD;
 	size_t nrcpt, nhdr, nx;
 	char from[sizeof(p->verp_sender) + 2];
 
@@ -153,12 +155,14 @@ apply_plan(struct milter_session *s, const struct atsm_out_plan *p)
 		if (atsm_milter_put_chgfrom(&s->out, from, NULL) < 0)
 			return -1;
 	}
-	if (p->verdict == ATSM_OUT_HOLD && atsm_milter_put_quarantine(&s->out,
-	    p->reply_text[0] != '\0' ? p->reply_text : "atsmail: held for review") < 0)
+	if (hold && atsm_milter_put_quarantine(&s->out, reason) < 0)
 		return -1;
-	atsm_log(LOG_INFO, "%s: %s: token=%s commands_removed=%zu headers_rewritten=%zu%s%s",
-	    qid_of(s), p->verdict == ATSM_OUT_HOLD ? "hold" : "tag", s->msg.facts.token, nrcpt,
-	    nhdr, p->verp_sender[0] != '\0' ? " verp_sender=" : "", p->verp_sender);
+	/* a held mail's line ends with the reason Postfix keeps with it in
+	 * the hold queue: whoever reviews it finds why in the log too */
+	atsm_log(LOG_INFO, "%s: %s: token=%s commands_removed=%zu headers_rewritten=%zu%s%s%s%s",
+	    qid_of(s), hold ? "hold" : "tag", s->msg.facts.token, nrcpt, nhdr,
+	    p->verp_sender[0] != '\0' ? " verp_sender=" : "", p->verp_sender,
+	    hold ? ": " : "", hold ? reason : "");
 	return 0;
 }
 
@@ -253,7 +257,7 @@ milter_eom_outbound(struct milter_session *s)
 	int rc;
 
 	atsm_err_clear(&err);
-	if (milter_msg_finish(&s->msg, &s->gen->keys, milter_macro(&s->eom_macros, "i"),
+	if (milter_msg_finish(&s->msg, &s->gen->keys, milter_queue_id(s),
 	    &err) < 0) {
 		atsm_log(LOG_ERR, "%s: %s", qid_of(s), err.msg);
 		return tempfail(s, "atsmail: cannot take this mail now, try again later");
@@ -303,7 +307,7 @@ genuine_ref(const struct milter_session *s, const struct milter_hdr *h)
 int
 milter_eom_inbound(struct milter_session *s)
 {
-	const char *qid = milter_macro(&s->eom_macros, "i");
+	const char *qid = milter_queue_id(s);
 	size_t n;
 
 	if (s->msg.xats_overflow)
@@ -315,7 +319,7 @@ milter_eom_inbound(struct milter_session *s)
 		}
 		if (n > 0)
 			atsm_log(LOG_INFO, "%s: inbound: removed %zu forged X-ATS-* header(s), "
-			    "kept %zu", qid != NULL && *qid != '\0' ? qid : "NOQUEUE", n,
+			    "kept %zu", qid != NULL ? qid : "NOQUEUE", n,
 			    s->msg.n_xats - n);
 	}
 	return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);

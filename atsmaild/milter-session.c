@@ -72,6 +72,27 @@ milter_macro(const struct milter_macros *mm, const char *name)
 	return NULL;
 }
 
+const char *
+milter_queue_id(const struct milter_session *s)
+{
+	const char *q = s->eom_macros.cmd == ATSM_MILTER_C_BODYEOB ?
+	    milter_macro(&s->eom_macros, "i") : NULL;
+
+	if ((q == NULL || *q == '\0') && s->mail_macros.cmd == ATSM_MILTER_C_MAIL)
+		q = milter_macro(&s->mail_macros, "i");
+	return q != NULL && *q != '\0' ? q : NULL;
+}
+
+/* The macros belong to one message: a message whose MTA sent none (or a
+ * new SMTP session after SMFIC_QUIT_NC) must not be judged with the last
+ * one's -- an {auth_authen} left over would make it look authenticated. */
+static void
+forget_macros(struct milter_session *s)
+{
+	memset(&s->mail_macros, 0, sizeof(s->mail_macros));
+	memset(&s->eom_macros, 0, sizeof(s->eom_macros));
+}
+
 static void
 keep_macros(struct milter_macros *mm, unsigned char cmd, const struct atsm_milter_macro *v,
     size_t n)
@@ -125,9 +146,9 @@ on_optneg(struct milter_session *s, const struct atsm_milter_packet *pkt)
 					strncat(names, ", ", sizeof(names) - strlen(names) - 1);
 				strncat(names, action_names[i].name, sizeof(names) - strlen(names) - 1);
 			}
-		atsm_log(LOG_ERR, "the MTA offers milter protocol version %u%s%s: atsmaild needs "
-		    "version %d with every action it uses; connection refused (use "
-		    "milter_protocol = 6 in Postfix)", (unsigned)o.version,
+		atsm_log(LOG_ERR, "milter connection %lu: the MTA offers milter protocol version "
+		    "%u%s%s: atsmaild needs version %d with every action it uses; connection "
+		    "refused (use milter_protocol = 6 in Postfix)", s->conn->id, (unsigned)o.version,
 		    names[0] != '\0' ? " without " : "", names, ATSM_MILTER_VERSION);
 		return -1;
 	}
@@ -270,6 +291,7 @@ on_eom(struct milter_session *s, const struct atsm_milter_packet *pkt)
 	else
 		rc = milter_eom_inbound(s);
 	end_message(s);
+	forget_macros(s);
 	return rc;
 }
 
@@ -315,10 +337,12 @@ handle(struct milter_session *s, const struct atsm_milter_packet *pkt)
 		return on_eom(s, pkt);
 	case ATSM_MILTER_C_ABORT:
 		end_message(s);
+		forget_macros(s);
 		return 0;
 	case ATSM_MILTER_C_QUIT_NC:
 		/* a new connection on the same socket */
 		end_message(s);
+		forget_macros(s);
 		s->client_addr[0] = s->client_name[0] = '\0';
 		s->non_smtp = false;
 		return 0;

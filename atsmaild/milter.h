@@ -87,6 +87,10 @@ char *milter_strip_brackets(const char *arg);
 
 /* milter-session.c: a macro of the stage's last macro packet, or NULL. */
 const char *milter_macro(const struct milter_macros *mm, const char *name);
+/* The queue id of the message: {i} of the end of message, else of MAIL
+ * (where Postfix sends it with smtpd_delay_open_until_valid_rcpt = no, and
+ * where libmilter's smfi_getsymval would have found it); NULL if neither. */
+const char *milter_queue_id(const struct milter_session *s);
 
 /* milter-eom.c: append the actions and the final reply to s->out. */
 int milter_eom_outbound(struct milter_session *s);

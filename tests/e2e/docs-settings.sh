@@ -76,10 +76,19 @@ check_page() {  # check_page PAGE SETTING...
 	tap_is "docs/$pg names the settings it reads, all of them in the table" \
 		"${missing# }${unknown:+ unknown:$unknown}" ""
 }
-check_page atsmail-milter.8 db_conninfo db_pool_size db_statement_timeout db_connect_timeout \
-	milter_socket ats_domain command_localpart company_domains internal_networks guard_action \
-	on_db_failure verp verp_tag recipient_delimiter secret_file journal_dir header_max_bytes \
-	address_max_count decode_max_bytes log_level syslog_facility
+ATSMAILD_SETTINGS="milter_socket filing_socket milter_peers filing_peers
+	service_max_connections db_conninfo db_connect_timeout db_statement_timeout ats_domain
+	command_localpart company_domains internal_networks secret_file guard_action verp verp_tag
+	recipient_delimiter intake_max_per_hour journal_dir journal_segment_size recorder_batch_max
+	snapshot_dir snapshot_map_size snapshot_resync_interval header_max_bytes address_max_count
+	decode_max_bytes inbound_parse_max_bytes log_level syslog_facility"
+# shellcheck disable=SC2086
+check_page atsmaild.8 $ATSMAILD_SETTINGS
+# and its SETTINGS section lists exactly those: no more, no fewer
+listed=$(awk '/^\.SH / { on = ($2 == "SETTINGS") } on' "$top_srcdir/docs/atsmaild.8" |
+	sed -n 's/^\.BR \([a-z_][a-z0-9_]*\)\b.*/\1/p' | grep -xFf "$tmp/names" | sort -u)
+tap_is "the SETTINGS section of docs/atsmaild.8 lists exactly the settings atsmaild reads" \
+	"$(printf '%s\n' $ATSMAILD_SETTINGS | sort -u | tr '\n' ' ')" "$(printf '%s\n' "$listed" | tr '\n' ' ')"
 check_page atsmail-notifyd.8 db_conninfo webhook_urls webhook_secret_file webhook_connect_timeout \
 	webhook_timeout webhook_max_attempts webhook_retry_base webhook_retry_max
 check_page atsmailctl.8 db_conninfo journal_dir secret_file

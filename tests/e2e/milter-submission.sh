@@ -1,70 +1,65 @@
 #!/bin/bash
 # tests/e2e/milter-submission.sh -- the whole outbound path through Postfix:
 # a recruiter authenticates on the submission port and sends ATS mail with
-# command addresses in Bcc; atsmail-milter consumes the commands, tags and
-# records the mail; the candidate receives it (read over IMAP) without the
-# command addresses and with X-ATS-Ref; the database holds the message, its
-# links, the new selection process and the phase change.  Then: a private
-# user's mail is hidden from another recruiter's application session but
-# visible to her own; a non-SMTP submission (sendmail(1), which Postfix
-# filters through non_smtpd_milters) is outbound too; a forged X-ATS-Ref
-# arriving at the MX is removed before delivery.
+# command addresses in Bcc; atsmaild's milter front consumes the commands,
+# tags the mail and journals its record, which the recorder puts into
+# PostgreSQL; the candidate receives it (read over IMAP) without the command
+# addresses and with X-ATS-Ref; the database holds the message, its links,
+# the new selection process and the phase change.  Then: a private user's
+# mail is hidden from another recruiter's application session but visible
+# to her own; a non-SMTP submission (sendmail(1), which Postfix filters
+# through non_smtpd_milters) is outbound too; a forged X-ATS-Ref arriving at
+# the MX is removed before delivery.  The database checks wait (bounded) for
+# the recorder.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 . "$top_srcdir/tests/e2e/e2e-lib.sh"
+. "$top_srcdir/tests/e2e/atsmaild-lib.sh"
 
-MILTER=$top_builddir/milter/atsmail-milter
 command -v swaks >/dev/null || tap_skip_all "swaks is not installed"
-[ -x "$MILTER" ] || tap_skip_all "atsmail-milter is not built"
 [ "$(id -u)" = 0 ] || tap_skip_all "the test bed needs root"
 
-# The milter's directory exists before the test bed, whose Postfix must be
-# told the socket at start; Postfix (user postfix) must reach the socket.
-W=$(mktemp -d /tmp/atsm-milter.XXXXXX)
-chmod 755 "$W"
-MILTER_PID=
-stop_all() {
-	if [ -n "$MILTER_PID" ]; then
-		kill -TERM "$MILTER_PID" 2>/dev/null
-		for _ in $(seq 1 150); do kill -0 "$MILTER_PID" 2>/dev/null || break; sleep 0.1; done
-	fi
-	tb_cleanup
-	[ "$TB_KEEP" = 1 ] || rm -rf "$W"
-}
-export TB_POSTFIX_MILTERS="unix:$W/milter.sock"
+# The milter socket is where docs/postfix-integration.md puts it: inside
+# Postfix's queue directory, named relative to it (unix:atsmail/milter.sock),
+# which a chrooted smtpd and cleanup reach as well as unchrooted ones (the
+# test bed's are not chrooted; every Postfix daemon runs in the queue
+# directory).  Postfix connects per SMTP session, so it is enough that
+# atsmaild listens before the first message.  Only the milter is wired:
+# delivery into Dovecot goes without the plugin here.
+ad_prepare M
+W=$(ad_dir M)
+export TB_POSTFIX_MILTERS="unix:atsmail/milter.sock"
 tb_start pg postfix dovecot
-trap stop_all EXIT
+trap ad_cleanup EXIT
+QSOCK=$TB_DIR/postfix/spool/atsmail/milter.sock
+mkdir -m 0755 "$(dirname "$QSOCK")"
 
 # The test bed's Postfix accepts the command addresses of ats.atsmail.test
 # and routes them to discard(8), as docs/postfix-integration.md says.
 
-tb_migrate >"$W/migrate.log" 2>&1 || tap_bail "migrate failed: $(cat "$W/migrate.log")"
-tb_psql -f "$top_srcdir/tests/data/seed.sql" >/dev/null || tap_bail "cannot load seed.sql"
-tb_psql >/dev/null <<'SQL' || tap_bail "cannot create the logins"
+ad_db
+tb_psql >/dev/null <<'SQL' || tap_bail "cannot create the application's login"
 DO $$ BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atsm_milter') THEN
-		CREATE ROLE atsm_milter LOGIN IN ROLE atsmail_writer; END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atsm_webapp') THEN
 		CREATE ROLE atsm_webapp LOGIN IN ROLE atsmail_app; END IF;
 END $$;
 SQL
+ad_conf M "milter_socket = unix:$QSOCK"
+ad_start M
+LOG=$(ad_log M)
 
-head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$W/secret"
-chmod 600 "$W/secret"
-cat >"$W/atsmail.conf" <<CONF
-db_conninfo = host=$TB_PGHOST port=$TB_PGPORT dbname=$TB_DB user=atsm_milter
-ats_domain = ats.atsmail.test
-company_domains = atsmail.test
-secret_file = $W/secret
-milter_socket = unix:$W/milter.sock
-journal_dir = $W/journal
-log_level = debug
-CONF
-"$MILTER" -f -c "$W/atsmail.conf" -P "$W/milter.pid" >"$W/milter.log" 2>&1 </dev/null &
-for _ in $(seq 1 100); do [ -S "$W/milter.sock" ] && [ -s "$W/milter.pid" ] && break; sleep 0.05; done
-MILTER_PID=$(cat "$W/milter.pid" 2>/dev/null)
-[ -n "$MILTER_PID" ] || tap_bail "atsmail-milter did not start: $(cat "$W/milter.log")"
+# q_wait WANT QUERY: the query's value once it is WANT (the recorder has
+# caught up), or after ~30 s the last one
+q_wait() {
+	local v
+	for _ in $(seq 1 150); do
+		v=$(tb_psql -c "$2" 2>&1)
+		[ "$v" = "$1" ] && break
+		sleep 0.2
+	done
+	printf '%s\n' "$v"
+}
 
 RUN=$$
 ATS=ats.atsmail.test
@@ -114,6 +109,7 @@ submit alice@atsmail.test alicepw alice@atsmail.test \
 	"taro@candidate.test,ats+job.3005@$ATS,ats+phase.interview1@$ATS" \
 	"To: Taro Yamada <taro@candidate.test>" "Subject: $subj" \
 	"Message-Id: <interview.$RUN@atsmail.test>"
+tap_ok "atsmaild listens inside Postfix's queue directory" test -S "$QSOCK"
 tap_is "alice's submission is accepted" "$(grep -c '<-  250 2.0.0 Ok: queued' "$W/swaks.log")" "1"
 h=$(fetch taro@candidate.test taropw "$subj")
 tap_ok "taro receives the mail" test -n "$h"
@@ -124,19 +120,19 @@ tap_is "the Message-ID is unchanged" "$(printf '%s\n' "$h" | hdr Message-ID)" "<
 tap_is "Postfix delivered nothing to the command addresses" \
 	"$(grep -c "to=<ats+" "$TB_MAILLOG")" "0"
 tap_is "the message is recorded: alice's, shared, linked to resume 1001" \
-	"$(tb_psql -c "SELECT owner_id, visibility FROM atsmail.messages m
+	"$(q_wait "1|shared" "SELECT owner_id, visibility FROM atsmail.messages m
 	     JOIN atsmail.message_links l ON l.message_id = m.id AND l.target_kind = 'resume' AND l.target_id = 1001
 	     WHERE m.token = '$tok' AND m.rfc_message_id = 'interview.$RUN@atsmail.test'")" "1|shared"
 tap_is "the selection process resume 1001 x job 3005 exists, in phase interview1" \
-	"$(tb_psql -c "SELECT phase FROM atsmail.processes WHERE resume_id = 1001 AND job_id = 3005")" "interview1"
+	"$(q_wait interview1 "SELECT phase FROM atsmail.processes WHERE resume_id = 1001 AND job_id = 3005")" "interview1"
 tap_is "the mail is linked to that process and the job" \
-	"$(tb_psql -c "SELECT count(DISTINCT l.target_kind) FROM atsmail.message_links l
+	"$(q_wait 2 "SELECT count(DISTINCT l.target_kind) FROM atsmail.message_links l
 	     JOIN atsmail.messages m ON m.id = l.message_id
 	     WHERE m.token = '$tok' AND (l.target_kind = 'job' AND l.target_id = 3005
 	        OR l.target_kind = 'process' AND l.target_id =
 	           (SELECT id FROM atsmail.processes WHERE resume_id = 1001 AND job_id = 3005))")" "2"
 tap_is "the phase change is in the history, caused by the sent mail" \
-	"$(tb_psql -c "SELECT count(*) FROM atsmail.phase_history h JOIN atsmail.messages m ON m.id = h.message_id
+	"$(q_wait 1 "SELECT count(*) FROM atsmail.phase_history h JOIN atsmail.messages m ON m.id = h.message_id
 	     WHERE m.token = '$tok' AND h.kind = 'process' AND h.to_phase = 'interview1' AND h.cause = 'mail_sent'")" "1"
 
 # ---- 2. carol (private mode): bob's application cannot read it, carol's can
@@ -146,7 +142,7 @@ submit carol@atsmail.test carolpw carol@atsmail.test hanako@candidate.test \
 h=$(fetch hanako@candidate.test hanakopw "$subj")
 ctok=$(printf '%s\n' "$h" | hdr X-ATS-Ref)
 tap_is "carol's mail is recorded private" \
-	"$(tb_psql -c "SELECT visibility FROM atsmail.messages WHERE token = '$ctok'")" "private"
+	"$(q_wait private "SELECT visibility FROM atsmail.messages WHERE token = '$ctok'")" "private"
 as_app() {
 	psql "host=$TB_PGHOST port=$TB_PGPORT dbname=$TB_DB user=atsm_webapp" -qAt -v ON_ERROR_STOP=1 \
 		-c "SET atsmail.acting_user = '$1'" \
@@ -162,9 +158,9 @@ printf 'From: alice@atsmail.test\nTo: taro@candidate.test\nSubject: %s\n\nsent w
 h=$(fetch taro@candidate.test taropw "$subj")
 ltok=$(printf '%s\n' "$h" | hdr X-ATS-Ref)
 tap_ok "a sendmail(1) submission is seen as non-SMTP, outbound" \
-	grep -q 'connect from localhost\[127.0.0.1\]:0 (non-SMTP submission)' "$W/milter.log"
+	grep -q 'milter connection [0-9]*: client localhost\[127.0.0.1\]:0 (non-SMTP submission)' "$LOG"
 tap_is "and recorded as alice's mail" \
-	"$(tb_psql -c "SELECT owner_id FROM atsmail.messages WHERE token = '$ltok' AND '$ltok' <> ''")" "1"
+	"$(q_wait 1 "SELECT owner_id FROM atsmail.messages WHERE token = '$ltok' AND '$ltok' <> ''")" "1"
 
 # ---- 4. inbound at the MX: a forged X-ATS-Ref is removed
 subj="Reply $RUN"
@@ -176,7 +172,7 @@ tap_ok "alice receives the reply" test -n "$h"
 tap_is "the forged X-ATS-Ref was removed" "$(printf '%s\n' "$h" | hdr X-ATS-Ref)" ""
 
 if [ "$TAP_FAILED" -gt 0 ]; then
-	tap_diag "--- milter log:"; tail -n 30 "$W/milter.log" | sed 's/^/# /'
+	tap_diag "--- atsmaild's log:"; grep -v 'debug: ' "$LOG" | tail -n 30 | sed 's/^/# /'
 	tap_diag "--- maillog:"; tail -n 30 "$TB_MAILLOG" | sed 's/^/# /'
 fi
 tap_done

@@ -3,14 +3,28 @@
 # (MX + submission with Dovecot SASL) delivering over LMTP into Dovecot, read
 # back over IMAP with tests/testbed/imap.py; Postfix-generated DSNs; the
 # ISO-2022-JP round trip; adding a mailbox; the milter/plugin hooks; and a
-# stop that leaves no process behind.  TAP output, bounded waits only.
+# stop that leaves no process behind.  Every mail goes through atsmaild's
+# milter front, as in production (smtpd_milters and non_smtpd_milters): it
+# must not disturb any of it, tags the ATS mail among it, and the recorder
+# records that.  TAP output, bounded waits only.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
 . "$top_srcdir/tests/e2e/e2e-lib.sh"
+. "$top_srcdir/tests/e2e/atsmaild-lib.sh"
 TESTBED=$top_srcdir/tests/testbed/testbed.sh
 IMAP=$top_srcdir/tests/testbed/imap.py
 WAIT=20
 
-tb_start postfix dovecot
+# atsmaild is Postfix's milter (only the milter: delivery into Dovecot goes
+# without the plugin here)
+ad_prepare M
+TB_POSTFIX_MILTERS="unix:$(ad_dir M)/milter.sock"
+export TB_POSTFIX_MILTERS
+tb_start pg postfix dovecot
+trap ad_cleanup EXIT
+ad_db
+ad_conf M
+ad_start M
 export TB_IMAP_PORT
 TAG=$$.$RANDOM
 imap() { python3 "$IMAP" -w "$WAIT" "$@"; }
@@ -71,6 +85,16 @@ $OUT"
 fi
 got=$(imap taro@candidate.test taropw header "$MID1" Subject 2>&1)/$(imap taro@candidate.test taropw header "$MID1" Message-ID 2>&1)
 tap_is "taro reads it over IMAP: subject and Message-ID" "$got" "interview $TAG/$MID1"
+tok=$(imap taro@candidate.test taropw header "$MID1" X-ATS-Ref 2>&1)
+tap_ok "atsmaild tagged it (alice writes to a candidate): X-ATS-Ref is a token" \
+	sh -c "printf '%s' '$tok' | grep -Eq '^a[a-z2-7]{37}\$'"
+rec=
+for ((i = 0; i < WAIT * 5; i++)); do
+	rec=$(tb_psql -c "SELECT count(*) FROM atsmail.messages WHERE token = '$tok'" 2>&1)
+	[ "$rec" = 1 ] && break
+	sleep 0.2
+done
+tap_is "the recorder records it once" "$rec" 1
 
 # ---- MX
 MID2="<smoke-mx-$TAG@client.example>"
@@ -78,6 +102,8 @@ send "$TB_SMTP_PORT" --from recruiter@agency.example --to alice@atsmail.test \
 	--header "Message-Id: $MID2" --header "Subject: candidate list $TAG"
 tap_is "MX accepts an unauthenticated external sender for alice@atsmail.test" "$RC" 0
 tap_is "alice reads it over IMAP" "$(imap alice@atsmail.test alicepw subject "$MID2" 2>&1)" "candidate list $TAG"
+tap_is "atsmaild left the inbound mail untouched (no X-ATS-Ref)" \
+	"$(imap alice@atsmail.test alicepw header "$MID2" X-ATS-Ref 2>/dev/null)" ""
 
 imap alice@atsmail.test alicepw store "$MID2" + '$Interview' '\Flagged' >/dev/null
 tap_is "imap.py sets and reads back a keyword" "$(imap alice@atsmail.test alicepw flags "$MID2" 2>&1)" '\Flagged $Interview'
@@ -204,10 +230,13 @@ left=$(ps -e -o sid=,pid=,stat=,args= | awk -v s="$pids" '
 	BEGIN { n = split(s, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
 	($1 in want || $2 in want) && $3 !~ /^Z/')
 tap_is "after stop no process of the test bed is left (the masters and their sessions)" "$left" ""
+apid=$(ad_pid M)
+ad_stop M
+tap_ok "atsmaild stops, and leaves no process" sh -c "! kill -0 '$apid' 2>/dev/null"
 
 # ---- hooks: a second test bed with a (missing) milter and Dovecot's mail_log plugin
 TB2=$(mktemp -d /tmp/atsm-tb.XXXXXX)
-trap '"$TESTBED" stop "$TB2" >/dev/null 2>&1; rm -rf "$TB2"; tb_cleanup' EXIT
+trap '"$TESTBED" stop "$TB2" >/dev/null 2>&1; rm -rf "$TB2"; ad_cleanup' EXIT
 if TB_POSTFIX_MILTERS="unix:$TB2/run/no-milter.sock" TB_MILTER_DEFAULT_ACTION=accept \
 	TB_DOVECOT_MAIL_PLUGINS="notify mail_log" \
 	TB_DOVECOT_PLUGIN_SETTINGS=$'  mail_log_events = save\n  mail_log_fields = box msgid' \

@@ -6,7 +6,6 @@ local conn = t.connect()
 local rep = t.send(conn, {
 	login = "alice@atsmail.test", from = "alice@atsmail.test",
 	rcpts = { "taro@candidate.test", "hanako@candidate.test" },
-	qid = "guard." .. run,
 	headers = { { "To", "taro@candidate.test, hanako@candidate.test" } },
 })
 t.expect_rejected(conn, rep, "eom")

@@ -7,7 +7,6 @@ local conn = t.connect()
 local rep = t.send(conn, {
 	login = "alice@atsmail.test", from = "alice@atsmail.test",
 	rcpts = { "friend@example.org" },
-	qid = "notats." .. run,
 	headers = { { "To", "Friend <friend@example.org>" }, { "Cc", "bob@atsmail.test" } },
 })
 t.expect_reply(rep, SMFIR_CONTINUE, "eom")

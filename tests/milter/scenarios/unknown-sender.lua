@@ -6,7 +6,6 @@ local conn = t.connect()
 local rep = t.send(conn, {
 	login = "intern@atsmail.test", from = "intern@atsmail.test",
 	rcpts = { "taro@candidate.test" },
-	qid = "unknown." .. run,
 	headers = { { "To", "taro@candidate.test" } },
 })
 t.expect_reply(rep, SMFIR_CONTINUE, "eom")
