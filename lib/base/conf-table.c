@@ -35,27 +35,17 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"one host.",
 	},
 	{
-		"db_pool_size", ATSM_CONF_UINT, F(db_pool_size), "8",
-		NULL, 1, 256, false,
-		"The most database connections one process keeps open. A milter thread "
-		"that finds every connection busy waits at most db_statement_timeout for "
-		"one, then applies the failure policy (the facts go to the journal).",
-		"Eight connections serve the concurrency of a typical company mail server "
-		"(Postfix's default of 100 smtpd processes rarely has more than a few "
-		"messages in the milter at once) while leaving PostgreSQL's default "
-		"max_connections of 100 for several hosts and atsmailctl.",
-	},
-	{
 		"db_statement_timeout", ATSM_CONF_TIME, F(db_statement_timeout), "2s",
 		NULL, 50, 10 * SEC, false,
-		"The longest a single database statement (or the wait for a pooled "
-		"connection) may take. A statement that runs longer is cancelled and the "
-		"mail is handled as if the database were down: it flows, and its facts are "
-		"appended to the journal for atsmailctl replay.",
-		"It must stay well under Postfix's milter timeouts (milter_command_timeout "
-		"30s, milter_content_timeout 300s), since a message may need several "
-		"statements; two seconds is far above a healthy indexed lookup and far "
-		"below what makes Postfix give up on the milter.",
+		"The longest a single database statement may take: each record call of "
+		"atsmaild's recorder (one per mail, several in one pipelined batch), and "
+		"the statements of atsmail-notifyd and atsmailctl. A statement that runs "
+		"longer is cancelled and counted as the database being unavailable: the "
+		"recorder keeps the entries in the journal and tries again. No mail waits "
+		"on it: atsmaild answers Postfix and Dovecot once the journal holds the mail.",
+		"Recording one mail is a few indexed inserts, milliseconds even in a batch "
+		"of hundreds; two seconds is far above that and short enough that a stuck "
+		"server is noticed and logged quickly.",
 	},
 	{
 		"db_connect_timeout", ATSM_CONF_TIME, F(db_connect_timeout), "2s",

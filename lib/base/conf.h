@@ -54,7 +54,6 @@ struct atsm_conf_list {
 struct atsm_conf {
 	/* database */
 	char *db_conninfo;
-	unsigned db_pool_size;
 	unsigned db_statement_timeout;   /* ms */
 	unsigned db_connect_timeout;     /* ms */
 	/* site */

@@ -1,5 +1,5 @@
 /* base/daemon.c -- PID file, user switch, detaching, log and signal set-up
- * shared by atsmail-milter and atsmail-notifyd (see base/daemon.h). */
+ * shared by atsmaild and atsmail-notifyd (see base/daemon.h). */
 #include "base/daemon.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* base/daemon.h -- the start-up steps the atsmail daemons share.
  *
- * atsmail-milter and atsmail-notifyd both: check and write a PID file
+ * atsmaild and atsmail-notifyd both: check and write a PID file
  * (and remove it at exit), look up the -u user and become it, go to the
  * background, open their log from the settings, create the pipe their
  * signal handlers wake a thread or loop with, and install handlers.  The

@@ -5,7 +5,7 @@
  * atsm_log_facility_from_name, atsm_log_level_from_conf,
  * atsm_log_facility_from_conf.
  *
- * A line reads like Postfix's: "atsmail-milter[1234]: warning: text" on
+ * A line reads like Postfix's: "atsmaild[1234]: warning: text" on
  * stderr, "warning: text" in syslog (which adds ident and pid itself).
  * Messages often quote mail headers, which an outsider writes: control
  * characters are replaced by '?' so that one message stays one log line, and

@@ -16,7 +16,7 @@
 
 /* Levels are syslog priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
 
-/* ident: program name ("atsmail-milter"); facility: LOG_MAIL etc.;
+/* ident: program name ("atsmaild"); facility: LOG_MAIL etc.;
  * to_stderr: also write to stderr (foreground); to_syslog: openlog/syslog. */
 void atsm_log_open(const char *ident, int facility, bool to_syslog, bool to_stderr);
 void atsm_log_set_level(int max_priority);   /* drop messages above it */

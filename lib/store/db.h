@@ -1,6 +1,6 @@
 /* store/db.h -- PostgreSQL access layer over libpq.
  *
- * A small pool of connections, safe for libmilter's thread-per-connection
+ * A small pool of connections, safe for a thread-per-connection
  * model: a thread borrows a connection with atsm_db_acquire() and gives it
  * back with atsm_db_release().  Every connection carries the configured
  * statement_timeout, so no call waits longer than that; a connection found

@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_round_trip(&c);
 	} else {
 		/* all or nothing: the defaults are still there */
-		if (c.db_pool_size != 8 || strcmp(c.db_conninfo, "dbname=atsmail") != 0 ||
+		if (c.webhook_max_attempts != 12 || strcmp(c.db_conninfo, "dbname=atsmail") != 0 ||
 		    c.company_domains.n != 0 || memchr(err.msg, '\0', sizeof(err.msg)) == NULL)
 			abort();
 	}

@@ -49,7 +49,7 @@ START_TEST(test_defaults)
 
 	ck_assert_int_eq(atsm_conf_init(&c, &err), 0);
 	ck_assert_str_eq(c.db_conninfo, "dbname=atsmail");
-	ck_assert_uint_eq(c.db_pool_size, 8);
+	ck_assert_uint_eq(c.webhook_max_attempts, 12);
 	ck_assert_uint_eq(c.db_statement_timeout, 2000);
 	ck_assert_uint_eq(c.db_connect_timeout, 2000);
 	ck_assert_str_eq(c.ats_domain, "");
@@ -111,7 +111,7 @@ END_TEST
 START_TEST(test_write_value_round_trips)
 {
 	static const char text[] =
-	    "db_pool_size = 17\n"
+	    "webhook_max_attempts = 17\n"
 	    "db_statement_timeout = 1500ms\n"
 	    "db_connect_timeout = 3\n"
 	    "ats_domain = ats.example.com\n"
@@ -173,27 +173,27 @@ START_TEST(test_uint)
 	struct atsm_conf c;
 	struct atsm_err err;
 
-	ck_assert_str_eq(load(&c, "db_pool_size = 1\n", &err), "");
-	ck_assert_uint_eq(c.db_pool_size, 1);
+	ck_assert_str_eq(load(&c, "webhook_max_attempts = 1\n", &err), "");
+	ck_assert_uint_eq(c.webhook_max_attempts, 1);
 	atsm_conf_free(&c);
-	ck_assert_str_eq(load(&c, "db_pool_size=256", &err), "");
-	ck_assert_uint_eq(c.db_pool_size, 256);
+	ck_assert_str_eq(load(&c, "webhook_max_attempts=1000", &err), "");
+	ck_assert_uint_eq(c.webhook_max_attempts, 1000);
 	atsm_conf_free(&c);
 
-	assert_load_error("\n\ndb_pool_size = abc\n",
-	    "test.conf line 3: db_pool_size = 'abc': not a whole number (expected 1..256)");
-	assert_load_error("db_pool_size = 0\n",
-	    "test.conf line 1: db_pool_size = '0': out of range (expected 1..256)");
-	assert_load_error("db_pool_size = 257\n",
-	    "test.conf line 1: db_pool_size = '257': out of range (expected 1..256)");
-	assert_load_error("db_pool_size = 99999999999999999999999\n",
-	    "test.conf line 1: db_pool_size = '99999999999999999999999': out of range (expected 1..256)");
-	assert_load_error("db_pool_size = -1\n",
-	    "test.conf line 1: db_pool_size = '-1': not a whole number (expected 1..256)");
-	assert_load_error("db_pool_size = 8 9\n",
-	    "test.conf line 1: db_pool_size = '8 9': not a whole number (expected 1..256)");
-	assert_load_error("db_pool_size =\n",
-	    "test.conf line 1: db_pool_size = '': not a whole number (expected 1..256)");
+	assert_load_error("\n\nwebhook_max_attempts = abc\n",
+	    "test.conf line 3: webhook_max_attempts = 'abc': not a whole number (expected 1..1000)");
+	assert_load_error("webhook_max_attempts = 0\n",
+	    "test.conf line 1: webhook_max_attempts = '0': out of range (expected 1..1000)");
+	assert_load_error("webhook_max_attempts = 1001\n",
+	    "test.conf line 1: webhook_max_attempts = '1001': out of range (expected 1..1000)");
+	assert_load_error("webhook_max_attempts = 99999999999999999999999\n",
+	    "test.conf line 1: webhook_max_attempts = '99999999999999999999999': out of range (expected 1..1000)");
+	assert_load_error("webhook_max_attempts = -1\n",
+	    "test.conf line 1: webhook_max_attempts = '-1': not a whole number (expected 1..1000)");
+	assert_load_error("webhook_max_attempts = 8 9\n",
+	    "test.conf line 1: webhook_max_attempts = '8 9': not a whole number (expected 1..1000)");
+	assert_load_error("webhook_max_attempts =\n",
+	    "test.conf line 1: webhook_max_attempts = '': not a whole number (expected 1..1000)");
 	assert_load_error("address_max_count = 1.5\n",
 	    "test.conf line 1: address_max_count = '1.5': not a whole number (expected 1..100000)");
 }
@@ -410,8 +410,8 @@ START_TEST(test_continuation_and_comments)
 	atsm_conf_free(&c);
 
 	/* an error in a continued line names the line where it starts */
-	assert_load_error("log_level = info\ndb_pool_size = 8\n  9\n",
-	    "test.conf line 2: db_pool_size = '8 9': not a whole number (expected 1..256)");
+	assert_load_error("log_level = info\nwebhook_max_attempts = 8\n  9\n",
+	    "test.conf line 2: webhook_max_attempts = '8 9': not a whole number (expected 1..1000)");
 	assert_load_error("\n   continued = 1\n",
 	    "test.conf line 2: continuation line without a setting before it");
 }
@@ -422,9 +422,9 @@ START_TEST(test_last_assignment_wins)
 	struct atsm_conf c;
 	struct atsm_err err;
 
-	ck_assert_str_eq(load(&c, "db_pool_size = 3\nats_domain = a.example\n"
-	    "db_pool_size = 12\nats_domain = b.example\n", &err), "");
-	ck_assert_uint_eq(c.db_pool_size, 12);
+	ck_assert_str_eq(load(&c, "webhook_max_attempts = 3\nats_domain = a.example\n"
+	    "webhook_max_attempts = 12\nats_domain = b.example\n", &err), "");
+	ck_assert_uint_eq(c.webhook_max_attempts, 12);
 	ck_assert_str_eq(c.ats_domain, "b.example");
 	atsm_conf_free(&c);
 }
@@ -469,10 +469,10 @@ START_TEST(test_crlf_bom_nul)
 	struct atsm_err err;
 	static const char nul[] = "log_level = info\nats_domain = a\0b\n";
 
-	ck_assert_str_eq(load(&c, "\xef\xbb\xbf" "db_pool_size = 9\r\n"
+	ck_assert_str_eq(load(&c, "\xef\xbb\xbf" "webhook_max_attempts = 9\r\n"
 	    "company_domains = a.example,\r\n  b.example\r\n\r\n# c\r\n"
 	    "ats_domain = x.example\r\n", &err), "");
-	ck_assert_uint_eq(c.db_pool_size, 9);
+	ck_assert_uint_eq(c.webhook_max_attempts, 9);
 	ck_assert_uint_eq(c.company_domains.n, 2);
 	ck_assert_str_eq(c.company_domains.v[1], "b.example");
 	ck_assert_str_eq(c.ats_domain, "x.example");
@@ -494,7 +494,7 @@ START_TEST(test_empty_text)
 	struct atsm_err err;
 
 	ck_assert_str_eq(load(&c, "", &err), "");
-	ck_assert_uint_eq(c.db_pool_size, 8);
+	ck_assert_uint_eq(c.webhook_max_attempts, 12);
 	atsm_conf_free(&c);
 	ck_assert_str_eq(load(&c, "\n  \n# only comments\n\t# and blanks\n", &err), "");
 	ck_assert_str_eq(c.db_conninfo, "dbname=atsmail");
@@ -511,17 +511,18 @@ START_TEST(test_failed_load_changes_nothing)
 {
 	struct atsm_conf c;
 	struct atsm_err err;
-	static const char text[] = "db_pool_size = 20\ncompany_domains = b.example\nbad = 1\n";
+	static const char text[] = "webhook_max_attempts = 20\ncompany_domains = b.example\nbad = 1\n";
 
-	ck_assert_str_eq(load(&c, "db_pool_size = 5\ncompany_domains = a.example\n", &err), "");
+	ck_assert_str_eq(load(&c, "webhook_max_attempts = 5\ncompany_domains = a.example\n", &err), "");
 	ck_assert_int_eq(atsm_conf_load_text(&c, text, strlen(text), "t", &err), -1);
 	ck_assert_str_eq(err.msg, "t line 3: unknown setting 'bad'");
-	ck_assert_uint_eq(c.db_pool_size, 5);
+	ck_assert_uint_eq(c.webhook_max_attempts, 5);
 	ck_assert_uint_eq(c.company_domains.n, 1);
 	ck_assert_str_eq(c.company_domains.v[0], "a.example");
 	/* a good load over it replaces the values and frees the old ones */
-	ck_assert_int_eq(atsm_conf_load_text(&c, text, 46, "t", &err), 0);
-	ck_assert_uint_eq(c.db_pool_size, 20);
+	ck_assert_int_eq(atsm_conf_load_text(&c, text, (size_t)(strstr(text, "bad") - text), "t",
+	    &err), 0);
+	ck_assert_uint_eq(c.webhook_max_attempts, 20);
 	ck_assert_str_eq(c.company_domains.v[0], "b.example");
 	atsm_conf_free(&c);
 }
@@ -532,15 +533,18 @@ START_TEST(test_load_file)
 	struct atsm_conf c;
 	struct atsm_err err;
 	char path[] = "/tmp/test-conf-XXXXXX";
-	static const char text[] = "# test\ndb_pool_size = 4\nlog_level = shout\n";
+	static const char text[] = "# test\nwebhook_max_attempts = 4\nlog_level = shout\n";
 	int fd = mkstemp(path);
+	/* the first two lines, then the third */
+	int two = (int)(strchr(strchr(text, '\n') + 1, '\n') + 1 - text);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, 24), 24);
+	ck_assert_int_eq(write(fd, text, (size_t)two), two);
 	ck_assert_int_eq(atsm_conf_init(&c, &err), 0);
 	ck_assert_int_eq(atsm_conf_load(&c, path, &err), 0);
-	ck_assert_uint_eq(c.db_pool_size, 4);
-	ck_assert_int_eq(write(fd, text + 24, sizeof(text) - 25), (int)sizeof(text) - 25);
+	ck_assert_uint_eq(c.webhook_max_attempts, 4);
+	ck_assert_int_eq(write(fd, text + two, sizeof(text) - 1 - (size_t)two),
+	    (int)sizeof(text) - 1 - two);
 	close(fd);
 	ck_assert_int_eq(atsm_conf_load(&c, path, &err), -1);
 	ck_assert_msg(strncmp(err.msg, path, strlen(path)) == 0, "no path in: %s", err.msg);
@@ -553,7 +557,7 @@ START_TEST(test_load_file)
 	ck_assert_msg(strstr(err.msg, "No such file") != NULL, "no reason in: %s", err.msg);
 	ck_assert_int_eq(atsm_conf_load(&c, "/tmp", &err), -1);
 	ck_assert_str_eq(err.msg, "/tmp: not a regular file");
-	ck_assert_uint_eq(c.db_pool_size, 4);
+	ck_assert_uint_eq(c.webhook_max_attempts, 4);
 	atsm_conf_free(&c);
 }
 END_TEST
@@ -585,11 +589,11 @@ START_TEST(test_set)
 	struct atsm_err err;
 
 	ck_assert_int_eq(atsm_conf_init(&c, &err), 0);
-	ck_assert_int_eq(atsm_conf_set(&c, "db_pool_size", "32", &err), 0);
-	ck_assert_uint_eq(c.db_pool_size, 32);
-	ck_assert_int_eq(atsm_conf_set(&c, "db_pool_size", "many", &err), -1);
-	ck_assert_str_eq(err.msg, "db_pool_size = 'many': not a whole number (expected 1..256)");
-	ck_assert_uint_eq(c.db_pool_size, 32);
+	ck_assert_int_eq(atsm_conf_set(&c, "webhook_max_attempts", "32", &err), 0);
+	ck_assert_uint_eq(c.webhook_max_attempts, 32);
+	ck_assert_int_eq(atsm_conf_set(&c, "webhook_max_attempts", "many", &err), -1);
+	ck_assert_str_eq(err.msg, "webhook_max_attempts = 'many': not a whole number (expected 1..1000)");
+	ck_assert_uint_eq(c.webhook_max_attempts, 32);
 	ck_assert_int_eq(atsm_conf_set(&c, "journal_dir", "/srv/j", &err), 0);
 	ck_assert_int_eq(atsm_conf_set(&c, "journal_dir", "j", &err), -1);
 	ck_assert_str_eq(c.journal_dir, "/srv/j");
@@ -608,13 +612,13 @@ START_TEST(test_long_value_is_cut_in_error)
 	char text[400];
 
 	memset(text, '9', sizeof(text));
-	memcpy(text, "db_pool_size = ", 15);
+	memcpy(text, "webhook_max_attempts = ", strlen("webhook_max_attempts = "));
 	text[sizeof(text) - 1] = '\0';
 	ck_assert_int_eq(atsm_conf_init(&c, &err), 0);
 	ck_assert_int_eq(atsm_conf_load_text(&c, text, strlen(text), "t", &err), -1);
-	ck_assert_str_eq(err.msg, "t line 1: db_pool_size = '"
+	ck_assert_str_eq(err.msg, "t line 1: webhook_max_attempts = '"
 	    "9999999999999999999999999999999999999999999999999999999999999999"
-	    "...': out of range (expected 1..256)");
+	    "...': out of range (expected 1..1000)");
 	atsm_conf_free(&c);
 }
 END_TEST
