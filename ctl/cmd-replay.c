@@ -183,6 +183,10 @@ replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
 		rc->stop_fail = true;
 		goto out;
 	}
+	/* what REPLAY let through that LIVE would have refused (a bad
+	 * command, a guard): the mail has left, but the admin must know */
+	if (p.notes[0] != '\0')
+		ctl_error("replay: entry %.16s...: %s", key, p.notes);
 	if (p.verdict != ATSM_OUT_RECORD && p.verdict != ATSM_OUT_HOLD) {
 		rc->passed++;
 		v = ATSM_JOURNAL_APPLIED;
