@@ -11,7 +11,9 @@
  * the IMAP keywords the plugin sets.  TEMPFAIL when the mail cannot be
  * decided or journaled: the plugin then fails the delivery with a
  * temporary error and Postfix retries; the retry is the same mail with the
- * same idempotency key, so it is recorded once.  A malformed request gets
+ * same idempotency key, so it is recorded once (a mail that could not be
+ * read for want of memory is such a failure too; one that cannot be read
+ * as mail at all is answered OK, not filed).  A malformed request gets
  * ERROR and the connection is closed (the plugin reconnects).
  */
 #include "atsm-build-config.h"
@@ -155,6 +157,14 @@ file(const struct atsm_filing_request *r, struct atsm_filing_answer *a)
 		goto out;
 	}
 	if (facts_build(&g->conf, r, &f, &err) < 0) {
+		/* out of memory: it may be ATS mail, and a mail is never
+		 * accepted unrecorded -- Postfix retries it */
+		if (err.cls != ATSM_ERR_INPUT) {
+			say(a, ATSM_FILING_TEMPFAIL, "error", "%s: cannot read it now: %s",
+			    mid_of(&f), err.msg);
+			atsm_log(LOG_ERR, "%s (delivery tempfailed)", a->text);
+			goto out;
+		}
 		/* the message cannot be read as mail: it is not ATS mail to us,
 		 * and refusing it would only hold up the delivery */
 		say(a, ATSM_FILING_OK, "ignored", "%s: not filed: the message cannot be read: %s",

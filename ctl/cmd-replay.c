@@ -12,8 +12,11 @@
  *  - "outbound.message" (the milter of earlier releases, format 1: the
  *    facts) and "inbound.message" (the Dovecot plugin of earlier
  *    releases): the facts are decided now (REPLAY: the mail has left, so
- *    nothing is refused) from atsmaild's snapshot, opened read-only, and
- *    the payload recorded like a format-2 entry.
+ *    nothing is refused) from atsmaild's snapshot and the payload
+ *    recorded like a format-2 entry.  The snapshot follows what each
+ *    recorded entry changed (the notifications of sql/009 on this
+ *    connection), so each entry is decided on what the entries before it
+ *    recorded, as the database would have decided it.
  * The recording transaction also records the entry's key in
  * journal_applied, so a second replay finds it there (exactly once).  A
  * directory that a running atsmaild holds is refused: its own recorder
@@ -46,6 +49,9 @@ struct replay_ctx {
 	bool keys_tried;
 	struct atsm_snapshot *snap;    /* format 1 is decided from atsmaild's snapshot */
 	bool snap_tried;
+	bool snap_rw;                  /* opened for writing: follow_changes() keeps it fresh */
+	bool listening;                /* LISTEN atsmail_snapshot on the connection */
+	bool follow_warned;
 	bool stop_fail;                /* stopped for a reason other than the database */
 };
 
@@ -73,36 +79,108 @@ ctl_cmd_replay_usage(FILE *fp)
 	    "(nothing more is replayed; the rest stays for the next run).\n", fp);
 }
 
-/* The snapshot format-1 entries are decided from: atsmaild's, opened
- * read-only (it may be running).  A replay that finds none says how to
- * make one. */
-static struct atsm_snapshot *
-replay_snapshot(struct replay_ctx *rc)
+static int
+snapshot_open(struct replay_ctx *rc, bool readonly, struct atsm_err *err)
 {
 	struct atsm_snapshot_params p;
-	struct atsm_snapshot_info info;
-	struct atsm_err err;
 
-	if (rc->snap_tried)
-		return rc->snap;
-	rc->snap_tried = true;
 	memset(&p, 0, sizeof(p));
 	p.dir = rc->ctl->conf.snapshot_dir;
 	p.map_size = rc->ctl->conf.snapshot_map_size;
 	p.max_readers = 16;
-	p.readonly = true;
+	p.readonly = readonly;
+	return atsm_snapshot_open(&p, &rc->snap, err);
+}
+
+/* The snapshot format-1 entries are decided from: atsmaild's, once it
+ * has been loaded from the database.  It is opened for writing, so that
+ * what each entry records is read back into it (follow_changes) and the
+ * next entry is decided on it, as the database would have decided it;
+ * where that is not allowed (another user's directory) it is only read,
+ * with a warning.  quiet: the eager attempt at the start, which says
+ * nothing; a format-1 entry that finds no snapshot says how to make one. */
+static struct atsm_snapshot *
+replay_snapshot(struct replay_ctx *rc, bool quiet)
+{
+	struct atsm_snapshot_info info;
+	struct atsm_err err;
+	const char *dir = rc->ctl->conf.snapshot_dir;
+
+	if (rc->snap_tried)
+		return rc->snap;
 	atsm_err_clear(&err);
-	if (atsm_snapshot_open(&p, &rc->snap, &err) < 0 ||
+	/* read-only first: a replay never creates a snapshot directory */
+	if (snapshot_open(rc, true, &err) < 0 ||
 	    atsm_snapshot_info(rc->snap, &info, &err) < 0 || info.last_full_sync == 0) {
-		ctl_error("replay: format-1 entries (journaled by the milter or the plugin of an "
-		    "earlier release) are decided from atsmaild's snapshot in %s, which %s: start "
-		    "atsmaild, or run `" CTL_PROGNAME " snapshot sync`, then replay again",
-		    p.dir, rc->snap == NULL ? err.msg : "has never been loaded from the database");
+		if (!quiet)
+			ctl_error("replay: format-1 entries (journaled by the milter or the plugin "
+			    "of an earlier release) are decided from atsmaild's snapshot in %s, "
+			    "which %s: start atsmaild, or run `" CTL_PROGNAME " snapshot sync`, "
+			    "then replay again", dir,
+			    rc->snap == NULL ? err.msg : "has never been loaded from the database");
 		if (rc->snap != NULL)
 			atsm_snapshot_close(rc->snap);
 		rc->snap = NULL;
+		rc->snap_tried = !quiet;
+		return NULL;
+	}
+	rc->snap_tried = true;
+	atsm_snapshot_close(rc->snap);
+	rc->snap = NULL;
+	if (snapshot_open(rc, false, &err) == 0) {
+		rc->snap_rw = true;
+		return rc->snap;
+	}
+	ctl_error("replay: warning: cannot write atsmaild's snapshot in %s (%s): each entry is "
+	    "decided on the snapshot as it was, without what the entries before it recorded "
+	    "(run as atsmaild's user)", dir, err.msg);
+	if (snapshot_open(rc, true, &err) < 0) {
+		ctl_error("replay: the snapshot in %s: %s", dir, err.msg);
+		rc->snap = NULL;
 	}
 	return rc->snap;
+}
+
+/* What the entry just recorded changed in the database, read back into
+ * the snapshot: the notifications of sql/009 that the recording
+ * transaction sent, which this connection listens to (a session receives
+ * its own).  Without it a replay decides every entry on the snapshot as
+ * it was when the replay began: a reply after a bounce would not see the
+ * phase the bounce set, a reply to mail recorded earlier in the same
+ * replay would not find it.  atsmaild's follower reads the same
+ * notifications; reading a row twice is harmless. */
+static void
+follow_changes(struct replay_ctx *rc)
+{
+	PGconn *conn = rc->ctl->conn;
+	PGnotify *n;
+	struct atsm_err err;
+
+	if (!rc->listening || PQconsumeInput(conn) == 0)
+		return;
+	while ((n = PQnotifies(conn)) != NULL) {
+		atsm_err_clear(&err);
+		if (rc->snap != NULL && rc->snap_rw &&
+		    strcmp(n->relname, ATSM_SNAPSHOT_CHANNEL) == 0 &&
+		    atsm_snapshot_sync_notify(rc->snap, conn, n->extra, &err) < 0 && !rc->follow_warned) {
+			rc->follow_warned = true;
+			ctl_error("replay: warning: the snapshot could not follow what was recorded "
+			    "(%s): the next entries are decided on it as it is", err.msg);
+		}
+		PQfreemem(n);
+	}
+}
+
+static void
+listen_changes(struct replay_ctx *rc)
+{
+	PGresult *res = PQexec(rc->ctl->conn, "LISTEN " ATSM_SNAPSHOT_CHANNEL);
+
+	rc->listening = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!rc->listening)
+		ctl_error("replay: warning: LISTEN %s failed (%s): entries are decided on the "
+		    "snapshot as it was", ATSM_SNAPSHOT_CHANNEL, PQerrorMessage(rc->ctl->conn));
+	PQclear(res);
 }
 
 /* The secret verifies tokens before any lookup; without a readable secret
@@ -164,7 +242,7 @@ replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
 		    "idempotency key (%.16s...)", key, f.idem_key);
 		goto out;
 	}
-	if (replay_snapshot(rc) == NULL) {
+	if (replay_snapshot(rc, false) == NULL) {
 		v = ATSM_JOURNAL_RETRY;
 		rc->stop_fail = true;
 		goto out;
@@ -183,6 +261,10 @@ replay_outbound(struct replay_ctx *rc, const char *key, json_t *data)
 		rc->stop_fail = true;
 		goto out;
 	}
+	/* what REPLAY let through that LIVE would have refused (a bad
+	 * command, a guard): the mail has left, but the admin must know */
+	if (p.notes[0] != '\0')
+		ctl_error("replay: entry %.16s...: %s", key, p.notes);
 	if (p.verdict != ATSM_OUT_RECORD && p.verdict != ATSM_OUT_HOLD) {
 		rc->passed++;
 		v = ATSM_JOURNAL_APPLIED;
@@ -223,7 +305,7 @@ replay_inbound(struct replay_ctx *rc, const char *key, json_t *data)
 		    "idempotency key (%.16s...)", key, f.idem_key);
 		goto out;
 	}
-	if (replay_snapshot(rc) == NULL) {
+	if (replay_snapshot(rc, false) == NULL) {
 		v = ATSM_JOURNAL_RETRY;
 		rc->stop_fail = true;
 		goto out;
@@ -284,6 +366,7 @@ replay_record(struct replay_ctx *rc, const char *key, json_t *entry)
 	case ATSM_RECORDED:
 		rc->recorded++;
 		v = ATSM_JOURNAL_APPLIED;
+		follow_changes(rc);
 		break;
 	case ATSM_RECORD_DUPLICATE:
 		v = ATSM_JOURNAL_DUPLICATE;
@@ -350,6 +433,8 @@ ctl_cmd_replay(struct ctl *ctx, int argc, char **argv)
 	}
 	memset(&rc, 0, sizeof(rc));
 	rc.ctl = ctx;
+	listen_changes(&rc);
+	(void)replay_snapshot(&rc, true);
 	code = atsm_journal_replay(dir, apply_entry, &rc, &sum, &err);
 	atsm_token_keys_wipe(&rc.keys);
 	if (rc.snap != NULL)

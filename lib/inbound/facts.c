@@ -95,6 +95,19 @@ atsm_in_facts_make_key(struct atsm_in_facts *f)
 
 /* ---------------------------------------------------- from the message */
 
+/* The MIME and DSN readers fail only when memory runs out (malformed mail
+ * is not an error to them) but say so with the default class INPUT: the
+ * class is what a caller decides on (atsmaild answers a mail it could not
+ * read for want of memory with a temporary failure, and one it cannot
+ * read at all as not ATS mail), so it is made NOMEM here. */
+static int
+nomem(struct atsm_err *err)
+{
+	if (err != NULL)
+		err->cls = ATSM_ERR_NOMEM;
+	return -1;
+}
+
 static int
 dup_into(char **dst, const char *v, size_t max)
 {
@@ -181,7 +194,7 @@ take_dsn(struct atsm_in_facts *f, const char *msg, size_t len, struct atsm_err *
 
 	if (atsm_dsn_parse(msg, len, &d, err) < 0) {
 		atsm_dsn_free(&d);
-		return -1;
+		return nomem(err);
 	}
 	f->is_bounce = d.is_bounce;
 	f->is_feedback = d.is_feedback;
@@ -219,7 +232,7 @@ take_dsn(struct atsm_in_facts *f, const char *msg, size_t len, struct atsm_err *
 out:
 	atsm_dsn_free(&d);
 	if (rc < 0)
-		atsm_err_set(err, "inbound facts: out of memory reading the bounce");
+		atsm_err_setc(err, ATSM_ERR_NOMEM, "inbound facts: out of memory reading the bounce");
 	return rc;
 }
 
@@ -253,7 +266,7 @@ atsm_in_facts_from_message(struct atsm_in_facts *f, const char *msg, size_t len,
 		n = conf->inbound_parse_max_bytes;
 	if (atsm_mime_parse(msg, n, NULL, &m, err) < 0) {
 		atsm_mime_free(&m);
-		return -1;
+		return nomem(err);
 	}
 	h = &m.v[0].hdr;
 	for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++)
@@ -288,7 +301,7 @@ atsm_in_facts_from_message(struct atsm_in_facts *f, const char *msg, size_t len,
 	return 0;
 oom:
 	atsm_mime_free(&m);
-	return atsm_err_set(err, "inbound facts: out of memory reading the headers");
+	return atsm_err_setc(err, ATSM_ERR_NOMEM, "inbound facts: out of memory reading the headers");
 }
 
 /* ------------------------------------------------------------- to JSON */
@@ -381,7 +394,7 @@ get_bounced(const json_t *o, struct atsm_in_facts *f, struct atsm_err *err)
 	if (n == 0)
 		return 0;
 	if ((f->bounced = calloc(n, sizeof(*f->bounced))) == NULL)
-		return atsm_err_set(err, "inbound facts: out of memory reading 'bounced'");
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "inbound facts: out of memory reading 'bounced'");
 	f->n_bounced = n;
 	json_array_foreach(a, i, r) {
 		struct atsm_in_bounced *b = &f->bounced[i];
