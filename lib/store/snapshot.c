@@ -7,24 +7,31 @@
  * PostgreSQL, so the snapshot needs consistency, not durability of the
  * last transaction.  What MDB_NOSYNC risks is a damaged file after the
  * *system* stops (power loss, kernel crash) -- a process crash leaves
- * every commit in the page cache.  So a marker file holds the boot id of
- * the system that has the environment open; found at open with another
- * boot id, the environment is discarded and rebuilt by the next full
- * resync instead of being read.  Closing flushes and removes the marker.
+ * every commit in the page cache.  So each process that opens the
+ * environment for writing leaves a marker file, open-boot.<pid>, holding
+ * the boot id of the system; a marker found at open with another boot id
+ * means the system stopped while the environment was open: it is
+ * discarded and rebuilt by the next full resync instead of being read.
+ * Closing flushes and removes the process's own marker only -- atsmaild
+ * and an atsmailctl beside it each keep theirs -- and a marker of this
+ * boot whose process is gone (it crashed: its commits are in the page
+ * cache, nothing is lost) is removed at the next open.
  */
 #include "store/snapshot-int.h"
 
 #include "base/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BOOT_MARKER "open-boot"
+#define BOOT_MARKER "open-boot"           /* open-boot.<pid>; open-boot (earlier layout) */
 
 /* The id of this boot of the system ("" when the kernel does not say). */
 static void
@@ -52,41 +59,105 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
+/* The boot id a marker holds ("" when unreadable). */
+static void
+marker_boot(const char *path, char was[64])
+{
+	FILE *f = fopen(path, "r");
+
+	was[0] = '\0';
+	if (f == NULL)
+		return;
+	if (fgets(was, 64, f) == NULL)
+		was[0] = '\0';
+	was[strcspn(was, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Look at every marker: true when one was left by an earlier boot (the
+ * system stopped with the environment open); markers of this boot whose
+ * process is gone are removed on the way. */
+static int
+stale_boot(struct atsm_snapshot *s, const char *now, bool *stale, struct atsm_err *err)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+	size_t plen = strlen(BOOT_MARKER);
+
+	*stale = false;
+	if (d == NULL)
+		return atsm_err_setc(err, ATSM_ERR_IO, "snapshot: cannot read %s: %s", s->dir,
+		    strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char was[64], *path;
+		long pid = 0;
+
+		if (strncmp(de->d_name, BOOT_MARKER, plen) != 0 ||
+		    (de->d_name[plen] != '\0' && de->d_name[plen] != '.'))
+			continue;
+		if ((path = path_join(s->dir, de->d_name)) == NULL) {
+			closedir(d);
+			return atsm_err_setc(err, ATSM_ERR_NOMEM, "snapshot: out of memory");
+		}
+		marker_boot(path, was);
+		if (de->d_name[plen] == '.')
+			pid = strtol(de->d_name + plen + 1, NULL, 10);
+		if (strcmp(was, now) != 0)
+			*stale = true;
+		else if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			(void)unlink(path);
+		free(path);
+	}
+	closedir(d);
+	return 0;
+}
+
 /* Discard the environment when the system stopped while it was open, then
- * say that this boot has it open (the marker is on disk before any write). */
+ * say that this process of this boot has it open (the marker is on disk
+ * before any write). */
 static int
 boot_marker(struct atsm_snapshot *s, struct atsm_err *err)
 {
-	char now[64], was[64] = "";
-	FILE *f;
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char now[64];
+	bool stale;
+	size_t i;
 	int fd;
 
 	boot_id(now);
-	if ((f = fopen(s->boot_path, "r")) != NULL) {
-		if (fgets(was, sizeof(was), f) == NULL)
-			was[0] = '\0';
-		was[strcspn(was, "\n")] = '\0';
-		fclose(f);
-		if (strcmp(was, now) != 0) {
-			static const char *const files[] = { "data.mdb", "lock.mdb" };
-			size_t i;
+	if (stale_boot(s, now, &stale, err) < 0)
+		return -1;
+	if (stale) {
+		DIR *d;
+		struct dirent *de;
 
-			atsm_log(LOG_WARNING, "snapshot %s: the system stopped while it was open "
-			    "(its last commits may be damaged): discarded, a full resync rebuilds it",
-			    s->dir);
-			for (i = 0; i < 2; i++) {
-				char *p = path_join(s->dir, files[i]);
+		atsm_log(LOG_WARNING, "snapshot %s: the system stopped while it was open "
+		    "(its last commits may be damaged): discarded, a full resync rebuilds it",
+		    s->dir);
+		for (i = 0; i < 2; i++) {
+			char *p = path_join(s->dir, files[i]);
 
-				if (p == NULL)
-					return atsm_err_setc(err, ATSM_ERR_NOMEM, "snapshot: out of memory");
-				if (unlink(p) < 0 && errno != ENOENT) {
-					atsm_err_setc(err, ATSM_ERR_IO, "snapshot: cannot remove %s: %s", p,
-					    strerror(errno));
-					free(p);
-					return -1;
-				}
+			if (p == NULL)
+				return atsm_err_setc(err, ATSM_ERR_NOMEM, "snapshot: out of memory");
+			if (unlink(p) < 0 && errno != ENOENT) {
+				atsm_err_setc(err, ATSM_ERR_IO, "snapshot: cannot remove %s: %s", p,
+				    strerror(errno));
 				free(p);
+				return -1;
 			}
+			free(p);
+		}
+		/* every marker is an earlier boot's or this one's dead process's */
+		if ((d = opendir(s->dir)) != NULL) {
+			while ((de = readdir(d)) != NULL)
+				if (strncmp(de->d_name, BOOT_MARKER, strlen(BOOT_MARKER)) == 0) {
+					char *p = path_join(s->dir, de->d_name);
+
+					if (p != NULL)
+						(void)unlink(p);
+					free(p);
+				}
+			closedir(d);
 		}
 	}
 	fd = open(s->boot_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -207,7 +278,10 @@ atsm_snapshot_open(const struct atsm_snapshot_params *p, struct atsm_snapshot **
 	if (!s->readonly) {
 		if (make_dir(s->dir, err) < 0)
 			goto fail;
-		if ((s->boot_path = path_join(s->dir, BOOT_MARKER)) == NULL) {
+		char mine[sizeof(BOOT_MARKER) + 24];
+
+		snprintf(mine, sizeof(mine), "%s.%ld", BOOT_MARKER, (long)getpid());
+		if ((s->boot_path = path_join(s->dir, mine)) == NULL) {
 			atsm_err_setc(err, ATSM_ERR_NOMEM, "snapshot: out of memory");
 			goto fail;
 		}

@@ -1,5 +1,5 @@
 -- seed-inbound.sql -- the fixture of the inbound pipeline (tests/unit/
--- test-inbound.c, tests/e2e/inbound-record.sh, tests/e2e/replay-inbound.sh
+-- test-inbound-*.c through tests/unit/fake-dir-seed.c, tests/e2e/recorder.sh, tests/e2e/replay-inbound.sh
 -- and the Dovecot plugin's tests).  Load it after tests/data/seed.sql;
 -- loading it twice is harmless.  Keep the ids stable: tests name them.
 --

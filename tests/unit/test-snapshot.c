@@ -594,7 +594,7 @@ START_TEST(test_reopen_keeps_everything)
 	OK(atsm_snapshot_apply(snap, &e, 700, &err));
 	atsm_snapshot_recorded(snap, 650);
 	atsm_snapshot_close(snap);
-	snprintf(marker, sizeof(marker), "%s/open-boot", dir);
+	snprintf(marker, sizeof(marker), "%s/open-boot.%ld", dir, (long)getpid());
 	ck_assert_int_eq(access(marker, F_OK), -1);      /* closed cleanly */
 	snap_open(false);
 	ck_assert_int_eq(access(marker, F_OK), 0);
@@ -656,6 +656,41 @@ START_TEST(test_system_stop_discards_the_snapshot)
 	OK(atsm_snapshot_info(snap, &info, &err));
 	ck_assert_uint_eq(info.records, 0);
 	ck_assert_uint_eq(info.users, 0);
+}
+END_TEST
+
+/* The marker of this boot is per process: closing one handle leaves the
+ * marker of another process (atsmaild beside an atsmailctl) in place, and
+ * a marker whose process is gone is removed at the next open without
+ * discarding anything. */
+START_TEST(test_boot_markers_are_per_process)
+{
+	struct atsm_snapshot_info info;
+	char live[160], dead[160], boot[64] = "";
+	FILE *f;
+
+	fill();
+	ck_assert_ptr_nonnull(f = fopen("/proc/sys/kernel/random/boot_id", "r"));
+	ck_assert_ptr_nonnull(fgets(boot, sizeof(boot), f));
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	/* pid 1 lives as long as the test does; 2^22 - 1 is above pid_max */
+	snprintf(live, sizeof(live), "%s/open-boot.1", dir);
+	snprintf(dead, sizeof(dead), "%s/open-boot.4194303", dir);
+	ck_assert_ptr_nonnull(f = fopen(live, "w"));
+	fputs(boot, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(dead, "w"));
+	fputs(boot, f);
+	fclose(f);
+	atsm_snapshot_close(snap);
+	ck_assert_int_eq(access(live, F_OK), 0);         /* not ours: kept */
+	snap_open(false);
+	ck_assert_int_eq(access(dead, F_OK), -1);        /* its process is gone */
+	ck_assert_int_eq(access(live, F_OK), 0);
+	OK(atsm_snapshot_info(snap, &info, &err));
+	ck_assert_uint_gt(info.users, 0);                /* nothing discarded */
+	unlink(live);
 }
 END_TEST
 
@@ -745,6 +780,7 @@ suite(void)
 	tcase_add_test(tc, test_reopen_keeps_everything);
 	tcase_add_test(tc, test_readonly_reads_and_refuses_writes);
 	tcase_add_test(tc, test_system_stop_discards_the_snapshot);
+	tcase_add_test(tc, test_boot_markers_are_per_process);
 	tcase_add_test(tc, test_other_layout_version_is_emptied);
 	tcase_add_test(tc, test_map_full_is_an_io_error);
 	suite_add_tcase(s, tc);
