@@ -7,8 +7,9 @@
  * (still root, so that the queue directory of Postfix and /run can be
  * written); drop to -u USER; build the configuration in force as that
  * user (so that a later reload reads exactly what the first load read:
- * the secret file must be readable by USER); open the snapshot and the
- * journal as that user (their files are USER's); go to the background
+ * the secret file must be readable by USER); open the journal, whose
+ * lock keeps a second atsmaild away, then the snapshot, as that user
+ * (their files are USER's); go to the background
  * unless -f; write the PID file; start the recorder and the follower;
  * accept.  The snapshot survives restarts: a service restarted while
  * PostgreSQL is down decides at once from the snapshot it had.
