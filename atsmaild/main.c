@@ -122,6 +122,16 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	/* Every thread blocks the signals and the main thread sigwait()s for
+	 * them -- from the start: a SIGHUP or SIGTERM that comes while the
+	 * service starts (a reload right after the PID file appeared, say)
+	 * waits for serve_signals() instead of killing the process with the
+	 * default action, sockets and PID file left behind. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	atsm_err_clear(&err);
 	if (pidfile != NULL && atsm_daemon_pidfile_check_path(pidfile, &err) < 0) {
 		fprintf(stderr, ATSMAILD_NAME ": -P %s\n", err.msg);
@@ -168,12 +178,6 @@ main(int argc, char **argv)
 		atsm_log(LOG_ERR, "%s", err.msg);
 		return EX_OSERR;
 	}
-	/* every thread blocks the signals: the main thread sigwait()s */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	(void)atsm_daemon_on_signal(SIGPIPE, SIG_IGN, true, NULL);
 	/* a journal past a file-size limit is an I/O error the mail is
 	 * tempfailed for, not a reason to die */
