@@ -44,6 +44,7 @@
 
 #define CONN_STACK (512u * 1024u)     /* a session needs little stack */
 #define BACKLOG 128
+#define STOP_POLL_MS 50u              /* idle sessions looked at again while stopping */
 
 struct listener {
 	int fd;
@@ -330,10 +331,27 @@ atsmaild_listen_run(void)
 	}
 }
 
+static void
+ts_add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 void
 atsmaild_listen_stop(unsigned wait_ms)
 {
-	struct timespec until;
+	struct timespec now, until, next;
 	char c = 'q';
 	size_t i;
 
@@ -342,23 +360,27 @@ atsmaild_listen_stop(unsigned wait_ms)
 		/* a wake-up is pending already */
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	ts_add_ms(&until, wait_ms);
 	pthread_mutex_lock(&conn_lock);
-	/* sessions see atsmaild_stopping() between two messages and leave;
-	 * a read that waits for the next message is ended here */
-	for (i = 0; i < conn_max; i++)
-		if (conns[i] != NULL && conns[i]->idle)
-			shutdown(conns[i]->fd, SHUT_RD);
-	while (conn_count > 0 &&
-	    pthread_cond_timedwait(&conn_gone, &conn_lock, &until) == 0)
+	/* Sessions see atsmaild_stopping() between two messages and leave; a
+	 * read that waits for the next message is ended here.  Looked at
+	 * again every STOP_POLL_MS, not only when a connection goes: a
+	 * session that had just finished a message when stopping was set
+	 * may have looked at it before, and gone back to read after, the
+	 * last shutdown -- it would wait for the whole bound otherwise. */
+	for (;;) {
 		for (i = 0; i < conn_max; i++)
 			if (conns[i] != NULL && conns[i]->idle)
 				shutdown(conns[i]->fd, SHUT_RD);
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (conn_count == 0 || !ts_before(&now, &until))
+			break;
+		next = now;
+		ts_add_ms(&next, STOP_POLL_MS);
+		if (!ts_before(&next, &until))
+			next = until;
+		(void)pthread_cond_timedwait(&conn_gone, &conn_lock, &next);
+	}
 	for (i = 0; i < conn_max; i++)
 		if (conns[i] != NULL)
 			shutdown(conns[i]->fd, SHUT_RDWR);
