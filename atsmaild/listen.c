@@ -45,6 +45,7 @@
 #define CONN_STACK (512u * 1024u)     /* a session needs little stack */
 #define BACKLOG 128
 #define STOP_POLL_MS 50u              /* idle sessions looked at again while stopping */
+#define ACCEPT_PAUSE_MS 100u          /* no descriptor for a new connection: wait */
 
 struct listener {
 	int fd;
@@ -295,20 +296,33 @@ take(struct listener *l, int fd)
 	pthread_attr_destroy(&attr);
 }
 
+/* accept() failed for want of a resource: the connection stays in the
+ * backlog, and the socket stays readable. */
+static bool
+starved(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 int
 atsmaild_listen_run(void)
 {
 	struct pollfd pfd[3];
+	bool pause[2] = { false, false }, told[2] = { false, false };
 	size_t i;
 
 	for (;;) {
+		/* A listener out of descriptors is left out of one poll round
+		 * (ACCEPT_PAUSE_MS): polling it would return at once, again and
+		 * again, with the connection it cannot take. */
 		for (i = 0; i < 2; i++) {
-			pfd[i].fd = listeners[i].fd;
+			pfd[i].fd = pause[i] ? -1 : listeners[i].fd;
 			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
 		}
 		pfd[2].fd = wake[0];
 		pfd[2].events = POLLIN;
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 3, pause[0] || pause[1] ? (int)ACCEPT_PAUSE_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			atsm_log(LOG_ERR, "poll: %s", strerror(errno));
@@ -319,11 +333,26 @@ atsmaild_listen_run(void)
 		for (i = 0; i < 2; i++) {
 			int fd;
 
-			if (!(pfd[i].revents & POLLIN))
+			if (!pause[i] && !(pfd[i].revents & POLLIN))
 				continue;
-			while ((fd = accept4(listeners[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			pause[i] = false;
+			while ((fd = accept4(listeners[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+				if (told[i])
+					atsm_log(LOG_NOTICE, "%s %s: accepting connections again",
+					    listeners[i].setting, listeners[i].path);
+				told[i] = false;
 				take(&listeners[i], fd);
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			}
+			if (starved(errno)) {
+				/* once per episode: the log must not fill as fast
+				 * as the peers retry */
+				if (!told[i])
+					atsm_log(LOG_ERR, "%s %s: cannot accept a connection: %s "
+					    "(raise the limit on open files, or lower "
+					    "service_max_connections); new connections wait",
+					    listeners[i].setting, listeners[i].path, strerror(errno));
+				told[i] = pause[i] = true;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
 				atsm_log(LOG_ERR, "%s: accept: %s", listeners[i].setting,
 				    strerror(errno));
