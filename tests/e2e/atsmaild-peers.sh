@@ -15,7 +15,10 @@
 #   - a reload (SIGHUP) that takes uid 5000 out of filing_peers refuses its
 #     next connection (and one that puts it back serves it again); a
 #     reload whose file names an unknown user is refused and changes
-#     nothing.
+#     nothing;
+#   - out of descriptors (a low open-files limit, prlimit), connections
+#     wait in the backlog: said once in the log (not once per poll, which
+#     was a busy loop), then served once descriptors are free again.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -45,6 +48,7 @@ PID=$(ad_pid P)
 MSOCK=$AD_P/milter.sock FSOCK=$AD_P/filing.sock
 CONF=$AD_P/atsmail.conf
 NOBODY=$(id -u nobody) POSTFIX=$(id -u postfix)
+W_HOLD=$TB_DIR/holding
 
 # as WHO SOCKET-KIND: run the probe as WHO (a user name, a uid, or root);
 # the program comes on standard input, so no user needs to read the tree,
@@ -139,5 +143,30 @@ tap_ok "SIGHUP with an unknown user in filing_peers: refused, saying which" sh -
 	   sleep 0.05; done; exit 1"
 served "$MAIL_UID" filing "OK 1"
 refused nobody filing
+
+# ---- out of descriptors: connections wait, the log does not fill ------------------------
+soft=$(prlimit --pid "$PID" --nofile --noheadings --output SOFT)
+prlimit --pid "$PID" --nofile="$(($(ls "/proc/$PID/fd" | wc -l) + 2)):" || tap_bail "prlimit failed"
+python3 - "$FSOCK" "$W_HOLD" <<'PY' &
+import os, socket, sys, time
+held = []
+for _ in range(8):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    held.append(s)
+open(sys.argv[2], "w").close()
+while os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+PY
+HOLDER=$!
+for _ in $(seq 1 100); do [ -e "$W_HOLD" ] && break; sleep 0.05; done
+sleep 1
+tap_is "out of descriptors: said once in the log, not once per poll" \
+	"$(grep -c "Too many open files" "$(ad_log P)")" 1
+rm -f "$W_HOLD"
+wait "$HOLDER"
+prlimit --pid "$PID" --nofile="$soft:"
+served root filing "OK 1"
+tap_ok "... and says when it accepts again" grep -q "filing_socket .*: accepting connections again" "$(ad_log P)"
 tap_ok "atsmaild is still running" kill -0 "$PID"
 tap_done
