@@ -16,6 +16,8 @@
 #     next connection (and one that puts it back serves it again); a
 #     reload whose file names an unknown user is refused and changes
 #     nothing;
+#   - the same for an atsmaild in the background started with a relative
+#     -c path (it changed to "/": the reload must read the same file);
 #   - out of descriptors (a low open-files limit, prlimit), connections
 #     wait in the backlog: said once in the log (not once per poll, which
 #     was a busy loop), then served once descriptors are free again.
@@ -143,6 +145,29 @@ tap_ok "SIGHUP with an unknown user in filing_peers: refused, saying which" sh -
 	   sleep 0.05; done; exit 1"
 served "$MAIL_UID" filing "OK 1"
 refused nobody filing
+
+# ---- a reload of an atsmaild in the background, started with a relative -c ------------
+# (going to the background changes to "/": the reload must still read the
+# file it was started with).  It logs to syslog only, so what it does is
+# what shows the reload: uid 5000 refused once filing_peers leaves it out.
+ad_prepare Q
+ad_conf Q
+(cd "$AD_Q" && "$ATSMAILD" -c atsmail.conf -P "$AD_Q/atsmaild.pid" </dev/null >/dev/null 2>&1)
+tap_ok "in the background, started with -c atsmail.conf (relative): ready" ad_ready Q
+QSOCK=$AD_Q/filing.sock
+q_probe() {
+	setpriv --reuid="$MAIL_UID" --regid="$MAIL_UID" --clear-groups -- \
+		env PATH=/usr/local/bin:/usr/bin:/bin python3 - filing "$QSOCK" <"$PROBE_PY" 2>&1
+}
+out=$(q_probe)
+tap_ok "... uid $MAIL_UID is served ($out)" sh -c "printf '%s' '$out' | grep -q answered"
+sed -i "s/^filing_peers = .*/filing_peers = $NOBODY/" "$AD_Q/atsmail.conf"
+kill -HUP "$(ad_pid Q)"
+for _ in $(seq 1 100); do q_probe | grep -q closed && break; sleep 0.05; done
+out=$(q_probe)
+tap_ok "... SIGHUP with uid $MAIL_UID out of filing_peers: its next connection is refused ($out)" \
+	sh -c "printf '%s' '$out' | grep -q closed"
+ad_stop Q
 
 # ---- out of descriptors: connections wait, the log does not fill ------------------------
 soft=$(prlimit --pid "$PID" --nofile --noheadings --output SOFT)
