@@ -18,7 +18,10 @@
 #      recorded once too (a mail journaled just before the kill, whose
 #      answer never left, is not recorded twice);
 #   5. the journal of an atsmaild stopped while PostgreSQL is down is
-#      recorded by the next start, not before, and exactly once;
+#      recorded by the next start, not before, and exactly once; started
+#      again before PostgreSQL is back, it files a reply to one of those
+#      journaled mails by In-Reply-To (their effects on the snapshot
+#      survived the restart);
 #   6. a second atsmaild on the same journal and snapshot (sockets of its
 #      own) is refused -- the journal is locked -- and leaves the running
 #      one alone: its snapshot's open-boot marker stays, it still serves.
@@ -272,19 +275,37 @@ ad_stop R
 tap_is "atsmaild stopped (orderly) with them in its journal" "$(tail -1 "$LOG" | sed 's/.*: //')" stopped
 tap_ok "... the journal holds them after the checkpoint ($(journal_pending) bytes)" \
 	test "$(journal_pending)" -gt 0
+# started again, PostgreSQL still down: what those mails did to the
+# snapshot (applied when they were journaled) survived the restart
+ad_start R
+R5=$(am_mid offline-reply)
+reply=$(am_mx "$TB_SMTP_PORT" taro@candidate.test alice@atsmail.test --header "Message-Id: $R5" \
+	--header "In-Reply-To: ${MS[0]}" --header "Subject: Re: Offline 1" --body "Thanks.")
+flags=$(am_imap -w 15 "$TB_IMAP_PORT" alice@atsmail.test flags "$R5" 2>&1)
+tap_ok "restarted, PostgreSQL still down: a reply to one of them is filed (\$ATS; flags: $flags)" \
+	sh -c "case ' $flags ' in *' \$ATS '*) exit 0;; esac; exit 1"
+tap_ok "... by In-Reply-To: the journaled, unrecorded mail is in the snapshot after the restart" \
+	grep -q "$(am_bare "$R5")>: file for alice@atsmail.test/INBOX, .*matched by in_reply_to" "$LOG"
+MS+=("$R5")
+ad_stop R
 pg_start
 sleep 1
-tap_is "PostgreSQL back, atsmaild still stopped: nothing of them is recorded" "$(in_db "${MS[@]}")" 0
+tap_is "PostgreSQL back, atsmaild stopped: nothing of the six is recorded" "$(in_db "${MS[@]}")" 0
 ad_start R
 tap_is "the next start records them, once each" \
 	"$(am_wait_sql "select count(*) from atsmail.messages where rfc_message_id in
-	     ($(for m in "${MS[@]}"; do printf "'%s'," "$(am_bare "$m")"; done | sed 's/,$//'))" 5)" 5
+	     ($(for m in "${MS[@]}"; do printf "'%s'," "$(am_bare "$m")"; done | sed 's/,$//'))" 6)" 6
+tap_is "... the reply linked to resume 1001 by In-Reply-To, in the sent mail's thread" \
+	"$(am_sql "select l.target_kind||':'||l.target_id||':'||l.rule||':'||(r.thread_id = coalesce(s.thread_id, s.id))
+	     from atsmail.messages r join atsmail.message_links l on l.message_id = r.id and l.target_kind = 'resume',
+	     atsmail.messages s where r.rfc_message_id = '$(am_bare "$R5")' and r.direction = 'in'
+	     and s.rfc_message_id = '$(am_bare "${MS[0]}")' and s.direction = 'out'")" "resume:1001:in_reply_to:true"
 tap_is "... and the journal is drained (nothing after the checkpoint)" \
 	"$(for _ in $(seq 1 100); do [ "$(journal_pending)" = 0 ] && break; sleep 0.1; done; journal_pending)" 0
 tap_is "... their keys applied once each (journal_applied)" \
 	"$(am_sql "select count(*) from atsmail.journal_applied a join atsmail.messages m
 	     on m.idempotency_key = a.idempotency_key where m.rfc_message_id in
-	     ($(for m in "${MS[@]}"; do printf "'%s'," "$(am_bare "$m")"; done | sed 's/,$//'))")" 5
+	     ($(for m in "${MS[@]}"; do printf "'%s'," "$(am_bare "$m")"; done | sed 's/,$//'))")" 6
 
 # ---- 6. a second atsmaild on the same directories ----------------------------------------
 sed -e "s|^milter_socket = .*|milter_socket = unix:$W/second-milter.sock|" \
