@@ -19,6 +19,10 @@
  * at once with a warning (Postfix then applies milter_default_action, the
  * plugin its atsmail_on_failure).
  *
+ * Out of descriptors (accept: EMFILE and the like), a listener rests for
+ * ACCEPT_PAUSE_MS: its connections wait in the backlog, and the log says
+ * so once, not at every turn of a loop that could not take them.
+ *
  * Stopping: no new connection is accepted; connections waiting between two
  * messages are ended at once (their peer reconnects to the next atsmaild);
  * a connection in the middle of a message finishes it, up to a bound.
