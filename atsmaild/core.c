@@ -43,18 +43,23 @@ atsmaild_core_open(const struct atsm_conf *conf, struct atsm_err *err)
 {
 	struct atsm_snapshot_params sp;
 
+	/* The journal first: its lock is what keeps a second atsmaild off
+	 * these directories.  Opened the other way round, a second one
+	 * refused by the lock would already have opened the snapshot, and
+	 * closing it would remove the running one's open-boot marker (and
+	 * write its own idea of the recorder's position). */
+	if (atsm_jlog_open(conf->journal_dir, ATSMAILD_JOURNAL_COMPONENT,
+	    conf->journal_segment_size, &atsmaild_core.jlog, err) < 0)
+		return atsm_err_prefix(err, "journal_dir %s", conf->journal_dir);
 	memset(&sp, 0, sizeof(sp));
 	sp.dir = conf->snapshot_dir;
 	sp.map_size = conf->snapshot_map_size;
 	/* a view per connection, and the follower's and a few for tools */
 	sp.max_readers = conf->service_max_connections + 16;
-	if (atsm_snapshot_open(&sp, &atsmaild_core.snap, err) < 0)
+	if (atsm_snapshot_open(&sp, &atsmaild_core.snap, err) < 0) {
+		atsm_jlog_close(atsmaild_core.jlog);
+		atsmaild_core.jlog = NULL;
 		return atsm_err_prefix(err, "snapshot_dir %s", conf->snapshot_dir);
-	if (atsm_jlog_open(conf->journal_dir, ATSMAILD_JOURNAL_COMPONENT,
-	    conf->journal_segment_size, &atsmaild_core.jlog, err) < 0) {
-		atsm_snapshot_close(atsmaild_core.snap);
-		atsmaild_core.snap = NULL;
-		return atsm_err_prefix(err, "journal_dir %s", conf->journal_dir);
 	}
 	return 0;
 }

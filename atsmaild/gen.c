@@ -17,10 +17,13 @@
 #include "atsm-build-config.h"
 #include "atsmaild.h"
 
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/log.h"
 
@@ -35,10 +38,21 @@ static const char *const restart_settings[] = {
 	"service_max_connections", "syslog_facility",
 };
 
+/* A relative -c path is made absolute against the directory atsmaild
+ * was started in: going to the background changes to "/", and a reload
+ * would then read another file, or none.  Not realpath(): an admin who
+ * points a symbolic link at another file and reloads means the new one. */
 void
 atsmaild_gen_setup(const char *conf_path)
 {
+	static char abs[PATH_MAX];
+	char cwd[PATH_MAX];
+
 	gen_path = conf_path;
+	if (conf_path == NULL || conf_path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return;
+	if ((size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, conf_path) < sizeof(abs))
+		gen_path = abs;
 }
 
 const char *

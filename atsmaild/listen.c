@@ -19,6 +19,10 @@
  * at once with a warning (Postfix then applies milter_default_action, the
  * plugin its atsmail_on_failure).
  *
+ * Out of descriptors (accept: EMFILE and the like), a listener rests for
+ * ACCEPT_PAUSE_MS: its connections wait in the backlog, and the log says
+ * so once, not at every turn of a loop that could not take them.
+ *
  * Stopping: no new connection is accepted; connections waiting between two
  * messages are ended at once (their peer reconnects to the next atsmaild);
  * a connection in the middle of a message finishes it, up to a bound.
@@ -44,6 +48,8 @@
 
 #define CONN_STACK (512u * 1024u)     /* a session needs little stack */
 #define BACKLOG 128
+#define STOP_POLL_MS 50u              /* idle sessions looked at again while stopping */
+#define ACCEPT_PAUSE_MS 100u          /* no descriptor for a new connection: wait */
 
 struct listener {
 	int fd;
@@ -294,20 +300,33 @@ take(struct listener *l, int fd)
 	pthread_attr_destroy(&attr);
 }
 
+/* accept() failed for want of a resource: the connection stays in the
+ * backlog, and the socket stays readable. */
+static bool
+starved(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 int
 atsmaild_listen_run(void)
 {
 	struct pollfd pfd[3];
+	bool pause[2] = { false, false }, told[2] = { false, false };
 	size_t i;
 
 	for (;;) {
+		/* A listener out of descriptors is left out of one poll round
+		 * (ACCEPT_PAUSE_MS): polling it would return at once, again and
+		 * again, with the connection it cannot take. */
 		for (i = 0; i < 2; i++) {
-			pfd[i].fd = listeners[i].fd;
+			pfd[i].fd = pause[i] ? -1 : listeners[i].fd;
 			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
 		}
 		pfd[2].fd = wake[0];
 		pfd[2].events = POLLIN;
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 3, pause[0] || pause[1] ? (int)ACCEPT_PAUSE_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			atsm_log(LOG_ERR, "poll: %s", strerror(errno));
@@ -318,11 +337,26 @@ atsmaild_listen_run(void)
 		for (i = 0; i < 2; i++) {
 			int fd;
 
-			if (!(pfd[i].revents & POLLIN))
+			if (!pause[i] && !(pfd[i].revents & POLLIN))
 				continue;
-			while ((fd = accept4(listeners[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			pause[i] = false;
+			while ((fd = accept4(listeners[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+				if (told[i])
+					atsm_log(LOG_NOTICE, "%s %s: accepting connections again",
+					    listeners[i].setting, listeners[i].path);
+				told[i] = false;
 				take(&listeners[i], fd);
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			}
+			if (starved(errno)) {
+				/* once per episode: the log must not fill as fast
+				 * as the peers retry */
+				if (!told[i])
+					atsm_log(LOG_ERR, "%s %s: cannot accept a connection: %s "
+					    "(raise the limit on open files, or lower "
+					    "service_max_connections); new connections wait",
+					    listeners[i].setting, listeners[i].path, strerror(errno));
+				told[i] = pause[i] = true;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
 				atsm_log(LOG_ERR, "%s: accept: %s", listeners[i].setting,
 				    strerror(errno));
@@ -330,10 +364,27 @@ atsmaild_listen_run(void)
 	}
 }
 
+static void
+ts_add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 void
 atsmaild_listen_stop(unsigned wait_ms)
 {
-	struct timespec until;
+	struct timespec now, until, next;
 	char c = 'q';
 	size_t i;
 
@@ -342,23 +393,27 @@ atsmaild_listen_stop(unsigned wait_ms)
 		/* a wake-up is pending already */
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	ts_add_ms(&until, wait_ms);
 	pthread_mutex_lock(&conn_lock);
-	/* sessions see atsmaild_stopping() between two messages and leave;
-	 * a read that waits for the next message is ended here */
-	for (i = 0; i < conn_max; i++)
-		if (conns[i] != NULL && conns[i]->idle)
-			shutdown(conns[i]->fd, SHUT_RD);
-	while (conn_count > 0 &&
-	    pthread_cond_timedwait(&conn_gone, &conn_lock, &until) == 0)
+	/* Sessions see atsmaild_stopping() between two messages and leave; a
+	 * read that waits for the next message is ended here.  Looked at
+	 * again every STOP_POLL_MS, not only when a connection goes: a
+	 * session that had just finished a message when stopping was set
+	 * may have looked at it before, and gone back to read after, the
+	 * last shutdown -- it would wait for the whole bound otherwise. */
+	for (;;) {
 		for (i = 0; i < conn_max; i++)
 			if (conns[i] != NULL && conns[i]->idle)
 				shutdown(conns[i]->fd, SHUT_RD);
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (conn_count == 0 || !ts_before(&now, &until))
+			break;
+		next = now;
+		ts_add_ms(&next, STOP_POLL_MS);
+		if (!ts_before(&next, &until))
+			next = until;
+		(void)pthread_cond_timedwait(&conn_gone, &conn_lock, &next);
+	}
 	for (i = 0; i < conn_max; i++)
 		if (conns[i] != NULL)
 			shutdown(conns[i]->fd, SHUT_RDWR);

@@ -7,8 +7,9 @@
  * (still root, so that the queue directory of Postfix and /run can be
  * written); drop to -u USER; build the configuration in force as that
  * user (so that a later reload reads exactly what the first load read:
- * the secret file must be readable by USER); open the snapshot and the
- * journal as that user (their files are USER's); go to the background
+ * the secret file must be readable by USER); open the journal, whose
+ * lock keeps a second atsmaild away, then the snapshot, as that user
+ * (their files are USER's); go to the background
  * unless -f; write the PID file; start the recorder and the follower;
  * accept.  The snapshot survives restarts: a service restarted while
  * PostgreSQL is down decides at once from the snapshot it had.
@@ -121,6 +122,16 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	/* Every thread blocks the signals and the main thread sigwait()s for
+	 * them -- from the start: a SIGHUP or SIGTERM that comes while the
+	 * service starts (a reload right after the PID file appeared, say)
+	 * waits for serve_signals() instead of killing the process with the
+	 * default action, sockets and PID file left behind. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	atsm_err_clear(&err);
 	if (pidfile != NULL && atsm_daemon_pidfile_check_path(pidfile, &err) < 0) {
 		fprintf(stderr, ATSMAILD_NAME ": -P %s\n", err.msg);
@@ -167,12 +178,6 @@ main(int argc, char **argv)
 		atsm_log(LOG_ERR, "%s", err.msg);
 		return EX_OSERR;
 	}
-	/* every thread blocks the signals: the main thread sigwait()s */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	(void)atsm_daemon_on_signal(SIGPIPE, SIG_IGN, true, NULL);
 	/* a journal past a file-size limit is an I/O error the mail is
 	 * tempfailed for, not a reason to die */

@@ -121,13 +121,19 @@ ad_start() {
 	ad_ready "$name" || tap_bail "atsmaild $name: its snapshot was not loaded: $(tail -5 "$d/atsmaild.log")"
 }
 
+# The PID file of an atsmaild that was killed (SIGKILL leaves it) may name
+# another process by now: only an atsmaild of this build is signalled.
 ad_stop() {
 	local p
 	p=$(ad_pid "$1")
 	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null
-	for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-	kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+	case "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" in
+	"$ATSMAILD "*)
+		kill -TERM "$p" 2>/dev/null
+		for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+		;;
+	esac
 	rm -f "$(ad_dir "$1")/atsmaild.pid"
 }
 
