@@ -98,7 +98,8 @@ struct atsmaild_core {
 
 extern struct atsmaild_core atsmaild_core;
 
-/* Open the snapshot and the journal (as the service user). */
+/* Open the journal (its lock refuses a second atsmaild on the same
+ * directories), then the snapshot, as the service user. */
 int atsmaild_core_open(const struct atsm_conf *conf, struct atsm_err *err);
 /* Start the recorder and follower threads. */
 int atsmaild_core_start(const struct atsm_conf *conf, struct atsm_err *err);
