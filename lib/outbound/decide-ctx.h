@@ -36,6 +36,9 @@ struct atsm_out_ctx {
 	struct atsm_recset recs;       /* the resumes and contacts the mail is linked to */
 	/* the sender */
 	bool default_share, needs_approval;
+	/* the token the Message-ID was recorded with, when it is recorded as
+	 * sent already ("" otherwise) */
+	char recorded_token[ATSM_DIR_TOKEN_MAX];
 };
 
 /* LIVE: reject with the sentence, return 1 (stop deciding).  REPLAY: the

@@ -82,7 +82,12 @@ atsm_out_decide_visibility(struct atsm_out_ctx *c)
 	return 0;
 }
 
-/* Step 8: the X-ATS-Ref token, and the VERP stamp (LIVE only). */
+/* Step 8: the X-ATS-Ref token, and the VERP stamp (LIVE only).  A mail
+ * whose Message-ID is recorded as sent already -- the client sent it again
+ * because the answer to the first attempt was lost after it was
+ * journaled -- carries the token it was recorded with: the record keeps the
+ * first attempt's, and replies and bounces must find it by the token the
+ * delivered copy shows. */
 void
 atsm_out_decide_stamps(struct atsm_out_ctx *c)
 {
@@ -93,7 +98,10 @@ atsm_out_decide_stamps(struct atsm_out_ctx *c)
 	struct atsm_buf b;
 	struct atsm_err e;
 
-	if (f->token[0] != '\0')
+	if (c->mode == ATSM_OUT_LIVE && p->msgid_recorded && c->recorded_token[0] != '\0')
+		snprintf(p->token, sizeof(p->token), "%.*s", (int)sizeof(p->token) - 1,
+		    c->recorded_token);
+	else if (f->token[0] != '\0')
 		snprintf(p->token, sizeof(p->token), "%s", f->token);
 	else if (c->mode == ATSM_OUT_LIVE && c->keys != NULL && c->keys->n > 0 &&
 	    atsm_token_new_id(id, NULL) == 0)

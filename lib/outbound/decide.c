@@ -172,7 +172,7 @@ read_headers(struct atsm_out_ctx *c)
  * reference and thread are kept. */
 static int
 message(struct atsm_out_ctx *c, const char *msgid, enum atsm_dir_direction d,
-    struct atsm_dir_msgref *ref, struct atsm_dir_msgref *thread)
+    struct atsm_dir_msgref *ref, struct atsm_dir_msgref *thread, char *token)
 {
 	struct atsm_arena scratch;
 	struct atsm_dir_message m;
@@ -187,6 +187,8 @@ message(struct atsm_out_ctx *c, const char *msgid, enum atsm_dir_direction d,
 	if (rc == 1) {
 		*ref = m.ref;
 		*thread = m.thread;
+		if (token != NULL)
+			snprintf(token, ATSM_DIR_TOKEN_MAX, "%s", m.token);
 		if (thread->id == 0 && thread->key[0] == '\0')
 			*thread = m.ref;
 	}
@@ -206,13 +208,14 @@ find_thread(struct atsm_out_ctx *c)
 	int rc;
 
 	if (p->message_id != NULL) {
-		if ((rc = message(c, p->message_id, ATSM_DIR_OUT, &ref, &thread)) < 0)
+		if ((rc = message(c, p->message_id, ATSM_DIR_OUT, &ref, &thread,
+		    c->recorded_token)) < 0)
 			return -1;
 		p->msgid_recorded = rc == 1;
 	}
 	for (i = 0; i < p->n_refs; i++)
 		for (k = 0; k < 2; k++) {
-			if ((rc = message(c, p->refs[i], dirs[k], &ref, &thread)) < 0)
+			if ((rc = message(c, p->refs[i], dirs[k], &ref, &thread, NULL)) < 0)
 				return -1;
 			if (rc == 1) {
 				p->in_thread = true;
@@ -335,10 +338,11 @@ decide(struct atsm_out_ctx *c)
 		    "approval (the user needs approval before mail to candidates leaves)",
 		    p->user_login);
 	}
-	if (atsm_out_decide_visibility(c) < 0)
+	if (atsm_out_decide_visibility(c) < 0 || find_thread(c) < 0)
 		return -1;
+	/* after the thread: a Message-ID recorded already keeps its token */
 	atsm_out_decide_stamps(c);
-	return find_thread(c);
+	return 0;
 }
 
 int

@@ -360,6 +360,33 @@ START_TEST(effects_of_a_message_id_already_recorded)
 }
 END_TEST
 
+/* A client that sends a mail again because the answer to the first
+ * attempt was lost after it was journaled: the record keeps the first
+ * attempt's token, so the copy that is delivered must carry it too. */
+START_TEST(a_mail_sent_again_carries_the_recorded_token)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+
+	TARO_MAIL(&f, NULL);
+	strcpy(f.token, "abcdefghijklmnopqrstuvwxyz234567abcdef");
+	decide_and_apply(&f, &p);
+	ck_assert_str_eq(p.token, "abcdefghijklmnopqrstuvwxyz234567abcdef");
+	atsm_out_plan_free(&p);
+	/* the second attempt got a token of its own in the milter front */
+	strcpy(f.token, "zyxwvutsrqponmlkjihgfedcba765432fedcba");
+	snprintf(f.idem_key, sizeof(f.idem_key), "key-again");
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert(p.msgid_recorded);
+	ck_assert_str_eq(p.token, "abcdefghijklmnopqrstuvwxyz234567abcdef");
+	atsm_out_plan_free(&p);
+	/* replay decides what the journal holds: its own token */
+	decide(&f, ATSM_OUT_REPLAY, &p);
+	ck_assert_str_eq(p.token, "zyxwvutsrqponmlkjihgfedcba765432fedcba");
+	done(&f, &p);
+}
+END_TEST
+
 START_TEST(effects_of_nothing_and_a_full_arena)
 {
 	struct atsm_out_facts f;
@@ -405,6 +432,7 @@ suite(void)
 	tcase_add_test(tc, effects_make_the_next_decision_see_process_and_phase);
 	tcase_add_test(tc, effects_thread_replies);
 	tcase_add_test(tc, effects_of_a_message_id_already_recorded);
+	tcase_add_test(tc, a_mail_sent_again_carries_the_recorded_token);
 	tcase_add_test(tc, effects_of_nothing_and_a_full_arena);
 	suite_add_tcase(s, tc);
 	return s;
