@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mail/charset.h"
+#include "base/charset.h"
 
 int
 atsm_csv_encoding_parse(const char *name, enum atsm_csv_encoding *enc, struct atsm_err *err)

@@ -15,7 +15,7 @@
  * '-' and '_': real mail domains break IDNA's hyphen rules now and then.
  */
 #include "mail/addr.h"
-#include "mail/charset.h"
+#include "base/charset.h"
 
 #include <idn2.h>
 #include <stdlib.h>

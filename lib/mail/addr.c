@@ -19,7 +19,7 @@
  * RFC 2047 decoder, inside quotes too, as many clients put them there.
  */
 #include "mail/addr.h"
-#include "mail/charset.h"
+#include "base/charset.h"
 #include "mail/rfc2047.h"
 
 #include <stdint.h>

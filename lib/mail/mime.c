@@ -10,7 +10,7 @@
  * ATSM_MIME_MAX_OWNED).
  */
 #include "mail/mime.h"
-#include "mail/charset.h"
+#include "base/charset.h"
 #include "mail/rfc2047.h"
 #include "mail/rfc2231.h"
 

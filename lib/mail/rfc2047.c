@@ -13,7 +13,7 @@
  * literal text; an unknown charset keeps ASCII and replaces the rest.
  */
 #include "mail/rfc2047.h"
-#include "mail/charset.h"
+#include "base/charset.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  */
 #include "mail/rfc2047.h"
 #include "mail/rfc2231.h"
-#include "mail/charset.h"
+#include "base/charset.h"
 
 #include <ctype.h>
 #include <stdbool.h>

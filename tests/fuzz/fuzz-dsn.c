@@ -8,7 +8,7 @@
  * parser's own memory), bounded recipients and diagnostics, valid UTF-8.
  */
 #include "mail/autoreply.h"
-#include "mail/charset.h"
+#include "base/charset.h"
 #include "mail/dsn/dsn.h"
 #include "mail/mime.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "mail/charset.h"
+#include "base/charset.h"
 #include "base/err.h"
 #include "mail/rfc2047.h"
 #include "mail/rfc2231.h"

@@ -1,4 +1,4 @@
-/* test-mime.c -- unit tests of header decoding to UTF-8 (lib/mail/charset.c,
+/* test-mime.c -- unit tests of header decoding to UTF-8 (lib/base/charset.c,
  * lib/mail/rfc2047.c, lib/mail/rfc2231.c).
  *
  * The byte strings were produced with python3 ('...'.encode('iso-2022-jp'),
@@ -8,7 +8,7 @@
  */
 #include "atsm-check.h"
 #include "base/buf.h"
-#include "mail/charset.h"
+#include "base/charset.h"
 #include "base/err.h"
 #include "mail/rfc2047.h"
 #include "mail/rfc2231.h"

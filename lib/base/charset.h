@@ -1,4 +1,4 @@
-/* mail/charset.h -- conversion of text in a named charset to UTF-8.
+/* base/charset.h -- conversion of text in a named charset to UTF-8.
  *
  * Everything atsmail stores is UTF-8; mail arrives in whatever charset the
  * sender declared (for our users mostly ISO-2022-JP, Shift_JIS/CP932,

@@ -1,6 +1,6 @@
-/* mail/charset.c -- conversion of text in a named charset to UTF-8.
+/* base/charset.c -- conversion of text in a named charset to UTF-8.
  *
- * Interface in mail/charset.h; the choices are explained in
+ * Interface in base/charset.h; the choices are explained in
  * docs/charsets.md.  Three paths:
  *  - UTF-8 (and US-ASCII, which senders often use for UTF-8) is validated
  *    here, without iconv;
@@ -20,7 +20,7 @@
  * itself, and a per-call descriptor needs neither locks nor thread-exit
  * cleanup.
  */
-#include "mail/charset.h"
+#include "base/charset.h"
 
 #include <ctype.h>
 #include <errno.h>
