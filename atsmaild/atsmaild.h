@@ -19,11 +19,13 @@
  *	                  the recorder and follower threads, readiness
  *	listen.c          the two sockets, accepting, the peer check, a thread
  *	                  per connection (bounded)
+ *	conn.c            a session's reads and writes, and whether to stop
  *	peer.c            which local users may connect to which socket
  *	record.c          journal first: one decided mail into the journal and
  *	                  its effects into the snapshot (both fronts use it)
  *	milter-session.c  one Postfix connection: packets in, replies out
  *	milter-message.c  the facts of the message being received
+ *	milter-macros.c   the macros of a message ({auth_authen}, {i})
  *	milter-eom.c      the end of a message: decide, journal, act
  *	hdredit.c         To/Cc header values without the command addresses
  *	filing-session.c  one Dovecot connection: filing requests and answers
@@ -149,7 +151,9 @@ struct atsmaild_conn {
 void atsmaild_milter_session(struct atsmaild_conn *c);
 void atsmaild_filing_session(struct atsmaild_conn *c);
 
-/* The service is stopping: a session leaves at its next message boundary. */
+/* conn.c: the service is stopping (set once by atsmaild_conn_stop()): a
+ * session leaves at its next message boundary. */
+void atsmaild_conn_stop(void);
 bool atsmaild_stopping(void);
 /* Read up to len bytes: > 0 bytes read, 0 end of file, -1 error or stop. */
 ssize_t atsmaild_read(struct atsmaild_conn *c, void *buf, size_t len);

@@ -2,7 +2,7 @@
  * and a thread for each connection.
  *
  * Interface: atsmaild_listen_open, atsmaild_listen_run, atsmaild_listen_stop,
- * atsmaild_listen_close, atsmaild_read, atsmaild_write (atsmaild.h).
+ * atsmaild_listen_close (atsmaild.h).
  *
  * Both are unix sockets: the milter socket for Postfix (milter_socket;
  * inside Postfix's queue directory when smtpd runs chrooted) and the
@@ -70,7 +70,6 @@ static pthread_cond_t conn_gone = PTHREAD_COND_INITIALIZER;
 static struct atsmaild_conn **conns;
 static size_t conn_max, conn_count;
 static unsigned long conn_serial;
-static volatile bool stopping;
 
 static const char *
 front_name(enum atsmaild_front f)
@@ -332,7 +331,7 @@ atsmaild_listen_run(void)
 			atsm_log(LOG_ERR, "poll: %s", strerror(errno));
 			return -1;
 		}
-		if (pfd[2].revents != 0 || stopping)
+		if (pfd[2].revents != 0 || atsmaild_stopping())
 			return 0;
 		for (i = 0; i < 2; i++) {
 			int fd;
@@ -388,7 +387,7 @@ atsmaild_listen_stop(unsigned wait_ms)
 	char c = 'q';
 	size_t i;
 
-	stopping = true;
+	atsmaild_conn_stop();
 	if (wake[1] >= 0 && write(wake[1], &c, 1) < 0) {
 		/* a wake-up is pending already */
 	}
@@ -420,41 +419,4 @@ atsmaild_listen_stop(unsigned wait_ms)
 	while (conn_count > 0)
 		pthread_cond_wait(&conn_gone, &conn_lock);
 	pthread_mutex_unlock(&conn_lock);
-}
-
-/* ---- I/O of the sessions ---------------------------------------------------- */
-
-bool
-atsmaild_stopping(void)
-{
-	return stopping;
-}
-
-ssize_t
-atsmaild_read(struct atsmaild_conn *c, void *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = read(c->fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	return n;
-}
-
-int
-atsmaild_write(struct atsmaild_conn *c, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }

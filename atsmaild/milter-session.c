@@ -1,7 +1,7 @@
 /* milter-session.c -- one Postfix connection on the milter socket:
  * packets in, replies out, in the order of the protocol.
  *
- * Interface: atsmaild_milter_session (atsmaild.h), milter_macro (milter.h).
+ * Interface: atsmaild_milter_session (atsmaild.h).
  *
  * atsmaild speaks the milter protocol itself (lib/service/milter-proto.h,
  * docs/milter-protocol.md): the negotiation asks for exactly the actions
@@ -53,65 +53,6 @@ static const struct {
 	{ ATSM_MILTER_F_CHGFROM, "SMFIF_CHGFROM (change envelope sender)" },
 	{ ATSM_MILTER_F_QUARANTINE, "SMFIF_QUARANTINE (hold)" },
 };
-
-const char *
-milter_macro(const struct milter_macros *mm, const char *name)
-{
-	size_t i, len = strlen(name);
-
-	for (i = 0; i < mm->n; i++) {
-		const char *n = mm->name[i];
-
-		/* "{i}" and "i" name the same macro */
-		if (strcmp(n, name) == 0 ||
-		    (n[0] == '{' && strlen(n) == len + 2 && strncmp(n + 1, name, len) == 0) ||
-		    (name[0] == '{' && strlen(name) == strlen(n) + 2 &&
-		    strncmp(name + 1, n, strlen(n)) == 0))
-			return mm->value[i];
-	}
-	return NULL;
-}
-
-const char *
-milter_queue_id(const struct milter_session *s)
-{
-	const char *q = s->eom_macros.cmd == ATSM_MILTER_C_BODYEOB ?
-	    milter_macro(&s->eom_macros, "i") : NULL;
-
-	if ((q == NULL || *q == '\0') && s->mail_macros.cmd == ATSM_MILTER_C_MAIL)
-		q = milter_macro(&s->mail_macros, "i");
-	return q != NULL && *q != '\0' ? q : NULL;
-}
-
-/* The macros belong to one message: a message whose MTA sent none (or a
- * new SMTP session after SMFIC_QUIT_NC) must not be judged with the last
- * one's -- an {auth_authen} left over would make it look authenticated. */
-static void
-forget_macros(struct milter_session *s)
-{
-	memset(&s->mail_macros, 0, sizeof(s->mail_macros));
-	memset(&s->eom_macros, 0, sizeof(s->eom_macros));
-}
-
-static void
-keep_macros(struct milter_macros *mm, unsigned char cmd, const struct atsm_milter_macro *v,
-    size_t n)
-{
-	size_t i;
-
-	memset(mm, 0, sizeof(*mm));
-	mm->cmd = cmd;
-	for (i = 0; i < n && mm->n < sizeof(mm->name) / sizeof(mm->name[0]); i++) {
-		size_t a = strlen(v[i].name) + 1, b = strlen(v[i].value) + 1;
-
-		if (mm->used + a + b > sizeof(mm->buf))
-			break;
-		mm->name[mm->n] = memcpy(mm->buf + mm->used, v[i].name, a);
-		mm->used += a;
-		mm->value[mm->n++] = memcpy(mm->buf + mm->used, v[i].value, b);
-		mm->used += b;
-	}
-}
 
 static int
 reply(struct milter_session *s, unsigned char code)
@@ -291,7 +232,7 @@ on_eom(struct milter_session *s, const struct atsm_milter_packet *pkt)
 	else
 		rc = milter_eom_inbound(s);
 	end_message(s);
-	forget_macros(s);
+	milter_macros_forget(s);
 	return rc;
 }
 
@@ -319,9 +260,9 @@ handle(struct milter_session *s, const struct atsm_milter_packet *pkt)
 			return -1;
 		}
 		if (for_cmd == ATSM_MILTER_C_MAIL)
-			keep_macros(&s->mail_macros, for_cmd, mv, n);
+			milter_macros_keep(&s->mail_macros, for_cmd, mv, n);
 		else if (for_cmd == ATSM_MILTER_C_BODYEOB)
-			keep_macros(&s->eom_macros, for_cmd, mv, n);
+			milter_macros_keep(&s->eom_macros, for_cmd, mv, n);
 		return 0;
 	case ATSM_MILTER_C_CONNECT:
 		return on_connect(s, pkt);
@@ -337,12 +278,12 @@ handle(struct milter_session *s, const struct atsm_milter_packet *pkt)
 		return on_eom(s, pkt);
 	case ATSM_MILTER_C_ABORT:
 		end_message(s);
-		forget_macros(s);
+		milter_macros_forget(s);
 		return 0;
 	case ATSM_MILTER_C_QUIT_NC:
 		/* a new connection on the same socket */
 		end_message(s);
-		forget_macros(s);
+		milter_macros_forget(s);
 		s->client_addr[0] = s->client_name[0] = '\0';
 		s->non_smtp = false;
 		return 0;

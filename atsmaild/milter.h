@@ -4,6 +4,7 @@
  *	                  order of the protocol, replies
  *	milter-message.c  the facts of the message being received (bounded by
  *	                  the configuration in force)
+ *	milter-macros.c   the macros of a message ({auth_authen}, {i})
  *	milter-eom.c      the end of a message: decide, journal, act
  *	hdredit.c         To/Cc header values without the command addresses
  */
@@ -85,8 +86,13 @@ int milter_msg_finish(struct milter_msg *m, const struct atsm_token_keys *keys,
 /* "<a@b>" -> "a@b" into a new string. */
 char *milter_strip_brackets(const char *arg);
 
-/* milter-session.c: a macro of the stage's last macro packet, or NULL. */
+/* milter-macros.c: a macro of the stage's last macro packet, or NULL. */
 const char *milter_macro(const struct milter_macros *mm, const char *name);
+/* Keep the macros of one packet (sent for cmd) as the stage's. */
+void milter_macros_keep(struct milter_macros *mm, unsigned char cmd,
+    const struct atsm_milter_macro *v, size_t n);
+/* The macros belong to one message: forget them at its end. */
+void milter_macros_forget(struct milter_session *s);
 /* The queue id of the message: {i} of the end of message, else of MAIL
  * (where Postfix sends it with smtpd_delay_open_until_valid_rcpt = no, and
  * where libmilter's smfi_getsymval would have found it); NULL if neither. */
