@@ -12,53 +12,11 @@
  */
 #include "cmd-import.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
 /* Files at least this long show a progress bar on a terminal. */
 #define IMPORT_PROGRESS_MIN (64u * 1024u)
-
-static void
-progress_clear(struct imp *im)
-{
-	if (im->progress_on && im->progress_pct >= 0) {
-		fputs("\r\033[K", stderr);
-		im->progress_pct = -1;
-	}
-}
-
-static void
-progress(struct imp *im, size_t pos, unsigned rows)
-{
-	int pct, i;
-
-	if (!im->progress_on || im->total == 0)
-		return;
-	pct = (int)((double)pos * 100.0 / (double)im->total);
-	if (pct == im->progress_pct)
-		return;
-	im->progress_pct = pct;
-	fputs("\r[", stderr);
-	for (i = 0; i < 40; i++)
-		fputc(i < pct * 40 / 100 ? '#' : ' ', stderr);
-	fprintf(stderr, "] %3d%%  %u rows", pct, rows);
-	fflush(stderr);
-}
-
-/* Report a row; after the progress bar, not on top of it. */
-void
-ctl_imp_error(struct imp *im, const char *fmt, ...)
-{
-	va_list ap;
-
-	progress_clear(im);
-	fprintf(stderr, CTL_PROGNAME ": %s line %u: ", im->path, im->line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* The reader of one row, per kind. */
 static enum outcome (*const row_readers[K_N])(struct imp *,
@@ -133,7 +91,7 @@ ctl_imp_run(struct imp *im, const char *text, size_t len, const char *enc_used,
 		if (r < 0) {
 			/* an unclosed quote swallowed the rest of the file: report
 			 * it; a record over the limits is skipped like a bad row */
-			progress_clear(im);
+			ctl_imp_progress_clear(im);
 			ctl_error("import: %s %s", im->path, err.msg);
 			im->skipped++;
 			if (rd.pos >= rd.len)
@@ -161,9 +119,9 @@ ctl_imp_run(struct imp *im, const char *text, size_t len, const char *enc_used,
 		}
 		if (down)
 			break;
-		progress(im, rd.pos, im->imported + im->updated + im->unchanged + im->skipped);
+		ctl_imp_progress(im, rd.pos, im->imported + im->updated + im->unchanged + im->skipped);
 	}
-	progress_clear(im);
+	ctl_imp_progress_clear(im);
 	atsm_csv_record_free(&rec);
 	if (down) {
 		atsm_db_rollback(im->conn);

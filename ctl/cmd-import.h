@@ -3,7 +3,8 @@
  *
  *   cmd-import.c           the command: arguments, the file, its encoding
  *   cmd-import-run.c       one transaction: the rows under savepoints, the
- *                          audit entry, the report and the progress bar
+ *                          audit entry, the counts
+ *   cmd-import-report.c    the progress bar and each row's error
  *   cmd-import-columns.c   the header: column names (English, Japanese) to
  *                          fields, per kind
  *   cmd-import-row.c       what every kind's rows use: cells, address lists,
@@ -72,9 +73,13 @@ struct word {
  * code of atsmailctl, after printing the counts. */
 int ctl_imp_run(struct imp *im, const char *text, size_t len,
     const char *enc_used, bool dry_run);
-/* Report a problem of the current row ("FILE line N: ..."). */
+/* cmd-import-report.c: report a problem of the current row ("FILE line
+ * N: ..."), after the progress bar; draw the bar (pos bytes of the file
+ * read, rows so far); clear it. */
 void ctl_imp_error(struct imp *im, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void ctl_imp_progress(struct imp *im, size_t pos, unsigned rows);
+void ctl_imp_progress_clear(struct imp *im);
 
 /* ---- cmd-import-columns.c ---- */
 
