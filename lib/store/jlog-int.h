@@ -1,7 +1,7 @@
 /* store/jlog-int.h -- the state of atsmaild's journal shared by its writer
- * (jlog.c: open, group commit, rotation) and its reader (jlog-read.c:
- * read, checkpoint, rejected entries).  Not an interface: only these two
- * files include it.
+ * (jlog.c: open, group commit, rotation), its reader (jlog-read.c: read,
+ * checkpoint, rejected entries) and the segments on disk (jlog-seg.c).
+ * Not an interface: only these files include it.
  *
  * Who touches what:
  *  - mu guards the queue of appends, `leading`, `durable`, the stats and
@@ -24,6 +24,7 @@
 #include "store/journal-line.h"
 
 #define JLOG_SEG_NAME_MAX (ATSM_JOURNAL_COMPONENT_MAX + 32)
+#define JLOG_POS_SHIFT 40            /* atsm_jlog_pos_pack(): offsets below 1 TiB */
 
 struct jlog_waiter;
 
@@ -59,7 +60,7 @@ struct atsm_jlog {
 	pthread_mutex_t rejmu;
 };
 
-/* "<component>.<16 hex digits>.jsonl" */
+/* jlog-seg.c: "<component>.<16 hex digits>.jsonl" */
 void atsm_jlog_seg_name(const struct atsm_jlog *j, unsigned long long seg,
     char name[JLOG_SEG_NAME_MAX]);
 /* The size of a segment, or -1 (errno) when it cannot be seen. */

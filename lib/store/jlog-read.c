@@ -62,37 +62,6 @@ reader_open(struct atsm_jlog *j, struct atsm_err *err)
 	return 1;
 }
 
-void
-atsm_jlog_drop_consumed(struct atsm_jlog *j)
-{
-	char name[JLOG_SEG_NAME_MAX];
-	struct atsm_jlog_pos cp;
-	unsigned long long s, last;
-	long long size;
-	bool any = false;
-
-	pthread_mutex_lock(&j->mu);
-	cp = j->checkpoint;
-	last = j->durable.segment;
-	pthread_mutex_unlock(&j->mu);
-	/* a closed segment read to its end is consumed too */
-	if (cp.segment < last && (size = atsm_jlog_seg_size(j, cp.segment)) >= 0 &&
-	    cp.offset >= (unsigned long long)size)
-		cp.segment++;
-	for (s = cp.segment; s > 1; s--) {
-		atsm_jlog_seg_name(j, s - 1, name);
-		if (unlinkat(j->dirfd, name, 0) == -1) {
-			if (errno != ENOENT)
-				atsm_log(LOG_WARNING, "journal %s/%s: recorded, but cannot "
-				    "remove it: %s", j->dir, name, strerror(errno));
-			break;      /* the older ones went earlier */
-		}
-		any = true;
-	}
-	if (any)
-		fsync(j->dirfd);
-}
-
 /* ---- rejected entries ---------------------------------------------- */
 
 static int

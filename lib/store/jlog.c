@@ -39,7 +39,6 @@
 #include "base/log.h"
 
 #define JLOG_BATCH_MAX 1024          /* lines of one batch: IOV_MAX */
-#define JLOG_POS_SHIFT 40            /* pack(): offsets below 1 TiB */
 #define JLOG_TAIL_CHUNK 4096         /* bytes read back to find the last '\n' */
 
 struct jlog_waiter {
@@ -51,41 +50,6 @@ struct jlog_waiter {
 	struct atsm_jlog_pos end;
 	struct atsm_err *err;           /* the appender's, written under mu */
 };
-
-unsigned long long
-atsm_jlog_pos_pack(const struct atsm_jlog_pos *p)
-{
-	return (p->segment << JLOG_POS_SHIFT) + p->offset;
-}
-
-int
-atsm_jlog_pos_cmp(const struct atsm_jlog_pos *a, const struct atsm_jlog_pos *b)
-{
-	if (a->segment != b->segment)
-		return a->segment < b->segment ? -1 : 1;
-	if (a->offset != b->offset)
-		return a->offset < b->offset ? -1 : 1;
-	return 0;
-}
-
-void
-atsm_jlog_seg_name(const struct atsm_jlog *j, unsigned long long seg,
-    char name[JLOG_SEG_NAME_MAX])
-{
-	snprintf(name, JLOG_SEG_NAME_MAX, "%s.%016llx.jsonl", j->component, seg);
-}
-
-long long
-atsm_jlog_seg_size(const struct atsm_jlog *j, unsigned long long seg)
-{
-	char name[JLOG_SEG_NAME_MAX];
-	struct stat st;
-
-	atsm_jlog_seg_name(j, seg, name);
-	if (fstatat(j->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return -1;
-	return (long long)st.st_size;
-}
 
 /* The number of a segment's name, or 0 when name is not one of ours. */
 static unsigned long long
