@@ -3,7 +3,8 @@
  * keeping its indexes in step: a user and its login, an address row and
  * the address index, a process and its id, a message and its Message-ID,
  * token and idempotency key.  Where a mail's effect is still pending
- * (docs/snapshot.md), the row from PostgreSQL keeps the local part.
+ * (docs/snapshot.md), the row from PostgreSQL keeps the local part; the
+ * sweep drops what only this host had once the recorder is past it.
  */
 #include "store/snapshot-int.h"
 
@@ -364,3 +365,91 @@ atsm_snap_msg_put_local(struct atsm_snap_w *w, uint64_t handle, const struct ats
 	return msg_write(w, handle, m, msgid, true, err);
 }
 
+/* --------------------------------------------------------------- the sweep */
+
+/* One expired mark (seq <= r0): drop what only this host ever had. */
+static int
+sweep_one(struct atsm_snap_w *w, const MDB_val *mk, struct atsm_err *err)
+{
+	const unsigned char *p = mk->mv_data;
+	struct atsm_snap_key k;
+
+	atsm_snap_key_reset(&k);
+	if (p[0] == 'i' && mk->mv_size > 9) {
+		atsm_snap_key_raw(&k, p + 9, mk->mv_size - 9);
+		if (atsm_snap_del(w, ATSM_SNAP_INTAKE, &k, err) < 0)
+			return -1;
+	} else if (p[0] == 'p' && mk->mv_size == 17) {
+		char phase[ATSM_DIR_PHASE_MAX];
+		long long id;
+		MDB_val v;
+		int rc;
+
+		atsm_snap_key_raw(&k, p + 1, 16);
+		ATSM_SNAP_GET(rc, w, ATSM_SNAP_PROC, &k, &v, err);
+		if (rc == 1) {
+			if (atsm_snap_dec_proc(&v, &id, phase) < 0)
+				return atsm_snap_err_corrupt_k(err, ATSM_SNAP_PROC, &k);
+			if (id == 0 && atsm_snap_del(w, ATSM_SNAP_PROC, &k, err) < 0)
+				return -1;
+		}
+	} else if (p[0] == 'm' && mk->mv_size == 9) {
+		uint64_t h = atsm_snap_get_u64(p + 1);
+
+		if ((h & ATSM_SNAP_LOCAL_BIT) != 0 && atsm_snap_msg_del(w, h, err) < 0)
+			return -1;
+	}
+	atsm_snap_key_reset(&k);
+	atsm_snap_key_raw(&k, mk->mv_data, mk->mv_size);
+	return atsm_snap_del(w, ATSM_SNAP_PENDING, &k, err);
+}
+
+int
+atsm_snap_pending_sweep(struct atsm_snap_w *w, bool all, struct atsm_err *err)
+{
+	struct atsm_snap_key pos;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t seq;
+	int rc;
+
+	if ((rc = mdb_cursor_open(w->txn, w->s->dbi[ATSM_SNAP_PENDING], &c)) != 0)
+		return atsm_snap_err_mdb(err, rc, "sweep", ATSM_SNAP_PENDING, NULL);
+	atsm_snap_key_reset(&pos);
+	atsm_snap_key_u8(&pos, all ? 0 : 'i');
+	k = atsm_snap_key_val(&pos);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		const unsigned char *kp = k.mv_data;
+
+		if (!all && kp[0] != 'i')
+			break;
+		if (atsm_snap_dec_u64(&v, &seq) < 0) {
+			mdb_cursor_close(c);
+			return atsm_snap_err_corrupt(err, ATSM_SNAP_PENDING, &k);
+		}
+		if (seq > w->r0) {
+			if (!all)
+				break;     /* 'i' marks are in seq order */
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			continue;
+		}
+		/* sweep_one deletes the mark: go on from its key */
+		atsm_snap_key_reset(&pos);
+		atsm_snap_key_raw(&pos, k.mv_data, k.mv_size);
+		{
+			MDB_val mk = atsm_snap_key_val(&pos);
+
+			if (sweep_one(w, &mk, err) < 0) {
+				mdb_cursor_close(c);
+				return -1;
+			}
+		}
+		k = atsm_snap_key_val(&pos);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return atsm_snap_err_mdb(err, rc, "sweep", ATSM_SNAP_PENDING, NULL);
+	return 0;
+}
