@@ -24,7 +24,7 @@
 #      survived the restart);
 #   6. a second atsmaild on the same journal and snapshot (sockets of its
 #      own) is refused -- the journal is locked -- and leaves the running
-#      one alone: its snapshot's open-boot marker stays, it still serves.
+#      one alone: its snapshot's open-boot.<pid> marker stays, it still serves.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -311,12 +311,14 @@ tap_is "... their keys applied once each (journal_applied)" \
 sed -e "s|^milter_socket = .*|milter_socket = unix:$W/second-milter.sock|" \
 	-e "s|^filing_socket = .*|filing_socket = unix:$W/second-filing.sock|" \
 	"$AD_R/atsmail.conf" >"$W/second.conf"
-tap_ok "the running atsmaild's snapshot has its open-boot marker" test -s "$AD_R/snapshot/open-boot"
+# one marker per process that has the snapshot open for writing (docs/snapshot.md)
+marker="$AD_R/snapshot/open-boot.$(ad_pid R)"
+tap_ok "the running atsmaild's snapshot has its open-boot marker" test -s "$marker"
 "$ATSMAILD" -f -c "$W/second.conf" -P "$W/second.pid" </dev/null >"$W/second.log" 2>&1
 rc=$?
 tap_is "a second atsmaild on the same journal and snapshot exits 73 (cannot open the journal)" "$rc" 73
 tap_ok "... saying the journal is open in another process" grep -q "the journal of atsmaild is open in another process" "$W/second.log"
-tap_ok "... it left the running one's open-boot marker in place" test -s "$AD_R/snapshot/open-boot"
+tap_ok "... it left the running one's open-boot marker in place" test -s "$marker"
 tap_ok "... and its own sockets are gone" sh -c "[ ! -e '$W/second-milter.sock' ] && [ ! -e '$W/second-filing.sock' ]"
 M6=$(am_mid second)
 reply=$(am_submit "$TB_SUBMISSION_PORT" alice@atsmail.test alice@atsmail.test taro@candidate.test \
