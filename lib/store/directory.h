@@ -21,6 +21,12 @@
  * PostgreSQL.  Decisions made with the database up or down are therefore
  * made from the same kind of data in the same way.
  *
+ * Intake mail makes a record in PostgreSQL only, when the recorder records
+ * it; until then the directory holds "the resume that intake mail from
+ * this address is making" as a resume of id 0, named by that address (see
+ * "A resume in the making" below), the way it holds a selection process
+ * made by ats+job as a process of id 0 named by resume and job.
+ *
  * Every operation returns 1 (found, *out filled), 0 (not found) or -1
  * (the store failed: err says why, class ATSM_ERR_UNAVAILABLE or
  * ATSM_ERR_IO).  Variable-size answers (links, participants, lists) are
@@ -46,6 +52,43 @@
 #define ATSM_DIR_RESUME_PROCESSES_MAX 256 /* processes of one resume looked at */
 #define ATSM_DIR_MESSAGE_LINKS_MAX 1024 /* links of one message */
 #define ATSM_DIR_PARTICIPANTS_MAX 1200  /* addresses of one message */
+#define ATSM_DIR_ADDR_MAX 321           /* an address and NUL (addresses.addr_norm's CHECK) */
+
+/* ---- a resume in the making ----------------------------------------------
+ *
+ * Intake mail from a sender no record holds, to an intake address whose
+ * action is 'resume' (inbound verdict INTAKE, not unresolved), makes a new
+ * resume with the sender's address -- in PostgreSQL, when the recorder
+ * records the mail (atsmail.record_inbound), so it has no id before.  The
+ * directory holds it at once all the same, as a resume of id 0: "the
+ * resume that intake mail from this address is making, journaled here,
+ * not yet recorded".  The rule:
+ *
+ *	records_by_addr(addr)    returns it -- kind RESUME, id 0, phase
+ *	                         ATSM_DIR_NEW_RESUME_PHASE and shared
+ *	                         ATSM_DIR_NEW_RESUME_SHARED (the defaults of
+ *	                         the resumes table), owner the intake
+ *	                         mailbox's user -- when no recorded resume
+ *	                         holds addr; a recorded resume always wins
+ *	                         (it is the one PostgreSQL links the mail to)
+ *	record(RESUME, 0)        finds nothing: it has no id to be asked by;
+ *	                         whoever holds it knows the address it came by
+ *	new_resume_process(es)   its selection processes (made by ats+job
+ *	                         meanwhile, id 0 too), by the address and job
+ *	links, phase sets        a RESUME of id 0, and a PROCESS whose
+ *	                         resume_id is 0, carry that address in
+ *	                         resume_addr
+ *
+ * The intake mail's effects make it (new_resume, new_resume_owner below);
+ * a later mail's effects may set its phase.  It lasts until PostgreSQL's
+ * resume with the address is in the directory and the recorder is past
+ * every mail that changed it.  Record payloads name it {"kind":
+ * "resume", "id": 0, "addr": "<address>"} (a process of it: "resume": 0
+ * with "addr"), which the record functions resolve, in journal order, to
+ * the resume that holds the address then: the one the intake entry made
+ * (docs/journal.md, "Record payloads"). */
+#define ATSM_DIR_NEW_RESUME_PHASE "new"   /* resumes.phase's default */
+#define ATSM_DIR_NEW_RESUME_SHARED true   /* resumes.shared's default */
 
 enum atsm_dir_direction { ATSM_DIR_OUT, ATSM_DIR_IN };
 
@@ -102,6 +145,8 @@ struct atsm_dir_link {
 	long long id;
 	long long resume_id, job_id;  /* PROCESS only */
 	bool ambiguous;
+	const char *resume_addr;      /* a RESUME of id 0, a PROCESS of resume 0: the
+	                                 address of the resume in the making; else NULL */
 };
 
 struct atsm_dir_message {
@@ -142,6 +187,12 @@ struct atsm_dir_ops {
 	/* the processes of a resume, by ascending job id, at most max */
 	int (*processes_of_resume)(void *ctx, long long resume_id, struct atsm_dir_process *out,
 	    size_t max, size_t *n, struct atsm_err *err);
+	/* the same for the resume that intake mail from addr is making (id
+	 * 0, see above): its processes have resume_id 0 and id 0 */
+	int (*new_resume_process)(void *ctx, const char *addr, long long job_id,
+	    struct atsm_dir_process *out, struct atsm_err *err);
+	int (*new_resume_processes)(void *ctx, const char *addr, struct atsm_dir_process *out,
+	    size_t max, size_t *n, struct atsm_err *err);
 	/* an active phase code of this kind (RESUME, CONTACT or PROCESS) */
 	int (*phase_active)(void *ctx, enum atsm_record_kind kind, const char *code,
 	    struct atsm_err *err);
@@ -180,12 +231,15 @@ struct atsm_dir {
 /* ---- what a decided mail changes --------------------------------------- */
 
 /* One phase set by the mail.  For a process, resume_id and job_id name it
- * (id may be 0: created by this mail or an earlier one not yet recorded). */
+ * (id may be 0: created by this mail or an earlier one not yet recorded).
+ * A resume of id 0, or a process of resume 0, is the resume in the making
+ * of resume_addr. */
 struct atsm_dir_phase_set {
 	enum atsm_record_kind kind;
 	long long id;
 	long long resume_id, job_id;     /* PROCESS */
 	char phase[ATSM_DIR_PHASE_MAX];
+	const char *resume_addr;         /* RESUME id 0, PROCESS resume 0; else NULL */
 };
 
 struct atsm_dir_effects {
@@ -198,6 +252,14 @@ struct atsm_dir_effects {
 	size_t n_phases;
 	/* intake mail that makes a record from this sender (for intake_count) */
 	const char *intake_sender;          /* NULL = none */
+	/* intake mail that makes a resume (not an unresolved item): the
+	 * sender's address, by which the resume in the making is known until
+	 * PostgreSQL has it (see "A resume in the making"), and its owner.
+	 * Nothing is made when a recorded resume holds the address already
+	 * (the record function links that one); an earlier intake mail's
+	 * resume in the making is kept. */
+	const char *new_resume;             /* NULL = none */
+	long long new_resume_owner;         /* users.id of the intake mailbox's user, 0 = none */
 	long long at;                       /* unix time of the mail */
 };
 

@@ -42,11 +42,12 @@ enum atsm_snap_db {
 	ATSM_SNAP_META,        /* name -> value (schema, sync times, watermarks) */
 	ATSM_SNAP_USER,        /* users.id -> user */
 	ATSM_SNAP_LOGIN,       /* login -> users.id */
-	ATSM_SNAP_RECORD,      /* 'r'|'c' id -> shared, owner, phase */
+	ATSM_SNAP_RECORD,      /* 'r'|'c' id, 'n' address -> shared, owner, phase */
 	ATSM_SNAP_ADDR,        /* addr NUL 'c'|'r'|'u' id -> (empty) */
 	ATSM_SNAP_ADDR_ROW,    /* addresses.id -> kind, owner, addr */
 	ATSM_SNAP_JOB,         /* jobs.id -> open */
-	ATSM_SNAP_PROC,        /* resume_id job_id -> processes.id (0 = local), phase */
+	ATSM_SNAP_PROC,        /* resume_id job_id, or 0 address NUL job_id -> processes.id
+	                          (0 = local), phase */
 	ATSM_SNAP_PROC_ID,     /* processes.id -> resume_id job_id */
 	ATSM_SNAP_PHASE,       /* kind code -> active, sort_order */
 	ATSM_SNAP_RULE,        /* kind event ~priority any id -> from, to (active only) */
@@ -109,6 +110,12 @@ void atsm_snap_key_login(struct atsm_snap_key *k, const char *login);
 void atsm_snap_key_record(struct atsm_snap_key *k, int kind, long long id);
 void atsm_snap_key_addr(struct atsm_snap_key *k, const char *addr, int kind, long long owner);
 void atsm_snap_key_proc(struct atsm_snap_key *k, long long resume, long long job);
+/* The resume in the making of an address (store/directory.h): its record
+ * key 'n' address (also its pending mark), and its processes: resume 0,
+ * the address, NUL, job (new_procs: up to the NUL, the prefix of all). */
+void atsm_snap_key_new_resume(struct atsm_snap_key *k, const char *addr);
+void atsm_snap_key_new_proc(struct atsm_snap_key *k, const char *addr, long long job);
+void atsm_snap_key_new_procs(struct atsm_snap_key *k, const char *addr);
 void atsm_snap_key_mid(struct atsm_snap_key *k, const char *msgid, size_t len, bool in);
 void atsm_snap_key_str(struct atsm_snap_key *k, const char *s, size_t len);  /* token, key */
 void atsm_snap_key_intake(struct atsm_snap_key *k, const char *sender, long long at, int tag,
@@ -235,6 +242,9 @@ int atsm_snap_meta_put(struct atsm_snap_w *w, const char *name, uint64_t x, stru
 void atsm_snap_mark_record(struct atsm_snap_key *k, int kind, long long id);
 void atsm_snap_mark_proc(struct atsm_snap_key *k, long long resume, long long job);
 void atsm_snap_mark_msg(struct atsm_snap_key *k, uint64_t handle);
+/* 'p' and the process key of the resume in the making of addr; the mark of
+ * that resume itself is its record key (atsm_snap_key_new_resume). */
+void atsm_snap_mark_new_proc(struct atsm_snap_key *k, const char *addr, long long job);
 /* 1: a mark newer than w->r0 protects the local value; 0: none (an
  * older mark is deleted on the way: PostgreSQL has that change); -1. */
 int atsm_snap_protected(struct atsm_snap_w *w, const struct atsm_snap_key *mark,
@@ -249,6 +259,11 @@ int atsm_snap_user_del(struct atsm_snap_w *w, long long id, struct atsm_err *err
 int atsm_snap_record_put(struct atsm_snap_w *w, int kind, long long id, bool shared,
     long long owner, const char *phase, struct atsm_err *err);
 int atsm_snap_record_del(struct atsm_snap_w *w, int kind, long long id, struct atsm_err *err);
+/* The recorded resume that holds addr, the lowest id whose record is
+ * there: 1 with *id, 0 none, -1.  (The one PostgreSQL links intake mail
+ * from addr to, and resolves an address in a payload to.) */
+int atsm_snap_addr_resume(MDB_txn *txn, struct atsm_snapshot *s, const char *addr,
+    long long *id, struct atsm_err *err);
 int atsm_snap_addr_put(struct atsm_snap_w *w, long long row, int kind, long long owner,
     const char *addr, struct atsm_err *err);
 int atsm_snap_addr_del(struct atsm_snap_w *w, long long row, struct atsm_err *err);
@@ -269,8 +284,10 @@ int atsm_snap_intake_put(struct atsm_snap_w *w, const char *sender, long long at
 /* Intake entries older than the time kept, at most once a minute (force: now). */
 int atsm_snap_intake_prune(struct atsm_snap_w *w, bool force, struct atsm_err *err);
 /* Expired marks: local intake entries always (they would count twice once
- * PostgreSQL has the record); with all, every kind, dropping the local
- * processes and messages that PostgreSQL never got (full resync). */
+ * PostgreSQL has the record), resumes in the making whose address a
+ * recorded resume holds; with all, every kind, dropping the local
+ * processes, messages and resumes that PostgreSQL never got (full
+ * resync). */
 int atsm_snap_pending_sweep(struct atsm_snap_w *w, bool all, struct atsm_err *err);
 
 /* ---- sync from PostgreSQL (lib/store/snapshot-sync.c, -tables.c, -batch.c) */

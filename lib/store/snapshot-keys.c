@@ -155,6 +155,36 @@ atsm_snap_key_proc(struct atsm_snap_key *k, long long resume, long long job)
 }
 
 void
+atsm_snap_key_new_resume(struct atsm_snap_key *k, const char *addr)
+{
+	atsm_snap_key_reset(k);
+	atsm_snap_key_u8(k, 'n');
+	if (addr == NULL || addr[0] == '\0' || strlen(addr) > ATSM_SNAP_ADDR_MAX)
+		k->bad = true;
+	else
+		atsm_snap_key_text(k, addr);
+}
+
+void
+atsm_snap_key_new_procs(struct atsm_snap_key *k, const char *addr)
+{
+	atsm_snap_key_reset(k);
+	atsm_snap_key_u64(k, 0);
+	if (addr == NULL || addr[0] == '\0' || strlen(addr) > ATSM_SNAP_ADDR_MAX)
+		k->bad = true;
+	else
+		atsm_snap_key_text(k, addr);
+	atsm_snap_key_u8(k, 0);
+}
+
+void
+atsm_snap_key_new_proc(struct atsm_snap_key *k, const char *addr, long long job)
+{
+	atsm_snap_key_new_procs(k, addr);
+	atsm_snap_key_u64(k, (uint64_t)job);
+}
+
+void
 atsm_snap_key_mid(struct atsm_snap_key *k, const char *msgid, size_t len, bool in)
 {
 	char buf[ATSM_SNAP_TEXT_MAX + 1];

@@ -105,6 +105,52 @@ atsm_snap_record_del(struct atsm_snap_w *w, int kind, long long id, struct atsm_
 	return atsm_snap_del(w, ATSM_SNAP_RECORD, &k, err);
 }
 
+int
+atsm_snap_addr_resume(MDB_txn *txn, struct atsm_snapshot *s, const char *addr, long long *id,
+    struct atsm_err *err)
+{
+	struct atsm_snap_key prefix, rk;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, found = 0;
+
+	*id = 0;
+	atsm_snap_key_reset(&prefix);
+	atsm_snap_key_text(&prefix, addr);
+	atsm_snap_key_u8(&prefix, 0);
+	atsm_snap_key_u8(&prefix, 'r');
+	if (prefix.bad)
+		return 0;
+	if ((rc = mdb_cursor_open(txn, s->dbi[ATSM_SNAP_ADDR], &c)) != 0)
+		return atsm_snap_err_mdb(err, rc, "read", ATSM_SNAP_ADDR, NULL);
+	k = atsm_snap_key_val(&prefix);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && found == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		MDB_val rv;
+		long long owner;
+
+		if (k.mv_size < prefix.n || memcmp(k.mv_data, prefix.b, prefix.n) != 0)
+			break;
+		if (k.mv_size != prefix.n + 8) {
+			mdb_cursor_close(c);
+			return atsm_snap_err_corrupt(err, ATSM_SNAP_ADDR, &k);
+		}
+		owner = (long long)atsm_snap_get_u64((const unsigned char *)k.mv_data + prefix.n);
+		/* an address whose resume is gone (deleted, not yet seen) holds nothing */
+		atsm_snap_key_record(&rk, 'r', owner);
+		if ((found = atsm_snap_get(txn, s, ATSM_SNAP_RECORD, &rk, &rv, err)) < 0)
+			break;
+		if (found == 1)
+			*id = owner;
+	}
+	mdb_cursor_close(c);
+	if (found < 0)
+		return -1;
+	if (found == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		return atsm_snap_err_mdb(err, rc, "read", ATSM_SNAP_ADDR, NULL);
+	return found;
+}
+
 /* -------------------------------------------------------------- addresses */
 
 /* The address row, when stored: 1 with its fields, 0, -1. */
@@ -119,6 +165,147 @@ addr_row_get(struct atsm_snap_w *w, const struct atsm_snap_key *rk, int *kind, l
 	if (rc == 1 && atsm_snap_dec_addr_row(&v, kind, owner, addr) < 0)
 		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_ADDR_ROW, rk);
 	return rc;
+}
+
+/* The seq of the pending mark k: 1 with *seq, 0 none, -1. */
+static int
+mark_seq(struct atsm_snap_w *w, const struct atsm_snap_key *k, uint64_t *seq,
+    struct atsm_err *err)
+{
+	MDB_val v;
+	int rc;
+
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_PENDING, k, &v, err);
+	if (rc == 1 && atsm_snap_dec_u64(&v, seq) < 0)
+		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_PENDING, k);
+	return rc;
+}
+
+/* The processes of the resume in the making of addr that mails not yet in
+ * what was read made or moved: resume's (PostgreSQL's, now), pending at
+ * the same seq. */
+static int
+promote_processes(struct atsm_snap_w *w, const char *addr, long long resume,
+    struct atsm_err *err)
+{
+	struct atsm_snap_key prefix, pos, mark, pk;
+	char phase[ATSM_DIR_PHASE_MAX], ophase[ATSM_DIR_PHASE_MAX];
+	long long id, oid, job;
+	uint64_t seq;
+	MDB_cursor *c;
+	MDB_val k, v;
+	VALUE_BUF(b);
+	int rc, has = 0;
+
+	atsm_snap_key_new_procs(&prefix, addr);
+	if (prefix.bad)
+		return 0;
+	if ((rc = mdb_cursor_open(w->txn, w->s->dbi[ATSM_SNAP_PROC], &c)) != 0)
+		return atsm_snap_err_mdb(err, rc, "read", ATSM_SNAP_PROC, NULL);
+	pos = prefix;
+	k = atsm_snap_key_val(&pos);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) {
+		if (k.mv_size != prefix.n + 8 || memcmp(k.mv_data, prefix.b, prefix.n) != 0)
+			break;
+		if (atsm_snap_dec_proc(&v, &id, phase) < 0) {
+			mdb_cursor_close(c);
+			return atsm_snap_err_corrupt(err, ATSM_SNAP_PROC, &k);
+		}
+		job = (long long)atsm_snap_get_u64((const unsigned char *)k.mv_data + prefix.n);
+		atsm_snap_key_reset(&pos);
+		atsm_snap_key_raw(&pos, k.mv_data, k.mv_size);
+		atsm_snap_key_u8(&pos, 0);          /* then on past it */
+		atsm_snap_mark_new_proc(&mark, addr, job);
+		if ((has = mark_seq(w, &mark, &seq, err)) < 0)
+			break;
+		if (has == 1 && seq > w->r0) {
+			uint64_t rseq;
+
+			/* a mail decided on resume's own process since wins */
+			atsm_snap_mark_proc(&mark, resume, job);
+			if ((has = mark_seq(w, &mark, &rseq, err)) < 0)
+				break;
+			if (has == 1 && rseq >= seq) {
+				k = atsm_snap_key_val(&pos);
+				continue;
+			}
+			atsm_snap_key_proc(&pk, resume, job);
+			if ((has = atsm_snap_get(w->txn, w->s, ATSM_SNAP_PROC, &pk, &v, err)) < 0)
+				break;
+			oid = 0;
+			if (has == 1 && atsm_snap_dec_proc(&v, &oid, ophase) < 0) {
+				has = atsm_snap_err_corrupt_k(err, ATSM_SNAP_PROC, &pk);
+				break;
+			}
+			atsm_buf_reset(&b);
+			atsm_snap_enc_proc(&b, oid, phase);
+			if ((has = atsm_snap_put(w, ATSM_SNAP_PROC, &pk, &b, err)) < 0 ||
+			    (has = atsm_snap_mark(w, &mark, seq, err)) < 0)
+				break;
+		}
+		k = atsm_snap_key_val(&pos);
+	}
+	mdb_cursor_close(c);
+	atsm_buf_free(&b);
+	if (has < 0)
+		return -1;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return atsm_snap_err_mdb(err, rc, "read", ATSM_SNAP_PROC, NULL);
+	return 0;
+}
+
+/* PostgreSQL's resume of an address whose resume in the making mails here
+ * changed after the intake entry (marks newer than what was read): the
+ * phase and processes they set are that resume's from now on, pending at
+ * the same seqs, as if they had been decided on it -- the record function
+ * will apply them to it.  The resume in the making itself is hidden from
+ * now on and goes at the sweep. */
+static int
+promote_new_resume(struct atsm_snap_w *w, const char *addr, long long resume,
+    struct atsm_err *err)
+{
+	struct atsm_snap_key nk, rk, mark;
+	struct atsm_dir_record pend, rec;
+	uint64_t seq, rseq;
+	long long holder;
+	MDB_val v;
+	VALUE_BUF(b);
+	int rc;
+
+	/* almost every address has none: one lookup */
+	atsm_snap_key_new_resume(&nk, addr);
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_RECORD, &nk, &v, err);
+	if (rc == 0)
+		return 0;
+	if (atsm_snap_dec_record(&v, &pend) < 0)
+		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_RECORD, &nk);
+	/* only the resume the record function resolves the address to */
+	if ((rc = atsm_snap_addr_resume(w->txn, w->s, addr, &holder, err)) <= 0 ||
+	    holder != resume)
+		return rc < 0 ? -1 : 0;
+	atsm_snap_key_record(&rk, 'r', resume);
+	ATSM_SNAP_GET(rc, w, ATSM_SNAP_RECORD, &rk, &v, err);
+	if (rc == 0)
+		return 0;           /* its row is not read yet: it cannot hold the address */
+	if (atsm_snap_dec_record(&v, &rec) < 0)
+		return atsm_snap_err_corrupt_k(err, ATSM_SNAP_RECORD, &rk);
+	if ((rc = mark_seq(w, &nk, &seq, err)) < 0)
+		return -1;
+	atsm_snap_mark_record(&mark, 'r', resume);
+	if (rc == 1 && seq > w->r0) {
+		/* a mail decided on the resume itself since wins */
+		if ((rc = mark_seq(w, &mark, &rseq, err)) < 0)
+			return -1;
+		if (rc == 0 || rseq < seq) {
+			atsm_snap_enc_record(&b, rec.shared, rec.owner_id, pend.phase);
+			rc = atsm_snap_put(w, ATSM_SNAP_RECORD, &rk, &b, err);
+			atsm_buf_free(&b);
+			if (rc < 0 || atsm_snap_mark(w, &mark, seq, err) < 0)
+				return -1;
+		}
+	}
+	return promote_processes(w, addr, resume, err);
 }
 
 int
@@ -149,6 +336,8 @@ atsm_snap_addr_put(struct atsm_snap_w *w, long long row, int kind, long long own
 	if (rc == 0)
 		rc = atsm_snap_put(w, ATSM_SNAP_ADDR, &ak, &b, err);
 	atsm_buf_free(&b);
+	if (rc == 0 && kind == 'r')
+		rc = promote_new_resume(w, addr, owner, err);
 	return rc;
 }
 
@@ -379,13 +568,14 @@ sweep_one(struct atsm_snap_w *w, const MDB_val *mk, struct atsm_err *err)
 		atsm_snap_key_raw(&k, p + 9, mk->mv_size - 9);
 		if (atsm_snap_del(w, ATSM_SNAP_INTAKE, &k, err) < 0)
 			return -1;
-	} else if (p[0] == 'p' && mk->mv_size == 17) {
+	} else if (p[0] == 'p' && mk->mv_size >= 17) {
 		char phase[ATSM_DIR_PHASE_MAX];
 		long long id;
 		MDB_val v;
 		int rc;
 
-		atsm_snap_key_raw(&k, p + 1, 16);
+		/* resume and job, or resume 0, the address and job */
+		atsm_snap_key_raw(&k, p + 1, mk->mv_size - 1);
 		ATSM_SNAP_GET(rc, w, ATSM_SNAP_PROC, &k, &v, err);
 		if (rc == 1) {
 			if (atsm_snap_dec_proc(&v, &id, phase) < 0)
@@ -398,10 +588,74 @@ sweep_one(struct atsm_snap_w *w, const MDB_val *mk, struct atsm_err *err)
 
 		if ((h & ATSM_SNAP_LOCAL_BIT) != 0 && atsm_snap_msg_del(w, h, err) < 0)
 			return -1;
+	} else if (p[0] == 'n' && mk->mv_size > 1) {
+		/* the resume in the making: its record key is its mark */
+		atsm_snap_key_raw(&k, p, mk->mv_size);
+		if (atsm_snap_del(w, ATSM_SNAP_RECORD, &k, err) < 0)
+			return -1;
 	}
 	atsm_snap_key_reset(&k);
 	atsm_snap_key_raw(&k, mk->mv_data, mk->mv_size);
 	return atsm_snap_del(w, ATSM_SNAP_PENDING, &k, err);
+}
+
+/* The resumes in the making that the recorder is past and whose address a
+ * recorded resume holds: PostgreSQL's resume has arrived, and every mail
+ * that changed the one made here is in PostgreSQL too.  (One whose resume
+ * never arrives -- its entry was set aside -- waits for a full resync.) */
+static int
+sweep_new_resumes(struct atsm_snap_w *w, struct atsm_err *err)
+{
+	char addr[ATSM_SNAP_ADDR_MAX + 1];
+	struct atsm_snap_key pos;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t seq;
+	long long id;
+	int rc, has = 0;
+
+	if ((rc = mdb_cursor_open(w->txn, w->s->dbi[ATSM_SNAP_PENDING], &c)) != 0)
+		return atsm_snap_err_mdb(err, rc, "sweep", ATSM_SNAP_PENDING, NULL);
+	atsm_snap_key_reset(&pos);
+	atsm_snap_key_u8(&pos, 'n');
+	k = atsm_snap_key_val(&pos);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) {
+		const unsigned char *kp = k.mv_data;
+
+		if (kp[0] != 'n')
+			break;
+		if (k.mv_size < 2 || k.mv_size - 1 > ATSM_SNAP_ADDR_MAX ||
+		    atsm_snap_dec_u64(&v, &seq) < 0) {
+			mdb_cursor_close(c);
+			return atsm_snap_err_corrupt(err, ATSM_SNAP_PENDING, &k);
+		}
+		atsm_snap_key_reset(&pos);
+		atsm_snap_key_raw(&pos, k.mv_data, k.mv_size);
+		memcpy(addr, kp + 1, k.mv_size - 1);
+		addr[k.mv_size - 1] = '\0';
+		has = seq <= w->r0 ? atsm_snap_addr_resume(w->txn, w->s, addr, &id, err) : 0;
+		if (has < 0) {
+			mdb_cursor_close(c);
+			return -1;
+		}
+		if (has == 1) {
+			MDB_val mk = atsm_snap_key_val(&pos);
+
+			if (sweep_one(w, &mk, err) < 0) {
+				mdb_cursor_close(c);
+				return -1;
+			}
+		} else {
+			/* kept: on past it */
+			atsm_snap_key_u8(&pos, 0);
+		}
+		k = atsm_snap_key_val(&pos);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return atsm_snap_err_mdb(err, rc, "sweep", ATSM_SNAP_PENDING, NULL);
+	return 0;
 }
 
 int
@@ -451,5 +705,5 @@ atsm_snap_pending_sweep(struct atsm_snap_w *w, bool all, struct atsm_err *err)
 	mdb_cursor_close(c);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return atsm_snap_err_mdb(err, rc, "sweep", ATSM_SNAP_PENDING, NULL);
-	return 0;
+	return all ? 0 : sweep_new_resumes(w, err);
 }

@@ -399,7 +399,22 @@ atsm_snap_dec_empty(const MDB_val *v)
 
 /* --------------------------------------------------------------- messages */
 
-/* flags: bit 0 local, bit 1 direction in, bits 2-3 visibility. */
+/* The address of a link's resume in the making, if it names one. */
+static const char *
+link_addr(const struct atsm_dir_link *l)
+{
+	if (l->resume_addr == NULL || l->resume_addr[0] == '\0' ||
+	    strlen(l->resume_addr) > ATSM_SNAP_ADDR_MAX)
+		return NULL;
+	if ((l->kind == ATSM_RECORD_RESUME && l->id == 0) ||
+	    (l->kind == ATSM_RECORD_PROCESS && l->resume_id == 0))
+		return l->resume_addr;
+	return NULL;
+}
+
+/* flags: bit 0 local, bit 1 direction in, bits 2-3 visibility.  A link:
+ * kind, flags (bit 0 ambiguous, bit 1 the address of a resume in the
+ * making follows the numbers), id, resume, job. */
 void
 atsm_snap_enc_msg(struct atsm_buf *b, const struct atsm_dir_message *m, const char *msgid,
     bool local)
@@ -421,12 +436,15 @@ atsm_snap_enc_msg(struct atsm_buf *b, const struct atsm_dir_message *m, const ch
 	atsm_snap_put_u16(b, (unsigned)nl);
 	for (i = 0; i < nl; i++) {
 		const struct atsm_dir_link *l = &m->links[i];
+		const char *addr = link_addr(l);
 
 		atsm_snap_put_u8(b, (unsigned)atsm_snap_kind_char(l->kind));
-		atsm_snap_put_u8(b, l->ambiguous ? 1 : 0);
+		atsm_snap_put_u8(b, (l->ambiguous ? 1u : 0u) | (addr != NULL ? 2u : 0u));
 		atsm_snap_put_u64(b, (uint64_t)l->id);
 		atsm_snap_put_u64(b, (uint64_t)l->resume_id);
 		atsm_snap_put_u64(b, (uint64_t)l->job_id);
+		if (addr != NULL)
+			atsm_snap_put_str(b, addr);
 	}
 	/* participants too long for an address are not kept: no address can
 	 * match them */
@@ -504,16 +522,25 @@ atsm_snap_dec_msg(const MDB_val *v, struct atsm_arena *a, struct atsm_dir_messag
 		return -2;
 	for (i = 0; i < n; i++) {
 		struct atsm_dir_link *l = &m->links[i];
-		unsigned amb;
+		unsigned lf;
 
 		l->kind = atsm_snap_kind_of_char((int)atsm_snap_get8(&r));
-		amb = atsm_snap_get8(&r);
+		lf = atsm_snap_get8(&r);
 		l->id = (long long)atsm_snap_get64(&r);
 		l->resume_id = (long long)atsm_snap_get64(&r);
 		l->job_id = (long long)atsm_snap_get64(&r);
-		if (r.bad || l->kind == ATSM_RECORD_NONE || amb > 1)
+		if (r.bad || l->kind == ATSM_RECORD_NONE || lf > 3)
 			return -1;
-		l->ambiguous = amb == 1;
+		l->ambiguous = (lf & 1) != 0;
+		if ((lf & 2) != 0) {
+			size_t len;
+			const char *p = atsm_snap_getstr_ref(&r, ATSM_SNAP_ADDR_MAX, &len);
+
+			if (p == NULL || len == 0)
+				return -1;
+			if ((l->resume_addr = atsm_arena_strndup(a, p, len)) == NULL)
+				return -2;
+		}
 	}
 	m->n_links = n;
 	n = atsm_snap_get16(&r);

@@ -233,11 +233,31 @@ record_found(struct atsm_snapshot_view *v, int kind, long long id, void *arg,
 	return 1;
 }
 
+/* The resume that intake mail from addr is making (id 0): 1, 0, -1. */
+static int
+new_resume_get(struct atsm_snapshot_view *v, const char *addr, struct atsm_dir_record *out,
+    struct atsm_err *err)
+{
+	struct atsm_snap_key k;
+	MDB_val val;
+	int rc;
+
+	atsm_snap_key_new_resume(&k, addr);
+	if ((rc = vget(v, ATSM_SNAP_RECORD, &k, &val, err)) <= 0)
+		return rc;
+	if (atsm_snap_dec_record(&val, out) < 0)
+		return corrupt(err, ATSM_SNAP_RECORD, &k);
+	out->kind = ATSM_RECORD_RESUME;
+	out->id = 0;
+	return 1;
+}
+
 static int
 op_records_by_addr(void *ctx, const char *addr, struct atsm_dir_record *out, size_t max,
     size_t *n, struct atsm_err *err)
 {
 	struct rec_list l = { out, max, n, 'r', false };
+	int rc;
 
 	/* resumes, then contacts, each by id: the order of the SQL it
 	 * replaces (owner_kind DESC, owner_id).  Keys sort contacts ('c')
@@ -246,6 +266,13 @@ op_records_by_addr(void *ctx, const char *addr, struct atsm_dir_record *out, siz
 	*n = 0;
 	if (addr_owners(ctx, addr, 0, record_found, &l, err) < 0)
 		return -1;
+	/* no recorded resume: the one intake mail is making, if any (id 0
+	 * sorts first among resumes) */
+	if (*n == 0 && max > 0) {
+		if ((rc = new_resume_get(ctx, addr, &out[0], err)) < 0)
+			return -1;
+		*n = (size_t)rc;
+	}
 	l.want = 'c';
 	if (l.contacts && *n < max && addr_owners(ctx, addr, 'c', record_found, &l, err) < 0)
 		return -1;
@@ -331,32 +358,31 @@ op_process_by_id(void *ctx, long long id, struct atsm_dir_process *out, struct a
 	return op_process(ctx, resume, job, out, err);
 }
 
+/* The processes whose keys are prefix and a job id (of resume_id). */
 static int
-op_processes_of_resume(void *ctx, long long resume_id, struct atsm_dir_process *out, size_t max,
-    size_t *n, struct atsm_err *err)
+processes_of(struct atsm_snapshot_view *v, const struct atsm_snap_key *prefix, long long resume_id,
+    struct atsm_dir_process *out, size_t max, size_t *n, struct atsm_err *err)
 {
-	struct atsm_snapshot_view *v = ctx;
-	struct atsm_snap_key prefix, k;
+	struct atsm_snap_key k;
 	MDB_cursor *c = NULL;
 	MDB_val key, val;
 	int rc;
 
 	*n = 0;
-	atsm_snap_key_reset(&prefix);
-	atsm_snap_key_u64(&prefix, (uint64_t)resume_id);
-	for (rc = seek(v, ATSM_SNAP_PROC, &prefix, &c, &key, &val, err); rc == 1 && *n < max;
+	if (prefix->bad)
+		return 0;
+	for (rc = seek(v, ATSM_SNAP_PROC, prefix, &c, &key, &val, err); rc == 1 && *n < max;
 	    rc = next(c, &key, &val, ATSM_SNAP_PROC, err)) {
-		if (!has_prefix(&key, &prefix))
+		if (!has_prefix(&key, prefix))
 			break;
 		atsm_snap_key_reset(&k);
 		atsm_snap_key_raw(&k, key.mv_data, key.mv_size);
-		if (key.mv_size != 16) {
+		if (key.mv_size != prefix->n + 8) {
 			rc = corrupt(err, ATSM_SNAP_PROC, &k);
 			break;
 		}
-		if ((rc = proc_fill(v, resume_id,
-		    (long long)atsm_snap_get_u64((const unsigned char *)key.mv_data + 8), &val, &k,
-		    &out[*n], err)) < 0)
+		if ((rc = proc_fill(v, resume_id, (long long)atsm_snap_get_u64(
+		    (const unsigned char *)key.mv_data + prefix->n), &val, &k, &out[*n], err)) < 0)
 			break;
 		(*n)++;
 	}
@@ -365,6 +391,45 @@ op_processes_of_resume(void *ctx, long long resume_id, struct atsm_dir_process *
 	if (rc < 0)
 		return -1;
 	return *n > 0 ? 1 : 0;
+}
+
+static int
+op_processes_of_resume(void *ctx, long long resume_id, struct atsm_dir_process *out, size_t max,
+    size_t *n, struct atsm_err *err)
+{
+	struct atsm_snap_key prefix;
+
+	*n = 0;
+	if (resume_id <= 0)
+		return 0;          /* resume 0 is one in the making: by its address */
+	atsm_snap_key_reset(&prefix);
+	atsm_snap_key_u64(&prefix, (uint64_t)resume_id);
+	return processes_of(ctx, &prefix, resume_id, out, max, n, err);
+}
+
+static int
+op_new_resume_processes(void *ctx, const char *addr, struct atsm_dir_process *out, size_t max,
+    size_t *n, struct atsm_err *err)
+{
+	struct atsm_snap_key prefix;
+
+	atsm_snap_key_new_procs(&prefix, addr);
+	return processes_of(ctx, &prefix, 0, out, max, n, err);
+}
+
+static int
+op_new_resume_process(void *ctx, const char *addr, long long job_id,
+    struct atsm_dir_process *out, struct atsm_err *err)
+{
+	struct atsm_snapshot_view *v = ctx;
+	struct atsm_snap_key k;
+	MDB_val val;
+	int rc;
+
+	atsm_snap_key_new_proc(&k, addr, job_id);
+	if ((rc = vget(v, ATSM_SNAP_PROC, &k, &val, err)) <= 0)
+		return rc;
+	return proc_fill(v, 0, job_id, &val, &k, out, err);
 }
 
 /* ----------------------------------------------------------- phases, rules */
@@ -627,6 +692,8 @@ static const struct atsm_dir_ops view_ops = {
 	.process = op_process,
 	.process_by_id = op_process_by_id,
 	.processes_of_resume = op_processes_of_resume,
+	.new_resume_process = op_new_resume_process,
+	.new_resume_processes = op_new_resume_processes,
 	.phase_active = op_phase_active,
 	.phase_first = op_phase_first,
 	.phase_rule = op_phase_rule,

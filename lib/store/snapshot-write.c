@@ -250,6 +250,18 @@ atsm_snap_mark_msg(struct atsm_snap_key *k, uint64_t handle)
 	atsm_snap_key_u64(k, handle);
 }
 
+void
+atsm_snap_mark_new_proc(struct atsm_snap_key *k, const char *addr, long long job)
+{
+	struct atsm_snap_key pk;
+
+	atsm_snap_key_new_proc(&pk, addr, job);
+	atsm_snap_key_reset(k);
+	atsm_snap_key_u8(k, 'p');
+	atsm_snap_key_raw(k, pk.b, pk.n);
+	k->bad |= pk.bad;
+}
+
 int
 atsm_snap_protected(struct atsm_snap_w *w, const struct atsm_snap_key *mark,
     struct atsm_err *err)

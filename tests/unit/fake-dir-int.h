@@ -19,5 +19,10 @@ struct atsm_dir_process *fake_dir_find_process(const struct fake_dir *fd,
     long long resume_id, long long job_id);
 struct fake_message *fake_dir_find_message(const struct fake_dir *fd,
     const char *msgid, enum atsm_dir_direction dir);
+struct fake_new_resume *fake_dir_find_new_resume(const struct fake_dir *fd, const char *addr);
+struct fake_new_process *fake_dir_find_new_process(const struct fake_dir *fd, const char *addr,
+    long long job_id);
+/* The recorded resume that holds addr (lowest id), or NULL. */
+const struct atsm_dir_record *fake_dir_addr_resume(const struct fake_dir *fd, const char *addr);
 
 #endif

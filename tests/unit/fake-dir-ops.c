@@ -66,25 +66,40 @@ cmp_record(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Every record of the address, sorted, then the first max: the resume in
+ * the making (id 0, sorted first) when no recorded resume holds it. */
 static int
 op_records_by_addr(void *ctx, const char *addr, struct atsm_dir_record *out, size_t max,
     size_t *n, struct atsm_err *err)
 {
 	struct fake_dir *fd = ctx;
-	size_t i;
+	const struct fake_new_resume *nr;
+	struct atsm_dir_record *all;
+	size_t i, k = 0;
+	bool resume = false;
 
 	*n = 0;
 	if (failing(fd, err) < 0)
 		return -1;
-	for (i = 0; i < fd->n_addrs && *n < max; i++) {
+	if ((all = calloc(fd->n_addrs + 2, sizeof(*all))) == NULL)
+		abort();
+	for (i = 0; i < fd->n_addrs; i++) {
 		const struct atsm_dir_record *r;
 
 		if (fd->addrs[i].kind == ATSM_RECORD_NONE || strcmp(fd->addrs[i].addr, addr) != 0)
 			continue;
-		if ((r = fake_dir_find_record(fd, fd->addrs[i].kind, fd->addrs[i].id)) != NULL)
-			out[(*n)++] = *r;
+		if ((r = fake_dir_find_record(fd, fd->addrs[i].kind, fd->addrs[i].id)) != NULL) {
+			all[k++] = *r;
+			resume |= r->kind == ATSM_RECORD_RESUME;
+		}
 	}
-	qsort(out, *n, sizeof(*out), cmp_record);
+	if (!resume && (nr = fake_dir_find_new_resume(fd, addr)) != NULL)
+		all[k++] = nr->r;
+	qsort(all, k, sizeof(*all), cmp_record);
+	*n = k < max ? k : max;
+	if (*n > 0)
+		memcpy(out, all, *n * sizeof(*out));
+	free(all);
 	return *n > 0;
 }
 
@@ -169,6 +184,38 @@ op_processes_of_resume(void *ctx, long long resume_id, struct atsm_dir_process *
 	for (i = 0; i < fd->n_procs && *n < max; i++)
 		if (fd->procs[i].resume_id == resume_id)
 			out[(*n)++] = fd->procs[i];
+	qsort(out, *n, sizeof(*out), cmp_process);
+	return *n > 0;
+}
+
+static int
+op_new_resume_process(void *ctx, const char *addr, long long job_id,
+    struct atsm_dir_process *out, struct atsm_err *err)
+{
+	struct fake_dir *fd = ctx;
+	const struct fake_new_process *p;
+
+	if (failing(fd, err) < 0)
+		return -1;
+	if ((p = fake_dir_find_new_process(fd, addr, job_id)) == NULL)
+		return 0;
+	*out = p->p;
+	return 1;
+}
+
+static int
+op_new_resume_processes(void *ctx, const char *addr, struct atsm_dir_process *out, size_t max,
+    size_t *n, struct atsm_err *err)
+{
+	struct fake_dir *fd = ctx;
+	size_t i;
+
+	*n = 0;
+	if (failing(fd, err) < 0)
+		return -1;
+	for (i = 0; i < fd->n_new_procs && *n < max; i++)
+		if (strcmp(fd->new_procs[i].addr, addr) == 0)
+			out[(*n)++] = fd->new_procs[i].p;
 	qsort(out, *n, sizeof(*out), cmp_process);
 	return *n > 0;
 }
@@ -302,6 +349,10 @@ give_message(const struct fake_message *fm, struct atsm_arena *a, struct atsm_di
 		return atsm_err_setc(err, ATSM_ERR_NOMEM, "fake directory: arena full");
 	if (fm->m.n_links > 0)
 		memcpy(out->links, fm->m.links, fm->m.n_links * sizeof(*out->links));
+	for (i = 0; i < fm->m.n_links; i++)
+		if (fm->m.links[i].resume_addr != NULL && (out->links[i].resume_addr =
+		    atsm_arena_strdup(a, fm->m.links[i].resume_addr)) == NULL)
+			return atsm_err_setc(err, ATSM_ERR_NOMEM, "fake directory: arena full");
 	for (i = 0; i < fm->m.n_participants; i++)
 		if ((out->participants[i] = atsm_arena_strdup(a, fm->m.participants[i])) == NULL)
 			return atsm_err_setc(err, ATSM_ERR_NOMEM, "fake directory: arena full");
@@ -346,6 +397,8 @@ static const struct atsm_dir_ops fake_ops = {
 	.process = op_process,
 	.process_by_id = op_process_by_id,
 	.processes_of_resume = op_processes_of_resume,
+	.new_resume_process = op_new_resume_process,
+	.new_resume_processes = op_new_resume_processes,
 	.phase_active = op_phase_active,
 	.phase_first = op_phase_first,
 	.phase_rule = op_phase_rule,

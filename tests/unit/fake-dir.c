@@ -50,6 +50,8 @@ message_free(struct fake_message *m)
 	size_t i;
 
 	free(m->msgid);
+	for (i = 0; i < m->m.n_links; i++)
+		free((char *)m->m.links[i].resume_addr);
 	free(m->m.links);
 	for (i = 0; i < m->m.n_participants; i++)
 		free((char *)m->m.participants[i]);
@@ -71,6 +73,12 @@ fake_dir_free(struct fake_dir *fd)
 		free(fd->events[i].sender);
 	for (i = 0; i < fd->n_msgs; i++)
 		message_free(&fd->msgs[i]);
+	for (i = 0; i < fd->n_news; i++)
+		free(fd->news[i].addr);
+	for (i = 0; i < fd->n_new_procs; i++)
+		free(fd->new_procs[i].addr);
+	free(fd->news);
+	free(fd->new_procs);
 	free(fd->users);
 	free(fd->addrs);
 	free(fd->records);
@@ -290,38 +298,164 @@ fake_dir_add_message(struct fake_dir *fd, const char *msgid, const struct atsm_d
 		abort();
 	if (m->n_links > 0)
 		memcpy(fm->m.links, m->links, m->n_links * sizeof(*m->links));
+	for (i = 0; i < m->n_links; i++)
+		if (m->links[i].resume_addr != NULL)
+			fm->m.links[i].resume_addr = xstrdup(m->links[i].resume_addr);
 	for (i = 0; i < m->n_participants; i++)
 		fm->m.participants[i] = xstrdup(m->participants[i]);
 }
 
+/* ---- resumes in the making --------------------------------------------- */
+
+struct fake_new_resume *
+fake_dir_find_new_resume(const struct fake_dir *fd, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; addr != NULL && i < fd->n_news; i++)
+		if (strcmp(fd->news[i].addr, addr) == 0)
+			return &fd->news[i];
+	return NULL;
+}
+
+struct fake_new_process *
+fake_dir_find_new_process(const struct fake_dir *fd, const char *addr, long long job_id)
+{
+	size_t i;
+
+	for (i = 0; addr != NULL && i < fd->n_new_procs; i++)
+		if (fd->new_procs[i].p.job_id == job_id && strcmp(fd->new_procs[i].addr, addr) == 0)
+			return &fd->new_procs[i];
+	return NULL;
+}
+
+const struct atsm_dir_record *
+fake_dir_addr_resume(const struct fake_dir *fd, const char *addr)
+{
+	const struct atsm_dir_record *best = NULL, *r;
+	size_t i;
+
+	for (i = 0; addr != NULL && i < fd->n_addrs; i++)
+		if (fd->addrs[i].kind == ATSM_RECORD_RESUME && strcmp(fd->addrs[i].addr, addr) == 0 &&
+		    (r = fake_dir_find_record(fd, ATSM_RECORD_RESUME, fd->addrs[i].id)) != NULL &&
+		    (best == NULL || r->id < best->id))
+			best = r;
+	return best;
+}
+
+static void
+new_resume(struct fake_dir *fd, const char *addr, long long owner)
+{
+	struct fake_new_resume *n;
+
+	if (fake_dir_addr_resume(fd, addr) != NULL || fake_dir_find_new_resume(fd, addr) != NULL)
+		return;
+	fd->news = grow(fd->news, fd->n_news, sizeof(*n));
+	n = &fd->news[fd->n_news++];
+	memset(n, 0, sizeof(*n));
+	n->addr = xstrdup(addr);
+	n->r.kind = ATSM_RECORD_RESUME;
+	n->r.shared = ATSM_DIR_NEW_RESUME_SHARED;
+	n->r.owner_id = owner;
+	fake_dir_copy(n->r.phase, sizeof(n->r.phase), ATSM_DIR_NEW_RESUME_PHASE);
+}
+
+static void
+new_process_phase(struct fake_dir *fd, const char *addr, long long job_id, const char *phase)
+{
+	struct fake_new_process *n = fake_dir_find_new_process(fd, addr, job_id);
+	const struct atsm_dir_job *j = fake_dir_find_job(fd, job_id);
+
+	if (n == NULL) {
+		fd->new_procs = grow(fd->new_procs, fd->n_new_procs, sizeof(*n));
+		n = &fd->new_procs[fd->n_new_procs++];
+		memset(n, 0, sizeof(*n));
+		n->addr = xstrdup(addr);
+		n->p.job_id = job_id;
+		n->p.job_open = j != NULL && j->open;
+	}
+	fake_dir_copy(n->p.phase, sizeof(n->p.phase), phase);
+}
+
 /* ---- effects and assertions -------------------------------------------- */
+
+static void
+process_phase(struct fake_dir *fd, const struct atsm_dir_phase_set *ps)
+{
+	long long resume = ps->resume_id;
+	struct atsm_dir_process *p;
+
+	if (resume == 0) {
+		const struct atsm_dir_record *r = fake_dir_addr_resume(fd, ps->resume_addr);
+
+		if (fake_dir_find_new_resume(fd, ps->resume_addr) != NULL || r == NULL) {
+			new_process_phase(fd, ps->resume_addr, ps->job_id, ps->phase);
+			return;
+		}
+		resume = r->id;
+	}
+	if ((p = fake_dir_find_process(fd, resume, ps->job_id)) != NULL)
+		fake_dir_copy(p->phase, sizeof(p->phase), ps->phase);
+	else
+		fake_dir_add_process(fd, ps->id, resume, ps->job_id, ps->phase);
+}
+
+static void
+record_phase(struct fake_dir *fd, const struct atsm_dir_phase_set *ps)
+{
+	struct atsm_dir_record *r;
+
+	if (ps->kind == ATSM_RECORD_RESUME && ps->id == 0) {
+		struct fake_new_resume *n = fake_dir_find_new_resume(fd, ps->resume_addr);
+		const struct atsm_dir_record *rec;
+
+		if (n != NULL) {
+			fake_dir_copy(n->r.phase, sizeof(n->r.phase), ps->phase);
+			return;
+		}
+		if ((rec = fake_dir_addr_resume(fd, ps->resume_addr)) == NULL)
+			return;
+		r = fake_dir_find_record(fd, ATSM_RECORD_RESUME, rec->id);
+	} else {
+		r = fake_dir_find_record(fd, ps->kind, ps->id);
+	}
+	if (r != NULL)
+		fake_dir_copy(r->phase, sizeof(r->phase), ps->phase);
+}
 
 void
 fake_dir_apply(struct fake_dir *fd, const struct atsm_dir_effects *e)
 {
 	size_t i;
 
+	if (e->new_resume != NULL)
+		new_resume(fd, e->new_resume, e->new_resume_owner);
 	if (e->message != NULL && e->msgid != NULL)
 		fake_dir_add_message(fd, e->msgid, e->message);
 	for (i = 0; i < e->n_phases; i++) {
-		const struct atsm_dir_phase_set *ps = &e->phases[i];
-
-		if (ps->kind == ATSM_RECORD_PROCESS) {
-			struct atsm_dir_process *p = fake_dir_find_process(fd, ps->resume_id, ps->job_id);
-
-			if (p != NULL)
-				fake_dir_copy(p->phase, sizeof(p->phase), ps->phase);
-			else
-				fake_dir_add_process(fd, ps->id, ps->resume_id, ps->job_id, ps->phase);
-		} else {
-			struct atsm_dir_record *r = fake_dir_find_record(fd, ps->kind, ps->id);
-
-			if (r != NULL)
-				fake_dir_copy(r->phase, sizeof(r->phase), ps->phase);
-		}
+		if (e->phases[i].kind == ATSM_RECORD_PROCESS)
+			process_phase(fd, &e->phases[i]);
+		else
+			record_phase(fd, &e->phases[i]);
 	}
 	if (e->intake_sender != NULL)
 		fake_dir_add_intake_event(fd, e->intake_sender, e->at);
+}
+
+const struct atsm_dir_record *
+fake_dir_new_resume(const struct fake_dir *fd, const char *addr)
+{
+	const struct fake_new_resume *n = fake_dir_find_new_resume(fd, addr);
+
+	return n != NULL ? &n->r : NULL;
+}
+
+const struct atsm_dir_process *
+fake_dir_new_process(const struct fake_dir *fd, const char *addr, long long job_id)
+{
+	const struct fake_new_process *n = fake_dir_find_new_process(fd, addr, job_id);
+
+	return n != NULL ? &n->p : NULL;
 }
 
 const struct atsm_dir_record *

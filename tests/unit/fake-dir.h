@@ -60,6 +60,18 @@ struct fake_intake_addr {
 	bool unresolved;
 };
 
+/* The resume that intake mail from addr is making (store/directory.h),
+ * and its processes: id 0, named by the address. */
+struct fake_new_resume {
+	char *addr;
+	struct atsm_dir_record r;        /* kind RESUME, id 0 */
+};
+
+struct fake_new_process {
+	char *addr;
+	struct atsm_dir_process p;       /* id 0, resume_id 0 */
+};
+
 struct fake_dir {
 	struct atsm_dir_user *users; size_t n_users;
 	struct fake_addr *addrs; size_t n_addrs;
@@ -72,6 +84,8 @@ struct fake_dir {
 	struct fake_intake_addr *intake; size_t n_intake;
 	struct fake_intake_event *events; size_t n_events;
 	struct fake_message *msgs; size_t n_msgs;
+	struct fake_new_resume *news; size_t n_news;
+	struct fake_new_process *new_procs; size_t n_new_procs;
 	bool fail;
 	unsigned long calls;
 };
@@ -102,7 +116,12 @@ void fake_dir_add_intake_event(struct fake_dir *fd, const char *sender, long lon
 void fake_dir_add_message(struct fake_dir *fd, const char *msgid,
     const struct atsm_dir_message *m);
 
-/* What atsmaild does with the effects of a journaled mail. */
+/* What atsmaild does with the effects of a journaled mail, with the
+ * snapshot's semantics: a resume in the making is made for new_resume
+ * unless a recorded resume holds the address; a phase set of resume id 0
+ * (process of resume 0) is its, or that recorded resume's once one holds
+ * the address.  (The fake never sweeps: a recorded resume added with
+ * fake_dir_add_record/_addr hides it, as in the snapshot.) */
 void fake_dir_apply(struct fake_dir *fd, const struct atsm_dir_effects *e);
 
 /* Lookups for assertions. */
@@ -112,5 +131,9 @@ const struct atsm_dir_process *fake_dir_process(const struct fake_dir *fd,
     long long resume_id, long long job_id);
 const struct atsm_dir_message *fake_dir_message(const struct fake_dir *fd, const char *msgid,
     enum atsm_dir_direction dir);
+/* The resume in the making of addr, and its process of job (NULL: none). */
+const struct atsm_dir_record *fake_dir_new_resume(const struct fake_dir *fd, const char *addr);
+const struct atsm_dir_process *fake_dir_new_process(const struct fake_dir *fd, const char *addr,
+    long long job_id);
 
 #endif

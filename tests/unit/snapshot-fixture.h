@@ -157,8 +157,8 @@ put_message(long long id, const char *msgid, enum atsm_dir_direction direction, 
     const char *key)
 {
 	static struct atsm_dir_link links[2] = {
-		{ ATSM_RECORD_RESUME, 1001, 0, 0, false },
-		{ ATSM_RECORD_PROCESS, 4001, 1002, 3001, false },
+		{ ATSM_RECORD_RESUME, 1001, 0, 0, false, NULL },
+		{ ATSM_RECORD_PROCESS, 4001, 1002, 3001, false, NULL },
 	};
 	static const char *parts[2] = { "taro@candidate.test", "cc@candidate.test" };
 	struct atsm_dir_message m;
@@ -255,7 +255,7 @@ vend(void)
 
 /* ---- effects ------------------------------------------------------------------ */
 
-static struct atsm_dir_link eff_links[1] = { { ATSM_RECORD_RESUME, 1001, 0, 0, false } };
+static struct atsm_dir_link eff_links[1] = { { ATSM_RECORD_RESUME, 1001, 0, 0, false, NULL } };
 static const char *eff_parts[1] = { "taro@candidate.test" };
 
 static void

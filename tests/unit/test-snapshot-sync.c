@@ -331,7 +331,7 @@ END_TEST
 
 START_TEST(test_full_resync_keeps_pending_effects)
 {
-	struct atsm_dir_phase_set ps[1] = { { ATSM_RECORD_RESUME, 1003, 0, 0, "placed" } };
+	struct atsm_dir_phase_set ps[1] = { { ATSM_RECORD_RESUME, 1003, 0, 0, "placed", NULL } };
 	struct atsm_dir_effects e;
 	struct atsm_dir_record rec;
 
@@ -418,7 +418,7 @@ END_TEST
 
 START_TEST(test_local_message_merges_with_recorded_row)
 {
-	static struct atsm_dir_link links[1] = { { ATSM_RECORD_RESUME, 1002, 0, 0, false } };
+	static struct atsm_dir_link links[1] = { { ATSM_RECORD_RESUME, 1002, 0, 0, false, NULL } };
 	static const char *parts[1] = { "hanako@candidate.test" };
 	struct atsm_dir_message m, got;
 	struct atsm_dir_effects e;

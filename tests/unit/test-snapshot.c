@@ -323,9 +323,9 @@ END_TEST
 START_TEST(test_apply_then_read_back)
 {
 	struct atsm_dir_phase_set ps[3] = {
-		{ ATSM_RECORD_RESUME, 1001, 0, 0, "active" },
-		{ ATSM_RECORD_PROCESS, 0, 1001, 3003, "entry" },   /* created by the mail */
-		{ ATSM_RECORD_PROCESS, 4001, 1002, 3001, "interview1" },
+		{ ATSM_RECORD_RESUME, 1001, 0, 0, "active", NULL },
+		{ ATSM_RECORD_PROCESS, 0, 1001, 3003, "entry", NULL },   /* created by the mail */
+		{ ATSM_RECORD_PROCESS, 4001, 1002, 3001, "interview1", NULL },
 	};
 	struct atsm_dir_effects e;
 	struct atsm_dir_message m, got;
@@ -418,8 +418,8 @@ END_TEST
 START_TEST(test_pending_survives_resync)
 {
 	struct atsm_dir_phase_set ps[2] = {
-		{ ATSM_RECORD_RESUME, 1001, 0, 0, "active" },
-		{ ATSM_RECORD_PROCESS, 0, 1001, 3003, "entry" },
+		{ ATSM_RECORD_RESUME, 1001, 0, 0, "active", NULL },
+		{ ATSM_RECORD_PROCESS, 0, 1001, 3003, "entry", NULL },
 	};
 	struct atsm_dir_effects e;
 	struct atsm_dir_message m, got;
@@ -479,7 +479,7 @@ END_TEST
  * thread that holds the view) is seen by the next view, not by this one. */
 START_TEST(test_view_is_a_consistent_picture)
 {
-	struct atsm_dir_phase_set ps[1] = { { ATSM_RECORD_RESUME, 1001, 0, 0, "placed" } };
+	struct atsm_dir_phase_set ps[1] = { { ATSM_RECORD_RESUME, 1001, 0, 0, "placed", NULL } };
 	struct atsm_dir_effects e;
 	struct atsm_dir_message m;
 	struct atsm_snapshot_view *v2;
@@ -502,8 +502,8 @@ END_TEST
 
 START_TEST(test_apply_refuses_bad_effects)
 {
-	struct atsm_dir_phase_set ps[1] = { { ATSM_RECORD_JOB, 3001, 0, 0, "open" } };
-	struct atsm_dir_phase_set pp[1] = { { ATSM_RECORD_PROCESS, 0, 0, 3001, "entry" } };
+	struct atsm_dir_phase_set ps[1] = { { ATSM_RECORD_JOB, 3001, 0, 0, "open", NULL } };
+	struct atsm_dir_phase_set pp[1] = { { ATSM_RECORD_PROCESS, 0, 0, 3001, "entry", NULL } };
 	struct atsm_dir_effects e;
 	struct atsm_dir_message m;
 	struct atsm_dir_message got;
@@ -582,7 +582,7 @@ END_TEST
 
 START_TEST(test_reopen_keeps_everything)
 {
-	struct atsm_dir_phase_set ps[1] = { { ATSM_RECORD_RESUME, 1002, 0, 0, "active" } };
+	struct atsm_dir_phase_set ps[1] = { { ATSM_RECORD_RESUME, 1002, 0, 0, "active", NULL } };
 	struct atsm_dir_effects e;
 	struct atsm_dir_message m, got;
 	struct atsm_dir_record r;
