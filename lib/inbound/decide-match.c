@@ -97,9 +97,11 @@ atsm_in_link_message(struct atsm_in_ctx *c, const struct atsm_dir_message *m, co
 		struct atsm_rec *x;
 
 		if (l->kind == ATSM_RECORD_PROCESS)
-			x = atsm_recset_add_process(&c->recs, l->id, l->resume_id, l->job_id, rule, true);
-		else if (l->kind == ATSM_RECORD_RESUME || l->kind == ATSM_RECORD_CONTACT ||
-		    l->kind == ATSM_RECORD_JOB)
+			x = atsm_recset_add_process_of(&c->recs, l->id, l->resume_id, l->resume_addr,
+			    l->job_id, rule, true);
+		else if (l->kind == ATSM_RECORD_RESUME)
+			x = atsm_recset_add_resume(&c->recs, l->id, l->resume_addr, rule, true);
+		else if (l->kind == ATSM_RECORD_CONTACT || l->kind == ATSM_RECORD_JOB)
 			x = atsm_recset_add(&c->recs, l->kind, l->id, rule, true);
 		else
 			continue;
@@ -155,11 +157,18 @@ takes_part(struct atsm_in_ctx *c, const struct atsm_dir_message *m, bool *part)
 			*part = true;
 			return 0;
 		}
+	/* a resume in the making (or its process) is named by the address of
+	 * its person: the sender's own, whoever holds it by now */
+	for (k = 0; k < m->n_links; k++)
+		if (m->links[k].resume_addr != NULL && strcmp(m->links[k].resume_addr, s) == 0) {
+			*part = true;
+			return 0;
+		}
 	if (atsm_in_sender_records(c) < 0)
 		return -1;
 	for (i = 0; i < c->n_sender_recs; i++)
 		for (k = 0; k < m->n_links; k++)
-			if (m->links[k].kind == c->sender_recs[i].kind &&
+			if (m->links[k].kind == c->sender_recs[i].kind && m->links[k].id != 0 &&
 			    m->links[k].id == c->sender_recs[i].id) {
 				*part = true;
 				return 0;
@@ -323,7 +332,8 @@ atsm_in_match_token(struct atsm_in_ctx *c)
 }
 
 /* Rule 3: the sender's address belongs to resumes or contacts; their
- * shared flag and phase come with them. */
+ * shared flag and phase come with them.  A resume of id 0 is the one the
+ * sender's own intake mail is making, named by the sender's address. */
 int
 atsm_in_match_sender(struct atsm_in_ctx *c)
 {
@@ -336,7 +346,10 @@ atsm_in_match_sender(struct atsm_in_ctx *c)
 	n = c->n_sender_recs;
 	for (i = 0; i < n; i++) {
 		const struct atsm_dir_record *r = &c->sender_recs[i];
-		struct atsm_rec *x = atsm_recset_add(&c->recs, r->kind, r->id, "sender_address", true);
+		struct atsm_rec *x = r->kind == ATSM_RECORD_RESUME ?
+		    atsm_recset_add_resume(&c->recs, r->id, r->id == 0 ? c->p->sender : NULL,
+		    "sender_address", true) :
+		    atsm_recset_add(&c->recs, r->kind, r->id, "sender_address", true);
 
 		if (x == NULL) {
 			if (!c->recs.truncated)

@@ -21,8 +21,63 @@ loaded_or_job(const struct atsm_rec *r, void *arg)
 	return r->loaded || r->kind == ATSM_RECORD_JOB;
 }
 
+/* A resume in the making (id 0), named by its address, cannot be asked
+ * for by id: the address is asked, as the record function resolves it --
+ * the recorded resume that holds it now (PostgreSQL's has arrived since
+ * the link was made: r takes its id), else the one still in the making.
+ * A resume the set has already under that id is not taken twice. */
+static int
+load_new_resume(struct atsm_in_ctx *c, struct atsm_rec *r)
+{
+	const struct atsm_dir *d = c->dir;
+	struct atsm_dir_record rec;
+	size_t n = 0;
+	int rc;
+
+	if (r->resume_addr == NULL)
+		return 0;
+	if ((rc = d->ops->records_by_addr(d->ctx, r->resume_addr, &rec, 1, &n, c->err)) <= 0)
+		return rc;
+	if (n == 0 || rec.kind != ATSM_RECORD_RESUME)
+		return 0;
+	if (rec.id != 0) {
+		if (atsm_recset_find(&c->recs, ATSM_RECORD_RESUME, rec.id) != NULL)
+			return 0;
+		r->id = rec.id;
+		r->resume_addr = NULL;
+	}
+	atsm_rec_load_record(r, &rec);
+	return 1;
+}
+
+/* The process of a resume in the making and a job: of PostgreSQL's resume
+ * once it holds the address, the same way. */
+static int
+load_new_process(struct atsm_in_ctx *c, struct atsm_rec *r, struct atsm_dir_process *proc)
+{
+	const struct atsm_dir *d = c->dir;
+	struct atsm_dir_record rec;
+	size_t n = 0;
+	int rc;
+
+	if (r->resume_addr == NULL)
+		return 0;
+	if ((rc = d->ops->records_by_addr(d->ctx, r->resume_addr, &rec, 1, &n, c->err)) <= 0)
+		return rc;
+	if (n == 0 || rec.kind != ATSM_RECORD_RESUME)
+		return 0;
+	if (rec.id == 0)
+		return d->ops->new_resume_process(d->ctx, r->resume_addr, r->job_id, proc, c->err);
+	if (atsm_recset_find_process(&c->recs, rec.id, r->job_id) != NULL)
+		return 0;
+	if ((rc = d->ops->process(d->ctx, rec.id, r->job_id, proc, c->err)) == 1)
+		r->resume_addr = NULL;
+	return rc;
+}
+
 /* Shared flag and phase of every resume, contact and process of the set
- * (a process named by id, or by resume and job while it has none). */
+ * (a process named by id, or by resume and job while it has none; a
+ * resume in the making by its address). */
 int
 atsm_in_load_records(struct atsm_in_ctx *c)
 {
@@ -39,13 +94,20 @@ atsm_in_load_records(struct atsm_in_ctx *c)
 			continue;
 		switch (r->kind) {
 		case ATSM_RECORD_RESUME:
+			if (r->id == 0) {
+				rc = load_new_resume(c, r);
+				break;
+			}
+			/* fall through */
 		case ATSM_RECORD_CONTACT:
 			if ((rc = d->ops->record(d->ctx, r->kind, r->id, &rec, c->err)) == 1)
 				atsm_rec_load_record(r, &rec);
 			break;
 		case ATSM_RECORD_PROCESS:
 			rc = r->id != 0 ? d->ops->process_by_id(d->ctx, r->id, &proc, c->err) :
-			    d->ops->process(d->ctx, r->resume_id, r->job_id, &proc, c->err);
+			    r->resume_id != 0 ?
+			    d->ops->process(d->ctx, r->resume_id, r->job_id, &proc, c->err) :
+			    load_new_process(c, r, &proc);
 			if (rc == 1)
 				atsm_rec_load_process(r, &proc);
 			break;
@@ -65,24 +127,28 @@ atsm_in_load_records(struct atsm_in_ctx *c)
 int
 atsm_in_open_processes(struct atsm_in_ctx *c)
 {
-	const struct atsm_dir *d = c->dir;
 	struct atsm_dir_process *v;
 	long long *resumes;
+	const char **addrs;
 	size_t i, k, n = 0, nres = 0;
 
 	for (i = 0; i < c->recs.n; i++)
 		if (c->recs.v[i].kind == ATSM_RECORD_PROCESS)
 			return 0;
-	/* the set grows below: take the resumes first */
+	/* the set grows below: take the resumes first (one in the making by
+	 * its address) */
 	resumes = atsm_arena_calloc(&c->arena, c->recs.n + 1, sizeof(*resumes));
+	addrs = atsm_arena_calloc(&c->arena, c->recs.n + 1, sizeof(*addrs));
 	v = atsm_arena_calloc(&c->arena, ATSM_DIR_RESUME_PROCESSES_MAX, sizeof(*v));
-	if (resumes == NULL || v == NULL)
+	if (resumes == NULL || addrs == NULL || v == NULL)
 		return atsm_in_nomem(c, "processes");
 	for (i = 0; i < c->recs.n; i++)
-		if (c->recs.v[i].kind == ATSM_RECORD_RESUME && !c->recs.v[i].ambiguous)
+		if (c->recs.v[i].kind == ATSM_RECORD_RESUME && !c->recs.v[i].ambiguous) {
+			addrs[nres] = c->recs.v[i].resume_addr;
 			resumes[nres++] = c->recs.v[i].id;
+		}
 	for (i = 0; i < nres; i++) {
-		if (d->ops->processes_of_resume(d->ctx, resumes[i], v,
+		if (atsm_rec_dir_processes(c->dir, resumes[i], addrs[i], v,
 		    ATSM_DIR_RESUME_PROCESSES_MAX, &n, c->err) < 0)
 			return -1;
 		for (k = 0; k < n; k++) {
@@ -90,8 +156,8 @@ atsm_in_open_processes(struct atsm_in_ctx *c)
 
 			if (!v[k].job_open)
 				continue;
-			x = atsm_recset_add_process(&c->recs, v[k].id, v[k].resume_id, v[k].job_id,
-			    "", false);
+			x = atsm_recset_add_process_of(&c->recs, v[k].id, v[k].resume_id, addrs[i],
+			    v[k].job_id, "", false);
 			if (x == NULL) {
 				if (!c->recs.truncated)
 					return atsm_in_nomem(c, "processes");
@@ -134,6 +200,8 @@ atsm_in_phase_rules(struct atsm_in_ctx *c, const char *event)
 		pc->record_id = r->id;
 		pc->resume_id = r->resume_id;
 		pc->job_id = r->job_id;
+		snprintf(pc->resume_addr, sizeof(pc->resume_addr), "%s",
+		    r->resume_addr != NULL ? r->resume_addr : "");
 		snprintf(pc->from_phase, sizeof(pc->from_phase), "%s", r->phase);
 		snprintf(pc->to_phase, sizeof(pc->to_phase), "%s", rule.to_phase);
 		pc->rule_id = rule.id;
@@ -161,6 +229,8 @@ atsm_in_make_links(struct atsm_in_ctx *c)
 		l->id = r->id;
 		l->resume_id = r->resume_id;
 		l->job_id = r->job_id;
+		snprintf(l->resume_addr, sizeof(l->resume_addr), "%s",
+		    r->resume_addr != NULL ? r->resume_addr : "");
 		snprintf(l->rule, sizeof(l->rule), "%s", r->rule);
 		l->ambiguous = r->ambiguous;
 		p->ambiguous |= l->ambiguous;

@@ -18,7 +18,10 @@
  *
  * Records and messages may not have an id yet (made by a mail still in
  * the journal): a process is then named by resume and job, a message by
- * its idempotency key (struct atsm_dir_msgref).
+ * its idempotency key (struct atsm_dir_msgref), and the resume that intake
+ * mail is making (store/directory.h) by its address: a newcomer's second
+ * mail is filed on it like any sender's (rule sender_address, its phase
+ * 'new' moved by the reply rules) with the database up or down.
  */
 #ifndef ATSM_INBOUND_DECIDE_H
 #define ATSM_INBOUND_DECIDE_H
@@ -70,6 +73,8 @@ struct atsm_in_link {
 	long long resume_id, job_id;      /* PROCESS */
 	char rule[ATSM_REC_RULE_MAX];     /* in_reply_to | references | token | verp |
 	                                     reply_to | sender_address */
+	char resume_addr[ATSM_DIR_ADDR_MAX];  /* RESUME id 0, PROCESS of resume 0: the
+	                                     address of the resume in the making; "" */
 	bool ambiguous;
 };
 
@@ -77,6 +82,7 @@ struct atsm_in_phase_change {
 	enum atsm_record_kind kind;       /* RESUME, CONTACT, PROCESS */
 	long long record_id;              /* PROCESS: 0 while only in the journal */
 	long long resume_id, job_id;      /* PROCESS */
+	char resume_addr[ATSM_DIR_ADDR_MAX];  /* as in struct atsm_in_link */
 	char from_phase[ATSM_DIR_PHASE_MAX];
 	char to_phase[ATSM_DIR_PHASE_MAX];
 	long long rule_id;                /* phase_rules.id that fired */

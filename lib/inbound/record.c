@@ -5,7 +5,8 @@
  *
  * Things that may not have an id yet are named the way the recorder finds
  * them again: a message by {id or 0, idempotency key}, a process by
- * {id or 0, resume, job} (pipeline/payload.h).  The SQL function does the
+ * {id or 0, resume, job}, the resume that intake mail is making by {id 0,
+ * addr} (pipeline/payload.h).  The SQL function does the
  * rest in one transaction: the copy row, the message (or the one another
  * mailbox recorded first), intake records, links, bounced recipients,
  * phases re-checked under a row lock, outbox events, the audit entry.
@@ -72,8 +73,8 @@ links(const struct atsm_in_plan *p)
 	for (i = 0; a != NULL && i < p->n_links; i++) {
 		const struct atsm_in_link *l = &p->links[i];
 
-		if (!push(a, atsm_payload_link(l->kind, l->id, l->resume_id, l->job_id, l->rule,
-		    l->ambiguous))) {
+		if (!push(a, atsm_payload_link(l->kind, l->id, l->resume_id, l->resume_addr,
+		    l->job_id, l->rule, l->ambiguous))) {
 			json_decref(a);
 			return NULL;
 		}
@@ -108,7 +109,8 @@ phases(const struct atsm_in_plan *p)
 
 	for (i = 0; a != NULL && i < p->n_phases; i++) {
 		const struct atsm_in_phase_change *pc = &p->phases[i];
-		json_t *o = atsm_payload_record(pc->kind, pc->record_id, pc->resume_id, pc->job_id);
+		json_t *o = atsm_payload_record(pc->kind, pc->record_id, pc->resume_id,
+		    pc->resume_addr, pc->job_id);
 		struct obj b = { o, NULL };
 
 		if (o != NULL) {
@@ -211,7 +213,26 @@ nomem(const struct atsm_in_facts *f, struct atsm_err *err)
 	    f->idem_key);
 }
 
-/* The new message as the directory will know it. */
+/* An address of the plan's (a fixed field, "" = none) in the arena. */
+static int
+addr_dup(struct atsm_arena *a, const char *s, const char **out)
+{
+	*out = NULL;
+	if (s[0] == '\0')
+		return 0;
+	return (*out = atsm_arena_strdup(a, s)) == NULL ? -1 : 0;
+}
+
+/* Intake mail that makes a resume (not an unresolved item). */
+static bool
+makes_resume(const struct atsm_in_plan *p)
+{
+	return p->verdict == ATSM_IN_INTAKE && !p->intake_unresolved && p->sender != NULL;
+}
+
+/* The new message as the directory will know it.  Intake mail that makes
+ * a resume is linked to it, as the record function links it (rule
+ * intake): to the resume in the making of the sender's address. */
 static int
 message(const struct atsm_in_facts *f, const struct atsm_in_plan *p, struct atsm_arena *a,
     struct atsm_dir_effects *e, struct atsm_err *err)
@@ -222,7 +243,7 @@ message(const struct atsm_in_facts *f, const struct atsm_in_plan *p, struct atsm
 	size_t i;
 
 	m = atsm_arena_calloc(a, 1, sizeof(*m));
-	l = atsm_arena_calloc(a, p->n_links + 1, sizeof(*l));
+	l = atsm_arena_calloc(a, p->n_links + 2, sizeof(*l));
 	parts = atsm_arena_calloc(a, p->n_counterparts + 1, sizeof(*parts));
 	if (m == NULL || l == NULL || parts == NULL)
 		return nomem(f, err);
@@ -238,9 +259,17 @@ message(const struct atsm_in_facts *f, const struct atsm_in_plan *p, struct atsm
 		l[i].resume_id = p->links[i].resume_id;
 		l[i].job_id = p->links[i].job_id;
 		l[i].ambiguous = p->links[i].ambiguous;
+		if (addr_dup(a, p->links[i].resume_addr, &l[i].resume_addr) < 0)
+			return nomem(f, err);
 	}
 	m->links = l;
 	m->n_links = p->n_links;
+	if (makes_resume(p)) {
+		l[i].kind = ATSM_RECORD_RESUME;
+		if ((l[i].resume_addr = atsm_arena_strdup(a, p->sender)) == NULL)
+			return nomem(f, err);
+		m->n_links++;
+	}
 	for (i = 0; i < p->n_counterparts; i++)
 		if ((parts[i] = atsm_arena_strdup(a, p->counterparts[i])) == NULL)
 			return nomem(f, err);
@@ -278,6 +307,8 @@ atsm_in_effects(const struct atsm_in_facts *f, const struct atsm_in_plan *p,
 			ps[i].id = p->phases[i].record_id;
 			ps[i].resume_id = p->phases[i].resume_id;
 			ps[i].job_id = p->phases[i].job_id;
+			if (addr_dup(a, p->phases[i].resume_addr, &ps[i].resume_addr) < 0)
+				return nomem(f, err);
 			snprintf(ps[i].phase, sizeof(ps[i].phase), "%s", p->phases[i].to_phase);
 		}
 		e->phases = ps;
@@ -286,5 +317,9 @@ atsm_in_effects(const struct atsm_in_facts *f, const struct atsm_in_plan *p,
 	if (p->verdict == ATSM_IN_INTAKE &&
 	    (e->intake_sender = atsm_arena_strdup(a, p->sender)) == NULL)
 		return nomem(f, err);
+	if (makes_resume(p)) {
+		e->new_resume = e->intake_sender;
+		e->new_resume_owner = p->mailbox_user_id;
+	}
 	return 0;
 }

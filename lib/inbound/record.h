@@ -41,8 +41,10 @@ json_t *atsm_in_record_payload(const struct atsm_in_facts *f, const struct atsm_
  * a): the message entry when the mail makes a new message row (direction
  * in, ref {0, the facts' idempotency key}, its thread, visibility, links,
  * participants = its counterparts; none for a sent copy or a mail
- * another mailbox recorded first), the phases the rules set, and the
- * sender of intake mail (the hourly rate).  e is emptied first; 0, or -1
+ * another mailbox recorded first), the phases the rules set, the sender
+ * of intake mail (the hourly rate) and, when it makes a resume, that
+ * resume in the making (new_resume: the sender's address, owner the
+ * mailbox's user; the message is linked to it).  e is emptied first; 0, or -1
  * with err (NOMEM: a is full; INPUT: no idempotency key). */
 int atsm_in_effects(const struct atsm_in_facts *f, const struct atsm_in_plan *p,
     struct atsm_arena *a, struct atsm_dir_effects *e, struct atsm_err *err);

@@ -16,6 +16,8 @@
  *
  * A phase or job command never acts on an ambiguous record: while an
  * address links several records and none is named, the mail is refused.
+ * It acts on the resume that intake mail is making (id 0) as on any
+ * other: its processes are named by its address and the job.
  */
 #include "outbound/decide-ctx.h"
 
@@ -134,6 +136,7 @@ record_phases(struct atsm_out_ctx *c, int *stop)
 		ch = &p->phases[p->n_phases++];
 		ch->kind = r->kind;
 		ch->id = r->id;
+		ch->resume_addr = r->resume_addr;
 		snprintf(ch->from_phase, sizeof(ch->from_phase), "%s", r->phase);
 		snprintf(ch->to_phase, sizeof(ch->to_phase), "%s", code);
 	}
@@ -147,10 +150,11 @@ record_phases(struct atsm_out_ctx *c, int *stop)
 }
 
 /* One process per resume and job, created or found (and moved when
- * ats+phase named a process phase: move). */
+ * ats+phase named a process phase: move).  A resume in the making has id
+ * 0 and its address in addrs. */
 static int
-make_processes(struct atsm_out_ctx *c, const long long *resumes, size_t nres,
-    const char *first, bool move)
+make_processes(struct atsm_out_ctx *c, const long long *resumes, const char *const *addrs,
+    size_t nres, const char *first, bool move)
 {
 	struct atsm_out_plan *p = c->p;
 	size_t i, k;
@@ -164,11 +168,13 @@ make_processes(struct atsm_out_ctx *c, const long long *resumes, size_t nres,
 			int rc;
 
 			pr->resume_id = resumes[i];
+			pr->resume_addr = resumes[i] == 0 ? addrs[i] : NULL;
 			pr->job_id = p->jobs[k];
-			if ((rc = c->dir->ops->process(c->dir->ctx, pr->resume_id, pr->job_id, &d,
-			    &c->err)) < 0)
-				return atsm_out_dir_failed(c, "the process of resume %lld and job %lld",
-				    pr->resume_id, pr->job_id);
+			if ((rc = atsm_rec_dir_process(c->dir, pr->resume_id, pr->resume_addr,
+			    pr->job_id, &d, &c->err)) < 0)
+				return atsm_out_dir_failed(c, "the process of resume %lld%s%s and "
+				    "job %lld", pr->resume_id, pr->resume_addr != NULL ? " of " : "",
+				    pr->resume_addr != NULL ? pr->resume_addr : "", pr->job_id);
 			if (rc == 0) {
 				snprintf(pr->to_phase, sizeof(pr->to_phase), "%s", first);
 				continue;
@@ -192,6 +198,7 @@ plan_jobs(struct atsm_out_ctx *c, int *stop)
 	const struct atsm_command_set *cs = &p->commands;
 	char first[ATSM_DIR_PHASE_MAX] = "";
 	long long *resumes;
+	const char **addrs;
 	bool phase_named = false;
 	size_t i, nres = 0;
 	int rc;
@@ -224,11 +231,14 @@ plan_jobs(struct atsm_out_ctx *c, int *stop)
 	}
 	if ((*stop = check_ambiguity(c, "job")) != 0)
 		return 0;
-	if ((resumes = atsm_arena_calloc(c->a, c->recs.n + 1, sizeof(*resumes))) == NULL)
+	if ((resumes = atsm_arena_calloc(c->a, c->recs.n + 1, sizeof(*resumes))) == NULL ||
+	    (addrs = atsm_arena_calloc(c->a, c->recs.n + 1, sizeof(*addrs))) == NULL)
 		return atsm_out_nomem(c, "processes");
 	for (i = 0; i < c->recs.n; i++)
-		if (c->recs.v[i].kind == ATSM_RECORD_RESUME && !c->recs.v[i].ambiguous)
+		if (c->recs.v[i].kind == ATSM_RECORD_RESUME && !c->recs.v[i].ambiguous) {
+			addrs[nres] = c->recs.v[i].resume_addr;
 			resumes[nres++] = c->recs.v[i].id;
+		}
 	if (p->n_jobs == 0)
 		return 0;
 	if (nres == 0) {
@@ -251,7 +261,7 @@ plan_jobs(struct atsm_out_ctx *c, int *stop)
 			return atsm_err_setc(&c->err, ATSM_ERR_INTERNAL, "outbound decision: no "
 			    "active selection-process phase is configured (phases of kind process)");
 	}
-	return make_processes(c, resumes, nres, first, phase_named);
+	return make_processes(c, resumes, addrs, nres, first, phase_named);
 }
 
 /* Step 5. */

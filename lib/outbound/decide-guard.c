@@ -17,6 +17,8 @@
 #include "rules/guard.h"
 #include "rules/verp.h"
 
+#define NEW_RESUME_GUARD_ID (1ULL << 63)
+
 /* Step 6: two candidates shown to each other in To/Cc. */
 int
 atsm_out_decide_guard(struct atsm_out_ctx *c)
@@ -39,6 +41,11 @@ atsm_out_decide_guard(struct atsm_out_ctx *c)
 		    r->kind == ATSM_OUT_CC ? ATSM_HEADER_CC : ATSM_HEADER_BCC;
 		g[n].record = r->record_kind;
 		g[n].record_id = (unsigned long long)r->record_id;
+		/* a resume in the making (id 0) has one address, so two
+		 * recipients with one are two candidates: an id of its own
+		 * each, above every id PostgreSQL gives */
+		if (r->record_kind == ATSM_RECORD_RESUME && r->record_id == 0)
+			g[n].record_id = NEW_RESUME_GUARD_ID | i;
 		n++;
 	}
 	atsm_buf_init(&sentence, sizeof(p->reply_text));

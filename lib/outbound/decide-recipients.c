@@ -171,7 +171,11 @@ atsm_out_decide_records(struct atsm_out_ctx *c)
 		r->record_id = found[0].id;
 		r->ambiguous = nf > 1;
 		for (k = 0; k < nf; k++) {
-			struct atsm_rec *rec = atsm_recset_add(&c->recs, found[k].kind, found[k].id,
+			/* a resume of id 0 is the one r's intake mail is making */
+			struct atsm_rec *rec = found[k].kind == ATSM_RECORD_RESUME ?
+			    atsm_recset_add_resume(&c->recs, found[k].id,
+			    found[k].id == 0 ? r->norm : NULL, "recipient_address", true) :
+			    atsm_recset_add(&c->recs, found[k].kind, found[k].id,
 			    "recipient_address", true);
 
 			if (rec == NULL) {

@@ -180,6 +180,7 @@ make_links(struct atsm_out_ctx *c)
 
 		l->kind = r->kind;
 		l->id = r->id;
+		l->resume_addr = r->resume_addr;
 		snprintf(l->rule, sizeof(l->rule), "%s", r->named ? "command" : "recipient_address");
 		l->ambiguous = r->ambiguous;
 	}
@@ -199,6 +200,7 @@ make_links(struct atsm_out_ctx *c)
 		l->kind = ATSM_RECORD_PROCESS;
 		l->id = p->procs[i].process_id;
 		l->resume_id = p->procs[i].resume_id;
+		l->resume_addr = p->procs[i].resume_addr;
 		l->job_id = p->procs[i].job_id;
 		snprintf(l->rule, sizeof(l->rule), "command");
 	}

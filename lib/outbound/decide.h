@@ -17,7 +17,10 @@
  *
  * A plan owns its memory (one arena, bounded by the settings): free it
  * with atsm_out_plan_free().  Processes are named by resume and job; their
- * id is 0 until PostgreSQL has recorded them.
+ * id is 0 until PostgreSQL has recorded them.  A recipient may be the
+ * resume that intake mail is making (id 0, store/directory.h): it is
+ * linked, counted by the guard, given a phase and selection processes
+ * like any resume, named by its address (resume_addr).
  */
 #ifndef ATSM_OUTBOUND_DECIDE_H
 #define ATSM_OUTBOUND_DECIDE_H
@@ -58,7 +61,7 @@ struct atsm_out_rcpt {
 	bool in_envelope;
 	bool is_command;               /* ats+...@ats_domain: consumed, never delivered or recorded */
 	enum atsm_record_kind record_kind;  /* RESUME, CONTACT: the address's first record; NONE */
-	long long record_id;
+	long long record_id;           /* 0 with RESUME: the resume in the making of norm */
 	bool ambiguous;                /* the address belongs to several records */
 };
 
@@ -67,6 +70,8 @@ struct atsm_out_link {
 	enum atsm_record_kind kind;    /* RESUME, CONTACT, JOB, PROCESS */
 	long long id;                  /* PROCESS: 0 while not recorded */
 	long long resume_id, job_id;   /* PROCESS */
+	const char *resume_addr;       /* RESUME id 0, PROCESS of resume 0: the address of the
+	                                  resume in the making (in the plan); else NULL */
 	char rule[ATSM_REC_RULE_MAX];  /* recipient_address | command (message_links.rule) */
 	bool ambiguous;
 };
@@ -75,6 +80,7 @@ struct atsm_out_link {
 struct atsm_out_phase_change {
 	enum atsm_record_kind kind;    /* RESUME, CONTACT */
 	long long id;
+	const char *resume_addr;       /* RESUME id 0: as in struct atsm_out_link */
 	char from_phase[ATSM_DIR_PHASE_MAX];   /* as the directory said */
 	char to_phase[ATSM_DIR_PHASE_MAX];
 };
@@ -82,6 +88,7 @@ struct atsm_out_phase_change {
 /* A selection process that ats+job creates or moves (resume x job). */
 struct atsm_out_process {
 	long long resume_id, job_id;
+	const char *resume_addr;       /* resume 0: as in struct atsm_out_link */
 	bool exists;                   /* in the directory (recorded, or journaled before) */
 	long long process_id;          /* processes.id; 0 = new, or not recorded yet */
 	char from_phase[ATSM_DIR_PHASE_MAX];   /* exists: its phase now; "" when new */

@@ -5,7 +5,9 @@
  * docs/journal.md ("Record payloads", outbound.record) lists them, so that
  * what atsmail.record_outbound() reads has one author.  Records are named
  * by id; a process by resume and job (its id 0 while no PostgreSQL has
- * recorded it); the thread by the Message-IDs of References and
+ * recorded it); the resume that intake mail is making by its address (id
+ * 0, "addr"; a process of it: resume 0 and "addr", pipeline/payload.h);
+ * the thread by the Message-IDs of References and
  * In-Reply-To, which the SQL function resolves in journal order.
  *
  * The effects say the same thing to the directory snapshot: the message
@@ -94,6 +96,15 @@ arr(struct builder *b, const char *what)
 	return a;
 }
 
+/* "addr" of a resume in the making: resume_id 0 (a resume's own id, or a
+ * process's resume) and its address. */
+static void
+put_addr(struct builder *b, json_t *o, const char *what, long long resume_id, const char *addr)
+{
+	if (resume_id == 0 && addr != NULL && addr[0] != '\0')
+		put(b, o, "addr", text(b, what, addr));
+}
+
 static json_t *
 strings(struct builder *b, const char *what, char *const *v, size_t n)
 {
@@ -135,6 +146,7 @@ procs(struct builder *b, const struct atsm_out_plan *p)
 		json_t *o = obj(b, "procs");
 
 		put(b, o, "resume", json_integer(pr->resume_id));
+		put_addr(b, o, "procs", pr->resume_id, pr->resume_addr);
 		put(b, o, "job", json_integer(pr->job_id));
 		put(b, o, "process", json_integer(pr->process_id));
 		put(b, o, "to", json_string(pr->to_phase));
@@ -156,6 +168,8 @@ phases(struct builder *b, const struct atsm_out_plan *p)
 
 		put(b, o, "kind", json_string(atsm_record_kind_name(ch->kind)));
 		put(b, o, "id", json_integer(ch->id));
+		if (ch->kind == ATSM_RECORD_RESUME)
+			put_addr(b, o, "phases", ch->id, ch->resume_addr);
 		put(b, o, "to", json_string(ch->to_phase));
 		push(b, a, "phases", o);
 	}
@@ -175,8 +189,11 @@ links(struct builder *b, const struct atsm_out_plan *p)
 
 		put(b, o, "kind", json_string(atsm_record_kind_name(l->kind)));
 		put(b, o, "id", json_integer(l->id));
+		if (l->kind == ATSM_RECORD_RESUME)
+			put_addr(b, o, "links", l->id, l->resume_addr);
 		if (l->kind == ATSM_RECORD_PROCESS) {
 			put(b, o, "resume", json_integer(l->resume_id));
+			put_addr(b, o, "links", l->resume_id, l->resume_addr);
 			put(b, o, "job", json_integer(l->job_id));
 		}
 		put(b, o, "rule", json_string(l->rule));
@@ -259,6 +276,14 @@ full(const struct atsm_out_facts *f, struct atsm_err *err, const char *what)
 	    "is full (%s)", key_of(f), what);
 }
 
+/* The address of a resume in the making, copied into the effects' arena. */
+static int
+addr_dup(struct atsm_arena *a, const char *s, const char **out)
+{
+	*out = NULL;
+	return s != NULL && (*out = atsm_arena_strdup(a, s)) == NULL ? -1 : 0;
+}
+
 static int
 message(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct atsm_arena *a,
     struct atsm_dir_message *m, struct atsm_err *err)
@@ -283,6 +308,8 @@ message(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct at
 		l->resume_id = p->links[i].resume_id;
 		l->job_id = p->links[i].job_id;
 		l->ambiguous = p->links[i].ambiguous;
+		if (addr_dup(a, p->links[i].resume_addr, &l->resume_addr) < 0)
+			return full(f, err, "links");
 	}
 	for (i = 0; i < p->n_procs; i++) {
 		struct atsm_dir_link *l;
@@ -293,6 +320,8 @@ message(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct at
 		l->kind = ATSM_RECORD_PROCESS;
 		l->resume_id = p->procs[i].resume_id;
 		l->job_id = p->procs[i].job_id;
+		if (addr_dup(a, p->procs[i].resume_addr, &l->resume_addr) < 0)
+			return full(f, err, "links");
 	}
 	if ((m->participants = atsm_arena_calloc(a, p->n_counterparts + 1, sizeof(char *))) == NULL)
 		return full(f, err, "participants");
@@ -323,11 +352,15 @@ phase_sets(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct
 		v[n].id = pr->process_id;
 		v[n].resume_id = pr->resume_id;
 		v[n].job_id = pr->job_id;
+		if (addr_dup(a, pr->resume_addr, &v[n].resume_addr) < 0)
+			return full(f, err, "phases");
 		snprintf(v[n++].phase, sizeof(v->phase), "%s", pr->to_phase);
 	}
 	for (i = 0; i < p->n_phases; i++) {
 		v[n].kind = p->phases[i].kind;
 		v[n].id = p->phases[i].id;
+		if (addr_dup(a, p->phases[i].resume_addr, &v[n].resume_addr) < 0)
+			return full(f, err, "phases");
 		snprintf(v[n++].phase, sizeof(v->phase), "%s", p->phases[i].to_phase);
 	}
 	e->phases = v;

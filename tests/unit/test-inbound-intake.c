@@ -1,6 +1,7 @@
 /* test-inbound-intake.c -- the inbound decision (lib/inbound/decide*.c)
  * for mail that is not a plain reply: intake (a resume, an unresolved
- * item, the duplicate check, loop guards, the hourly rate), bounces (VERP,
+ * item, the duplicate check, loop guards, the hourly rate; a newcomer's
+ * later mails filed on the resume their intake mail is making), bounces (VERP,
  * X-ATS-Ref, the original's Message-ID, unknown sent item), Sent copies,
  * feedback reports, and the keywords of each verdict.  Against the fake
  * directory; no server.
@@ -150,6 +151,323 @@ START_TEST(intake_rate_limit)
 	mail(&f, "alice@atsmail.test", "calm@applicant.test", "jobs@atsmail.test");
 	decide(&f, &p);
 	ck_assert_int_eq(p.verdict, ATSM_IN_INTAKE);
+	done(&f, &p);
+}
+END_TEST
+
+/* ----------------------------------------- a newcomer's second mail */
+
+#define NEWCOMER "kenji@applicant.test"
+
+/* The payload's text with the resume named as {"id": 0, "addr": ...}
+ * replaced by {"id": <id>}: a decision on the resume in the making must
+ * say what one on the recorded resume says. */
+static char *
+payload_naming(const struct atsm_in_facts *f, const struct atsm_in_plan *p, long long id)
+{
+	char *s = payload_text(f, p), want[128], *at;
+
+	snprintf(want, sizeof(want), "\"addr\":\"%s\",", NEWCOMER);
+	while ((at = strstr(s, want)) != NULL)
+		memmove(at, at + strlen(want), strlen(at + strlen(want)) + 1);
+	snprintf(want, sizeof(want), "\"id\":%lld,", id);
+	while ((at = strstr(s, "\"id\":0,\"kind\":\"resume\"")) != NULL) {
+		char *t = malloc(strlen(s) + 32);
+
+		ck_assert_ptr_nonnull(t);
+		sprintf(t, "%.*s%s%s", (int)(at - s), s, want, at + strlen("\"id\":0,"));
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* Mail n of the newcomer to recruit@ (a mailbox of no user), at NOW + n. */
+static void
+newcomer_mail(struct atsm_in_facts *f, const char *mailbox, int n)
+{
+	char key[32];
+
+	mail(f, mailbox, "Kenji Sato <" NEWCOMER ">", "recruit@atsmail.test");
+	f->received_at = NOW + n;
+	snprintf(key, sizeof(key), "k-newcomer-%d", n);
+	snprintf(f->idem_key, sizeof(f->idem_key), "%s", key);
+}
+
+START_TEST(newcomer_second_mail_filed_on_the_resume_in_the_making)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+	const struct atsm_dir_record *nr;
+	struct atsm_dir_record rec[4];
+	struct atsm_dir_effects e;
+	struct atsm_err err;
+	size_t n;
+	char *text;
+
+	/* the first: intake, a new resume (PostgreSQL is down: no id yet) */
+	newcomer_mail(&f, "recruit@atsmail.test", 1);
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_INTAKE);
+	ck_assert(has_keyword(&p, ATSM_KW_NEWRECORD));
+	apply(&f, &p);
+	done(&f, &p);
+	nr = fake_dir_new_resume(&fd, NEWCOMER);
+	ck_assert_ptr_nonnull(nr);
+	ck_assert_str_eq(nr->phase, "new");
+	ck_assert(nr->shared);
+	ck_assert_int_eq(nr->owner_id, 0);
+	/* the directory answers it for the address, id 0 */
+	ck_assert_int_eq(dir.ops->records_by_addr(dir.ctx, NEWCOMER, rec, 4, &n, &err), 1);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(rec[0].kind, ATSM_RECORD_RESUME);
+	ck_assert_int_eq(rec[0].id, 0);
+
+	/* the second: filed on it, as with the database up */
+	newcomer_mail(&f, "recruit@atsmail.test", 2);
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	ck_assert(has_keyword(&p, ATSM_KW_FILED));
+	ck_assert(!has_keyword(&p, ATSM_KW_NEWRECORD));
+	ck_assert(!has_keyword(&p, ATSM_KW_AMBIGUOUS));
+	ck_assert_uint_eq(p.n_links, 1);
+	expect_link(&p, ATSM_RECORD_RESUME, 0, "sender_address");
+	ck_assert_str_eq(p.links[0].resume_addr, NEWCOMER);
+	/* an answer: the reply rule fires from its phase 'new' */
+	ck_assert_uint_eq(p.n_phases, 1);
+	ck_assert_int_eq(p.phases[0].kind, ATSM_RECORD_RESUME);
+	ck_assert_int_eq(p.phases[0].record_id, 0);
+	ck_assert_str_eq(p.phases[0].resume_addr, NEWCOMER);
+	ck_assert_str_eq(p.phases[0].from_phase, "new");
+	ck_assert_str_eq(p.phases[0].to_phase, "active");
+	ck_assert_int_eq(p.phases[0].rule_id, 9001);
+	ck_assert_int_eq(p.visibility, ATSM_VIS_SHARED);
+	/* the payload names the resume by its address */
+	text = payload_text(&f, &p);
+	ck_assert_msg(strstr(text, "\"links\":[{\"addr\":\"" NEWCOMER "\",\"ambiguous\":false,"
+	    "\"id\":0,\"kind\":\"resume\",\"rule\":\"sender_address\"}]") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"phases\":[{\"addr\":\"" NEWCOMER "\",\"cause\":\"reply\","
+	    "\"from\":\"new\",\"id\":0,\"kind\":\"resume\",\"rule\":9001,\"to\":\"active\"}]") != NULL,
+	    "%s", text);
+	ck_assert_msg(strstr(text, "\"verdict\":\"file\"") != NULL, "%s", text);
+	free(text);
+	/* the effects: the message linked to it, its phase set; no new resume */
+	ck_assert_int_eq(atsm_in_effects(&f, &p, &arena, &e, &err), 0);
+	ck_assert_ptr_null(e.new_resume);
+	ck_assert_ptr_null(e.intake_sender);
+	ck_assert_uint_eq(e.message->n_links, 1);
+	ck_assert_int_eq(e.message->links[0].id, 0);
+	ck_assert_str_eq(e.message->links[0].resume_addr, NEWCOMER);
+	ck_assert_uint_eq(e.n_phases, 1);
+	ck_assert_int_eq(e.phases[0].id, 0);
+	ck_assert_str_eq(e.phases[0].resume_addr, NEWCOMER);
+	ck_assert_str_eq(e.phases[0].phase, "active");
+	fake_dir_apply(&fd, &e);
+	ck_assert_str_eq(fake_dir_new_resume(&fd, NEWCOMER)->phase, "active");
+	done(&f, &p);
+
+	/* the third: filed again, no rule fires from 'active' */
+	newcomer_mail(&f, "recruit@atsmail.test", 3);
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	expect_link(&p, ATSM_RECORD_RESUME, 0, "sender_address");
+	ck_assert_uint_eq(p.n_phases, 0);
+	done(&f, &p);
+
+	/* PostgreSQL's resume arrives: it, not the one in the making, is filed on */
+	fake_dir_add_record(&fd, ATSM_RECORD_RESUME, 10001, true, "active");
+	fake_dir_add_addr(&fd, ATSM_RECORD_RESUME, 10001, NEWCOMER);
+	newcomer_mail(&f, "recruit@atsmail.test", 4);
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	ck_assert_uint_eq(p.n_links, 1);
+	expect_link(&p, ATSM_RECORD_RESUME, 10001, "sender_address");
+	ck_assert_str_eq(p.links[0].resume_addr, "");
+	done(&f, &p);
+}
+END_TEST
+
+/* The same mails with the resume recorded at once (the database up): the
+ * same verdicts, keywords, rules and payloads but for the resume's name. */
+START_TEST(newcomer_decided_alike_with_the_resume_recorded)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p, q;
+	struct fake_dir up;
+	struct atsm_dir dir_up, dir_down = dir;
+	char *a, *b;
+	int i;
+
+	fake_dir_init(&up);
+	fake_dir_seed(&up);
+	dir_up = fake_dir_dir(&up);
+	for (i = 1; i <= 3; i++) {
+		newcomer_mail(&f, "alice@atsmail.test", i);
+		dir = dir_down;
+		decide(&f, &p);
+		dir = dir_up;
+		decide(&f, &q);
+		dir = dir_down;
+		ck_assert_int_eq(p.verdict, q.verdict);
+		ck_assert_str_eq(p.notes, q.notes);
+		for (size_t k = 0; k < ATSM_IN_MAX_KEYWORDS; k++) {
+			ck_assert(p.keywords[k] == q.keywords[k]);
+			if (p.keywords[k] == NULL)
+				break;
+		}
+		a = payload_naming(&f, &p, 10001);
+		b = payload_text(&f, &q);
+		ck_assert_str_eq(a, b);
+		free(a);
+		free(b);
+		apply(&f, &p);
+		if (i == 1) {
+			/* intake mail to alice's mailbox: she owns the resume */
+			ck_assert_int_eq(fake_dir_new_resume(&fd, NEWCOMER)->owner_id, 1);
+			/* the recorder, with the database up: recorded at once */
+			fake_dir_add_record(&up, ATSM_RECORD_RESUME, 10001, true, "new");
+			fake_dir_add_addr(&up, ATSM_RECORD_RESUME, 10001, NEWCOMER);
+		} else {
+			struct atsm_dir_effects e;
+			struct atsm_err err;
+
+			ck_assert_int_eq(atsm_in_effects(&f, &q, &arena, &e, &err), 0);
+			fake_dir_apply(&up, &e);
+		}
+		atsm_in_plan_free(&q);
+		done(&f, &p);
+	}
+	ck_assert_str_eq(fake_dir_new_resume(&fd, NEWCOMER)->phase,
+	    fake_dir_record(&up, ATSM_RECORD_RESUME, 10001)->phase);
+	fake_dir_free(&up);
+}
+END_TEST
+
+/* A reply of the newcomer to mail sent to them meanwhile, and the process
+ * an ats+job of that mail made: by In-Reply-To, named by the address. */
+START_TEST(newcomer_reply_by_thread_moves_its_process)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+	struct atsm_dir_effects e;
+	struct atsm_dir_phase_set ps;
+	struct atsm_dir_message m;
+	struct atsm_dir_link l[2];
+	const char *parts[1] = { NEWCOMER };
+	char *text;
+
+	/* what the intake mail and alice's ats+job.3001 (+ phase screening) did */
+	memset(&e, 0, sizeof(e));
+	e.new_resume = NEWCOMER;
+	fake_dir_apply(&fd, &e);
+	memset(&ps, 0, sizeof(ps));
+	ps.kind = ATSM_RECORD_PROCESS;
+	ps.job_id = 3001;
+	ps.resume_addr = NEWCOMER;
+	snprintf(ps.phase, sizeof(ps.phase), "screening");
+	memset(&m, 0, sizeof(m));
+	memset(l, 0, sizeof(l));
+	l[0].kind = ATSM_RECORD_RESUME;
+	l[0].resume_addr = NEWCOMER;
+	l[1].kind = ATSM_RECORD_PROCESS;
+	l[1].job_id = 3001;
+	l[1].resume_addr = NEWCOMER;
+	snprintf(m.ref.key, sizeof(m.ref.key), "k-offer");
+	m.thread = m.ref;
+	m.direction = ATSM_DIR_OUT;
+	m.links = l;
+	m.n_links = 2;
+	m.participants = parts;
+	m.n_participants = 1;
+	memset(&e, 0, sizeof(e));
+	e.msgid = "offer@atsmail.test";
+	e.message = &m;
+	e.phases = &ps;
+	e.n_phases = 1;
+	fake_dir_apply(&fd, &e);
+	ck_assert_ptr_nonnull(fake_dir_new_process(&fd, NEWCOMER, 3001));
+
+	newcomer_mail(&f, "alice@atsmail.test", 5);
+	set(&f.hdr_in_reply_to, "<offer@atsmail.test>");
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	ck_assert_uint_eq(p.n_links, 2);
+	expect_link(&p, ATSM_RECORD_RESUME, 0, "in_reply_to");
+	expect_link(&p, ATSM_RECORD_PROCESS, 0, "in_reply_to");
+	ck_assert_str_eq(p.links[1].resume_addr, NEWCOMER);
+	ck_assert_str_eq(p.thread.key, "k-offer");
+	/* the resume new -> active, the process screening -> interview1 */
+	ck_assert_uint_eq(p.n_phases, 2);
+	ck_assert_int_eq(p.phases[1].rule_id, 9002);
+	ck_assert_str_eq(p.phases[1].resume_addr, NEWCOMER);
+	text = payload_text(&f, &p);
+	ck_assert_msg(strstr(text, "{\"addr\":\"" NEWCOMER "\",\"cause\":\"reply\","
+	    "\"from\":\"screening\",\"id\":0,\"job\":3001,\"kind\":\"process\",\"resume\":0,"
+	    "\"rule\":9002,\"to\":\"interview1\"}") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "{\"addr\":\"" NEWCOMER "\",\"ambiguous\":false,\"id\":0,"
+	    "\"job\":3001,\"kind\":\"process\",\"resume\":0,\"rule\":\"in_reply_to\"}") != NULL,
+	    "%s", text);
+	free(text);
+	apply(&f, &p);
+	ck_assert_str_eq(fake_dir_new_process(&fd, NEWCOMER, 3001)->phase, "interview1");
+	done(&f, &p);
+	/* a plain mail of theirs: the open process of their resume is moved */
+	newcomer_mail(&f, "alice@atsmail.test", 6);
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	ck_assert_uint_eq(p.n_links, 1);
+	ck_assert_uint_eq(p.n_phases, 0);      /* active, interview1: no rule */
+	done(&f, &p);
+}
+END_TEST
+
+/* A token of mail linked to the resume in the making: the newcomer takes
+ * part in it through that link, a stranger does not. */
+START_TEST(newcomer_takes_part_through_the_link_to_their_resume)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+	struct atsm_dir_effects e;
+	struct atsm_dir_message m;
+	struct atsm_dir_link l;
+	const char *parts[1] = { "someone.else@applicant.test" };
+	unsigned char id[ATSM_TOKEN_ID_LEN];
+	char t[ATSM_TOKEN_MAX];
+
+	memset(&e, 0, sizeof(e));
+	e.new_resume = NEWCOMER;
+	fake_dir_apply(&fd, &e);
+	memset(id, 0x55, sizeof(id));
+	ck_assert(atsm_token_make(&keys, id, t) == 0);
+	memset(&m, 0, sizeof(m));
+	memset(&l, 0, sizeof(l));
+	l.kind = ATSM_RECORD_RESUME;
+	l.resume_addr = NEWCOMER;
+	snprintf(m.ref.key, sizeof(m.ref.key), "k-sent");
+	snprintf(m.token, sizeof(m.token), "%s", t);
+	m.thread = m.ref;
+	m.direction = ATSM_DIR_OUT;
+	m.links = &l;
+	m.n_links = 1;
+	m.participants = parts;      /* sent to another address of theirs, say */
+	m.n_participants = 1;
+	memset(&e, 0, sizeof(e));
+	e.msgid = "sent@atsmail.test";
+	e.message = &m;
+	fake_dir_apply(&fd, &e);
+
+	newcomer_mail(&f, "alice@atsmail.test", 7);
+	set(&f.hdr_ats_ref, t);
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	expect_link(&p, ATSM_RECORD_RESUME, 0, "token");
+	ck_assert_str_eq(p.links[0].resume_addr, NEWCOMER);
+	done(&f, &p);
+	mail(&f, "alice@atsmail.test", "stranger@elsewhere.example", "alice@atsmail.test");
+	set(&f.hdr_ats_ref, t);
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_IGNORE);
+	expect_note(&p, "takes no part");
 	done(&f, &p);
 }
 END_TEST
@@ -381,6 +699,10 @@ suite(void)
 	tcase_add_test(tc, intake_duplicate_files_on_existing_resume);
 	tcase_add_test(tc, intake_loop_guards);
 	tcase_add_test(tc, intake_rate_limit);
+	tcase_add_test(tc, newcomer_second_mail_filed_on_the_resume_in_the_making);
+	tcase_add_test(tc, newcomer_decided_alike_with_the_resume_recorded);
+	tcase_add_test(tc, newcomer_reply_by_thread_moves_its_process);
+	tcase_add_test(tc, newcomer_takes_part_through_the_link_to_their_resume);
 	tcase_add_test(tc, bounce_by_verp);
 	tcase_add_test(tc, bounce_by_x_ats_ref_and_message_id);
 	tcase_add_test(tc, bounce_visibility_of_the_sent_item_unless_excluded);

@@ -236,7 +236,27 @@ START_TEST(effects_of_intake_copies_and_mail_without_message_id)
 	decide(&f, &p);
 	ck_assert_int_eq(atsm_in_effects(&f, &p, &arena, &e, &err), 0);
 	ck_assert_str_eq(e.intake_sender, "new@applicant.test");
+	/* it makes a resume: in the directory at once, in the making */
+	ck_assert_str_eq(e.new_resume, "new@applicant.test");
+	ck_assert_int_eq(e.new_resume_owner, 0);
 	ck_assert_ptr_nonnull(e.message);
+	/* linked to it, as the record function links it (rule intake) */
+	ck_assert_uint_eq(e.message->n_links, 1);
+	ck_assert_int_eq(e.message->links[0].kind, ATSM_RECORD_RESUME);
+	ck_assert_int_eq(e.message->links[0].id, 0);
+	ck_assert_str_eq(e.message->links[0].resume_addr, "new@applicant.test");
+	/* but the payload has no link: the function makes it */
+	text = payload_text(&f, &p);
+	ck_assert_msg(strstr(text, "\"links\":[]") != NULL, "%s", text);
+	free(text);
+	done(&f, &p);
+	/* an unresolved item makes no resume */
+	mail(&f, "alice@atsmail.test", "ask@company.test", "jobs@atsmail.test");
+	decide(&f, &p);
+	ck_assert(p.intake_unresolved);
+	ck_assert_int_eq(atsm_in_effects(&f, &p, &arena, &e, &err), 0);
+	ck_assert_str_eq(e.intake_sender, "ask@company.test");
+	ck_assert_ptr_null(e.new_resume);
 	ck_assert_uint_eq(e.message->n_links, 0);
 	done(&f, &p);
 	/* a Sent copy changes nothing */

@@ -1,6 +1,7 @@
 /* test-outbound-policy.c -- the last steps of the outbound decision
  * (lib/outbound/decide-guard.c) against the fake directory: the guard and
- * its three actions, approval (HOLD), the visibility of each sharing mode
+ * its three actions and its count (resumes in the making counted apart),
+ * approval (HOLD), the visibility of each sharing mode
  * and the excluded domains, the token and the VERP stamp, and the decoded
  * subject. */
 #include "test-outbound.h"
@@ -70,6 +71,46 @@ START_TEST(guard_ignores_bcc_candidates_and_contacts)
 	decide(&f, ATSM_OUT_LIVE, &p);
 	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
 	ck_assert_uint_eq(p.n_candidates, 1);
+	done(&f, &p);
+}
+END_TEST
+
+/* Newcomers whose intake mail is in the journal only: resumes of id 0,
+ * each its own candidate. */
+START_TEST(guard_counts_resumes_in_the_making_apart)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+	struct atsm_dir_effects e;
+
+	memset(&e, 0, sizeof(e));
+	e.new_resume = "kenji@applicant.test";
+	fake_dir_apply(&fd, &e);
+	e.new_resume = "yuki@applicant.test";
+	fake_dir_apply(&fd, &e);
+	/* two newcomers shown to each other: two candidates */
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "kenji@applicant.test",
+	    "yuki@applicant.test", "kenji@applicant.test", "yuki@applicant.test", NULL);
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_uint_eq(p.n_candidates, 2);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_REJECT);
+	ck_assert_msg(strstr(p.reply_text, "kenji@applicant.test") != NULL &&
+	    strstr(p.reply_text, "yuki@applicant.test") != NULL, "%s", p.reply_text);
+	done(&f, &p);
+	/* a newcomer and a recorded candidate: two */
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "kenji@applicant.test",
+	    "taro@candidate.test", "kenji@applicant.test", "taro@candidate.test", NULL);
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_uint_eq(p.n_candidates, 2);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_REJECT);
+	done(&f, &p);
+	/* one newcomer, in To and in Bcc of the other: one */
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "kenji@applicant.test", NULL,
+	    "kenji@applicant.test", "yuki@applicant.test", NULL);
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_uint_eq(p.n_candidates, 1);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
+	ck_assert_uint_eq(p.n_links, 2);
 	done(&f, &p);
 }
 END_TEST
@@ -281,6 +322,7 @@ suite(void)
 	tcase_add_test(tc, guard_holds_by_configuration);
 	tcase_add_test(tc, guard_allows_by_configuration);
 	tcase_add_test(tc, guard_ignores_bcc_candidates_and_contacts);
+	tcase_add_test(tc, guard_counts_resumes_in_the_making_apart);
 	tcase_add_test(tc, guard_is_not_applied_in_replay);
 	tcase_add_test(tc, needs_approval_holds);
 	tcase_add_test(tc, visibility_follows_the_sender_mode);

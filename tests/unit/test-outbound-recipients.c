@@ -187,6 +187,49 @@ START_TEST(one_candidate_in_to_is_recorded)
 }
 END_TEST
 
+/* A newcomer whose intake mail is in the journal only: linked to the
+ * resume their mail is making, by address; once PostgreSQL's resume is
+ * there, to that one. */
+START_TEST(newcomer_is_linked_to_the_resume_in_the_making)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+	struct atsm_dir_effects e;
+	const struct atsm_out_link *l;
+	const struct atsm_out_rcpt *r;
+
+	memset(&e, 0, sizeof(e));
+	e.new_resume = "kenji@applicant.test";
+	e.new_resume_owner = 7;
+	fake_dir_apply(&fd, &e);
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "Kenji <kenji@applicant.test>", NULL,
+	    "kenji@applicant.test", NULL);
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
+	ck_assert_uint_eq(p.n_links, 1);
+	ck_assert((l = link_of(&p, ATSM_RECORD_RESUME, 0)) != NULL);
+	ck_assert_str_eq(l->resume_addr, "kenji@applicant.test");
+	ck_assert_str_eq(l->rule, "recipient_address");
+	ck_assert(!l->ambiguous);
+	ck_assert((r = rcpt_of(&p, "kenji@applicant.test")) != NULL);
+	ck_assert_int_eq(r->record_kind, ATSM_RECORD_RESUME);
+	ck_assert_int_eq(r->record_id, 0);
+	ck_assert_uint_eq(p.n_candidates, 1);
+	/* shared, as a new resume is */
+	ck_assert_int_eq(p.vis.visibility, ATSM_VIS_SHARED);
+	done(&f, &p);
+	fake_dir_add_record(&fd, ATSM_RECORD_RESUME, 10001, true, "new");
+	fake_dir_add_addr(&fd, ATSM_RECORD_RESUME, 10001, "kenji@applicant.test");
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "kenji@applicant.test", NULL,
+	    "kenji@applicant.test", NULL);
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_uint_eq(p.n_links, 1);
+	ck_assert((l = link_of(&p, ATSM_RECORD_RESUME, 10001)) != NULL);
+	ck_assert_ptr_null(l->resume_addr);
+	done(&f, &p);
+}
+END_TEST
+
 START_TEST(bcc_only_candidate)
 {
 	struct atsm_out_facts f;
@@ -577,6 +620,7 @@ suite(void)
 	tcase_add_test(tc, sender_envelope_and_additional_address);
 	tcase_add_test(tc, inactive_user_sends_nobodys_mail);
 	tcase_add_test(tc, one_candidate_in_to_is_recorded);
+	tcase_add_test(tc, newcomer_is_linked_to_the_resume_in_the_making);
 	tcase_add_test(tc, bcc_only_candidate);
 	tcase_add_test(tc, ambiguous_address_links_every_record);
 	tcase_add_test(tc, two_addresses_of_one_resume_make_one_link);

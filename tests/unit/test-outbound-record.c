@@ -387,6 +387,88 @@ START_TEST(a_mail_sent_again_carries_the_recorded_token)
 }
 END_TEST
 
+/* A recruiter writing to a newcomer whose intake mail is in the journal
+ * only (the database is down): the resume in the making is linked, gets a
+ * selection process and a phase, all named by its address. */
+START_TEST(newcomer_resume_in_the_making_gets_process_and_phase)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+	struct atsm_dir_effects e;
+	const struct atsm_dir_process *dp;
+	const struct atsm_out_link *l;
+	struct atsm_arena a;
+	struct atsm_err err;
+	json_t *j;
+	size_t i;
+
+	memset(&e, 0, sizeof(e));
+	e.new_resume = "kenji@applicant.test";
+	fake_dir_apply(&fd, &e);
+	/* ats+job: a new process of it, in the first phase */
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "kenji@applicant.test", NULL,
+	    "kenji@applicant.test", CMD("job.3006"), NULL);
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
+	ck_assert_uint_eq(p.n_procs, 1);
+	ck_assert(!p.procs[0].exists);
+	ck_assert_int_eq(p.procs[0].resume_id, 0);
+	ck_assert_str_eq(p.procs[0].resume_addr, "kenji@applicant.test");
+	j = payload(&f, &p);
+	expect_json(json_incref(json_object_get(j, "procs")),
+	    "[{\"resume\":0,\"addr\":\"kenji@applicant.test\",\"job\":3006,"
+	    "\"process\":0,\"to\":\"entry\"}]");
+	expect_json(json_incref(json_object_get(j, "links")),
+	    "[{\"kind\":\"resume\",\"id\":0,\"addr\":\"kenji@applicant.test\","
+	    "\"rule\":\"recipient_address\",\"ambiguous\":false},"
+	    "{\"kind\":\"job\",\"id\":3006,\"rule\":\"command\",\"ambiguous\":false}]");
+	json_decref(j);
+	atsm_arena_init(&a, 1024 * 1024);
+	ck_assert_msg(atsm_out_effects(&f, &p, &a, &e, &err) == 0, "%s", err.msg);
+	/* the message: the resume, the job, the new process, by address */
+	ck_assert_uint_eq(e.message->n_links, 3);
+	for (i = 0; i < 3; i++)
+		if (e.message->links[i].kind != ATSM_RECORD_JOB)
+			ck_assert_str_eq(e.message->links[i].resume_addr, "kenji@applicant.test");
+	ck_assert_uint_eq(e.n_phases, 1);
+	ck_assert_int_eq(e.phases[0].resume_id, 0);
+	ck_assert_str_eq(e.phases[0].resume_addr, "kenji@applicant.test");
+	fake_dir_apply(&fd, &e);
+	atsm_arena_free(&a);
+	done(&f, &p);
+	ck_assert((dp = fake_dir_new_process(&fd, "kenji@applicant.test", 3006)) != NULL);
+	ck_assert_str_eq(dp->phase, "entry");
+	/* the next ats+job finds it and moves it */
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "kenji@applicant.test", NULL,
+	    "kenji@applicant.test", CMD("job.3006"), CMD("phase.screening"), NULL);
+	decide_and_apply(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
+	ck_assert(p.procs[0].exists);
+	ck_assert_str_eq(p.procs[0].from_phase, "entry");
+	j = payload(&f, &p);
+	expect_json(json_incref(json_object_get(j, "procs")),
+	    "[{\"resume\":0,\"addr\":\"kenji@applicant.test\",\"job\":3006,\"process\":0,"
+	    "\"to\":\"screening\"}]");
+	json_decref(j);
+	ck_assert((l = link_of(&p, ATSM_RECORD_PROCESS, 0)) != NULL);
+	ck_assert_str_eq(l->resume_addr, "kenji@applicant.test");
+	ck_assert_str_eq(fake_dir_new_process(&fd, "kenji@applicant.test", 3006)->phase,
+	    "screening");
+	done(&f, &p);
+	/* ats+phase of the resume itself */
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "kenji@applicant.test", NULL,
+	    "kenji@applicant.test", CMD("phase.active"), NULL);
+	decide_and_apply(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
+	j = payload(&f, &p);
+	expect_json(json_incref(json_object_get(j, "phases")),
+	    "[{\"kind\":\"resume\",\"id\":0,\"addr\":\"kenji@applicant.test\",\"to\":\"active\"}]");
+	json_decref(j);
+	ck_assert_str_eq(fake_dir_new_resume(&fd, "kenji@applicant.test")->phase, "active");
+	done(&f, &p);
+}
+END_TEST
+
 START_TEST(effects_of_nothing_and_a_full_arena)
 {
 	struct atsm_out_facts f;
@@ -433,6 +515,7 @@ suite(void)
 	tcase_add_test(tc, effects_thread_replies);
 	tcase_add_test(tc, effects_of_a_message_id_already_recorded);
 	tcase_add_test(tc, a_mail_sent_again_carries_the_recorded_token);
+	tcase_add_test(tc, newcomer_resume_in_the_making_gets_process_and_phase);
 	tcase_add_test(tc, effects_of_nothing_and_a_full_arena);
 	suite_add_tcase(s, tc);
 	return s;
