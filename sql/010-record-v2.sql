@@ -48,6 +48,72 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 		        AND pr.job_id = (ref->>'job')::bigint) END
 $$;
 
+-- The resume a payload names: a resume {"kind": "resume", "id", "addr"},
+-- or the resume of a process or an ats+job entry {"resume", "addr"}: its
+-- id, or (0) the resume that holds "addr" -- the one an earlier entry's
+-- intake mail made (the recorder keeps journal order), the lowest id as
+-- intake itself links one; NULL when none holds it.
+CREATE OR REPLACE FUNCTION atsmail.resume_ref(ref jsonb) RETURNS bigint
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN coalesce(ref->>'resume', ref->>'id')::bigint <> 0
+		THEN coalesce(ref->>'resume', ref->>'id')::bigint
+		ELSE (SELECT a.owner_id FROM atsmail.addresses a
+		      WHERE a.addr_norm = ref->>'addr' AND a.owner_kind = 'resume'
+		      ORDER BY a.owner_id LIMIT 1) END
+$$;
+
+-- The payload with every resume named by address (id 0, "addr": decided
+-- while intake mail was making it, docs/journal.md) named by its id, in
+-- links, phases and procs.  A link or an ats+job naming a resume no
+-- address holds refuses the entry (was the intake entry that made it
+-- refused?); such a phase change keeps id 0 and is skipped, like one whose
+-- record is no longer in "from".  Called only when the payload has one.
+CREATE OR REPLACE FUNCTION atsmail.resume_refs(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	f text;
+	k text;
+	x jsonb;
+	res jsonb;
+	rid bigint;
+BEGIN
+	FOREACH f IN ARRAY ARRAY['links', 'phases', 'procs'] LOOP
+		CONTINUE WHEN jsonb_typeof(p->f) IS DISTINCT FROM 'array';
+		res := '[]';
+		FOR x IN SELECT e FROM jsonb_array_elements(p->f) WITH ORDINALITY AS t(e, n)
+				ORDER BY n LOOP
+			k := CASE WHEN x ? 'resume' THEN 'resume' ELSE 'id' END;
+			IF x ? 'addr' AND (x->>k)::bigint = 0 THEN
+				rid := atsmail.resume_ref(x);
+				IF rid IS NULL AND f <> 'phases' THEN
+					RAISE EXCEPTION 'record: % names the resume of address %, which no '
+						'resume holds (was the intake entry that made it refused?)',
+						CASE f WHEN 'links' THEN 'a link' ELSE 'an ats+job process' END,
+						x->>'addr';
+				END IF;
+				IF rid IS NOT NULL THEN
+					x := jsonb_set(x - 'addr', ARRAY[k], to_jsonb(rid));
+				END IF;
+			END IF;
+			res := res || jsonb_build_array(x);
+		END LOOP;
+		p := jsonb_set(p, ARRAY[f], res);
+	END LOOP;
+	RETURN p;
+END $$;
+
+DO $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atsmail_owner')
+	   AND pg_has_role(current_user, 'atsmail_owner', 'USAGE') THEN
+		ALTER FUNCTION atsmail.resume_ref(jsonb) OWNER TO atsmail_owner;
+		ALTER FUNCTION atsmail.resume_refs(jsonb) OWNER TO atsmail_owner;
+	END IF;
+END $$;
+REVOKE ALL ON FUNCTION atsmail.resume_ref(jsonb), atsmail.resume_refs(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atsmail.resume_ref(jsonb), atsmail.resume_refs(jsonb)
+	TO atsmail_writer;
+
 -- Links with every process of id 0 replaced by its id ({kind, id, rule,
 -- ambiguous}).  Called only when the payload has such a link.
 CREATE OR REPLACE FUNCTION atsmail.record_links(p_links jsonb) RETURNS jsonb
@@ -101,6 +167,10 @@ BEGIN
 		ON CONFLICT DO NOTHING;
 	IF NOT FOUND THEN
 		RETURN 0;
+	END IF;
+	IF jsonb_path_exists(p, '$.*[*].addr') THEN   -- resumes named by address
+		p := atsmail.resume_refs(p);
+		links := coalesce(p->'links', '[]');
 	END IF;
 	INSERT INTO atsmail.messages (direction, rfc_message_id, thread_id, thread_root,
 		owner_id, counterparts, subject, sent_at, size, body_sha256, token, visibility,
@@ -228,6 +298,10 @@ BEGIN
 			'bounced', jsonb_build_object('id', coalesce(p->'bounced_message_id', '0'),
 				'key', ''),
 			'bounced_rcpts', coalesce(p->'bounced', '[]'));
+	END IF;
+	IF jsonb_path_exists(p, '$.*[*].addr') THEN   -- resumes named by address
+		p := atsmail.resume_refs(p);
+		links := coalesce(p->'links', '[]');
 	END IF;
 
 	-- SENT_COPY: a copy row of the sent message, nothing else

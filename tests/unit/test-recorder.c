@@ -4,7 +4,8 @@
  * tests/data/seed-inbound.sql.
  *
  * The payloads are written by hand, one per case of docs/journal.md
- * ("Record payloads"), in tests/data/record-v2/ (one file each); "@S@" in them is
+ * ("Record payloads"), in tests/data/record-v2/ (one file each) -- resumes
+ * named by address among them; "@S@" in them is
  * replaced by a suffix of each test's own, so that every test has keys,
  * Message-IDs and intake senders nobody used before.
  *
@@ -360,6 +361,102 @@ START_TEST(test_bad_entry_rejected_alone)
 }
 END_TEST
 
+/* A newcomer's mails decided while their intake mail was in the journal
+ * only name the resume it makes by the sender's address (id 0): recorded
+ * after it, in the same batch, they are that resume's -- link, phase,
+ * the ats+job process and its phase, the reply that moves it. */
+START_TEST(test_resume_named_by_address_is_the_one_intake_made)
+{
+	enum atsm_record_outcome out[4];
+	char *why[4];
+	json_t *v[4];
+	struct atsm_err err;
+	long long rid, pid, reply, job, jobreply;
+	char addr[96], q[512];
+	int i;
+
+	v[0] = in_entry("inbound-intake");
+	v[1] = in_entry("inbound-newcomer-reply");
+	v[2] = out_entry("outbound-newcomer-job");
+	v[3] = in_entry("inbound-newcomer-process");
+	ck_assert_msg(atsm_recorder_batch(conn, v, 4, out, why, &err) == 0, "%s", err.msg);
+	for (i = 0; i < 4; i++)
+		ck_assert_msg(out[i] == ATSM_RECORDED, "entry %d: %d %s", i, out[i],
+		    why[i] != NULL ? why[i] : "");
+	snprintf(addr, sizeof(addr), "new-%s@applicant.test", S);
+	/* one resume, made by the intake entry */
+	ck_assert_int_eq(num("SELECT count(*) FROM atsmail.addresses WHERE addr_norm = $1",
+	    addr), 1);
+	rid = num("SELECT owner_id FROM atsmail.addresses WHERE addr_norm = $1"
+	    " AND owner_kind = 'resume'", addr);
+	ck_assert(rid > 0);
+	reply = msg_id("newreply");
+	job = msg_id("newjob");
+	jobreply = msg_id("newjobreply");
+	ck_assert(reply > 0 && job > 0 && jobreply > 0);
+	/* the second mail: filed on it, the reply rule moved it new -> active */
+	snprintf(q, sizeof(q), "SELECT count(*) FROM atsmail.message_links WHERE message_id = $1"
+	    " AND target_kind = 'resume' AND target_id = %lld AND rule = 'sender_address'", rid);
+	ck_assert_int_eq(numid(q, reply), 1);
+	ck_assert_int_eq(numid("SELECT count(*) FROM atsmail.message_links WHERE message_id = $1",
+	    reply), 1);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM atsmail.phase_history WHERE message_id = $1"
+	    " AND kind = 'resume' AND record_id = %lld AND from_phase = 'new'"
+	    " AND to_phase = 'active' AND cause = 'reply'", rid);
+	ck_assert_int_eq(numid(q, reply), 1);
+	ck_assert_int_eq(numid("SELECT count(*) FROM atsmail.outbox WHERE event_type ="
+	    " 'phase.changed' AND (payload->>'rule_id')::bigint = 9001"
+	    " AND (payload->>'message_id')::bigint = $1", reply), 1);
+	/* ats+job: its process made, linked, the resume linked */
+	pid = numid("SELECT id FROM atsmail.processes WHERE resume_id = $1 AND job_id = 3003",
+	    rid);
+	ck_assert(pid > 0);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM atsmail.message_links WHERE message_id = $1"
+	    " AND ((target_kind = 'resume' AND target_id = %lld AND rule = 'recipient_address')"
+	    " OR (target_kind = 'process' AND target_id = %lld AND rule = 'command')"
+	    " OR (target_kind = 'job' AND target_id = 3003))", rid, pid);
+	ck_assert_int_eq(numid(q, job), 3);
+	/* the reply: the process of resume 0 and the address, moved */
+	ck_assert_int_eq(numid("SELECT count(*) FROM atsmail.processes WHERE id = $1"
+	    " AND phase = 'interview1'", pid), 1);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM atsmail.message_links WHERE message_id = $1"
+	    " AND rule = 'in_reply_to' AND ((target_kind = 'resume' AND target_id = %lld)"
+	    " OR (target_kind = 'process' AND target_id = %lld))", rid, pid);
+	ck_assert_int_eq(numid(q, jobreply), 2);
+	ck_assert_int_eq(numid("SELECT thread_id FROM atsmail.messages WHERE id = $1", jobreply),
+	    job);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM atsmail.phase_history WHERE message_id = $1"
+	    " AND kind = 'process' AND record_id = %lld AND from_phase = 'screening'"
+	    " AND to_phase = 'interview1'", pid);
+	ck_assert_int_eq(numid(q, jobreply), 1);
+	free_why(why, 4);
+	free_entries(v, 4);
+}
+END_TEST
+
+/* An address no intake entry made a resume of names nothing: the entry is
+ * refused (alone), saying so. */
+START_TEST(test_resume_named_by_an_address_nobody_holds_is_refused)
+{
+	enum atsm_record_outcome out[2];
+	char *why[2];
+	json_t *v[2];
+	struct atsm_err err;
+
+	v[0] = in_entry("inbound-newcomer-unknown");
+	v[1] = out_entry("outbound");
+	ck_assert_msg(atsm_recorder_batch(conn, v, 2, out, why, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(out[0], ATSM_RECORD_REJECTED);
+	ck_assert_int_eq(out[1], ATSM_RECORDED);
+	ck_assert_ptr_nonnull(why[0]);
+	ck_assert_msg(strstr(why[0], "which no resume holds") != NULL, "%s", why[0]);
+	ck_assert_int_eq(num("SELECT count(*) FROM atsmail.messages WHERE idempotency_key = $1",
+	    key("nobody")), 0);
+	free_why(why, 2);
+	free_entries(v, 2);
+}
+END_TEST
+
 /* A sent copy names its sent item by key only: recorded in a later batch
  * it still finds it; naming a mail never recorded, it is refused. */
 START_TEST(test_reference_by_key_across_batches)
@@ -537,6 +634,8 @@ suite(void)
 	tcase_add_test(tc, test_same_batch_again_is_all_duplicates);
 	tcase_add_test(tc, test_bad_entry_rejected_alone);
 	tcase_add_test(tc, test_reference_by_key_across_batches);
+	tcase_add_test(tc, test_resume_named_by_address_is_the_one_intake_made);
+	tcase_add_test(tc, test_resume_named_by_an_address_nobody_holds_is_refused);
 	tcase_add_test(tc, test_same_message_id_twice_is_a_duplicate);
 	tcase_add_test(tc, test_entries_that_cannot_be_sent_are_rejected);
 	tcase_add_test(tc, test_database_gone_is_unavailable_and_records_nothing);
