@@ -5,6 +5,12 @@
  * token and idempotency key.  Where a mail's effect is still pending
  * (docs/snapshot.md), the row from PostgreSQL keeps the local part; the
  * sweep drops what only this host had once the recorder is past it.
+ *
+ * A resume in the making (store/directory.h) is never overwritten by a
+ * row: PostgreSQL's resume with its address, when its address row is
+ * written, takes what later mails not yet read did to it (its phase and
+ * processes, pending at their seqs), and the sweep drops it once the
+ * recorder is past it and a recorded resume holds the address.
  */
 #include "store/snapshot-int.h"
 
