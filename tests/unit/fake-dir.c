@@ -386,10 +386,12 @@ process_phase(struct fake_dir *fd, const struct atsm_dir_phase_set *ps)
 	struct atsm_dir_process *p;
 
 	if (resume == 0) {
+		/* a recorded resume that holds the address, else the one in the making */
 		const struct atsm_dir_record *r = fake_dir_addr_resume(fd, ps->resume_addr);
 
-		if (fake_dir_find_new_resume(fd, ps->resume_addr) != NULL || r == NULL) {
-			new_process_phase(fd, ps->resume_addr, ps->job_id, ps->phase);
+		if (r == NULL) {
+			if (fake_dir_find_new_resume(fd, ps->resume_addr) != NULL)
+				new_process_phase(fd, ps->resume_addr, ps->job_id, ps->phase);
 			return;
 		}
 		resume = r->id;
@@ -406,15 +408,15 @@ record_phase(struct fake_dir *fd, const struct atsm_dir_phase_set *ps)
 	struct atsm_dir_record *r;
 
 	if (ps->kind == ATSM_RECORD_RESUME && ps->id == 0) {
-		struct fake_new_resume *n = fake_dir_find_new_resume(fd, ps->resume_addr);
-		const struct atsm_dir_record *rec;
+		/* a recorded resume that holds the address, else the one in the making */
+		const struct atsm_dir_record *rec = fake_dir_addr_resume(fd, ps->resume_addr);
+		struct fake_new_resume *n;
 
-		if (n != NULL) {
-			fake_dir_copy(n->r.phase, sizeof(n->r.phase), ps->phase);
+		if (rec == NULL) {
+			if ((n = fake_dir_find_new_resume(fd, ps->resume_addr)) != NULL)
+				fake_dir_copy(n->r.phase, sizeof(n->r.phase), ps->phase);
 			return;
 		}
-		if ((rec = fake_dir_addr_resume(fd, ps->resume_addr)) == NULL)
-			return;
 		r = fake_dir_find_record(fd, ATSM_RECORD_RESUME, rec->id);
 	} else {
 		r = fake_dir_find_record(fd, ps->kind, ps->id);

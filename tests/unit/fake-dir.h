@@ -119,9 +119,10 @@ void fake_dir_add_message(struct fake_dir *fd, const char *msgid,
 /* What atsmaild does with the effects of a journaled mail, with the
  * snapshot's semantics: a resume in the making is made for new_resume
  * unless a recorded resume holds the address; a phase set of resume id 0
- * (process of resume 0) is its, or that recorded resume's once one holds
- * the address.  (The fake never sweeps: a recorded resume added with
- * fake_dir_add_record/_addr hides it, as in the snapshot.) */
+ * (process of resume 0) is the recorded resume's that holds the address,
+ * else the one in the making's.  (The fake never sweeps nor copies
+ * anything onto a recorded resume added with fake_dir_add_record/_addr:
+ * that one hides it, as in the snapshot.) */
 void fake_dir_apply(struct fake_dir *fd, const struct atsm_dir_effects *e);
 
 /* Lookups for assertions. */
