@@ -14,6 +14,9 @@
  *    tried one character at a time where the main one fails (EUC-JP falls
  *    back to EUC-JP-MS, Windows-1252 to ISO-8859-1).
  * An invalid sequence becomes one U+FFFD and conversion resumes after it.
+ * What iconv writes is validated as UTF-8 as well: glibc reads a name such
+ * as "UTF)8" as UTF-8 and then passes malformed bytes (5-byte forms)
+ * through unchanged, and the callers promise valid UTF-8.
  *
  * iconv descriptors are opened and closed per call: the milter calls this
  * from many short-lived threads, glibc caches the conversion modules
@@ -284,7 +287,7 @@ conv_one(struct conv *c, iconv_t fb, char **ip, size_t *il)
 			(void)iconv(fb, NULL, NULL, &op, &ol);
 			*ip += k;
 			*il -= k;
-			return conv_put(c, obuf, (size_t)(op - obuf)) < 0 ? -1 : 1;
+			return conv_utf8(c, obuf, (size_t)(op - obuf)) < 0 ? -1 : 1;
 		}
 		if (errno != EINVAL)
 			break;	/* not a prefix of anything: more bytes won't help */
@@ -306,7 +309,7 @@ conv_iconv(struct conv *c, iconv_t cd, iconv_t fb, enum seqkind seq,
 		ol = sizeof(obuf);
 		r = iconv(cd, &ip, &il, &op, &ol);
 		e = errno;
-		if (conv_put(c, obuf, (size_t)(op - obuf)) < 0)
+		if (conv_utf8(c, obuf, (size_t)(op - obuf)) < 0)
 			return -1;
 		if (r != (size_t)-1)
 			break;
@@ -331,7 +334,7 @@ conv_iconv(struct conv *c, iconv_t cd, iconv_t fb, enum seqkind seq,
 	op = obuf;
 	ol = sizeof(obuf);
 	(void)iconv(cd, NULL, NULL, &op, &ol);
-	return conv_put(c, obuf, (size_t)(op - obuf));
+	return conv_utf8(c, obuf, (size_t)(op - obuf));
 }
 
 static int

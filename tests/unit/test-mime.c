@@ -466,6 +466,15 @@ START_TEST(test_unknown_charset_replaced)
 }
 END_TEST
 
+/* Found by fuzz-rfc2047: glibc's iconv reads "UTF)8" as UTF-8 and passes
+ * a 5-byte form (0xFB ...) through; what iconv writes is checked too. */
+START_TEST(test_iconv_alias_output_validated)
+{
+	DEC("=?UTF)8*ja?B?5bGx55Sw+5aSqYOO?=",
+	    "山田\xef\xbf\xbd\xef\xbf\xbd");
+}
+END_TEST
+
 START_TEST(test_nul_bytes_replaced)
 {
 	/* a raw NUL and an encoded one */
@@ -770,6 +779,7 @@ suite(void)
 	tcase_add_test(tc, test_invalid_iso2022jp_replaced);
 	tcase_add_test(tc, test_iso2022jp_label_on_shift_jis);
 	tcase_add_test(tc, test_unknown_charset_replaced);
+	tcase_add_test(tc, test_iconv_alias_output_validated);
 	tcase_add_test(tc, test_nul_bytes_replaced);
 	tcase_add_test(tc, test_encoded_line_ends_become_spaces);
 	tcase_add_test(tc, test_word_of_equals_signs);
