@@ -90,6 +90,8 @@ DECLARE
 	events jsonb := '[]';
 	links jsonb := coalesce(p->'links', '[]');
 	n_links integer;
+	refs text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(p->'refs', '[]')));
+	thread bigint;
 BEGIN
 	PERFORM set_config('atsmail.actor', p->>'actor', true);
 	-- the key, unless it was applied before or the Message-ID is already
@@ -102,13 +104,23 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN 0;
 	END IF;
+	-- The thread: that of the first recorded message among those this one
+	-- refers to.  Looked up only when it refers to any (a new mail does
+	-- not), and by Message-ID before the order by id: OFFSET 0 keeps the
+	-- planner from walking the primary key in id order and filtering every
+	-- row, which it chose for "ORDER BY id LIMIT 1" whenever it expected
+	-- many matches (a table without statistics yet): a scan of all
+	-- messages per mail.
+	IF cardinality(refs) > 0 THEN
+		SELECT coalesce(t.thread_id, t.id) INTO thread
+		FROM (SELECT m.id, m.thread_id FROM atsmail.messages m
+		      WHERE m.rfc_message_id = ANY(refs) OFFSET 0) t
+		ORDER BY t.id LIMIT 1;
+	END IF;
 	INSERT INTO atsmail.messages (direction, rfc_message_id, thread_id, thread_root,
 		owner_id, counterparts, subject, sent_at, size, body_sha256, token, visibility,
 		visibility_reason, idempotency_key)
-	VALUES ('out', p->>'message_id',
-		(SELECT coalesce(m.thread_id, m.id) FROM atsmail.messages m
-		 WHERE m.rfc_message_id = ANY(ARRAY(SELECT jsonb_array_elements_text(p->'refs')))
-		 ORDER BY m.id LIMIT 1),
+	VALUES ('out', p->>'message_id', thread,
 		p->'refs'->>0, uid,
 		ARRAY(SELECT jsonb_array_elements_text(p->'counterparts')), p->>'subject',
 		CASE WHEN (p->>'sent')::bigint > 0 THEN to_timestamp((p->>'sent')::bigint) ELSE now() END,
