@@ -15,7 +15,9 @@
  * backend_ms is the user + system CPU time of the PostgreSQL backend that
  * served the connection (from /proc: same host, as root), triggers and
  * all; what it caused elsewhere (autovacuum, the checkpointer, listeners
- * of the notifications) is not in it.
+ * of the notifications) is not in it.  backend is that process's id:
+ * under callgrind (bench/recorder-cost.sh, ATSM_BENCH_CALLGRIND=1) its
+ * instruction count is written when the connection ends.
  */
 #include "store/jlog.h"
 #include "store/recorder.h"
@@ -123,9 +125,9 @@ main(int argc, char **argv)
 	w1 = now_s();
 	t1 = ticks_of(pid);
 	printf("entries=%llu recorded=%llu duplicates=%llu rejected=%llu batches=%llu "
-	    "seconds=%.3f backend_ms=%.0f backend_ms_per_entry=%.4f\n", total, rec, dup, rej,
-	    batches, w1 - w0, (t1 - t0) * 1000.0 / sysconf(_SC_CLK_TCK),
-	    total > 0 ? (t1 - t0) * 1000.0 / sysconf(_SC_CLK_TCK) / total : 0.0);
+	    "seconds=%.3f backend_ms=%.0f backend_ms_per_entry=%.4f backend=%d\n", total, rec,
+	    dup, rej, batches, w1 - w0, (t1 - t0) * 1000.0 / sysconf(_SC_CLK_TCK),
+	    total > 0 ? (t1 - t0) * 1000.0 / sysconf(_SC_CLK_TCK) / total : 0.0, pid);
 	atsm_jlog_close(j);
 	PQfinish(c);
 	free(ents);

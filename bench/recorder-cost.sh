@@ -30,6 +30,13 @@
 # autovacuum, the checkpointer and the snapshot follower's reads are not
 # in these figures (the end-to-end benchmarks count them).
 #
+# CPU time is noisy on a shared machine (contention inflates it by tens
+# of per cent from one minute to the next).  ATSM_BENCH_CALLGRIND=1 runs
+# PostgreSQL under valgrind --tool=callgrind for the recording instead and
+# prints the instructions the backend executed per entry (minus those of a
+# connection that records nothing): the same on every run, so a change of
+# a few per cent shows.  Slow: use a few hundred mails of each kind.
+#
 # Run from the build directory, as root:
 #   top_srcdir=/path/to/src top_builddir=. bash /path/to/src/bench/recorder-cost.sh
 set -u
@@ -117,6 +124,52 @@ nin=$(cat "$W"/journal.in/atsmaild.*.jsonl | wc -l)
 echo "# captured $nout outbound and $nin inbound journal entries"
 "$top_srcdir/tests/testbed/testbed.sh" pg-start "$TB_DIR" >/dev/null
 
+CALLGRIND=${ATSM_BENCH_CALLGRIND:-0}
+if [ "$CALLGRIND" = 1 ]; then
+	command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	CG=$W/callgrind
+	mkdir -p "$CG" && chown postgres "$CG"
+	"$top_srcdir/tests/testbed/testbed.sh" pg-stop "$TB_DIR" >/dev/null
+	runuser -u postgres -- valgrind --tool=callgrind --trace-children=yes \
+		--callgrind-out-file="$CG/cg.%p" "$PGBIN/postgres" -D "$TB_DIR/pg/data" \
+		>"$W/pg-callgrind.log" 2>&1 &
+	for _ in $(seq 1 600); do
+		"$PGBIN/pg_isready" -q -h "$TB_PGHOST" -p "$TB_PGPORT" && break
+		sleep 0.2
+	done
+	"$PGBIN/pg_isready" -q -h "$TB_PGHOST" -p "$TB_PGPORT" ||
+		{ echo "PostgreSQL did not start under callgrind: see $W/pg-callgrind.log" >&2; exit 1; }
+	echo "# PostgreSQL runs under callgrind: instructions per entry, not milliseconds"
+fi
+
+# ir PID: the instructions callgrind counted for that (ended) backend
+ir() {
+	local f=$CG/cg.$1 v=
+	for _ in $(seq 1 600); do
+		v=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f" 2>/dev/null)
+		[ -n "$v" ] && break
+		sleep 0.2
+	done
+	echo "${v:-0}"
+}
+
+# rec DB JOURNAL BATCH: recorder-bench's line, with "ir=N" (instructions
+# per entry beyond a connection's own) under callgrind
+rec() {
+	local o e n base
+	o=$("$BENCH" "$(conninfo "$1")" "$2" "$3") || return 1
+	if [ "$CALLGRIND" = 1 ]; then
+		rm -rf "$W/j.empty"; mkdir -m 700 "$W/j.empty"
+		e=$("$BENCH" "$(conninfo "$1")" "$W/j.empty" "$3") || return 1
+		n=$(field "$o" entries)
+		base=$(ir "$(field "$e" backend)")
+		o="$o ir=$(awk -v a="$(ir "$(field "$o" backend)")" -v b="$base" -v n="$n" \
+			'BEGIN { printf "%.0f", (a - b) / n }')"
+	fi
+	echo "$o"
+}
+
 conninfo() { echo "host=$TB_PGHOST port=$TB_PGPORT dbname=$1 user=${2:-atsm_service}"; }
 admin() { psql "$(conninfo "$1" postgres)" -v ON_ERROR_STOP=1 -qAt "${@:2}"; }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -131,21 +184,22 @@ one() {
 		admin "$db" -f "$sql" >/dev/null || return 1
 	fi
 	rm -rf "$W/j.run"; cp -a "$W/journal.out" "$W/j.run"
-	o=$("$BENCH" "$(conninfo "$db")" "$W/j.run" "$batch") || return 1
+	o=$(rec "$db" "$W/j.run" "$batch") || return 1
 	rm -rf "$W/j.run"; cp -a "$W/journal.in" "$W/j.run"
-	i=$("$BENCH" "$(conninfo "$db")" "$W/j.run" "$batch") || return 1
+	i=$(rec "$db" "$W/j.run" "$batch") || return 1
 	[ "$(field "$o" rejected)" = 0 ] && [ "$(field "$i" rejected)" = 0 ] ||
 		echo "# $v: entries refused: out $(field "$o" rejected), in $(field "$i" rejected)" >&2
 	admin postgres -c "DROP DATABASE $db" >/dev/null
-	echo "$(field "$o" backend_ms_per_entry) $(field "$i" backend_ms_per_entry)" \
-		"$(field "$o" seconds) $(field "$i" seconds)"
+	echo "$(field "$o" "$METRIC") $(field "$i" "$METRIC") $(field "$o" seconds) $(field "$i" seconds)"
 }
 
-printf '%-6s %-40s %10s %10s %8s %8s\n' round variant "out ms" "in ms" "out s" "in s"
+METRIC=backend_ms_per_entry UNIT=ms
+[ "$CALLGRIND" = 1 ] && METRIC=ir UNIT=Ir
+printf '%-6s %-40s %10s %10s %8s %8s\n' round variant "out $UNIT" "in $UNIT" "out s" "in s"
 declare -A OUT IN
 for ((r = 1; r <= ROUNDS; r++)); do
 	for v in "${VARIANTS[@]}"; do
-		bl_settle "$(head -1 "$TB_DIR/pg/data/postmaster.pid")"
+		[ "$CALLGRIND" = 1 ] || bl_settle "$(head -1 "$TB_DIR/pg/data/postmaster.pid")"
 		line=$(one "$v" "$r") || { echo "variant $v failed" >&2; exit 1; }
 		read -r om im os is <<<"$line"
 		printf '%-6s %-40s %10s %10s %8s %8s\n' "$r" "$v" "$om" "$im" "$os" "$is"
@@ -153,7 +207,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 echo
-echo "backend CPU per entry, medians of $ROUNDS round(s) (spread min-max), and against the first variant:"
+echo "backend $UNIT per entry, medians of $ROUNDS round(s) (spread min-max), and against the first variant:"
 base=${VARIANTS[0]}
 # shellcheck disable=SC2086
 bo=$(bl_median ${OUT[$base]}); bi=$(bl_median ${IN[$base]})
@@ -161,7 +215,7 @@ for v in "${VARIANTS[@]}"; do
 	# shellcheck disable=SC2086
 	mo=$(bl_median ${OUT[$v]}); mi=$(bl_median ${IN[$v]})
 	# shellcheck disable=SC2086
-	printf '  %-40s outbound %s ms (%s) x%s   inbound %s ms (%s) x%s\n' "$v" "$mo" \
+	printf '  %-40s outbound %s %s (%s) x%s   inbound %s %s (%s) x%s\n' "$v" "$mo" "$UNIT" \
 		"$(bl_spread ${OUT[$v]})" "$(awk -v a="$mo" -v b="$bo" 'BEGIN { printf "%.2f", a / b }')" \
-		"$mi" "$(bl_spread ${IN[$v]})" "$(awk -v a="$mi" -v b="$bi" 'BEGIN { printf "%.2f", a / b }')"
+		"$mi" "$UNIT" "$(bl_spread ${IN[$v]})" "$(awk -v a="$mi" -v b="$bi" 'BEGIN { printf "%.2f", a / b }')"
 done
