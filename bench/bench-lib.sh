@@ -2,6 +2,16 @@
 # tests/e2e/e2e-lib.sh): CPU time of process trees, the record watcher,
 # medians.
 #
+#   bl_seed FROM TO            resumes 100000+FROM .. 100000+TO, each with the
+#                              address candK@bench.example (K = id - 100000),
+#                              and for every tenth an earlier outbound message
+#                              <bench-K@atsmail.test> from alice, linked to it,
+#                              so that the tables have the shape and the
+#                              statistics of a database in use; then VACUUM
+#                              (ANALYZE) and CHECKPOINT
+#   bl_wait_snapshot CONF      until the snapshot of the atsmaild of CONF holds
+#                              every address and message of the database (at
+#                              most 10 minutes)
 #   bl_tree PID                PID and every process descended from it
 #   bl_ticks PID...            CPU clock ticks (user + system) these processes
 #                              used so far, with those of the children they
@@ -37,6 +47,12 @@
 #                              hottest symbols of each command), and the
 #                              perf data itself
 #
+# Why a database in use: plans are cached per connection.  In a young
+# database (empty tables, no statistics yet) PostgreSQL plans the lookups
+# of the record functions and of its own foreign-key checks as sequential
+# scans, and keeps those plans until autovacuum analyses the tables; a run
+# that starts from empty tables then pays a scan of all messages per mail.
+#
 # Why whole trees with reaped children: Postfix and Dovecot start and end
 # processes all the time (an smtpd serves 100 sessions, then exits), and a
 # PostgreSQL backend can end during a run; a process that exits is reaped
@@ -47,6 +63,44 @@
 
 BL_HZ=$(getconf CLK_TCK)
 BL_WATCH_BIN=${top_builddir:-.}/bench/record-watch
+
+bl_seed() {
+	tb_psql >/dev/null <<SQL || return 1
+INSERT INTO atsmail.resumes (id, name, created_from) OVERRIDING SYSTEM VALUE
+	SELECT 100000 + g, 'Bench ' || g, 'import' FROM generate_series($1, $2) g;
+INSERT INTO atsmail.addresses (owner_kind, owner_id, addr_norm, is_primary)
+	SELECT 'resume', 100000 + g, 'cand' || g || '@bench.example', true
+	FROM generate_series($1, $2) g;
+INSERT INTO atsmail.messages (id, direction, rfc_message_id, owner_id, counterparts, subject,
+	sent_at, token, idempotency_key) OVERRIDING SYSTEM VALUE
+	SELECT 100000 + g, 'out', 'bench-' || g || '@atsmail.test', 1,
+		ARRAY['cand' || g || '@bench.example'], 'Interview', now() - interval '30 days',
+		'benchtoken' || g, 'bench-key-' || g
+	FROM generate_series($1, $2) g WHERE g % 10 = 0;
+INSERT INTO atsmail.message_links (message_id, target_kind, target_id, rule)
+	SELECT 100000 + g, 'resume', 100000 + g, 'recipient_address'
+	FROM generate_series($1, $2) g WHERE g % 10 = 0;
+INSERT INTO atsmail.message_recipients (message_id, address, kind)
+	SELECT 100000 + g, 'cand' || g || '@bench.example', 'to'
+	FROM generate_series($1, $2) g WHERE g % 10 = 0;
+SQL
+	tb_psql -c "VACUUM (ANALYZE)" -c CHECKPOINT >/dev/null
+}
+
+bl_wait_snapshot() {
+	local want_a want_m st a m
+	want_a=$(tb_psql -c "SELECT count(*) FROM atsmail.addresses")
+	want_m=$(tb_psql -c "SELECT count(*) FROM atsmail.messages")
+	for _ in $(seq 1 1200); do
+		st=$("$AD_CTL" -c "$1" snapshot status 2>/dev/null)
+		a=$(printf '%s\n' "$st" | sed -n 's/^addresses: *\([0-9]*\).*/\1/p')
+		m=$(printf '%s\n' "$st" | sed -n 's/^messages: *\([0-9]*\).*/\1/p')
+		[ "${a:-0}" -ge "$want_a" ] && [ "${m:-0}" -ge "$want_m" ] && return 0
+		sleep 0.5
+	done
+	echo "the snapshot did not catch up: $a of $want_a addresses, $m of $want_m messages" >&2
+	return 1
+}
 
 bl_tree() {
 	ps -e -o pid=,ppid= | awk -v root="$1" '

@@ -4,10 +4,12 @@
  *
  * usage: lmtp-load PORT N SESSIONS TAG RCPT RESUMES OUT
  *
- * Mail i comes from candK@bench.example, K drawn at random in 1..RESUMES
- * (the addresses bench/plugin-delivery.sh seeds, one per resume; the draw
- * is the same for the same TAG and N), to RCPT, with Message-ID
- * <TAG.i@bench.test> and a body of about 3 KiB.  OUT gets one line per
+ * Mail i is a candidate's reply: it comes from candK@bench.example, K a
+ * multiple of 10 drawn at random in 10..RESUMES (the draw is the same for
+ * the same TAG and N), and answers <bench-K@atsmail.test> (In-Reply-To and
+ * References), the message bench-lib.sh's bl_seed recorded as sent to that
+ * address; to RCPT, with Message-ID <TAG.i@bench.test> and a body of about
+ * 3 KiB.  OUT gets one line per
  * mail, "message-id epoch": the moment the final reply to that mail's DATA
  * was read (CLOCK_REALTIME, the clock record-watch uses).  Prints
  * "start=EPOCH end=EPOCH" (before the first connection, after the last
@@ -184,8 +186,10 @@ worker(void *arg)
 		gmtime_r(&t, &tm);
 		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 		len = snprintf(msg, cap, "From: <cand%u@bench.example>\r\nTo: <%s>\r\n"
-		    "Subject: bench %s %d\r\nMessage-ID: <%s.%d@bench.test>\r\nDate: %s\r\n\r\n"
-		    "%s.\r\n", sender[i], rcpt, tag, i, tag, i, date, body);
+		    "Subject: Re: Interview (%s %d)\r\nMessage-ID: <%s.%d@bench.test>\r\n"
+		    "In-Reply-To: <bench-%u@atsmail.test>\r\nReferences: <bench-%u@atsmail.test>\r\n"
+		    "Date: %s\r\n\r\n%s.\r\n", sender[i], rcpt, tag, i, tag, i, sender[i],
+		    sender[i], date, body);
 		if (len < 0 || (size_t)len >= cap || send_all(&s, msg, (size_t)len) < 0 ||
 		    (code = reply(&s)) < 0) {
 			fail(k, "mail %d: connection lost", i);
@@ -225,8 +229,8 @@ main(int argc, char **argv)
 	tag = argv[4];
 	rcpt = argv[5];
 	resumes = atoi(argv[6]);
-	if (n <= 0 || sessions <= 0 || resumes <= 0) {
-		fprintf(stderr, "lmtp-load: N, SESSIONS and RESUMES must be positive\n");
+	if (n <= 0 || sessions <= 0 || resumes < 10) {
+		fprintf(stderr, "lmtp-load: N and SESSIONS must be positive, RESUMES at least 10\n");
 		return 64;
 	}
 	for (i = 0; tag[i] != '\0'; i++)
@@ -240,7 +244,7 @@ main(int argc, char **argv)
 		rng ^= rng << 13;
 		rng ^= rng >> 7;
 		rng ^= rng << 17;
-		sender[i] = 1 + (unsigned)(rng % (unsigned long long)resumes);
+		sender[i] = 10 * (1 + (unsigned)(rng % (unsigned long long)(resumes / 10)));
 	}
 	for (i = 0; i < BODY_LINES; i++) {
 		memset(body + i * 77, 'x', 75);

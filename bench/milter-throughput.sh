@@ -15,7 +15,9 @@
 #   atsmail  atsmaild: every mail is ATS mail, decided from the snapshot,
 #            journaled (fdatasync) before Postfix is answered, tagged, and
 #            recorded in PostgreSQL by the recorder thread
-# Both milters listen on unix sockets.  The time runs from the first
+# The database is one in use (bench-lib.sh, bl_seed): 100,000 resumes with
+# an address each and 10,000 earlier messages, analysed.  Both milters
+# listen on unix sockets.  The time runs from the first
 # connection until smtp-sink has every mail and, for atsmail, until the
 # last message row has committed (bench/record-watch, LISTEN on
 # atsmail_snapshot).  With R > 1 the three run R times, interleaved (the
@@ -71,8 +73,10 @@ INSERT INTO atsmail.addresses (owner_kind, owner_id, addr_norm, is_primary)
 	SELECT 'resume', max(id), 'bench@sink.test', true FROM atsmail.resumes
 	WHERE name = 'Bench Candidate';
 SQL
+bl_seed 1 100000 || { echo "cannot seed the resumes" >&2; exit 1; }
 ad_conf B "internal_networks = 127.0.0.0/8" "log_level = warning" ${ATSM_BENCH_CONF:+"$ATSM_BENCH_CONF"}
 ad_start B
+bl_wait_snapshot "$W/atsmail.conf" || exit 1
 ATS_PID=$(ad_pid B)
 
 "$NULL" -p "unix:$W/null.sock" -P "$W/null.pid" >>"$W/null.log" 2>&1 </dev/null &

@@ -10,10 +10,11 @@
 #        defaults: 2000 mails per pass, 10 sessions, 1 repetition
 #   ATSM_BENCH_SIZES="100000 1000000"   the directory sizes, in order
 #
-# Every resume has one address, candK@bench.example; mail i of a pass
-# comes from a random one of them (bench/lmtp-load), so with the plugin
-# every mail is ATS mail and is filed (rule sender_address; the phase rule
-# new -> active fires on most).  Each pass delivers to a mailbox of its
+# Every resume has one address, candK@bench.example, and every tenth an
+# earlier mail recorded as sent to it (bench-lib.sh, bl_seed); mail i of a
+# pass is a reply to one of those, from that address (bench/lmtp-load), so
+# with the plugin every mail is ATS mail and is filed (In-Reply-To and the
+# sender's address; the phase rule new -> active fires on most).  Each pass delivers to a mailbox of its
 # own, empty at its start.  At each size R repetitions of "off" and "on"
 # run, interleaved (the order alternates); the plugin is switched by
 # editing mail_plugins of protocol lmtp and `doveadm reload`.
@@ -79,32 +80,6 @@ ad_start B
 ATS_PID=$(ad_pid B)
 PG_PID=$(head -1 "$TB_DIR/pg/data/postmaster.pid")
 DC_PID=$(head -1 "$TB_DIR/dovecot/run/master.pid")
-
-# add FROM TO: resumes 100000+FROM .. 100000+TO, one address each
-add() {
-	tb_psql >/dev/null <<SQL
-INSERT INTO atsmail.resumes (id, name, created_from) OVERRIDING SYSTEM VALUE
-	SELECT 100000 + g, 'Bench ' || g, 'import' FROM generate_series($1, $2) g;
-INSERT INTO atsmail.addresses (owner_kind, owner_id, addr_norm, is_primary)
-	SELECT 'resume', 100000 + g, 'cand' || g || '@bench.example', true
-	FROM generate_series($1, $2) g;
-SQL
-	# what autovacuum would do during the passes, done now
-	tb_psql -c "VACUUM (ANALYZE) atsmail.resumes, atsmail.addresses" -c CHECKPOINT >/dev/null
-}
-
-# wait_snapshot N: until atsmaild's snapshot holds N addresses or more
-wait_snapshot() {
-	local have
-	for _ in $(seq 1 1200); do
-		have=$("$AD_CTL" -c "$W/atsmail.conf" snapshot status 2>/dev/null |
-			sed -n 's/^addresses: *\([0-9]*\).*/\1/p')
-		[ "${have:-0}" -ge "$1" ] && return 0
-		sleep 0.5
-	done
-	echo "the snapshot did not reach $1 addresses (has ${have:-0})" >&2
-	return 1
-}
 
 plugin() {   # on | off
 	local want=""
@@ -175,8 +150,8 @@ cur=
 for size in $SIZES; do
 	if [ "$size" -gt "$have" ]; then
 		t0=$(date +%s)
-		add $((have + 1)) "$size" || { echo "cannot add resumes up to $size" >&2; exit 1; }
-		wait_snapshot "$size" || exit 1
+		bl_seed $((have + 1)) "$size" || { echo "cannot add resumes up to $size" >&2; exit 1; }
+		bl_wait_snapshot "$W/atsmail.conf" || exit 1
 		bl_settle "$PG_PID" "$ATS_PID"
 		echo "# $size resumes in PostgreSQL and in the snapshot ($(( $(date +%s) - t0 )) s)"
 		have=$size

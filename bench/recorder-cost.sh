@@ -15,11 +15,13 @@
 #             sql:FILE,batch:N  both
 #
 # Capture, once: a private test bed (PostgreSQL, Postfix, Dovecot with the
-# plugin) and atsmaild with a snapshot of 100,000 resumes; then PostgreSQL
+# plugin) and atsmaild with a snapshot of 100,000 resumes and 10,000
+# earlier messages (bench-lib.sh, bl_seed: a database in use); then PostgreSQL
 # is stopped, so that the recorder cannot record, and N_OUT ATS mails go
 # out through Postfix (alice to a seeded resume, as in
 # bench/milter-throughput.sh) and N_IN mails from random resumes' addresses
-# are delivered over LMTP (as in bench/plugin-delivery.sh): atsmaild
+# (replies to the earlier messages) are delivered over LMTP (as in
+# bench/plugin-delivery.sh): atsmaild
 # decides them from its snapshot and journals them.  The two journals are
 # kept.  Then, for every round and every variant (interleaved): a copy of
 # the database as it was before any mail (CREATE DATABASE ... TEMPLATE),
@@ -87,24 +89,13 @@ INSERT INTO atsmail.resumes (name, phase, shared) VALUES ('Bench Candidate', 'ne
 INSERT INTO atsmail.addresses (owner_kind, owner_id, addr_norm, is_primary)
 	SELECT 'resume', max(id), 'bench@sink.test', true FROM atsmail.resumes
 	WHERE name = 'Bench Candidate';
-INSERT INTO atsmail.resumes (id, name, created_from) OVERRIDING SYSTEM VALUE
-	SELECT 100000 + g, 'Bench ' || g, 'import' FROM generate_series(1, $RESUMES) g;
-INSERT INTO atsmail.addresses (owner_kind, owner_id, addr_norm, is_primary)
-	SELECT 'resume', 100000 + g, 'cand' || g || '@bench.example', true
-	FROM generate_series(1, $RESUMES) g;
 SQL
-tb_psql -c "VACUUM (ANALYZE)" -c CHECKPOINT >/dev/null
+bl_seed 1 "$RESUMES" || { echo "cannot seed the resumes" >&2; exit 1; }
 ad_conf B "internal_networks = 127.0.0.0/8" "log_level = warning"
 ad_start B
-for _ in $(seq 1 600); do
-	have=$("$AD_CTL" -c "$W/atsmail.conf" snapshot status 2>/dev/null |
-		sed -n 's/^addresses: *\([0-9]*\).*/\1/p')
-	[ "${have:-0}" -ge "$RESUMES" ] && break
-	sleep 0.5
-done
+bl_wait_snapshot "$W/atsmail.conf" || exit 1
 
 # capture KIND: the journal of atsmaild's decisions while the database is down
-journal_lines() { cat "$W"/journal/atsmaild.*.jsonl 2>/dev/null | wc -l; }
 "$top_srcdir/tests/testbed/testbed.sh" pg-stop "$TB_DIR" >/dev/null
 timeout 600 smtp-sink -u postfix -M "$NOUT" "127.0.0.1:$TB_SINK_PORT" 1024 >/dev/null 2>&1 &
 sink=$!
