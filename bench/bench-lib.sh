@@ -41,7 +41,9 @@
 #                              track_functions = all; restarts PostgreSQL
 #   bl_profile_db              after the migration: CREATE EXTENSION
 #   bl_profile_start NAME      reset the statistics; perf record -a -g
-#   bl_profile_stop NAME       DIR/NAME.pgss.txt (statements by total time),
+#   bl_profile_stop NAME       DIR/NAME.pgcpu.txt (CPU of each PostgreSQL
+#                              process by application or backend type),
+#                              DIR/NAME.pgss.txt (statements by total time),
 #                              DIR/NAME.funcs.txt (functions),
 #                              DIR/NAME.perf.txt (CPU by command, then the
 #                              hottest symbols of each command), and the
@@ -186,9 +188,26 @@ bl_profile_db() {
 	tb_psql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 }
 
+# bl_pg_procs: "pid label" of every PostgreSQL process, labelled by its
+# application_name or backend type (pg_stat_activity)
+bl_pg_procs() {
+	tb_psql -F ' ' -c "SELECT pid, replace(coalesce(nullif(application_name, ''), backend_type),
+		' ', '_') FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+}
+
+# bl_pg_ticks FILE: "label ticks" per process listed in FILE (bl_pg_procs)
+bl_pg_ticks() {
+	local pid label
+	while read -r pid label; do
+		echo "$label $(bl_ticks "$pid")"
+	done <"$1"
+}
+
 bl_profile_start() {
 	[ -n "$BL_PROFILE" ] || return 0
 	tb_psql -c "SELECT pg_stat_statements_reset()" -c "SELECT pg_stat_reset()" >/dev/null
+	bl_pg_procs >"$BL_PROFILE/$1.pgprocs"
+	bl_pg_ticks "$BL_PROFILE/$1.pgprocs" >"$BL_PROFILE/$1.pgticks0"
 	if command -v perf >/dev/null; then
 		perf record -a -g -F 499 -o "$BL_PROFILE/$1.perf.data" >/dev/null 2>&1 &
 		BL_PERF=$!
@@ -199,6 +218,11 @@ bl_profile_start() {
 bl_profile_stop() {
 	local f=$BL_PROFILE/$1
 	[ -n "$BL_PROFILE" ] || return 0
+	# CPU of each PostgreSQL process during the run, in ms (those that
+	# ended meanwhile are missing)
+	bl_pg_ticks "$f.pgprocs" | paste -d ' ' "$f.pgticks0" - | awk -v hz="$BL_HZ" \
+		'{ t[$1] += $4 - $2 } END { for (k in t) printf "%-32s %8.0f ms\n", k, t[k] * 1000 / hz }' |
+		sort -k2 -rn >"$f.pgcpu.txt"
 	if [ -n "$BL_PERF" ]; then
 		kill -INT "$BL_PERF"
 		wait "$BL_PERF"

@@ -28,6 +28,13 @@
 # PostgreSQL (the postmaster and all its processes, with reaped ones,
 # minus the backend of record-watch), and the null milter.
 #
+# Two builds of atsmaild side by side: ATSM_BENCH_ATSMAILD_B=/path/to/atsmaild
+# starts that binary as a second instance (its own journal and snapshot,
+# the same database) and adds a fourth configuration, "atsmail-b", to the
+# rotation.  Each instance's follower then also reads what the other one
+# records, so PostgreSQL's figures of both are a little higher than with
+# one instance: compare atsmail and atsmail-b with each other only.
+#
 # Run from the build directory, as root:
 #   top_srcdir=/path/to/src top_builddir=. bash /path/to/src/bench/milter-throughput.sh
 set -u
@@ -78,6 +85,22 @@ ad_conf B "internal_networks = 127.0.0.0/8" "log_level = warning" ${ATSM_BENCH_C
 ad_start B
 bl_wait_snapshot "$W/atsmail.conf" || exit 1
 ATS_PID=$(ad_pid B)
+CONFIGS=(none null atsmail)
+declare -A MILTER_OF=([none]="" [null]="unix:$W/null.sock" [atsmail]="unix:$W/milter.sock")
+declare -A AD_PID_OF=([none]="$ATS_PID" [null]="$ATS_PID" [atsmail]="$ATS_PID")
+if [ -n "${ATSM_BENCH_ATSMAILD_B:-}" ]; then
+	[ -x "$ATSM_BENCH_ATSMAILD_B" ] || { echo "$ATSM_BENCH_ATSMAILD_B is not executable" >&2; exit 1; }
+	ad_prepare B2
+	cp "$W/secret" "$(ad_dir B2)/secret"
+	ad_conf B2 "internal_networks = 127.0.0.0/8" "log_level = warning" \
+		${ATSM_BENCH_CONF:+"$ATSM_BENCH_CONF"}
+	ATSMAILD=$ATSM_BENCH_ATSMAILD_B ad_start B2
+	bl_wait_snapshot "$(ad_dir B2)/atsmail.conf" || exit 1
+	CONFIGS+=(atsmail-b)
+	MILTER_OF[atsmail-b]="unix:$(ad_dir B2)/milter.sock"
+	AD_PID_OF[atsmail-b]=$(ad_pid B2)
+	echo "# atsmail-b: $ATSM_BENCH_ATSMAILD_B"
+fi
 
 "$NULL" -p "unix:$W/null.sock" -P "$W/null.pid" >>"$W/null.log" 2>&1 </dev/null &
 for _ in $(seq 1 100); do [ -s "$W/null.pid" ] && break; sleep 0.05; done
@@ -102,25 +125,27 @@ recorded_count() {
 # "NAME seconds rate postfix_ms atsmaild_ms pg_ms null_ms recorded lag"
 run() {
 	local name=$1 t0 t1 sink lag=- pf0 pf1 pg0 pg1 ad0 ad1 nm0 nm1 c0 c1 wt=0 rec=-
+	local ap=${AD_PID_OF[$1]} ats=false
+	case $name in atsmail*) ats=true ;; esac
 	postsuper -c "$TB_POSTFIX_CONF" -d ALL >/dev/null 2>&1
-	bl_settle "$PG_PID" "$ATS_PID" "$PF_PID"
+	bl_settle "$PG_PID" "$ATS_PID" "$PF_PID" ${AD_PID_OF[atsmail-b]:-}
 	# at most 10 minutes
 	timeout 600 smtp-sink -u postfix -M "$N" "127.0.0.1:$TB_SINK_PORT" 1024 >/dev/null 2>&1 &
 	sink=$!
-	if [ "$name" = atsmail ]; then
+	if $ats; then
 		c0=$(recorded_count)
 		bl_watch_start "$W/watch.$name" "$N" || return 1
 	fi
 	sleep 0.3
-	[ "$name" = atsmail ] && bl_profile_start "$name.$REP"
+	$ats && bl_profile_start "$name.$REP"
 	pf0=$(bl_tree_ticks "$PF_PID"); pg0=$(bl_tree_ticks "$PG_PID")
-	ad0=$(bl_ticks "$ATS_PID"); nm0=$(bl_ticks "$NULL_PID")
+	ad0=$(bl_ticks "$ap"); nm0=$(bl_ticks "$NULL_PID")
 	t0=$(date +%s.%N)
 	smtp-source -s "$S" -m "$N" -l "$SIZE" -f alice@atsmail.test -t bench@sink.test \
 		"127.0.0.1:$TB_SMTP_PORT" >/dev/null 2>&1
 	wait "$sink"
 	t1=$(date +%s.%N)
-	if [ "$name" = atsmail ]; then
+	if $ats; then
 		bl_watch_wait
 		wt=$BL_WATCH_TICKS
 		# the record lag: how long after smtp-sink had the last mail the
@@ -131,8 +156,8 @@ run() {
 		rec=$((c1 - c0))
 	fi
 	pf1=$(bl_tree_ticks "$PF_PID"); pg1=$(bl_tree_ticks "$PG_PID")
-	ad1=$(bl_ticks "$ATS_PID"); nm1=$(bl_ticks "$NULL_PID")
-	[ "$name" = atsmail ] && bl_profile_stop "$name.$REP"
+	ad1=$(bl_ticks "$ap"); nm1=$(bl_ticks "$NULL_PID")
+	$ats && bl_profile_stop "$name.$REP"
 	awk -v n="$name" -v a="$t0" -v b="$t1" -v m="$N" -v rec="$rec" -v lag="$lag" \
 	    -v pf=$((pf1 - pf0)) -v ad=$((ad1 - ad0)) -v pg=$((pg1 - pg0 - wt)) \
 	    -v nm=$((nm1 - nm0)) -v hz="$BL_HZ" 'BEGIN {
@@ -142,7 +167,7 @@ run() {
 }
 
 declare -A RATE PF AD PG NM
-ORDER=(none null atsmail)
+NC=${#CONFIGS[@]}
 FMT='%-4s %-8s %8s %8s %9s %9s %9s %9s %9s %7s\n'
 # shellcheck disable=SC2059
 printf "$FMT" rep config seconds "mails/s" postfix atsmaild postgres null recorded "lag s"
@@ -150,48 +175,50 @@ printf "$FMT" rep config seconds "mails/s" postfix atsmaild postgres null record
 printf "$FMT" "" "" "" "" "ms/mail" "ms/mail" "ms/mail" "ms/mail" "" ""
 for ((rep = 1; rep <= R; rep++)); do
 	REP=$rep
-	for ((k = 0; k < 3; k++)); do
-		cfg=${ORDER[$(((k + rep - 1) % 3))]}
-		case $cfg in
-		none) use_milter "" ;;
-		null) use_milter "unix:$W/null.sock" ;;
-		atsmail) use_milter "unix:$W/milter.sock" ;;
-		esac
+	for ((k = 0; k < NC; k++)); do
+		cfg=${CONFIGS[$(((k + rep - 1) % NC))]}
+		use_milter "${MILTER_OF[$cfg]}"
 		line=$(run "$cfg") || { echo "run $cfg failed" >&2; exit 1; }
 		read -r _ sec rate pf ad pg nm rec lag <<<"$line"
 		# shellcheck disable=SC2059
 		printf "$FMT" "$rep" "$cfg" "$sec" "$rate" "$pf" "$ad" "$pg" "$nm" "$rec" "$lag"
 		RATE[$cfg.$rep]=$rate PF[$cfg.$rep]=$pf AD[$cfg.$rep]=$ad PG[$cfg.$rep]=$pg
 		NM[$cfg.$rep]=$nm
-		if [ "$cfg" = atsmail ] && [ "$rec" != "$N" ]; then
+		if [ "$rec" != - ] && [ "$rec" != "$N" ]; then
 			echo "# run $rep: only $rec of $N mails recorded" >&2
 		fi
 	done
 done
 
 # per repetition: the ratios of that repetition's runs; then the medians
-declare -a r_null r_none cpu pfa ratio_cpu
-for ((rep = 1; rep <= R; rep++)); do
-	r_null+=("$(awk -v a="${RATE[atsmail.$rep]}" -v b="${RATE[null.$rep]}" 'BEGIN { printf "%.3f", a / b }')")
-	r_none+=("$(awk -v a="${RATE[atsmail.$rep]}" -v b="${RATE[none.$rep]}" 'BEGIN { printf "%.3f", a / b }')")
-	cpu+=("$(awk -v a="${AD[atsmail.$rep]}" -v b="${PG[atsmail.$rep]}" 'BEGIN { printf "%.3f", a + b }')")
-	pfa+=("${PF[atsmail.$rep]}")
-	ratio_cpu+=("$(awk -v a="${AD[atsmail.$rep]}" -v b="${PG[atsmail.$rep]}" -v c="${PF[atsmail.$rep]}" 'BEGIN { printf "%.3f", (a + b) / c }')")
-done
 vals() { local c=$1 f=$2 rep; for ((rep = 1; rep <= R; rep++)); do eval "echo \${$f[$c.$rep]}"; done; }
 echo
 echo "medians of $R run(s) (spread min-max):"
-for c in none null atsmail; do
+for c in "${CONFIGS[@]}"; do
 	# shellcheck disable=SC2046
-	printf '  %-8s %8s mails/s (%s)   Postfix CPU %s ms/mail\n' "$c" \
-		"$(bl_median $(vals $c RATE))" "$(bl_spread $(vals $c RATE))" "$(bl_median $(vals $c PF))"
+	printf '  %-9s %8s mails/s (%s)   Postfix CPU %s ms/mail\n' "$c" \
+		"$(bl_median $(vals "$c" RATE))" "$(bl_spread $(vals "$c" RATE))" \
+		"$(bl_median $(vals "$c" PF))"
 done
-printf '  atsmail / null: %s (%s)   target >= 0.95\n' "$(bl_median "${r_null[@]}")" \
-	"$(bl_spread "${r_null[@]}")"
-printf '  atsmail / none: %s (%s)\n' "$(bl_median "${r_none[@]}")" "$(bl_spread "${r_none[@]}")"
-# shellcheck disable=SC2046
-printf '  CPU per mail, atsmail run: atsmaild %s ms + PostgreSQL %s ms = %s ms (%s);' \
-	"$(bl_median $(vals atsmail AD))" "$(bl_median $(vals atsmail PG))" \
-	"$(bl_median "${cpu[@]}")" "$(bl_spread "${cpu[@]}")"
-printf ' Postfix %s ms; ratio %s (%s)\n' "$(bl_median "${pfa[@]}")" \
-	"$(bl_median "${ratio_cpu[@]}")" "$(bl_spread "${ratio_cpu[@]}")"
+for a in "${CONFIGS[@]}"; do
+	case $a in atsmail*) ;; *) continue ;; esac
+	r_null=() r_none=() cpu=() pfa=() ratio_cpu=()
+	for ((rep = 1; rep <= R; rep++)); do
+		k=$a.$rep
+		r_null+=("$(awk -v a="${RATE[$k]}" -v b="${RATE[null.$rep]}" 'BEGIN { printf "%.3f", a / b }')")
+		r_none+=("$(awk -v a="${RATE[$k]}" -v b="${RATE[none.$rep]}" 'BEGIN { printf "%.3f", a / b }')")
+		cpu+=("$(awk -v a="${AD[$k]}" -v b="${PG[$k]}" 'BEGIN { printf "%.3f", a + b }')")
+		pfa+=("${PF[$k]}")
+		ratio_cpu+=("$(awk -v a="${AD[$k]}" -v b="${PG[$k]}" -v c="${PF[$k]}" \
+			'BEGIN { printf "%.3f", (a + b) / c }')")
+	done
+	printf '  %s / null: %s (%s)   target >= 0.95\n' "$a" "$(bl_median "${r_null[@]}")" \
+		"$(bl_spread "${r_null[@]}")"
+	printf '  %s / none: %s (%s)\n' "$a" "$(bl_median "${r_none[@]}")" "$(bl_spread "${r_none[@]}")"
+	# shellcheck disable=SC2046
+	printf '  CPU per mail, %s run: atsmaild %s ms + PostgreSQL %s ms = %s ms (%s);' "$a" \
+		"$(bl_median $(vals "$a" AD))" "$(bl_median $(vals "$a" PG))" \
+		"$(bl_median "${cpu[@]}")" "$(bl_spread "${cpu[@]}")"
+	printf ' Postfix %s ms; ratio %s (%s)\n' "$(bl_median "${pfa[@]}")" \
+		"$(bl_median "${ratio_cpu[@]}")" "$(bl_spread "${ratio_cpu[@]}")"
+done

@@ -119,7 +119,7 @@ pass() {
 	if [ "$mode" = on ]; then
 		bl_watch_start "$W/$tag.watch" "$N" || return 1
 	fi
-	[ "$mode" = on ] && bl_profile_start "$tag"
+	bl_profile_start "$tag"
 	dc0=$(bl_tree_ticks "$DC_PID"); pg0=$(bl_tree_ticks "$PG_PID"); ad0=$(bl_ticks "$ATS_PID")
 	out=$("$LOAD" "$TB_LMTP_PORT" "$N" "$S" "$tag" "$rcpt" "$size" "$W/$tag.times") ||
 		return 1
@@ -131,7 +131,7 @@ pass() {
 		end=$(awk -v a="$end" -v b="${BL_WATCH_LAST:-0}" 'BEGIN { printf "%.6f", (b + 0 > a + 0) ? b : a }')
 	fi
 	dc1=$(bl_tree_ticks "$DC_PID"); pg1=$(bl_tree_ticks "$PG_PID"); ad1=$(bl_ticks "$ATS_PID")
-	[ "$mode" = on ] && bl_profile_stop "$tag"
+	bl_profile_stop "$tag"
 	[ "$mode" = on ] && lat=$(latency "$tag")
 	awk -v a="$start" -v b="$end" -v n="$N" -v hz="$BL_HZ" -v dc=$((dc1 - dc0)) \
 	    -v ad=$((ad1 - ad0)) -v pg=$((pg1 - pg0 - wt)) -v lat="$lat" 'BEGIN {
