@@ -6,8 +6,16 @@
  * The checkpoint moves only after the batch's transaction committed, so a
  * crash between the two records the batch again, and every entry of it
  * comes back as a duplicate: exactly once is the idempotency key's work,
- * not the checkpoint's.  An outage is logged when it starts and when it
- * ends, not once per retry: during a long one the mail log would
+ * not the checkpoint's.  That is also why the checkpoint need not move
+ * after every batch: it is written (a file created, synced, renamed, the
+ * directory synced) at most once every FOLLOW_CHECKPOINT_MS while entries
+ * keep coming, and at once when the recorder has caught up, when a batch
+ * fails and when it stops.  Under load a batch is a few mails, and a
+ * checkpoint per batch cost atsmaild about a third of its CPU time
+ * (docs/benchmarks.md); a crash now records at most that much again, as
+ * duplicates.  What was recorded is reported through the callback after
+ * every batch all the same.  An outage is logged when it starts and when
+ * it ends, not once per retry: during a long one the mail log would
  * otherwise fill with the same line.
  */
 #include "store/recorder.h"
@@ -22,6 +30,7 @@
 
 #define FOLLOW_SLICE_MS 100          /* how often a pause looks at *stop */
 #define FOLLOW_RETRY_DEFAULT_MS 1000
+#define FOLLOW_CHECKPOINT_MS 1000    /* the checkpoint trails what is recorded by at most this */
 
 struct follow {
 	struct atsm_jlog *j;
@@ -35,7 +44,51 @@ struct follow {
 	json_t **docs;
 	enum atsm_record_outcome *out;
 	char **why;
+	bool uncommitted;            /* entries recorded past the checkpoint */
+	struct atsm_jlog_pos recorded_to;
+	long long checkpoint_at;     /* when the checkpoint last moved (monotonic ms) */
 };
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Move the checkpoint to the end of what is recorded: 0, or -1 (logged;
+ * tried again FOLLOW_CHECKPOINT_MS later, or when the recorder next
+ * catches up or stops: meanwhile recording goes on, and what a crash
+ * would record again grows). */
+static int
+checkpoint(struct follow *f)
+{
+	struct atsm_err err;
+
+	if (!f->uncommitted)
+		return 0;
+	f->checkpoint_at = now_ms();
+	if (atsm_jlog_commit(f->j, &f->recorded_to, &err) == -1) {
+		atsm_log(LOG_ERR, "recorder: %s; what was recorded since the last checkpoint "
+		    "would be recorded again after a crash, as duplicates", err.msg);
+		return -1;
+	}
+	f->uncommitted = false;
+	return 0;
+}
+
+/* After a failure: read again from the first entry not recorded (the
+ * checkpoint moved there takes the reader with it), or else from the
+ * checkpoint. */
+static void
+read_again(struct follow *f)
+{
+	if (f->uncommitted && checkpoint(f) == 0)
+		return;
+	atsm_jlog_rewind(f->j);
+}
 
 /* Sleep ms, or less when *stop is set. */
 static void
@@ -103,9 +156,9 @@ connected(struct follow *f)
 	return true;
 }
 
-/* Rejected entries aside, then the checkpoint: 0, or -1 (logged) when
- * either cannot be written -- then the batch is read again, and what it
- * recorded comes back as duplicates. */
+/* Rejected entries aside, then the checkpoint when it is due: 0, or -1
+ * (logged) when a rejected entry cannot be set aside -- then the batch is
+ * read again, and what it recorded comes back as duplicates. */
 static int
 settle(struct follow *f, size_t n)
 {
@@ -132,14 +185,13 @@ settle(struct follow *f, size_t n)
 		}
 		f->st->rejected++;
 	}
-	if (atsm_jlog_commit(f->j, &f->ents[n - 1].end, &err) == -1) {
-		atsm_log(LOG_ERR, "recorder: %s; the batch will be recorded again",
-		    err.msg);
-		return -1;
-	}
+	f->recorded_to = f->ents[n - 1].end;
+	f->uncommitted = true;
 	f->st->batches++;
 	if (f->p->recorded != NULL)
 		f->p->recorded(f->p->ctx, &f->ents[n - 1].end);
+	if (now_ms() - f->checkpoint_at >= FOLLOW_CHECKPOINT_MS)
+		(void)checkpoint(f);
 	return 0;
 }
 
@@ -169,11 +221,11 @@ round_once(struct follow *f, unsigned wait_ms)
 		return -1;
 	}
 	if (n == 0)
-		return 0;
+		return checkpoint(f);   /* caught up */
 	for (i = 0; i < n; i++)
 		f->docs[i] = f->ents[i].doc;
 	if (atsm_recorder_batch(f->conn, f->docs, n, f->out, f->why, &err) == -1) {
-		atsm_jlog_rewind(f->j);
+		read_again(f);
 		release(f, n);
 		if (err.cls == ATSM_ERR_UNAVAILABLE) {
 			outage(f, &err);
@@ -184,7 +236,7 @@ round_once(struct follow *f, unsigned wait_ms)
 	}
 	rc = settle(f, n);
 	if (rc == -1)
-		atsm_jlog_rewind(f->j);
+		read_again(f);
 	release(f, n);
 	return rc == -1 ? -1 : 1;
 }
@@ -206,6 +258,7 @@ atsm_recorder_follow(struct atsm_jlog *j, const struct atsm_recorder_params *p,
 	f.st = st != NULL ? st : &local;
 	f.max = p->batch_max == 0 ? 1 : p->batch_max > ATSM_RECORDER_BATCH_MAX ?
 	    ATSM_RECORDER_BATCH_MAX : p->batch_max;
+	f.checkpoint_at = now_ms();
 	retry = p->retry_ms > 0 ? p->retry_ms : FOLLOW_RETRY_DEFAULT_MS;
 	f.ents = calloc(f.max, sizeof(*f.ents));
 	f.docs = calloc(f.max, sizeof(*f.docs));
@@ -238,6 +291,8 @@ atsm_recorder_follow(struct atsm_jlog *j, const struct atsm_recorder_params *p,
 			pause_ms(stop, retry);
 	}
 out:
+	/* what was recorded before a failure stays recorded */
+	(void)checkpoint(&f);
 	if (f.conn != NULL)
 		PQfinish(f.conn);
 	free(f.ents);
