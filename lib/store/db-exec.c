@@ -179,18 +179,15 @@ result_says_unprepared(const PGresult *res)
 }
 
 PGresult *
-atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
-    const char *const *params, struct atsm_err *err)
+atsm_db_run_prepared(PGconn *conn, const char *sql, int nparams,
+    const char *const *params)
 {
-	char quoted[DB_SQL_QUOTE_MAX + 4], name[48];
+	char name[48];
 	PGresult *res;
 
-	if (exec_check(conn, sql, nparams, params, quoted, sizeof(quoted), err) < 0)
-		return NULL;
 	/* inside a transaction a miss would abort it: no preparing there */
 	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
-		return exec_result(conn, PQexecParams(conn, sql, nparams, NULL, params,
-		    NULL, NULL, 0), quoted, err);
+		return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	prepared_name(sql, name, sizeof(name));
 	res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 	if (result_says_unprepared(res)) {
@@ -198,11 +195,23 @@ atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
 		PQclear(res);
 		res = PQprepare(conn, name, sql, 0, NULL);
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-			return exec_result(conn, res, quoted, err);
+			return res;
 		PQclear(res);
 		res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 	}
-	return exec_result(conn, res, quoted, err);
+	return res;
+}
+
+PGresult *
+atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
+    const char *const *params, struct atsm_err *err)
+{
+	char quoted[DB_SQL_QUOTE_MAX + 4];
+
+	if (exec_check(conn, sql, nparams, params, quoted, sizeof(quoted), err) < 0)
+		return NULL;
+	return exec_result(conn, atsm_db_run_prepared(conn, sql, nparams, params), quoted,
+	    err);
 }
 
 int

@@ -86,6 +86,11 @@ int atsm_db_command(PGconn *conn, const char *sql, int nparams,
  * so that a statement run for every mail is parsed and planned once.
  * Inside a transaction it is plain atsm_db_exec(): a miss there would
  * abort the transaction. */
+/* The statement through a statement prepared once per connection, as
+ * atsm_db_exec_prepared() does, without its checks and classification:
+ * libpq's result as it is (NULL when out of memory). */
+PGresult *atsm_db_run_prepared(PGconn *conn, const char *sql, int nparams,
+    const char *const *params);
 PGresult *atsm_db_exec_prepared(PGconn *conn, const char *sql, int nparams,
                                 const char *const *params, struct atsm_err *err);
 

@@ -148,6 +148,17 @@ connected(struct follow *f)
 		outage(f, &err);
 		return false;
 	}
+	/* The record functions look rows up by key, for every entry: generic
+	 * plans, kept for the session, rather than a new plan per call
+	 * (docs/benchmarks-plugin.md). */
+	if (atsm_db_command(f->conn, "SELECT set_config('plan_cache_mode', "
+	    "'force_generic_plan', false)", 0, NULL, &err) == -1) {
+		PQfinish(f->conn);
+		f->conn = NULL;
+		err.cls = ATSM_ERR_UNAVAILABLE;
+		outage(f, &err);
+		return false;
+	}
 	if (f->down) {
 		atsm_log(LOG_INFO, "recorder: the database is available again: "
 		    "recording resumes");

@@ -87,9 +87,13 @@ follow_connect(const struct atsm_snapshot_follow_params *p, bool listen, struct 
 		return NULL;
 	}
 	PQsetNoticeProcessor(conn, quiet_notice, NULL);
-	/* 0 is PostgreSQL's "no limit" too */
+	/* 0 is PostgreSQL's "no limit" too.  Generic plans: the follower runs
+	 * the same few lookups by id for every notification, and PostgreSQL
+	 * would otherwise plan each anew for its array of ids, which cost it
+	 * several times what running them did (docs/benchmarks-plugin.md). */
 	snprintf(stmt, sizeof(stmt), "%ums", p->statement_timeout_ms);
-	if ((r = atsm_snap_pg(conn, "SELECT set_config('statement_timeout', $1, false)", 1, sv,
+	if ((r = atsm_snap_pg(conn, "SELECT set_config('statement_timeout', $1, false), "
+	    "set_config('plan_cache_mode', 'force_generic_plan', false)", 1, sv,
 	    err)) == NULL) {
 		PQfinish(conn);
 		return NULL;

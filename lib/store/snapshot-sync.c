@@ -23,6 +23,7 @@
 #include "store/snapshot-int.h"
 
 #include "base/log.h"
+#include "store/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,11 @@ PGresult *
 atsm_snap_pg(PGconn *conn, const char *sql, int n, const char *const *values,
     struct atsm_err *err)
 {
-	PGresult *r = PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+	/* with parameters: prepared once per connection, since the follower
+	 * reads the same few statements for every notification (their
+	 * parsing and planning cost PostgreSQL more than running them) */
+	PGresult *r = n > 0 ? atsm_db_run_prepared(conn, sql, n, values) :
+	    PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	const char *state, *msg;
 	char head[48];
