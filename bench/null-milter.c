@@ -1,14 +1,14 @@
 /* null-milter.c -- a libmilter filter that does nothing, for
  * bench/milter-throughput.sh: it measures what the milter protocol itself
- * costs Postfix, so that atsmail-milter's own cost can be told apart.
+ * costs Postfix, so that atsmaild's own cost can be told apart.
  *
  * Usage: null-milter -p SOCKET [-P PIDFILE]
  *
- * It takes the same care as atsmail-milter so that the comparison is
+ * It takes the same care as atsmaild so that the comparison is
  * fair: a unix socket is created connectable by Postfix (umask 0), an inet
  * socket gets TCP_NODELAY, and a DATA callback is registered (without it
  * Postfix sends DATA macros without waiting, and an inet socket stalls on
- * Nagle + delayed ACK).  It sees every step atsmail-milter sees (connect,
+ * Nagle + delayed ACK).  It sees every step atsmaild sees (connect,
  * MAIL, RCPT, DATA, headers, body, end of message) and continues.
  */
 #include <errno.h>

@@ -27,10 +27,18 @@ read_ses_json(struct atsm_dsn_ctx *c, const char *t, size_t n, bool *found)
 	const char *type = atsm_dsn_ci_find(t, n, "bounceType");
 	char status[16] = "", addr[ATSM_ADDR_MAX + 1];
 	size_t s, e, k;
+	bool transient = false;
 	int rc = 0;
 
 	if (p == NULL)
 		return 0;
+	/* "bounceType": "Transient" within the 40 bytes that follow, never
+	 * past the end of the text */
+	if (type != NULL) {
+		size_t left = n - (size_t)(type - t);
+
+		transient = atsm_dsn_ci_find(type, left < 40 ? left : 40, "Transient") != NULL;
+	}
 	while (rc == 0 && (q = atsm_dsn_ci_find(p, n - (size_t)(p - t),
 	    "emailAddress")) != NULL) {
 		p = q + 12;
@@ -55,8 +63,7 @@ read_ses_json(struct atsm_dsn_ctx *c, const char *t, size_t n, bool *found)
 					dl++;
 			}
 			rc = atsm_dsn_add_rcpt(c, addr, status, "failed", dg, dl,
-			    type != NULL && atsm_dsn_ci_find(type, 40, "Transient") ?
-			    "temporary" : NULL);
+			    transient ? "temporary" : NULL);
 		}
 		p = t + e;
 	}
