@@ -1,0 +1,13 @@
+-- 011-audit-verify-grant.sql -- atsmail_writer may read the head of the
+-- audit chain.
+--
+-- `atsmailctl audit verify` runs atsmail.audit_verify() (SECURITY DEFINER)
+-- and then reads atsmail.audit_head itself, to print the last id and hash
+-- that the admin keeps outside the database.  004 gave that table to
+-- atsmail_auditor only (SELECT ON ALL TABLES), so a member of
+-- atsmail_writer -- the logins `atsmailctl setup` creates -- got
+-- "permission denied for table audit_head".  The head holds nothing the
+-- writer cannot already read in audit_log (its last row's id and hash), and
+-- the writer still cannot change it: the chain's trigger does, as owner.
+-- Idempotent: granting twice is a no-op.
+GRANT SELECT ON atsmail.audit_head TO atsmail_writer;
