@@ -22,6 +22,8 @@
 #endif
 
 static const struct ctl_command commands[] = {
+	{ "setup", "as root: the database, migrations and logins for peer auth",
+	  ctl_cmd_setup, ctl_cmd_setup_usage },
 	{ "db", "database schema: migrate, status", ctl_cmd_db, ctl_cmd_db_usage },
 	{ "replay", "record the journaled facts of mail, exactly once", ctl_cmd_replay,
 	  ctl_cmd_replay_usage },

@@ -60,6 +60,8 @@ int ctl_load_config(struct ctl *ctx);
 int ctl_connect(struct ctl *ctx);
 
 /* commands (one cmd-*.c each) */
+int ctl_cmd_setup(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_setup_usage(FILE *fp);
 int ctl_cmd_db(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_db_usage(FILE *fp);
 int ctl_cmd_replay(struct ctl *ctx, int argc, char **argv);
