@@ -369,6 +369,8 @@ ctl_cmd_setup(struct ctl *ctx, int argc, char **argv)
 
 	if ((rc = parse_opts(argc, argv, &o)) != 0)
 		return rc < 0 ? CTL_EXIT_OK : rc;
+	/* each step's line out as it is done, in order with the errors */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (strcmp(o.admin_login, "none") == 0)
 		o.admin_login = NULL;
 	return setup(ctx, &o);
