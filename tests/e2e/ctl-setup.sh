@@ -27,6 +27,19 @@ getent passwd postgres >/dev/null || tap_skip_all "no OS user postgres"
 
 tb_start pg
 WORK=$TB_DIR/setup-test
+# the atsmaild this test starts (by its PID file, only if it is ours), then
+# the test bed
+stop_atsmaild() {
+	local p
+	p=$(cat "$WORK/run/atsmaild.pid" 2>/dev/null)
+	[ -n "$p" ] || return 0
+	if [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -d' ' -f1)" = "$ATSMAILD" ]; then
+		kill -TERM "$p"
+		for _ in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+	fi
+	rm -f "$WORK/run/atsmaild.pid"
+}
+trap 'stop_atsmaild; tb_cleanup' EXIT
 mkdir -p "$WORK"
 chmod 755 "$WORK"
 # the service user must reach the socket, as /run/postgresql lets it
@@ -153,11 +166,7 @@ tap_is "atsmaild as $SVC logs in (peer) and loads its snapshot" "$loaded" yes
 [ "$loaded" = yes ] || tap_diag "$(tail -5 "$WORK/atsmaild.log")"
 tap_is "its database session is the service user's" \
 	"$(su_psql -d postgres -c "select count(*) > 0 from pg_stat_activity where usename = '$SVC' and datname = 'atsmail'")" t
-p=$(cat "$WORK/run/atsmaild.pid" 2>/dev/null)
-if [ -n "$p" ] && [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -d' ' -f1)" = "$ATSMAILD" ]; then
-	kill -TERM "$p"
-	for _ in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-fi
+stop_atsmaild
 
 # -------------------------------------- the admin's atsmailctl, as root
 "$CTL" -c "$WORK/atsmail.conf" import users "$top_srcdir/tests/data/import/users.csv" \
