@@ -47,6 +47,15 @@ else
 		"$(tail -40 "$tmp/build.log")"
 	tap_done; exit 1
 fi
+# without nocheck the build ran the unit tests (dh_auto_test, debian/rules)
+case " $DEB_BUILD_OPTIONS " in
+*" nocheck "*) ;;
+*)	total=$(sed -n 's/^# TOTAL: *//p' "$tmp/build.log" | tail -1)
+	failed=$(sed -n 's/^# FAIL: *//p' "$tmp/build.log" | tail -1)
+	tap_diag "unit tests in the package build: ${total:-none} run, ${failed:-?} failed"
+	[ "${total:-0}" -gt 0 ] && [ "$failed" = 0 ]
+	tap_is "the package build ran the unit tests and they passed" "$?" 0 ;;
+esac
 for p in atsmail dovecot-atsmail; do
 	deb=$tmp/${p}_${version}_${arch}.deb
 	if [ -f "$deb" ] && cp "$deb" "$out/"; then
