@@ -23,6 +23,9 @@ for tool in dpkg-buildpackage dh lintian git; do
 	command -v "$tool" >/dev/null 2>&1 || tap_skip_all "$tool is not installed (scripts/install-deps.sh)"
 done
 
+git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
+	tap_skip_all "$top is not a git checkout (the export takes what git sees)"
+
 tmp=$(mktemp -d /tmp/atsm-deb.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 src=$tmp/atsmail
