@@ -12,6 +12,7 @@ packages=(
 	dovecot-dev check clang libclang-rt-14-dev
 	postgresql postfix dovecot-core dovecot-imapd dovecot-lmtpd
 	miltertest swaks python3 procps iproute2 man-db
+	debhelper lintian git
 )
 missing=()
 for p in "${packages[@]}"; do
