@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -154,12 +155,31 @@ fail:
 	return atsm_err_set(err, "cannot go to the background: %s", strerror(errno));
 }
 
+/* Whether stderr is systemd's journal stream (JOURNAL_STREAM holds the
+ * device and inode of the stream it connected to stderr): then syslog
+ * reaches the same journal, and a line also written to stderr would show
+ * there twice. */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void
 atsm_daemon_log_open(const char *ident, const struct atsm_conf *conf, bool to_stderr)
 {
 	int facility = atsm_log_facility_from_conf(conf->syslog_facility);
 	int level = atsm_log_level_from_conf(conf->log_level);
 
+	if (to_stderr && stderr_is_journal())
+		to_stderr = false;
 	atsm_log_open(ident, facility >= 0 ? facility : LOG_MAIL, true, to_stderr);
 	if (level >= 0)
 		atsm_log_set_level(level);

@@ -5,13 +5,18 @@
  * and detaching are exercised by the daemons' e2e tests. */
 #include "atsm-check.h"
 #include "base/daemon.h"
+#include "base/conf.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -63,6 +68,56 @@ dead_pid(void)
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	return pid;
 }
+
+/* Logged in the foreground, a line goes to stderr as well as to syslog --
+ * unless stderr is systemd's journal stream (JOURNAL_STREAM), which syslog
+ * reaches too: then the journal would hold every line twice. */
+static size_t
+stderr_bytes_logged(const char *journal_stream)
+{
+	char path[128], js[64];
+	struct atsm_conf conf;
+	struct atsm_err err;
+	struct stat st;
+	int fd, saved;
+
+	path_in_dir(path, sizeof(path), "stderr");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	ck_assert_int_eq(fstat(STDERR_FILENO, &st), 0);
+	if (journal_stream == NULL) {
+		unsetenv("JOURNAL_STREAM");
+	} else {
+		if (strcmp(journal_stream, "self") == 0)
+			snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+			    (unsigned long long)st.st_ino);
+		else
+			snprintf(js, sizeof(js), "%s", journal_stream);
+		setenv("JOURNAL_STREAM", js, 1);
+	}
+	ck_assert_int_eq(atsm_conf_init(&conf, &err), 0);
+	atsm_daemon_log_open("test-daemon", &conf, true);
+	atsm_log(LOG_ERR, "a line for stderr");
+	atsm_log_close();
+	atsm_conf_free(&conf);
+	unsetenv("JOURNAL_STREAM");
+	ck_assert_int_eq(fstat(STDERR_FILENO, &st), 0);
+	ck_assert_int_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	return (size_t)st.st_size;
+}
+
+START_TEST(log_stderr_unless_it_is_the_journal)
+{
+	ck_assert_uint_gt(stderr_bytes_logged(NULL), 0);
+	ck_assert_uint_gt(stderr_bytes_logged("1:2"), 0);	/* another stream */
+	ck_assert_uint_eq(stderr_bytes_logged("self"), 0);
+}
+END_TEST
 
 START_TEST(pidfile_path_must_be_absolute)
 {
@@ -273,6 +328,7 @@ suite(void)
 	tcase_add_test(tc, user_lookup_finds_root);
 	tcase_add_test(tc, wake_pipe_write_end_never_blocks);
 	tcase_add_test(tc, on_signal_installs_the_handler);
+	tcase_add_test(tc, log_stderr_unless_it_is_the_journal);
 	suite_add_tcase(s, tc);
 	return s;
 }
