@@ -124,39 +124,48 @@ mkroot_policy() {
 	fi
 }
 
-# mkroot_build TARBALL PACKAGE...: debootstrap, download PACKAGE..., pack
+# mkroot_build TARBALL PACKAGE...: debootstrap (or its own cached tarball,
+# so that a new package list costs only the download), download
+# PACKAGE..., pack
 mkroot_build() {
-	local tarball=$1 tmp mirror rc=0
+	local tarball=$1 tmp mirror base rc=0
 	shift
 	mirror=$(mkroot_mirror)
+	base=$MKROOT_CACHE/base-$(mkroot_key).tar.zst
 	tmp=$(mktemp -d "$MKROOT_CACHE/build.XXXXXX") || return 1
-	echo "mkroot: debootstrap $MKROOT_SUITE from $mirror (cold cache)" >&2
+	chmod 0755 "$tmp"
 	trap 'mkroot_umount; mkroot_remove "$tmp"; rm -f "$tmp.log"' INT TERM
-	if ! debootstrap --arch="$(dpkg --print-architecture)" "$MKROOT_SUITE" "$tmp" "$mirror" \
-		>"$tmp.log" 2>&1; then
-		tail -20 "$tmp.log" >&2
-		mkroot_remove "$tmp"; return 1
+	if [ -f "$base" ] && [ "${ATSM_DEPLOY_REFRESH:-0}" != 1 ]; then
+		echo "mkroot: debootstrap's root from $base" >&2
+		tar -C "$tmp" --zstd -xpf "$base" || rc=1
+	else
+		echo "mkroot: debootstrap $MKROOT_SUITE from $mirror (cold cache)" >&2
+		rm -f "$MKROOT_CACHE"/base-*.tar.zst
+		if debootstrap --arch="$(dpkg --print-architecture)" "$MKROOT_SUITE" "$tmp" "$mirror" \
+			>"$tmp.log" 2>&1; then
+			# the same sources the machine uses for this release
+			cat >"$tmp/etc/apt/sources.list" <<-EOF
+			deb $mirror $MKROOT_SUITE main
+			deb $mirror $MKROOT_SUITE-updates main
+			deb ${mirror%/debian}/debian-security $MKROOT_SUITE-security main
+			EOF
+			cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null
+			tar -C "$tmp" --zstd -cf "$base.part" . && mv "$base.part" "$base" || rc=1
+		else
+			rc=1
+		fi
 	fi
-	# the same sources the machine uses for this release, in the root
-	cat >"$tmp/etc/apt/sources.list" <<-EOF
-	deb $mirror $MKROOT_SUITE main
-	deb $mirror $MKROOT_SUITE-updates main
-	deb ${mirror%/debian}/debian-security $MKROOT_SUITE-security main
-	EOF
-	cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null
-	mkroot_mount "$tmp" || rc=1
+	[ $rc = 0 ] && { mkroot_mount "$tmp" || rc=1; }
 	if [ $rc = 0 ] && [ $# -gt 0 ]; then
 		chroot "$tmp" apt-get update -q >>"$tmp.log" 2>&1 &&
 			chroot "$tmp" env DEBIAN_FRONTEND=noninteractive \
 				apt-get install -y -q --download-only "$@" >>"$tmp.log" 2>&1 || rc=1
 	fi
 	mkroot_umount
-	if [ $rc != 0 ]; then
-		tail -20 "$tmp.log" >&2
-		mkroot_remove "$tmp"; return 1
-	fi
-	tar -C "$tmp" --zstd -cf "$tarball.part" . && mv "$tarball.part" "$tarball" || rc=1
+	[ $rc = 0 ] && { tar -C "$tmp" --zstd -cf "$tarball.part" . && mv "$tarball.part" "$tarball" || rc=1; }
+	[ $rc = 0 ] || tail -20 "$tmp.log" >&2
 	mkroot_remove "$tmp"; rm -f "$tmp.log"
+	trap 'exit 130' INT TERM
 	return $rc
 }
 

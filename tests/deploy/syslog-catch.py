@@ -23,4 +23,7 @@ os.chmod(path, 0o666)
 with open(out, "ab", buffering=0) as f:
     while True:
         data = s.recv(65536)
+        # "<PRI>" dropped: the facility and level do not help a reader here
+        if data.startswith(b"<"):
+            data = data.split(b">", 1)[-1]
         f.write(data.rstrip(b"\0\n") + b"\n")
