@@ -15,8 +15,9 @@
 #    policy-rc.d that keeps the packages from starting daemons, then starts
 #    PostgreSQL, Postfix and Dovecot as their units would (unit-run.sh);
 # 4. runs the guide's marked blocks verbatim, in order (extract-guide.sh),
-#    a service block (re)starting its daemon as the unit would; then starts
-#    whatever enabled daemon is not running (atsmaild, atsmail-notifyd);
+#    a service block (re)starting its daemon as the unit would; then starts,
+#    as at boot, what is enabled and not running: atsmaild and
+#    atsmail-notifyd must then run;
 # 5. checks: a recruiter sends over 587 with STARTTLS and SASL to a
 #    candidate -> tagged (X-ATS-Ref) and recorded; the candidate's reply over
 #    25 -> LMTP -> filed, $ATS seen over IMAP; PostgreSQL stopped: a mail and
@@ -196,12 +197,16 @@ if [ "$guide_ok" = 0 ]; then
 	tap_done; exit 1
 fi
 
-# what the packages enable and the guide did not start, as at boot
+# as at boot: what is enabled (a symlink in /etc/systemd/system/*.wants)
+# and not running yet is started; atsmaild and atsmail-notifyd must then run,
+# started by the guide or enabled by the packages or the guide
 for s in atsmaild atsmail-notifyd; do
-	if [ -f "$ROOT/lib/systemd/system/$s.service" ] || [ -f "$ROOT/etc/systemd/system/$s.service" ]; then
-		tap_ok "$s runs (its unit's ExecStart, as its User)" service start "$s"
+	if [ -f "$ROOT/run/atsm-deploy/$s.service.started" ]; then
+		tap_pass "$s runs (started by the guide: its unit's ExecStart, as its User)"
+	elif ls "$ROOT"/etc/systemd/system/*.wants/"$s.service" >/dev/null 2>&1; then
+		tap_ok "$s runs (enabled: started as at boot, its unit's ExecStart, as its User)" service start "$s"
 	else
-		tap_fail "$s runs" "the packages install no $s.service"
+		tap_fail "$s runs" "the guide does not start it (no deploy:service $s block) and it is not enabled"
 	fi
 done
 u=$(in_root sh -c 'ps -o user= -p "$(cat /run/atsm-deploy/atsmaild.service.pid)"' 2>&1)
@@ -285,6 +290,10 @@ if [ -n "$brk" ]; then
 	if [ $rc != 0 ]; then
 		tap_pass "--break $brk: the send check fails, as it must (the test catches the broken guide)"
 		tap_diag "$(grep -E '^<\*\*|^\*\*\*' <<<"$out" | head -3)"
+		why=$(grep -F 'Milter service unix:/run/atsmail/milter.sock' "$ROOT/var/log/syslog" | tail -n 1)
+		if [ -n "$why" ]; then tap_pass "--break $brk: and for that reason: Postfix's log names the milter socket"
+		else tap_fail "--break $brk: and for that reason: Postfix's log names the milter socket" "$(logs)"; fi
+		tap_diag "$why"
 	else
 		tap_fail "--break $brk: the send check fails, as it must" "the mail was accepted with the guide broken:
 $out"

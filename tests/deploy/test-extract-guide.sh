@@ -155,8 +155,8 @@ tap_is "a marker inside a comment or an unmarked fenced block marks nothing" \
 	"$("$X" "$T/hidden.md" 2>&1 | grep -v '^# ---')" "echo shown"
 
 out=$("$X" --split "$T/sample" "$top_srcdir/tests/deploy/sample-install.md" 2>&1)
-tap_is "the sample guide: 10 blocks, 3 of them services" \
-	"$(wc -l <"$T/sample/index" 2>&1)/$(grep -c ' service ' "$T/sample/index" 2>&1)" "10/3"
+tap_is "the sample guide: 11 blocks, 4 of them services" \
+	"$(wc -l <"$T/sample/index" 2>&1)/$(grep -c ' service ' "$T/sample/index" 2>&1)" "11/4"
 if [ -f "$top_srcdir/docs/install.md" ]; then
 	tap_ok "docs/install.md: its deploy markers are well formed" "$X" "$top_srcdir/docs/install.md"
 	env=$("$X" --env "$top_srcdir/docs/install.md" 2>&1)
