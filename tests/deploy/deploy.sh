@@ -40,7 +40,7 @@ here=$top/tests/deploy
 . "$here/mkroot.sh"
 
 guide=$top/docs/install.md
-brk= keep=${ATSM_DEPLOY_KEEP:-0}
+brk='' keep=${ATSM_DEPLOY_KEEP:-0}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--guide) guide=$2; shift 2 ;;
@@ -94,7 +94,7 @@ on_net() { ip netns exec "$NS" "$@"; }
 service() { in_root /usr/local/sbin/atsm-deploy-service "$@"; }
 psql_q() { in_root runuser -u postgres -- psql -XAtq -d atsmail -c "$1" 2>&1; }
 # logs: the end of the root's syslog, for a failure's diagnosis
-logs() { grep -v ' su\[[0-9]*\]: \| pam_' "$ROOT/var/log/syslog" 2>/dev/null | tail -n "${1:-25}"; }
+logs() { grep -v ' su\[[0-9]*\]: \| pam_' "$ROOT/var/log/syslog" 2>/dev/null | tail -n 25; }
 elapsed() { echo "$(($(date +%s) - T0))s"; }
 
 # ---- 1. packages
@@ -128,7 +128,7 @@ else
 	tap_bail "no root"
 fi
 mkroot_mount "$ROOT" || tap_bail "cannot mount /proc, /sys, /dev in the root"
-ip netns add "$NS" && ip -n "$NS" link set lo up || tap_bail "cannot make the network namespace $NS"
+{ ip netns add "$NS" && ip -n "$NS" link set lo up; } || tap_bail "cannot make the network namespace $NS"
 python3 "$here/syslog-catch.py" "$ROOT/dev/log" "$ROOT/var/log/syslog" </dev/null >/dev/null 2>&1 &
 SYSLOG_PID=$!
 

@@ -25,10 +25,10 @@
 # "NNN service LINE NAME"; DIR/NNN.sh holds the block's text (for a service
 # block, what the admin would type).  LINE is the line of the opening fence.
 set -u
-mode=script dir=
+mode='script' dir=''
 case ${1:-} in
 --split) mode=split dir=${2:?usage: extract-guide.sh --split DIR GUIDE}; shift 2 ;;
---env) mode=env; shift ;;
+--env) mode='env'; shift ;;
 esac
 guide=${1:?usage: extract-guide.sh [--split DIR | --env] GUIDE}
 [ -r "$guide" ] || { echo "extract-guide.sh: cannot read $guide" >&2; exit 1; }

@@ -177,8 +177,9 @@ mkroot_make() {
 	key=$(mkroot_key "$@")
 	tarball=$MKROOT_CACHE/root-$key.tar.zst
 	if [ "${ATSM_DEPLOY_REFRESH:-0}" = 1 ] || [ ! -f "$tarball" ]; then
-		# older tarballs of this cache are of no further use
-		rm -f "$MKROOT_CACHE"/root-*.tar.zst
+		# keep the newest other one (a second package list, e.g. a branch's),
+		# remove the older ones
+		ls -t "$MKROOT_CACHE"/root-*.tar.zst 2>/dev/null | tail -n +2 | xargs -r rm -f
 		mkroot_build "$tarball" "$@" || return 1
 	else
 		echo "mkroot: cached root $tarball" >&2

@@ -60,9 +60,9 @@ unit_parse() {
 
 # load UNIT INSTANCE TEMPLATE: the settings into shell variables
 load() {
-	local unit=$1 inst=$2 tmpl=$3 k v files
+	local unit=$1 inst=$2 tmpl=$3 k v files w
 	files=$(unit_files "$unit" "$tmpl") || die "no unit file for $unit"
-	U_USER= U_GROUP= U_TYPE=simple U_UMASK= U_PIDFILE=
+	U_USER='' U_GROUP='' U_TYPE=simple U_UMASK='' U_PIDFILE=''
 	U_PRE=() U_START=() U_STOP=() U_RELOAD=() U_ENV=() U_ENVFILE=()
 	U_RUNDIR=() U_RUNMODE=0755 U_STATEDIR=() U_STATEMODE=0755
 	while IFS=$'\t' read -r k v; do
@@ -77,9 +77,9 @@ load() {
 		ExecReload) [ -z "$v" ] && U_RELOAD=() || U_RELOAD+=("$v") ;;
 		Environment) [ -n "$v" ] && U_ENV+=("$v") ;;
 		EnvironmentFile) [ -n "$v" ] && U_ENVFILE+=("$v") ;;
-		RuntimeDirectory) [ -z "$v" ] && U_RUNDIR=() || U_RUNDIR+=($v) ;;
+		RuntimeDirectory) [ -z "$v" ] && U_RUNDIR=() || { read -ra w <<<"$v"; U_RUNDIR+=("${w[@]}"); } ;;
 		RuntimeDirectoryMode) U_RUNMODE=$v ;;
-		StateDirectory) [ -z "$v" ] && U_STATEDIR=() || U_STATEDIR+=($v) ;;
+		StateDirectory) [ -z "$v" ] && U_STATEDIR=() || { read -ra w <<<"$v"; U_STATEDIR+=("${w[@]}"); } ;;
 		StateDirectoryMode) U_STATEMODE=$v ;;
 		esac
 	done < <(unit_parse $files)
