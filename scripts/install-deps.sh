@@ -12,7 +12,7 @@ packages=(
 	dovecot-dev check clang libclang-rt-14-dev
 	postgresql postfix dovecot-core dovecot-imapd dovecot-lmtpd
 	miltertest swaks python3 procps iproute2 man-db
-	debhelper lintian git
+	debhelper dpkg-dev lintian git debootstrap zstd libnet-ssleay-perl
 )
 missing=()
 for p in "${packages[@]}"; do

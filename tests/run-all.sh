@@ -12,13 +12,17 @@
 # 4. builds the libFuzzer targets in build-fuzz/ with clang and runs each for
 #    ATSM_FUZZ_SECONDS (default 60) seconds;
 # 5. runs make distcheck (unit tests) so the release tarball builds;
+# 6. builds the Debian packages, installs them with Debian's own Postfix,
+#    Dovecot and PostgreSQL into a fresh Debian 12 root and runs
+#    docs/install.md verbatim there (tests/deploy/deploy.sh), then the same
+#    with a deliberate break the test must catch (docs/deploy-test.md);
 # and prints last "N passed, N failed" (", N skipped" if any).  Exits
 # non-zero when anything failed.  ATSM_SKIP_INSTALL=1 skips step 1;
-# ATSM_STEPS="check asan fuzz distcheck" selects steps.
+# ATSM_STEPS="check asan fuzz distcheck deploy" selects steps.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-steps=${ATSM_STEPS:-check asan fuzz distcheck}
+steps=${ATSM_STEPS:-check asan fuzz distcheck deploy}
 jobs=${ATSM_JOBS:-$(nproc)}
 # In CI a test that cannot run fails instead of skipping.
 export ATSM_NO_SKIP=${ATSM_NO_SKIP:-0}
@@ -102,6 +106,19 @@ for step in $steps; do
 		else
 			tail -40 build/distcheck.out; step_fail "make distcheck"
 		fi
+		;;
+	deploy)
+		log "deploy test: the packages on a fresh Debian 12 root, docs/install.md verbatim (tests/deploy/)"
+		for args in "" "--break milter-path"; do
+			# shellcheck disable=SC2086
+			"$top/tests/deploy/deploy.sh" $args >deploy.out 2>&1
+			rc=$?
+			cat deploy.out
+			passed=$((passed + $(grep -c '^ok ' deploy.out)))
+			failed=$((failed + $(grep -c '^not ok ' deploy.out)))
+			[ $rc = 0 ] || grep -q '^not ok ' deploy.out || step_fail "deploy.sh $args exited $rc"
+		done
+		rm -f deploy.out
 		;;
 	*) step_fail "unknown step '$step'" ;;
 	esac
