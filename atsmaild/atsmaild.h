@@ -1,7 +1,7 @@
 /* atsmaild.h -- the parts of atsmaild and how they call each other.
  *
- * atsmaild is the one local service of a mail host (../shared/DESIGN.md,
- * "The shape"): it holds the configuration, the token secret, the journal
+ * atsmaild is the one local service of a mail host (docs/atsmaild.md,
+ * "What it holds"): it holds the configuration, the token secret, the journal
  * and the database logins; Postfix talks to it with the milter protocol,
  * the Dovecot plugin with the filing protocol (lib/service/filing.h).
  * Every mail is decided from the local snapshot (lib/store/snapshot.h)

@@ -26,7 +26,7 @@
 #
 # --break milter-path runs the same with the guide's Postfix milter lines
 # pointing at /run/atsmail/milter.sock (outside Postfix's chroot, the fault
-# deploy-notes found): the send check must then FAIL, and the run passes
+# a first install on Debian ran into): the send check must then FAIL, and the run passes
 # only if it does (the self-check that the test catches a broken guide).
 # --guide FILE uses another guide (default docs/install.md); --keep (or
 # ATSM_DEPLOY_KEEP=1) leaves the work directory, root unmounted, for a look.
