@@ -108,11 +108,11 @@ bl_tree() {
 	ps -e -o pid=,ppid= | awk -v root="$1" '
 		{ kids[$2] = kids[$2] " " $1 }
 		END {
-			todo[1] = root; n = 1
+			stack[1] = root; n = 1
 			while (n > 0) {
-				p = todo[n--]; print p
+				p = stack[n--]; print p
 				k = split(kids[p], a, " ")
-				for (i = 1; i <= k; i++) todo[++n] = a[i]
+				for (i = 1; i <= k; i++) stack[++n] = a[i]
 			}
 		}'
 }
