@@ -60,6 +60,13 @@ atsm_err_prefix(struct atsm_err *err, const char *fmt, ...)
 }
 
 void
+atsm_err_set_sqlstate(struct atsm_err *err, const char *state)
+{
+	if (err != NULL && state != NULL)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+}
+
+void
 atsm_err_clear(struct atsm_err *err)
 {
 	if (err != NULL) {

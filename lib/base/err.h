@@ -61,6 +61,10 @@ int atsm_err_setc(struct atsm_err *err, enum atsm_err_class cls, const char *fmt
  * stay.  Returns -1. */
 int atsm_err_prefix(struct atsm_err *err, const char *fmt, ...) ATSM_PRINTF(2, 3);
 
+/* Keep the server's SQLSTATE beside the message (call it after setting
+ * the message, which clears it); nothing when err or state is NULL. */
+void atsm_err_set_sqlstate(struct atsm_err *err, const char *state);
+
 /* Empty message, class NONE, no SQLSTATE. */
 void atsm_err_clear(struct atsm_err *err);
 

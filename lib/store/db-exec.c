@@ -59,20 +59,6 @@ atsm_db_sqlstate_unavailable(const char *state)
 	return false;
 }
 
-/* Keep the server's SQLSTATE beside the message (set after the message:
- * atsm_err_setc() clears it). */
-static void
-set_sqlstate(struct atsm_err *err, const char *state)
-{
-	size_t i;
-
-	if (err == NULL || state == NULL)
-		return;
-	for (i = 0; i < sizeof(err->sqlstate) - 1 && state[i] != '\0'; i++)
-		err->sqlstate[i] = state[i];
-	err->sqlstate[i] = '\0';
-}
-
 /* The checks before a statement is sent: 0, or -1 with err. */
 static int
 exec_check(PGconn *conn, const char *sql, int nparams, const char *const *params,
@@ -132,7 +118,7 @@ exec_result(PGconn *conn, PGresult *res, const char *quoted, struct atsm_err *er
 		    quoted, line);
 	}
 	if (err != NULL) {
-		set_sqlstate(err, state);
+		atsm_err_set_sqlstate(err, state);
 		atsm_db_redact(err->msg, sizeof(err->msg), PQpass(conn));
 	}
 	PQclear(res);

@@ -258,20 +258,6 @@ line_of(const char *text, unsigned long pos)
 	return line;
 }
 
-/* The server's SQLSTATE beside the message (after it: setting the message
- * clears it). */
-static void
-set_sqlstate(struct atsm_err *err, const char *state)
-{
-	size_t i;
-
-	if (err == NULL || state == NULL)
-		return;
-	for (i = 0; i < sizeof(err->sqlstate) - 1 && state[i] != '\0'; i++)
-		err->sqlstate[i] = state[i];
-	err->sqlstate[i] = '\0';
-}
-
 /* Run the text of one migration file.  This is the one place where SQL
  * is sent without parameters, through PQexec: a migration holds many
  * statements, which only the simple query protocol accepts in one call.
@@ -308,7 +294,7 @@ run_file(PGconn *conn, const struct atsm_migration *m, const char *text,
 		atsm_err_setc(err, ATSM_ERR_UNAVAILABLE, "%s: the database became "
 		    "unavailable while applying it (%s); nothing of it was applied",
 		    m->path, primary != NULL ? primary : "connection lost");
-		set_sqlstate(err, state);
+		atsm_err_set_sqlstate(err, state);
 		PQclear(res);
 		return -1;
 	}
@@ -329,7 +315,7 @@ run_file(PGconn *conn, const struct atsm_migration *m, const char *text,
 	atsm_err_setc(err, ATSM_ERR_REFUSED, "%s%s: %s (SQLSTATE %s)%s; nothing of "
 	    "it was applied", m->path, where, primary != NULL ? primary :
 	    "the server refused it", state != NULL ? state : "unknown", context);
-	set_sqlstate(err, state);
+	atsm_err_set_sqlstate(err, state);
 	PQclear(res);
 	return -1;
 }

@@ -70,8 +70,7 @@ atsm_snap_pg(PGconn *conn, const char *sql, int n, const char *const *values,
 	snprintf(head, sizeof(head), "%.40s", sql);
 	atsm_err_setc(err, unavailable(conn, state) ? ATSM_ERR_UNAVAILABLE : ATSM_ERR_REFUSED,
 	    "snapshot: \"%s...\": %.*s", head, (int)strcspn(msg, "\n"), msg);
-	if (err != NULL && state != NULL)
-		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+	atsm_err_set_sqlstate(err, state);
 	PQclear(r);
 	return NULL;
 }
