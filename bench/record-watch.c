@@ -22,6 +22,8 @@
  * NOTIFY is also delivered to this backend.  Waiting costs nothing here:
  * poll() on the connection's socket, no query.
  */
+#include "bench-proc.h"
+
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
@@ -64,26 +66,6 @@ idset_add(struct idset *s, uint64_t id)
 	s->v[i] = id;
 	s->n++;
 	return 1;
-}
-
-/* utime + stime of a process, in clock ticks; 0 when unreadable */
-static unsigned long long
-ticks_of(int pid)
-{
-	unsigned long long ut = 0, st = 0;
-	char path[64], line[1024], *p;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(line, sizeof(line), fp) != NULL && (p = strrchr(line, ')')) != NULL)
-		/* after ") ": state ppid pgrp session tty tpgid flags minflt
-		 * cminflt majflt cmajflt utime stime */
-		(void)sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		    &ut, &st);
-	fclose(fp);
-	return ut + st;
 }
 
 static double
@@ -162,7 +144,7 @@ main(int argc, char **argv)
 		return 69;
 	}
 	PQclear(r);
-	printf("backend=%d ticks=%llu\n", PQbackendPID(c), ticks_of(PQbackendPID(c)));
+	printf("backend=%d ticks=%llu\n", PQbackendPID(c), bench_ticks_of(PQbackendPID(c)));
 	fflush(stdout);
 	while (s.n < want) {
 		struct pollfd pfd = { .fd = PQsocket(c), .events = POLLIN };
@@ -197,7 +179,7 @@ main(int argc, char **argv)
 	}
 	fclose(out);
 	printf("seen=%zu last=%.6f\n", s.n, last);
-	printf("backend_ticks=%llu\n", ticks_of(PQbackendPID(c)));
+	printf("backend_ticks=%llu\n", bench_ticks_of(PQbackendPID(c)));
 	PQfinish(c);
 	free(s.v);
 	return s.n >= want ? 0 : 1;

@@ -19,6 +19,8 @@
  * under callgrind (bench/recorder-cost.sh, ATSM_BENCH_CALLGRIND=1) its
  * instruction count is written when the connection ends.
  */
+#include "bench-proc.h"
+
 #include "store/jlog.h"
 #include "store/recorder.h"
 
@@ -36,24 +38,6 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* utime + stime of a process in clock ticks; 0 when unreadable */
-static unsigned long long
-ticks_of(int pid)
-{
-	unsigned long long ut = 0, st = 0;
-	char path[64], line[1024], *p;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(line, sizeof(line), fp) != NULL && (p = strrchr(line, ')')) != NULL)
-		(void)sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		    &ut, &st);
-	fclose(fp);
-	return ut + st;
 }
 
 int
@@ -94,7 +78,7 @@ main(int argc, char **argv)
 	if (ents == NULL || docs == NULL || out == NULL)
 		return 70;
 	pid = PQbackendPID(c);
-	t0 = ticks_of(pid);
+	t0 = bench_ticks_of(pid);
 	w0 = now_s();
 	for (;;) {
 		if (atsm_jlog_read(j, batch, 0, ents, &n, &err) < 0) {
@@ -123,7 +107,7 @@ main(int argc, char **argv)
 		atsm_jlog_entries_free(ents, n);
 	}
 	w1 = now_s();
-	t1 = ticks_of(pid);
+	t1 = bench_ticks_of(pid);
 	printf("entries=%llu recorded=%llu duplicates=%llu rejected=%llu batches=%llu "
 	    "seconds=%.3f backend_ms=%.0f backend_ms_per_entry=%.4f backend=%d\n", total, rec,
 	    dup, rej, batches, w1 - w0, (t1 - t0) * 1000.0 / sysconf(_SC_CLK_TCK),
