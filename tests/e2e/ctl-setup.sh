@@ -42,6 +42,18 @@ stop_atsmaild() {
 trap 'stop_atsmaild; tb_cleanup' EXIT
 mkdir -p "$WORK"
 chmod 755 "$WORK"
+# setup reads the migrations as postgres, and atsmaild runs as $SVC: as
+# installed, /usr/share/atsmail/sql and /usr/sbin are open to them, but a
+# clone under /root is not -- so both come from copies of their own
+mkdir -p "$WORK/sql" "$WORK/bin"
+cp "$ATSMAIL_SQL_DIR"/*.sql "$WORK/sql/"
+cp "$ATSMAILD" "$WORK/bin/atsmaild"
+chmod -R a+rX "$WORK/sql" "$WORK/bin"
+ATSMAIL_SQL_DIR=$WORK/sql
+export ATSMAIL_SQL_DIR
+ATSMAILD=$WORK/bin/atsmaild
+# and the postgres user's commands start in a directory it may enter
+cd /
 # the service user must reach the socket, as /run/postgresql lets it
 chmod 711 "$TB_DIR/pg"
 
