@@ -2,11 +2,18 @@
  *
  * The header rules come first because they are what the sending software
  * declares (RFC 3834 Auto-Submitted, the de-facto X-Autoreply /
- * X-Autorespond, Precedence, Microsoft's OOF markers); the subject rules
- * catch the many vacation responders that declare nothing, in English and
+ * X-Autorespond, Precedence, Exchange's rule-loop marker); then whether
+ * the message names a person at all; then the subject rules, which catch
+ * the many vacation responders that declare nothing, in English and
  * Japanese, after RFC 2047 decoding.  Only the top-level headers are read:
  * a forwarded auto-reply inside a message/rfc822 part does not make the
- * outer message one.  docs/inbound-classification.md lists the rules.
+ * outer message one.
+ *
+ * The envelope sender alone decides nothing when From or Reply-To names a
+ * person: job boards and web forms relay a person's mail from noreply@ or
+ * bounce@ envelopes, and that mail is the person's first real contact.
+ * docs/inbound-classification.md lists the rules and the habits behind
+ * them.
  */
 #include "mail/autoreply.h"
 #include "mail/addr.h"
@@ -16,6 +23,9 @@
 #include <string.h>
 #include <strings.h>
 
+#define SUBJECT_MAX 2048     /* bytes of the decoded Subject looked at */
+#define PERSON_ADDRS_MAX 8   /* addresses of From / Reply-To looked at */
+
 /* Local parts of system senders (compared case-insensitively, whole). */
 static const char *const daemon_locals[] = {
 	"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster",
@@ -24,13 +34,23 @@ static const char *const daemon_locals[] = {
 	"do_not_reply", NULL
 };
 
-/* Subject phrases of auto-replies (case-insensitive substrings, UTF-8). */
+/* Subject phrases of auto-replies (case-insensitive substrings, UTF-8).
+ * Not "自動送信" (automatically sent): web forms put it on the
+ * notifications that carry a person's enquiry.  Not "absence": "leave of
+ * absence" is a person's subject. */
 static const char *const subject_phrases[] = {
 	"out of office", "out of the office", "automatic reply", "auto reply",
 	"autoreply", "auto-reply", "auto response", "autoresponse",
 	"auto-response", "automatic response", "vacation", "away from the office",
-	"abwesenheit", "absence", "自動返信", "自動応答", "自動送信", "不在",
-	"休暇", "外出", NULL
+	"away from my mail", "abwesenheit", "automatische antwort",
+	"réponse automatique", "自動返信", "自動応答", "自動返答", "不在", "休暇",
+	"外出", NULL
+};
+
+/* Prefixes with which a person answers or forwards (then a colon). */
+static const char *const person_prefixes[] = {
+	"re", "fw", "fwd", "aw", "wg", "sv", "vs", "tr", "rv", "antw", "res",
+	"返信", "転送", "Ｒｅ", "ＲＥ", "回复", "答复", NULL
 };
 
 static bool
@@ -71,6 +91,37 @@ atsm_mailer_daemon(const char *addr)
 	return false;
 }
 
+bool
+atsm_names_person(const char *value)
+{
+	struct atsm_addr_list l;
+	bool person = false;
+	size_t k;
+
+	if (value == NULL)
+		return false;
+	(void)atsm_addr_parse_list(value, strlen(value), PERSON_ADDRS_MAX, &l, NULL);
+	for (k = 0; k < l.n && !person; k++)
+		person = l.v[k].domain != NULL && !atsm_mailer_daemon(l.v[k].addr);
+	atsm_addr_list_free(&l);
+	return person;
+}
+
+/* The header value holds at least one address. */
+static bool
+has_address(const char *value)
+{
+	struct atsm_addr_list l;
+	bool yes;
+
+	if (value == NULL)
+		return false;
+	(void)atsm_addr_parse_list(value, strlen(value), PERSON_ADDRS_MAX, &l, NULL);
+	yes = l.n > 0 && l.v[0].domain != NULL;
+	atsm_addr_list_free(&l);
+	return yes;
+}
+
 static bool
 reason_set(struct atsm_buf *reason, const char *what, const char *val)
 {
@@ -81,66 +132,99 @@ reason_set(struct atsm_buf *reason, const char *what, const char *val)
 	return true;
 }
 
+/* s starts as a person's answer or forward: "Re:", "RE[2]:", "Fwd :",
+ * "AW:", "返信：" ... (a colon, ASCII or full-width, after the prefix). */
+static bool
+person_prefix(const char *s)
+{
+	size_t k, n;
+
+	s += strspn(s, " \t");
+	for (k = 0; person_prefixes[k] != NULL; k++) {
+		const char *q;
+
+		n = strlen(person_prefixes[k]);
+		if (strncasecmp(s, person_prefixes[k], n) != 0)
+			continue;
+		q = s + n;
+		if (isalpha((unsigned char)*q))
+			continue;	/* "Resume", "Travel" */
+		if (*q == '[' || *q == '(' || *q == '^') {	/* "Re[2]:", "Re^2:" */
+			q++;
+			q += strspn(q, "0123456789");
+			if (*q == ']' || *q == ')')
+				q++;
+		}
+		q += strspn(q, " \t");
+		if (*q == ':' || strncmp(q, "\xef\xbc\x9a", 3) == 0)	/* ":" or "：" */
+			return true;
+	}
+	return false;
+}
+
+bool
+atsm_autoreply_subject(const struct atsm_mime_headers *h, struct atsm_buf *reason)
+{
+	struct atsm_buf subj;
+	const char *s;
+	size_t k;
+	bool hit = false;
+
+	atsm_buf_init(&subj, SUBJECT_MAX);
+	if (atsm_mime_header_decoded(h, "Subject", &subj) != 0 &&
+	    !person_prefix(s = atsm_buf_str(&subj)))
+		for (k = 0; subject_phrases[k] != NULL && !hit; k++)
+			if (ci_contains(s, subject_phrases[k]))
+				hit = reason_set(reason, "auto-reply subject", s);
+	atsm_buf_free(&subj);
+	return hit;
+}
+
 bool
 atsm_autoreply_detect(const struct atsm_mime_msg *m, const char *env_from,
     struct atsm_buf *reason)
 {
 	const struct atsm_mime_headers *h;
-	const char *v;
-	struct atsm_buf subj;
-	size_t k;
-	bool hit = false;
+	const char *v, *from, *reply_to;
 
-	if (env_from != NULL && atsm_mailer_daemon(env_from))
-		return reason_set(reason, "envelope sender is null or a mailer-daemon",
-		    env_from);
 	if (m == NULL || m->n == 0)
 		return false;
 	h = &m->v[0].hdr;
-	if ((v = atsm_mime_header(h, "Auto-Submitted")) != NULL &&
-	    strncasecmp(v, "no", 2) != 0)
-		return reason_set(reason, "Auto-Submitted", v);
-	if ((v = atsm_mime_header(h, "Auto-Submitted")) != NULL &&
-	    strlen(v) > 2 && strchr(" \t;(", v[2]) == NULL)
-		return reason_set(reason, "Auto-Submitted", v);
+	/* RFC 3834 3.1.7: any value but "no" (a comment may follow it) */
+	if ((v = atsm_mime_header(h, "Auto-Submitted")) != NULL) {
+		const char *s = v + strspn(v, " \t");
+
+		if (strncasecmp(s, "no", 2) != 0 || (s[2] != '\0' && strchr(" \t;(", s[2]) == NULL))
+			return reason_set(reason, "Auto-Submitted", v);
+	}
 	if (atsm_mime_header(h, "X-Autoreply") != NULL)
 		return reason_set(reason, "X-Autoreply header", NULL);
 	if (atsm_mime_header(h, "X-Autorespond") != NULL)
 		return reason_set(reason, "X-Autorespond header", NULL);
 	if (atsm_mime_header(h, "X-Autoresponder") != NULL)
 		return reason_set(reason, "X-Autoresponder header", NULL);
-	if ((v = atsm_mime_header(h, "Precedence")) != NULL &&
-	    (ci_contains(v, "auto_reply") || ci_contains(v, "bulk") ||
-	    ci_contains(v, "junk")))
+	if ((v = atsm_mime_header(h, "Precedence")) != NULL && ci_contains(v, "auto_reply"))
 		return reason_set(reason, "Precedence", v);
+	/* Exchange's server-side rules (an OOF rule, a redirect) mark their mail */
 	if (atsm_mime_header(h, "X-MS-Exchange-Inbox-Rules-Loop") != NULL)
 		return reason_set(reason, "X-MS-Exchange-Inbox-Rules-Loop header", NULL);
-	/* Exchange marks its OOF replies with this suppression of further ones */
-	if ((v = atsm_mime_header(h, "X-Auto-Response-Suppress")) != NULL &&
-	    (ci_contains(v, "oof") || ci_contains(v, "all")) &&
-	    atsm_mime_header(h, "In-Reply-To") != NULL &&
-	    atsm_mime_header(h, "Thread-Topic") != NULL)
-		return reason_set(reason, "X-Auto-Response-Suppress on a reply", v);
-	if ((v = atsm_mime_header(h, "From")) != NULL) {
-		struct atsm_addr_list l;
-
-		(void)atsm_addr_parse_list(v, strlen(v), 4, &l, NULL);
-		for (k = 0; k < l.n; k++)
-			if (atsm_mailer_daemon(l.v[k].addr))
-				hit = true;
-		atsm_addr_list_free(&l);
-		if (hit)
-			return reason_set(reason, "From is a mailer-daemon", v);
+	/* vacation(1) and its kin answer with Precedence: bulk or junk (an
+	 * unanswering one is bulk mail: mail/mailkind.c) */
+	if (v != NULL && (ci_contains(v, "bulk") || ci_contains(v, "junk")) &&
+	    (atsm_mime_header(h, "In-Reply-To") != NULL ||
+	    atsm_mime_header(h, "References") != NULL))
+		return reason_set(reason, "Precedence on an answer", v);
+	/* who it is from: a person named in From or Reply-To outweighs the
+	 * envelope (relays), a system sender in From with nobody in
+	 * Reply-To is a machine speaking */
+	from = atsm_mime_header(h, "From");
+	reply_to = atsm_mime_header(h, "Reply-To");
+	if (!atsm_names_person(from) && !atsm_names_person(reply_to)) {
+		if (has_address(from))
+			return reason_set(reason, "From is a mailer-daemon or system sender", from);
+		if (env_from != NULL && atsm_mailer_daemon(env_from))
+			return reason_set(reason,
+			    "no address in From, envelope sender is null or a mailer-daemon", env_from);
 	}
-	atsm_buf_init(&subj, 2048);
-	if (atsm_mime_header_decoded(h, "Subject", &subj) != 0) {
-		for (k = 0; subject_phrases[k] != NULL && !hit; k++)
-			if (ci_contains(atsm_buf_str(&subj), subject_phrases[k])) {
-				hit = true;
-				reason_set(reason, "auto-reply subject",
-				    atsm_buf_str(&subj));
-			}
-	}
-	atsm_buf_free(&subj);
-	return hit;
+	return atsm_autoreply_subject(h, reason);
 }

@@ -1,19 +1,26 @@
 /* mail/autoreply.h -- is a message an automatic reply, is a sender a daemon.
  *
  * atsm_autoreply_detect() looks at the top-level headers of a parsed
- * message (mail/mime.h): Auto-Submitted other than "no" (RFC 3834),
- * X-Autoreply, X-Autorespond, Precedence auto_reply / bulk / junk / list,
- * Microsoft's X-MS-Exchange-Inbox-Rules-Loop / X-Auto-Response-Suppress
- * set by an OOF, and auto-reply subjects ("Out of Office", "Automatic
- * reply", "自動返信", "自動応答", "不在", "休暇", "vacation", ...) after
- * RFC 2047 decoding.  env_from (the envelope sender, may be NULL) that is
- * empty ("<>") or a mailer-daemon also counts.  The rule that matched is
- * appended to reason (may be NULL) as a short sentence.
+ * message (mail/mime.h), what the sending software declares first and
+ * habits after (docs/inbound-classification.md "Auto-replies"):
+ * Auto-Submitted other than "no" (RFC 3834), X-Autoreply, X-Autorespond,
+ * X-Autoresponder, Precedence: auto_reply, Exchange's
+ * X-MS-Exchange-Inbox-Rules-Loop, Precedence: bulk / junk on an answer
+ * (vacation(1)), a message that names no person (its From a system
+ * sender, its Reply-To none or one too; without a From, a null or system
+ * envelope sender), and auto-reply subjects ("Automatic reply:", "Out of
+ * Office", "自動返信", "自動応答", "不在", ...) after RFC 2047 decoding,
+ * unless the subject starts as a person's answer or forward does ("Re:",
+ * "Fwd:", "返信:").  Not a marker by itself: X-Auto-Response-Suppress
+ * (Outlook and Exchange set it on ordinary mail too), and the envelope
+ * sender when From or Reply-To names a person (a job board or a web form
+ * relays a person's mail from noreply@ or bounce@).  The rule that matched
+ * is appended to reason (may be NULL) as a short sentence.
  *
  * atsm_mailer_daemon() tells whether an address is a system sender that
  * must never get an answer or create a record: the null sender, or a local
  * part such as MAILER-DAEMON, postmaster, bounce(s), no-reply.
- * The rules are in docs/inbound-classification.md.  Thread-safe.
+ * Thread-safe.
  */
 #ifndef ATSM_AUTOREPLY_H
 #define ATSM_AUTOREPLY_H
@@ -25,6 +32,13 @@
 
 bool atsm_autoreply_detect(const struct atsm_mime_msg *m,
     const char *env_from, struct atsm_buf *reason);
+
+/* The auto-reply subject rule alone, on header block h. */
+bool atsm_autoreply_subject(const struct atsm_mime_headers *h, struct atsm_buf *reason);
+
+/* Does the header value (From, Reply-To: an address list) name a person:
+ * an address that is not a system sender?  NULL names nobody. */
+bool atsm_names_person(const char *value);
 
 /* addr may be NULL, "", "<>", "<addr>" or a bare address. */
 bool atsm_mailer_daemon(const char *addr);

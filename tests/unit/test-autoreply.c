@@ -1,5 +1,5 @@
 /* test-autoreply.c -- unit tests of auto-reply and mailer-daemon detection
- * (lib/mail/autoreply.c).  Japanese subjects are ISO-2022-JP encoded words made
+ * (lib/mail/autoreply.c; the samples of each kind are test-mailkind.c's).  Japanese subjects are ISO-2022-JP encoded words made
  * with python3 ('...'.encode('iso-2022-jp') and base64). */
 #include "atsm-check.h"
 #include "mail/autoreply.h"
@@ -45,12 +45,19 @@ START_TEST(test_x_headers_and_precedence)
 	ck_assert(detect("X-Autoreply: yes\n\nb", NULL, &r));
 	ck_assert(detect("X-Autorespond: 1\n\nb", NULL, &r));
 	ck_assert(detect("Precedence: auto_reply\n\nb", NULL, &r));
-	ck_assert(detect("Precedence: bulk\n\nb", NULL, &r));
-	ck_assert(detect("Precedence: junk\n\nb", NULL, &r));
+	/* bulk / junk on an answer (vacation(1)); answering nothing it is
+	 * bulk mail, not an auto-reply (mail/mailkind.c) */
+	ck_assert(detect("Precedence: bulk\nIn-Reply-To: <x@y.example>\n\nb", NULL, &r));
+	ck_assert(detect("Precedence: junk\nReferences: <x@y.example>\n\nb", NULL, &r));
+	ck_assert(!detect("From: a@b.example\nPrecedence: bulk\n\nb", NULL, &r));
 	ck_assert(!detect("Precedence: list\nSubject: weekly news\n\nb", NULL, &r));
 	ck_assert(detect("X-MS-Exchange-Inbox-Rules-Loop: a@b.example\n\nb", NULL, &r));
-	/* suppression header alone (any Outlook mail has it) is not enough */
+	/* the suppression header is not a marker: Outlook and Exchange put it
+	 * on ordinary replies (with In-Reply-To and Thread-Topic) and relays
+	 * on the mail they pass on */
 	ck_assert(!detect("X-Auto-Response-Suppress: All\nSubject: hello\n\nb", NULL, &r));
+	ck_assert(!detect("From: t@c.example\nX-Auto-Response-Suppress: OOF\nIn-Reply-To: <x@y.example>\n"
+	    "Thread-Topic: Interview\nSubject: RE: Interview\n\nb", "t@c.example", &r));
 	atsm_buf_free(&r);
 }
 END_TEST
@@ -93,6 +100,9 @@ START_TEST(test_daemon_senders)
 	atsm_buf_init(&r, 0);
 	ck_assert(detect("Subject: hello\n\nb", "<>", &r));
 	ck_assert_ptr_nonnull(strstr(atsm_buf_str(&r), "envelope sender"));
+	/* the envelope alone, under a person's From, is a relay's habit */
+	ck_assert(!detect("From: Taro <taro@example.jp>\nSubject: hello\n\nb", "<>", &r));
+	ck_assert(!detect("From: Taro <taro@example.jp>\nSubject: hello\n\nb", "no-reply@form.example", &r));
 	ck_assert(detect("From: Mail Delivery System <MAILER-DAEMON@mx.example>\nSubject: x\n\nb", "x@y.example", &r));
 	ck_assert(!detect("From: Taro <taro@example.jp>\nSubject: Re: interview\n\nb", "taro@example.jp", &r));
 	atsm_buf_free(&r);
