@@ -75,6 +75,12 @@ int atsm_in_match_sender(struct atsm_in_ctx *c);
 int atsm_in_bounce(struct atsm_in_ctx *c);
 
 /* decide-rules.c */
+/* After matching: may a mail of its kind be filed on what matched?  List
+ * mail and read receipts only inside a recorded thread; false drops the
+ * records found, with a note. */
+bool atsm_in_kind_allows(struct atsm_in_ctx *c);
+/* FILE: the keyword of the mail's kind, or the reply's phase rules. */
+int atsm_in_reply_rules(struct atsm_in_ctx *c);
 int atsm_in_load_records(struct atsm_in_ctx *c);
 int atsm_in_open_processes(struct atsm_in_ctx *c);
 int atsm_in_phase_rules(struct atsm_in_ctx *c, const char *event);

@@ -1,7 +1,9 @@
 /* inbound/decide-rules.c -- the last steps of the inbound decision (see
- * decide.c): the state of the records found (a record that no longer
- * exists is dropped), the processes a reply moves, the phase rules, the
- * links of the plan and the visibility.
+ * decide.c): what the kind of the mail allows (list mail and read
+ * receipts only inside a recorded thread; they and auto-replies fire no
+ * rule), the state of the records found (a record that no longer exists
+ * is dropped), the processes a reply moves, the phase rules, the links of
+ * the plan and the visibility.
  *
  * Phase rules are data (the directory's phase_rule): for each target --
  * a linked resume, contact or process, or an open process of a linked
@@ -13,6 +15,79 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ------------------------------------------------------- kind of mail */
+
+static bool
+by_thread(const struct atsm_rec *r, void *arg)
+{
+	(void)arg;
+	return strcmp(r->rule, "in_reply_to") == 0 || strcmp(r->rule, "references") == 0;
+}
+
+static bool
+none(const struct atsm_rec *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	return false;
+}
+
+/* A list post is the list's, and a read receipt says only that a mail was
+ * opened: neither is correspondence with the person its From names.  They
+ * belong to a record only through a recorded thread they answer (rules
+ * in_reply_to, references, which check the sender).  Nor does either make
+ * an intake record. */
+bool
+atsm_in_kind_allows(struct atsm_in_ctx *c)
+{
+	const struct atsm_in_facts *f = c->f;
+	const char *what = f->is_mdn ? "a read receipt (MDN)" : "list mail";
+	size_t i;
+
+	if (!f->is_mdn && !f->is_list)
+		return true;
+	for (i = 0; i < c->recs.n; i++)
+		if (by_thread(&c->recs.v[i], NULL))
+			return true;
+	if (c->recs.n > 0)
+		atsm_in_note(c, "%s outside a recorded thread: not filed on the sender's records",
+		    what);
+	else
+		atsm_in_note(c, "%s outside a recorded thread: not filed", what);
+	atsm_recset_filter(&c->recs, none, NULL);
+	return false;
+}
+
+int
+atsm_in_reply_rules(struct atsm_in_ctx *c)
+{
+	const struct atsm_in_facts *f = c->f;
+
+	if (f->is_mdn) {
+		atsm_in_keyword(c, ATSM_KW_RECEIPT);
+		atsm_in_note(c, "a read receipt (MDN): no phase rule");
+		return 0;
+	}
+	if (f->is_list) {
+		atsm_in_keyword(c, ATSM_KW_LIST);
+		atsm_in_note(c, "list mail in a recorded thread: no phase rule");
+		return 0;
+	}
+	if (f->is_autoreply) {
+		atsm_in_keyword(c, ATSM_KW_AUTOREPLY);
+		atsm_in_note(c, "an auto-reply: no phase rule");
+		return 0;
+	}
+	/* the first copy of the mail moved the phases; a second does not */
+	if (c->p->already_recorded)
+		return 0;
+	if (atsm_in_open_processes(c) < 0)
+		return -1;
+	return atsm_in_phase_rules(c, "reply");
+}
+
+/* ------------------------------------------------------ records' state */
 
 static bool
 loaded_or_job(const struct atsm_rec *r, void *arg)

@@ -11,7 +11,8 @@
  *	4. matching, strongest rule first: In-Reply-To / References of a
  *	   recorded message; a valid token (X-ATS-Ref, a token address the
  *	   reply was sent to) whose message the sender takes part in; the
- *	   sender's address (several records: all, ambiguous) -> FILE
+ *	   sender's address (several records: all, ambiguous) -> FILE;
+ *	   list mail and read receipts only by a thread (decide-rules.c)
  *	5. an intake address and nothing matched: loop guards, rate limit
  *	   -> INTAKE (a resume or an unresolved item)
  *	6. otherwise IGNORE
@@ -48,14 +49,10 @@ file(struct atsm_in_ctx *c)
 	atsm_in_keyword(c, ATSM_KW_FILED);
 	if (p->ambiguous)
 		atsm_in_keyword(c, ATSM_KW_AMBIGUOUS);
-	if (c->f->is_autoreply) {
-		atsm_in_keyword(c, ATSM_KW_AUTOREPLY);
-		atsm_in_note(c, "an auto-reply: no phase rule");
-	} else if (!p->already_recorded) {
-		/* the first copy of the mail moved the phases; a second does not */
-		if (atsm_in_open_processes(c) < 0 || atsm_in_phase_rules(c, "reply") < 0)
-			return -1;
-	}
+	/* the kind of mail (decide-rules.c): a read receipt, list mail or an
+	 * auto-reply fires no rule */
+	if (atsm_in_reply_rules(c) < 0)
+		return -1;
 	return atsm_in_policy(c);
 }
 
@@ -108,6 +105,9 @@ decide(struct atsm_in_ctx *c)
 		return -1;
 	if (c->recs.n == 0 && atsm_in_match_sender(c) < 0)
 		return -1;
+	/* list mail and read receipts: only inside a recorded thread */
+	if (!atsm_in_kind_allows(c))
+		return 0;
 	/* a record that no longer exists is dropped here */
 	if (c->recs.n > 0 && atsm_in_load_records(c) < 0)
 		return -1;

@@ -45,6 +45,8 @@
 #define ATSM_KW_NEWRECORD  "$ATSNewRecord"   /* intake mail that created a resume */
 #define ATSM_KW_BOUNCE     "$ATSBounce"      /* a bounce of a recorded sent item */
 #define ATSM_KW_AUTOREPLY  "$ATSAutoReply"   /* an auto-reply: filed, no phase rule */
+#define ATSM_KW_RECEIPT    "$ATSReceipt"     /* a read receipt (MDN) in a thread: no phase rule */
+#define ATSM_KW_LIST       "$ATSList"        /* list mail in a thread: no phase rule */
 #define ATSM_KW_SENT       "$ATSSent"        /* a Sent copy of recorded outbound mail */
 #define ATSM_IN_MAX_KEYWORDS 8
 

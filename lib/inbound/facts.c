@@ -1,6 +1,7 @@
 /* inbound/facts.c -- the facts of one mail that reached a mailbox (struct
  * atsm_in_facts): init, free, the idempotency key of one copy, the facts
- * read from the raw message (headers, bounce, auto-reply, mailer-daemon),
+ * read from the raw message (headers, bounce, the kind of mail -- read
+ * receipt, list mail, auto-reply -- and mailer-daemon),
  * and the format-1 JSON form ("inbound.message" journal entries of earlier
  * releases, read back by atsmailctl replay; see inbound/facts.h and
  * docs/inbound.md).
@@ -24,6 +25,7 @@
 #include "mail/addr.h"
 #include "mail/autoreply.h"
 #include "mail/dsn/dsn.h"
+#include "mail/mailkind.h"
 #include "mail/mime.h"
 #include "store/facts-json.h"
 #include "store/journal.h"
@@ -169,20 +171,63 @@ reason_add(struct atsm_in_facts *f, const char *what)
 	    len ? "; " : "", what);
 }
 
-/* The first From address, for the mailer-daemon test. */
+/* The address the mail would be filed under (the first From address;
+ * without one, the envelope sender) is a system sender.  A relay's
+ * noreply@ envelope under a person's From is not. */
 static bool
-from_is_daemon(const char *from)
+from_is_daemon(const char *from, const char *env_from)
 {
 	struct atsm_addr_list l;
-	bool daemon = false;
+	bool daemon;
 
-	if (from == NULL)
-		return false;
-	(void)atsm_addr_parse_list(from, strlen(from), 16, &l, NULL);
-	if (l.n > 0 && l.v[0].domain != NULL)
-		daemon = atsm_mailer_daemon(l.v[0].addr);
-	atsm_addr_list_free(&l);
-	return daemon;
+	if (from != NULL) {
+		(void)atsm_addr_parse_list(from, strlen(from), 16, &l, NULL);
+		if (l.n > 0 && l.v[0].domain != NULL) {
+			daemon = atsm_mailer_daemon(l.v[0].addr);
+			atsm_addr_list_free(&l);
+			return daemon;
+		}
+		atsm_addr_list_free(&l);
+	}
+	return env_from != NULL && atsm_mailer_daemon(env_from);
+}
+
+/* The kind of a mail that is neither a bounce nor a feedback report
+ * (mail/mailkind.h).  An MDN is a multipart/report too, and a reader of
+ * bounce notices may take its text for one: it is never a bounce.  An
+ * MDN that names the message it is about only in its report
+ * (Original-Message-ID) is taken as answering that message. */
+static int
+take_kind(struct atsm_in_facts *f, const struct atsm_mime_msg *m)
+{
+	struct atsm_buf why;
+	enum atsm_mail_kind k;
+	int rc = 0;
+
+	if (f->is_feedback)
+		return 0;
+	atsm_buf_init(&why, 256);
+	if (f->is_bounce && atsm_mdn_detect(m, NULL)) {
+		f->is_bounce = false;
+		free_bounced(f);
+		f->classify_reason[0] = '\0';
+	}
+	if (!f->is_bounce) {
+		k = atsm_mail_kind(m, f->env_from, &why);
+		f->is_mdn = k == ATSM_MAIL_MDN;
+		f->is_list = k == ATSM_MAIL_LIST;
+		f->is_autoreply = k == ATSM_MAIL_AUTOREPLY;
+		if (k != ATSM_MAIL_PERSONAL)
+			reason_add(f, why.data != NULL ? why.data : atsm_mail_kind_name(k));
+	}
+	if (f->is_mdn && f->hdr_in_reply_to == NULL && f->hdr_references == NULL) {
+		atsm_buf_reset(&why);
+		if (atsm_mdn_original_id(m, &why) == 1 &&
+		    dup_into(&f->hdr_in_reply_to, atsm_buf_str(&why), ATSM_IN_FACT_MAX) < 0)
+			rc = -1;
+	}
+	atsm_buf_free(&why);
+	return rc;
 }
 
 static int
@@ -256,7 +301,6 @@ atsm_in_facts_from_message(struct atsm_in_facts *f, const char *msg, size_t len,
 		{ "X-ATS-Ref", offsetof(struct atsm_in_facts, hdr_ats_ref) },
 	};
 	struct atsm_mime_msg m;
-	struct atsm_buf why;
 	const struct atsm_mime_headers *h;
 	size_t n = len, i;
 
@@ -286,13 +330,9 @@ atsm_in_facts_from_message(struct atsm_in_facts *f, const char *msg, size_t len,
 		atsm_mime_free(&m);
 		return -1;
 	}
-	atsm_buf_init(&why, 128);
-	f->is_autoreply = !f->is_bounce && atsm_autoreply_detect(&m, f->env_from, &why);
-	if (f->is_autoreply)
-		reason_add(f, why.data != NULL ? why.data : "auto-reply");
-	atsm_buf_free(&why);
-	f->from_mailer_daemon = (f->env_from != NULL && atsm_mailer_daemon(f->env_from)) ||
-	    from_is_daemon(f->hdr_from);
+	if (take_kind(f, &m) < 0)
+		goto oom;
+	f->from_mailer_daemon = from_is_daemon(f->hdr_from, f->env_from);
 	if (f->from_mailer_daemon)
 		reason_add(f, "from a mailer-daemon or system sender");
 	atsm_mime_free(&m);
@@ -360,6 +400,8 @@ atsm_in_facts_to_json(const struct atsm_in_facts *f)
 	bad |= put(o, "body_sha256", json_string(f->body_sha256));
 	bad |= put(o, "is_bounce", json_boolean(f->is_bounce));
 	bad |= put(o, "is_feedback", json_boolean(f->is_feedback));
+	bad |= put(o, "is_mdn", json_boolean(f->is_mdn));
+	bad |= put(o, "is_list", json_boolean(f->is_list));
 	bad |= put(o, "is_autoreply", json_boolean(f->is_autoreply));
 	bad |= put(o, "from_mailer_daemon", json_boolean(f->from_mailer_daemon));
 	bad |= put(o, "classify_reason", atsm_fj_text(f->classify_reason));
@@ -459,6 +501,8 @@ facts_read(const json_t *j, struct atsm_in_facts *f, struct atsm_err *err)
 	f->size = (size_t)n;
 	if (atsm_fj_get_bool(&fj, j, "is_bounce", &f->is_bounce, err) < 0 ||
 	    atsm_fj_get_bool(&fj, j, "is_feedback", &f->is_feedback, err) < 0 ||
+	    atsm_fj_get_bool(&fj, j, "is_mdn", &f->is_mdn, err) < 0 ||
+	    atsm_fj_get_bool(&fj, j, "is_list", &f->is_list, err) < 0 ||
 	    atsm_fj_get_bool(&fj, j, "is_autoreply", &f->is_autoreply, err) < 0 ||
 	    atsm_fj_get_bool(&fj, j, "from_mailer_daemon", &f->from_mailer_daemon, err) < 0 ||
 	    get_bounced(j, f, err) < 0)

@@ -5,9 +5,10 @@
  *
  * The facts are what the mail and its arrival say, finished before any
  * decision: the headers that matter, the envelope as Dovecot recorded it,
- * the classification of the raw message (bounce, feedback report,
- * auto-reply, mailer-daemon), the idempotency key of this copy and the
- * time.  inbound/decide.h decides from them and never writes them.
+ * the classification of the raw message (bounce, feedback report, read
+ * receipt, list mail, auto-reply, mailer-daemon: at most one of the
+ * first five, docs/inbound-classification.md), the idempotency key of
+ * this copy and the time.  inbound/decide.h decides from them and never writes them.
  *
  * The JSON form (atsm_in_facts_to_json, "v":1) is the data of the format-1
  * journal entries (kind "inbound.message") that the Dovecot plugin of
@@ -61,8 +62,11 @@ struct atsm_in_facts {
 	/* classification of the raw message */
 	bool is_bounce;
 	bool is_feedback;       /* an abuse/feedback report: not a bounce, not filed */
-	bool is_autoreply;
-	bool from_mailer_daemon;
+	bool is_mdn;            /* a read receipt (RFC 8098): not a reply, no phase rule */
+	bool is_list;           /* list or bulk mail: filed only inside a recorded thread */
+	bool is_autoreply;      /* an automatic reply: filed, no phase rule */
+	bool from_mailer_daemon;  /* the address it would be filed under is a system
+	                             sender (From; without one, the envelope sender) */
 	char classify_reason[160];
 	struct atsm_in_bounced *bounced;  /* failed recipients of a bounce */
 	size_t n_bounced;
@@ -83,7 +87,9 @@ void atsm_in_facts_free(struct atsm_in_facts *f);
  * Filled when unset: env_from from Return-Path, env_to from the first
  * Delivered-To, size = len, body_sha256 over all len bytes (the message
  * as received, so that copies without a Message-ID dedupe), received_at =
- * now, and idem_key by atsm_in_facts_make_key() when mailbox_user is set. */
+ * now, and idem_key by atsm_in_facts_make_key() when mailbox_user is set.
+ * An MDN without In-Reply-To and References takes its report's
+ * Original-Message-ID as its In-Reply-To (the message it is about). */
 int atsm_in_facts_from_message(struct atsm_in_facts *f, const char *msg, size_t len,
     const struct atsm_conf *conf, struct atsm_err *err);
 

@@ -1,8 +1,10 @@
 /* test-inbound-facts.c -- the facts of a mail that reached a mailbox
  * (lib/inbound/facts.c): read from raw messages (a Japanese reply, a
- * bounce, an auto-reply), the format-1 JSON form and its errors, the
- * idempotency key of one copy; and that facts read from a raw message
- * decide as expected against the fake directory.  No server.
+ * bounce, an auto-reply, and the real-world-shaped samples of each kind
+ * of mail in tests/data/kinds/: read receipts, list posts, auto-replies,
+ * relays), the format-1 JSON form and its errors, the idempotency key of
+ * one copy; and that facts read from a raw message decide as expected
+ * against the fake directory.  No server.
  */
 #include "test-inbound-fixture.h"
 
@@ -36,6 +38,7 @@ START_TEST(facts_json_round_trip)
 	f.how = ATSM_IN_APPEND;
 	f.is_bounce = true;
 	f.from_mailer_daemon = true;
+	f.is_list = true;       /* not together in life: each must come back */
 	snprintf(f.classify_reason, sizeof(f.classify_reason), "bounce (rfc3464, 1 recipients)");
 	f.bounced = calloc(1, sizeof(*f.bounced));
 	f.n_bounced = 1;
@@ -54,6 +57,7 @@ START_TEST(facts_json_round_trip)
 	ck_assert_int_eq(g.n_bounced, 1);
 	ck_assert_str_eq(g.bounced[0].diagnostic, "550 5.1.1 ユーザ不明");
 	ck_assert(g.bounced[0].hard && g.is_bounce && g.from_mailer_daemon);
+	ck_assert(g.is_list && !g.is_mdn && !g.is_autoreply);
 	ck_assert_str_eq(g.idem_key, f.idem_key);
 	ck_assert_int_eq(g.imap_uid, f.imap_uid);
 	ck_assert_int_eq(g.received_at, NOW);
@@ -209,6 +213,166 @@ START_TEST(facts_from_raw_bounce_and_autoreply)
 }
 END_TEST
 
+/* ------------------------------------------------- kinds of mail, raw */
+
+/* The facts of sample tests/data/kinds/<name> delivered to user. */
+static void
+sample_facts(struct atsm_in_facts *f, const char *name, const char *user)
+{
+	struct atsm_err err;
+	char path[128];
+	size_t len;
+	char *raw;
+
+	snprintf(path, sizeof(path), "kinds/%s", name);
+	raw = read_data(path, &len);
+	atsm_in_facts_init(f);
+	f->mailbox_user = strdup(user);
+	f->mailbox = strdup("INBOX");
+	ck_assert_msg(atsm_in_facts_from_message(f, raw, len, &conf, &err) == 0, "%s", err.msg);
+	free(raw);
+}
+
+static const struct atsm_in_phase_change *
+phase_of(const struct atsm_in_plan *p, enum atsm_record_kind kind, long long id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_phases; i++)
+		if (p->phases[i].kind == kind && p->phases[i].record_id == id)
+			return &p->phases[i];
+	return NULL;
+}
+
+START_TEST(read_receipts_are_filed_in_their_thread_and_move_nothing)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+
+	/* Outlook's: null envelope, no In-Reply-To; the report's
+	 * Original-Message-ID names the message it is about.  Not a bounce,
+	 * though a multipart/report from <> */
+	sample_facts(&f, "mdn-outlook.eml", "alice@atsmail.test");
+	ck_assert(f.is_mdn);
+	ck_assert(!f.is_bounce && !f.is_autoreply && !f.is_list);
+	ck_assert_int_eq(f.n_bounced, 0);
+	ck_assert_str_eq(f.env_from, "");
+	ck_assert_str_eq(f.hdr_in_reply_to, "<out-5001@atsmail.test>");
+	ck_assert_msg(strstr(f.classify_reason, "MDN") != NULL, "%s", f.classify_reason);
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	expect_link(&p, ATSM_RECORD_RESUME, 1001, "in_reply_to");
+	ck_assert(has_keyword(&p, ATSM_KW_FILED) && has_keyword(&p, ATSM_KW_RECEIPT));
+	ck_assert(!has_keyword(&p, ATSM_KW_AUTOREPLY));
+	ck_assert_int_eq(p.n_phases, 0);       /* 1001 is new: a reply would move it */
+	expect_note(&p, "read receipt");
+	done(&f, &p);
+	/* Thunderbird's, by References: the process of the thread stays */
+	sample_facts(&f, "mdn-thunderbird.eml", "alice@atsmail.test");
+	ck_assert(f.is_mdn && !f.is_bounce);
+	ck_assert_ptr_null(f.hdr_in_reply_to);  /* it has References: nothing taken */
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	expect_link(&p, ATSM_RECORD_PROCESS, 4001, "references");
+	ck_assert(has_keyword(&p, ATSM_KW_RECEIPT));
+	ck_assert_int_eq(p.n_phases, 0);
+	done(&f, &p);
+}
+END_TEST
+
+START_TEST(list_posts_from_a_candidate_are_not_filed_on_the_candidate)
+{
+	static const char *const posts[] = {
+		"mailman3-post.eml", "googlegroups-post.eml", "fml-post.eml", "mailmanjp-post.eml",
+	};
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+	size_t i;
+
+	/* From taro, hanako, jiro: each a resume's address */
+	for (i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
+		sample_facts(&f, posts[i], "alice@atsmail.test");
+		ck_assert_msg(f.is_list && !f.is_autoreply && !f.is_bounce && !f.is_mdn, "%s: %s",
+		    posts[i], f.classify_reason);
+		ck_assert_msg(!f.from_mailer_daemon, "%s", posts[i]);
+		decide(&f, &p);
+		ck_assert_msg(p.verdict == ATSM_IN_IGNORE, "%s: %s", posts[i], p.notes);
+		ck_assert_int_eq(p.n_links, 0);
+		ck_assert_int_eq(p.n_phases, 0);
+		ck_assert_ptr_null(p.keywords[0]);
+		expect_note(&p, "list mail outside a recorded thread");
+		done(&f, &p);
+	}
+}
+END_TEST
+
+START_TEST(auto_replies_are_filed_without_phase_rule)
+{
+	static const char *const replies[] = {
+		"vacation-gmail.eml", "oof-exchange.eml", "fuzai-jp.eml",
+	};
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+	size_t i;
+
+	for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
+		sample_facts(&f, replies[i], "alice@atsmail.test");
+		ck_assert_msg(f.is_autoreply && !f.is_list && !f.is_mdn && !f.is_bounce, "%s: %s",
+		    replies[i], f.classify_reason);
+		decide(&f, &p);
+		ck_assert_msg(p.verdict == ATSM_IN_FILE, "%s: %s", replies[i], p.notes);
+		ck_assert(has_keyword(&p, ATSM_KW_AUTOREPLY));
+		ck_assert_msg(p.n_phases == 0, "%s moved %zu records", replies[i], p.n_phases);
+		done(&f, &p);
+	}
+}
+END_TEST
+
+START_TEST(relayed_mail_of_a_person_fires_its_rule)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+	const struct atsm_in_phase_change *pc;
+
+	/* a web form's relay: noreply@ envelope, jiro's From and Reply-To,
+	 * 【自動送信】 in the subject */
+	sample_facts(&f, "form-relay.eml", "alice@atsmail.test");
+	ck_assert_str_eq(f.env_from, "noreply@forms.example.net");
+	ck_assert_msg(!f.is_autoreply && !f.is_list && !f.is_mdn && !f.is_bounce, "%s",
+	    f.classify_reason);
+	ck_assert(!f.from_mailer_daemon);
+	ck_assert_str_eq(f.classify_reason, "");
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	expect_link(&p, ATSM_RECORD_RESUME, 1003, "sender_address");
+	ck_assert(!has_keyword(&p, ATSM_KW_AUTOREPLY));
+	pc = phase_of(&p, ATSM_RECORD_RESUME, 1003);
+	ck_assert_ptr_nonnull(pc);
+	ck_assert_str_eq(pc->to_phase, "active");
+	ck_assert_int_eq(pc->rule_id, 9001);
+	done(&f, &p);
+	/* an Outlook reply (X-Auto-Response-Suppress, Thread-Topic) */
+	sample_facts(&f, "outlook-reply.eml", "alice@atsmail.test");
+	ck_assert(!f.is_autoreply);
+	decide(&f, &p);
+	ck_assert_ptr_nonnull(phase_of(&p, ATSM_RECORD_RESUME, 1001));
+	done(&f, &p);
+	/* a job board's relay from bounce@ to an intake address makes the
+	 * applicant's resume, named from From */
+	sample_facts(&f, "jobboard-relay.eml", "recruit@atsmail.test");
+	ck_assert_str_eq(f.env_from, "bounce@mail.jobboard.example");
+	ck_assert_str_eq(f.env_to, "recruit@atsmail.test");
+	ck_assert(!f.is_autoreply && !f.is_list && !f.from_mailer_daemon);
+	decide(&f, &p);
+	ck_assert_msg(p.verdict == ATSM_IN_INTAKE, "%s", p.notes);
+	ck_assert(!p.intake_unresolved);
+	ck_assert_str_eq(p.sender, "kenta.mori@applicant.test");
+	ck_assert_str_eq(p.sender_name, "Kenta Mori");
+	ck_assert(has_keyword(&p, ATSM_KW_NEWRECORD));
+	done(&f, &p);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -221,6 +385,10 @@ suite(void)
 	tcase_add_test(tc, facts_key_is_one_per_copy);
 	tcase_add_test(tc, facts_from_raw_iso2022jp_reply);
 	tcase_add_test(tc, facts_from_raw_bounce_and_autoreply);
+	tcase_add_test(tc, read_receipts_are_filed_in_their_thread_and_move_nothing);
+	tcase_add_test(tc, list_posts_from_a_candidate_are_not_filed_on_the_candidate);
+	tcase_add_test(tc, auto_replies_are_filed_without_phase_rule);
+	tcase_add_test(tc, relayed_mail_of_a_person_fires_its_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }

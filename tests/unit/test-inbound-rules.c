@@ -3,8 +3,11 @@
  * fires (its from phase, priority, a specific rule before an any-phase
  * one, inactive rules ignored), which records are targets (linked ones,
  * the thread's processes or the open processes of the resume, never an
- * ambiguous record, never for an auto-reply or a second copy), records
- * gone from the directory, and processes not yet recorded.  No server.
+ * ambiguous record, never for an auto-reply, a read receipt, list mail
+ * or a second copy), list mail and read receipts filed only inside a
+ * recorded thread (never on a record by the sender's address, never as
+ * intake), records gone from the directory, and processes not yet
+ * recorded.  No server.
  */
 #include "test-inbound-fixture.h"
 
@@ -197,6 +200,72 @@ START_TEST(autoreply_filed_without_phase_rule)
 }
 END_TEST
 
+START_TEST(list_mail_only_inside_a_thread_and_moves_nothing)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+
+	/* a list post answering a recorded message: filed there, $ATSList */
+	mail(&f, "alice@atsmail.test", "hanako@candidate.test", "alice@atsmail.test");
+	set(&f.hdr_references, "<unknown@lists.example> <out-5002@atsmail.test>");
+	f.is_list = true;
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	expect_link(&p, ATSM_RECORD_PROCESS, 4001, "references");
+	ck_assert(has_keyword(&p, ATSM_KW_FILED) && has_keyword(&p, ATSM_KW_LIST));
+	ck_assert_int_eq(p.n_phases, 0);
+	expect_note(&p, "list mail in a recorded thread");
+	done(&f, &p);
+	/* the same post outside a thread: not on hanako's resume */
+	mail(&f, "alice@atsmail.test", "hanako@candidate.test", "alice@atsmail.test");
+	f.is_list = true;
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_IGNORE);
+	ck_assert_int_eq(p.n_links, 0);
+	ck_assert_ptr_null(p.keywords[0]);
+	expect_note(&p, "not filed on the sender's records");
+	done(&f, &p);
+	/* the person's own mail, the same sender: filed, and the rule fires */
+	mail(&f, "alice@atsmail.test", "hanako@candidate.test", "alice@atsmail.test");
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	ck_assert_int_gt(p.n_phases, 0);
+	done(&f, &p);
+	/* a list a newcomer posts to, subscribed by an intake address: no record */
+	mail(&f, "recruit@atsmail.test", "poster@lists-user.example", "recruit@atsmail.test");
+	f.is_list = true;
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_IGNORE);
+	expect_note(&p, "list mail outside a recorded thread: not filed");
+	done(&f, &p);
+}
+END_TEST
+
+START_TEST(read_receipt_only_inside_a_thread_and_moves_nothing)
+{
+	struct atsm_in_facts f;
+	struct atsm_in_plan p;
+
+	mail(&f, "alice@atsmail.test", "taro@candidate.test", "alice@atsmail.test");
+	set(&f.hdr_in_reply_to, "<out-5001@atsmail.test>");
+	f.is_mdn = true;
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	expect_link(&p, ATSM_RECORD_RESUME, 1001, "in_reply_to");
+	ck_assert(has_keyword(&p, ATSM_KW_RECEIPT));
+	ck_assert(!has_keyword(&p, ATSM_KW_AUTOREPLY) && !has_keyword(&p, ATSM_KW_LIST));
+	ck_assert_int_eq(p.n_phases, 0);
+	done(&f, &p);
+	/* a receipt of a message nobody recorded is about nothing of ours */
+	mail(&f, "alice@atsmail.test", "taro@candidate.test", "alice@atsmail.test");
+	f.is_mdn = true;
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_IGNORE);
+	expect_note(&p, "read receipt (MDN) outside a recorded thread");
+	done(&f, &p);
+}
+END_TEST
+
 START_TEST(second_copy_fires_no_rule)
 {
 	struct atsm_in_facts f;
@@ -296,6 +365,8 @@ suite(void)
 	tcase_add_test(tc, ambiguous_records_never_moved);
 	tcase_add_test(tc, reply_moves_processes_of_the_thread_or_the_resume);
 	tcase_add_test(tc, autoreply_filed_without_phase_rule);
+	tcase_add_test(tc, list_mail_only_inside_a_thread_and_moves_nothing);
+	tcase_add_test(tc, read_receipt_only_inside_a_thread_and_moves_nothing);
 	tcase_add_test(tc, second_copy_fires_no_rule);
 	tcase_add_test(tc, records_gone_from_the_directory_are_dropped);
 	tcase_add_test(tc, process_not_yet_recorded_is_named_by_resume_and_job);
