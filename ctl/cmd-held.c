@@ -2,7 +2,7 @@
  *
  *   atsmailctl held list [--all]
  *   atsmailctl held release ID [--postfix-config DIR] [--postsuper PATH]
- *                               [--db-only] [--actor NAME]
+ *                               [--postqueue PATH] [--db-only] [--actor NAME]
  *   atsmailctl held reject ID [--reason TEXT] [--postfix-config DIR]
  *                               [--postsuper PATH] [--db-only] [--actor NAME]
  *
@@ -11,7 +11,9 @@
  * no message.sent.  release runs `postsuper -H QUEUE_ID` (Postfix sends
  * it) and then atsmail.held_release(), which applies its phase changes,
  * sends message.sent and audits; reject runs `postsuper -d QUEUE_ID hold`
- * and atsmail.held_reject().  Both in one transaction that holds the row
+ * and atsmail.held_reject().  (postsuper -H moves the mail to the
+ * deferred queue; `postqueue -i` then asks for its delivery at once.)
+ * Both in one transaction that holds the row
  * lock of the held mail across postsuper, so two approvers cannot decide
  * one mail twice.  postsuper says how many messages it touched (it exits
  * 0 for an unknown queue id): anything but one refuses the change, unless
@@ -35,15 +37,16 @@ ctl_cmd_held_usage(FILE *fp)
 	fputs(
 	    "usage: " CTL_PROGNAME " [OPTIONS] held list [--all]\n"
 	    "       " CTL_PROGNAME " [OPTIONS] held release ID [--postfix-config DIR]\n"
-	    "                     [--postsuper PATH] [--db-only] [--actor NAME]\n"
+	    "                     [--postsuper PATH] [--postqueue PATH] [--db-only] [--actor NAME]\n"
 	    "       " CTL_PROGNAME " [OPTIONS] held reject ID [--reason TEXT] [--postfix-config DIR]\n"
 	    "                     [--postsuper PATH] [--db-only] [--actor NAME]\n"
 	    "\n"
 	    "  list     the mail waiting for approval, one a line: ID, queue id, sender,\n"
 	    "           held since, recipients, subject (--all: decided ones too, with\n"
 	    "           the decision)\n"
-	    "  release  postsuper -H the mail's queue id (Postfix sends it), then record\n"
-	    "           it as sent: its phase changes, message.sent, the audit entry\n"
+	    "  release  postsuper -H the mail's queue id, then record it as sent: its\n"
+	    "           phase changes, message.sent, the audit entry; then postqueue -i\n"
+	    "           (Postfix delivers it now, not at its next queue run)\n"
 	    "  reject   postsuper -d the mail's queue id (from the hold queue only), then\n"
 	    "           record it as rejected; nothing else happens to the records\n"
 	    "\n"
@@ -51,6 +54,7 @@ ctl_cmd_held_usage(FILE *fp)
 	    "  --postfix-config DIR the Postfix instance (postsuper -c DIR; default: the\n"
 	    "                       default instance)\n"
 	    "  --postsuper PATH     the postsuper program (default: postsuper on PATH)\n"
+	    "  --postqueue PATH     the postqueue program (default: postqueue on PATH)\n"
 	    "  --db-only            do not run postsuper: the mail was released or deleted\n"
 	    "                       by hand already (or has no queue id); record only\n"
 	    "  --reason TEXT        why it was rejected (kept in the audit entry)\n"
@@ -91,6 +95,64 @@ held_list(struct ctl *ctx, bool all)
 	return CTL_EXIT_OK;
 }
 
+/* Run argv (argv[0] on PATH) with its output (stdout and stderr) in out:
+ * 0 when it exited 0, else -1 after a message. */
+static int
+run(const char *const *argv, char *out, size_t outsz, const char *what)
+{
+	size_t len = 0;
+	int fd[2], status;
+	pid_t pid;
+	ssize_t r;
+
+	out[0] = '\0';
+	if (pipe(fd) < 0) {
+		ctl_error("held %s: cannot run %s: %s", what, argv[0], strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		ctl_error("held %s: cannot run %s: %s", what, argv[0], strerror(errno));
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fd[1], STDOUT_FILENO);
+		dup2(fd[1], STDERR_FILENO);
+		close(fd[0]);
+		close(fd[1]);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "cannot execute %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fd[1]);
+	for (;;) {
+		char drain[512];
+
+		r = len + 1 < outsz ? read(fd[0], out + len, outsz - 1 - len) :
+		    read(fd[0], drain, sizeof(drain));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (len + 1 < outsz)
+			len += (size_t)r;
+	}
+	close(fd[0]);
+	out[len] = '\0';
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+		out[--len] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		ctl_error("held %s: %s failed (%s %d): %s", what, argv[0],
+		    WIFEXITED(status) ? "exit" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), out);
+		return -1;
+	}
+	return 0;
+}
+
 /* Run postsuper OP QID [hold] and return how many messages it says it
  * touched ("Released from hold: 1 message", "Deleted: 1 message"), or -1
  * after a message when it could not run or failed. */
@@ -98,13 +160,9 @@ static long
 postsuper(const char *prog, const char *conf_dir, const char *op, const char *qid,
     const char *what)
 {
-	char out[POSTSUPER_OUT_MAX + 1];
-	const char *argv[8];
-	size_t n = 0, len = 0;
-	int fd[2], status, argc = 0;
-	const char *hit;
-	pid_t pid;
-	ssize_t r;
+	char out[POSTSUPER_OUT_MAX];
+	const char *argv[8], *hit;
+	int argc = 0;
 
 	argv[argc++] = prog;
 	if (conf_dir != NULL) {
@@ -116,68 +174,45 @@ postsuper(const char *prog, const char *conf_dir, const char *op, const char *qi
 	if (strcmp(op, "-d") == 0)
 		argv[argc++] = "hold";      /* never a mail that was released meanwhile */
 	argv[argc] = NULL;
-	if (pipe(fd) < 0) {
-		ctl_error("held %s: cannot run %s: %s", what, prog, strerror(errno));
+	if (run(argv, out, sizeof(out), what) < 0)
 		return -1;
-	}
-	if ((pid = fork()) < 0) {
-		ctl_error("held %s: cannot run %s: %s", what, prog, strerror(errno));
-		close(fd[0]);
-		close(fd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		dup2(fd[1], STDOUT_FILENO);
-		dup2(fd[1], STDERR_FILENO);
-		close(fd[0]);
-		close(fd[1]);
-		execvp(prog, (char *const *)argv);
-		fprintf(stderr, "cannot execute %s: %s\n", prog, strerror(errno));
-		_exit(127);
-	}
-	close(fd[1]);
-	while ((r = read(fd[0], out + len, POSTSUPER_OUT_MAX - len)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)r;
-		if (len == POSTSUPER_OUT_MAX) {
-			char drain[512];
-
-			while (read(fd[0], drain, sizeof(drain)) > 0)
-				;
-			break;
-		}
-	}
-	close(fd[0]);
-	out[len] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-		out[--len] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		ctl_error("held %s: %s %s %s failed (%s %d): %s", what, prog, op, qid,
-		    WIFEXITED(status) ? "exit" : "signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), out);
-		return -1;
-	}
 	hit = strstr(out, strcmp(op, "-H") == 0 ? "Released from hold: " : "Deleted: ");
 	if (hit == NULL) {
 		ctl_error("held %s: %s %s %s did not say what it did: %s", what, prog, op, qid,
 		    out);
 		return -1;
 	}
-	hit = strchr(hit, ':') + 2;
-	n = strtoul(hit, NULL, 10);
-	return (long)n;
+	return strtol(strchr(hit, ':') + 2, NULL, 10);
+}
+
+/* postsuper -H moves the mail to the deferred queue, which Postfix scans
+ * every queue_run_delay: ask for its delivery now (postqueue -i, Postfix
+ * 3.5 and later).  A failure only delays it, so it is a warning. */
+static void
+deliver_now(const char *prog, const char *conf_dir, const char *qid)
+{
+	char out[POSTSUPER_OUT_MAX];
+	const char *argv[6];
+	int argc = 0;
+
+	argv[argc++] = prog;
+	if (conf_dir != NULL) {
+		argv[argc++] = "-c";
+		argv[argc++] = conf_dir;
+	}
+	argv[argc++] = "-i";
+	argv[argc++] = qid;
+	argv[argc] = NULL;
+	if (run(argv, out, sizeof(out), "release") < 0)
+		ctl_error("held release: warning: mail %s is released but waits for Postfix's "
+		    "next queue run", qid);
 }
 
 struct held_opts {
 	const char *id;
 	const char *conf_dir;
 	const char *prog;
+	const char *postqueue;
 	const char *reason;
 	const char *actor;
 	bool db_only;
@@ -253,6 +288,8 @@ held_decide(struct ctl *ctx, bool release, const struct held_opts *o)
 			    "back", what, release ? "released" : "deleted", qid, what, o->id);
 		return ctl_ops_db_fail(what, &err);
 	}
+	if (release && !o->db_only)
+		deliver_now(o->postqueue, o->conf_dir, qid);
 	printf("message %s %s%s%s: %s\n", o->id, release ? "released" : "rejected",
 	    qid[0] != '\0' ? " (queue id " : "", qid[0] != '\0' ? qid : "",
 	    PQgetvalue(res, 0, 0));
@@ -274,7 +311,7 @@ is_id(const char *s)
 int
 ctl_cmd_held(struct ctl *ctx, int argc, char **argv)
 {
-	struct held_opts o = { NULL, NULL, "postsuper", NULL, NULL, false };
+	struct held_opts o = { NULL, NULL, "postsuper", "postqueue", NULL, NULL, false };
 	bool all = false, release;
 	const char *v;
 	int i;
@@ -310,6 +347,9 @@ ctl_cmd_held(struct ctl *ctx, int argc, char **argv)
 				return CTL_EXIT_USAGE;
 		} else if (ctl_ops_option(argc, argv, &i, "--postsuper", &v)) {
 			if ((o.prog = v) == NULL)
+				return CTL_EXIT_USAGE;
+		} else if (release && ctl_ops_option(argc, argv, &i, "--postqueue", &v)) {
+			if ((o.postqueue = v) == NULL)
 				return CTL_EXIT_USAGE;
 		} else if (ctl_ops_option(argc, argv, &i, "--actor", &v)) {
 			if ((o.actor = v) == NULL)
