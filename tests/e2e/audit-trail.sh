@@ -4,7 +4,8 @@
 # statement of the writer role, and of a superuser, adds exactly one entry
 # naming what changed; a phase change with its history row adds one entry,
 # not two; a statement that changes nothing adds none; a mail recorded by
-# atsmail.record_outbound() still verifies.
+# atsmail.record_outbound() is one entry with its links counted, a link
+# added to it later one more; the chain verifies.
 set -u
 . "$top_srcdir/tests/e2e/e2e-lib.sh"
 
@@ -102,10 +103,17 @@ SELECT atsmail.record_outbound('{"v": 2, "actor": "alice@atsmail.test", "key": "
 	"links": [{"kind": "resume", "id": 1001, "rule": "recipient_address", "ambiguous": false}],
 	"recipients": 1}'::jsonb);
 SQL
-tap_is "a recorded mail: linked once, its phase once, sent once" \
+tap_is "a recorded mail: its phase once, sent once (its links counted there)" \
 	"$(tb_psql -c "select string_agg(action, ',' order by id) from atsmail.audit_log
 	     where id > (select max(id) from atsmail.audit_log where action = 'phase.changed'
-	                 and object_kind = 'process')")" "phase.changed,message.linked,message.sent"
+	                 and object_kind = 'process')")" "phase.changed,message.sent"
+tap_is "... whose entry counts its link" \
+	"$(tb_psql -c "select detail->>'links' from atsmail.audit_log where action = 'message.sent' order by id desc limit 1")" 1
+RID=$(tb_psql -c "select id from atsmail.messages where rfc_message_id = 'trail-2@atsmail.test'")
+tap_is "a link added to that mail later adds exactly one entry" \
+	"$(added as_w "insert into atsmail.message_links (message_id, target_kind, target_id, rule)
+	     values ($RID, 'contact', 2002, 'manual')")" 1
+tap_is "... message.linked on it" "$(last | cut -d'|' -f2,4)" "message.linked|$RID"
 tap_is "the chain verifies" "$(tb_psql -c "select ok from atsmail.audit_verify()")" t
 
 tap_done
