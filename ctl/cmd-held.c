@@ -290,9 +290,9 @@ held_decide(struct ctl *ctx, bool release, const struct held_opts *o)
 	}
 	if (release && !o->db_only)
 		deliver_now(o->postqueue, o->conf_dir, qid);
-	printf("message %s %s%s%s: %s\n", o->id, release ? "released" : "rejected",
+	printf("message %s %s%s%s%s: %s\n", o->id, release ? "released" : "rejected",
 	    qid[0] != '\0' ? " (queue id " : "", qid[0] != '\0' ? qid : "",
-	    PQgetvalue(res, 0, 0));
+	    qid[0] != '\0' ? ")" : "", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return CTL_EXIT_OK;
 }
