@@ -1,21 +1,30 @@
 /* cmd-audit.c -- atsmailctl audit: the hash-chained audit log.
  *
- *   atsmailctl audit verify
+ *   atsmailctl audit verify [--anchor FILE]
+ *   atsmailctl audit anchor --file FILE
  *   atsmailctl audit export [--since DATE] [--until DATE]
  *
  * verify runs atsmail.audit_verify() (sql/003-audit-outbox.sql), which
  * walks the chain in id order and stops at the first row whose prev_hash
  * or hash is wrong; it prints that row and the problem (exit 1), or the
- * number of rows and the hash of the last one -- keep that hash somewhere
- * else: a superuser could rewrite the whole chain consistently, but not
- * a hash kept outside the database.  export prints the entries as JSON
- * lines (jansson), one object per row in id order, read in pages by id so
- * that memory does not grow with the log.
+ * number of rows and the hash of the last one.  A superuser can rewrite
+ * the chain consistently -- delete the tail and set the head to the new
+ * last row -- and audit_verify() cannot tell; a hash kept outside the
+ * database can.  anchor publishes the verified head (id and hash) to
+ * syslog and appends it as a line to FILE, which an auditor keeps (a cron
+ * job or systemd timer: docs/atsmailctl.md, "The auditor's anchor");
+ * verify --anchor FILE then also checks that every entry anchored there
+ * is still in the log with the same hash, and names the first that is
+ * not (exit 1).  Anchor lines are audit-anchors.c's format.  export
+ * prints the entries as JSON lines (jansson), one object per row in id
+ * order, read in pages by id so that memory does not grow with the log.
  */
 #include "ctl-ops.h"
+#include "audit-anchors.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #define AUDIT_PAGE "1000"      /* rows fetched per round trip by export */
 
@@ -23,13 +32,18 @@ void
 ctl_cmd_audit_usage(FILE *fp)
 {
 	fputs(
-	    "usage: " CTL_PROGNAME " [OPTIONS] audit verify\n"
+	    "usage: " CTL_PROGNAME " [OPTIONS] audit verify [--anchor FILE]\n"
+	    "       " CTL_PROGNAME " [OPTIONS] audit anchor --file FILE\n"
 	    "       " CTL_PROGNAME " [OPTIONS] audit export [--since DATE] [--until DATE]\n"
 	    "\n"
 	    "  verify  walk the hash chain of the audit log; print \"audit log intact: N\n"
-	    "          rows, last id ID, last hash HASH\" (keep that hash outside the\n"
-	    "          database), or the first row that was edited, deleted or reordered\n"
-	    "          and exit 1\n"
+	    "          rows, last id ID, last hash HASH\", or the first row that was\n"
+	    "          edited, deleted or reordered and exit 1; with --anchor FILE, also\n"
+	    "          check every entry anchored in FILE is still there with its hash\n"
+	    "          (a rewritten tail) and name the first that is not (exit 1)\n"
+	    "  anchor  verify, then publish the chain's head: syslog (authpriv.notice)\n"
+	    "          and a line \"TIME id=ID hash=HASH rows=N\" appended to FILE, the\n"
+	    "          file an auditor keeps (run it from cron or a systemd timer)\n"
 	    "  export  print the entries (of at >= --since and < --until, in any form\n"
 	    "          PostgreSQL reads as a timestamp: 2025-02-01, '2025-02-01 09:00+09')\n"
 	    "          as JSON lines: {\"id\", \"at\" (UTC), \"actor\", \"action\", \"object_kind\",\n"
@@ -41,11 +55,65 @@ ctl_cmd_audit_usage(FILE *fp)
 	    "4 database unavailable.\n", fp);
 }
 
+/* Every anchor of FILE still in the log with its hash: 0, or the exit
+ * code after a message naming the first anchored entry that is not. */
 static int
-audit_verify(struct ctl *ctx)
+check_anchors(struct ctl *ctx, const char *file, size_t *nchecked)
+{
+	struct ctl_anchors an;
+	struct atsm_err err;
+	const char *p[2];
+	PGresult *res;
+	size_t i;
+	int rc = CTL_EXIT_OK;
+
+	if (ctl_anchors_read(file, &an) < 0)
+		return CTL_EXIT_FAIL;
+	*nchecked = an.n;
+	if (an.n == 0) {
+		ctl_error("audit verify: %s holds no anchor line", file);
+		ctl_anchors_free(&an);
+		return CTL_EXIT_FAIL;
+	}
+	p[0] = an.ids;
+	p[1] = an.hashes;
+	/* the first anchored entry that is gone or changed, in id order */
+	res = atsm_db_exec(ctx->conn, "SELECT a.id, a.hash, l.id IS NOT NULL,"
+	    " encode(l.hash, 'hex'), a.n"
+	    " FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS a(id, hash, n)"
+	    " LEFT JOIN atsmail.audit_log l ON l.id = a.id"
+	    " WHERE l.id IS NULL OR encode(l.hash, 'hex') <> a.hash"
+	    " ORDER BY a.id, a.n LIMIT 1", 2, p, &err);
+	if (res == NULL) {
+		ctl_anchors_free(&an);
+		return ctl_ops_db_fail("audit verify", &err);
+	}
+	if (PQntuples(res) > 0) {
+		i = (size_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10) - 1;
+		if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)
+			ctl_error("audit verify: anchored entry %s (%s line %u, anchored %s) is missing "
+			    "from the audit log: the chain was cut back and rewritten after it",
+			    PQgetvalue(res, 0, 0), file, an.lines[i], an.times[i]);
+		else
+			ctl_error("audit verify: anchored entry %s (%s line %u, anchored %s) has hash "
+			    "%s, but %s was anchored: the chain was rewritten up to it",
+			    PQgetvalue(res, 0, 0), file, an.lines[i], an.times[i],
+			    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 1));
+		printf("audit log REWRITTEN: anchored entry %s does not match %s\n",
+		    PQgetvalue(res, 0, 0), file);
+		rc = CTL_EXIT_FAIL;
+	}
+	PQclear(res);
+	ctl_anchors_free(&an);
+	return rc;
+}
+
+static int
+audit_verify(struct ctl *ctx, const char *anchor_file)
 {
 	struct atsm_err err;
 	PGresult *res, *head;
+	size_t nanchors = 0;
 	int rc;
 
 	if ((rc = ctl_connect(ctx)) != 0)
@@ -66,11 +134,60 @@ audit_verify(struct ctl *ctx)
 		PQclear(res);
 		return ctl_ops_db_fail("audit verify", &err);
 	}
+	if (anchor_file != NULL && (rc = check_anchors(ctx, anchor_file, &nanchors)) != 0) {
+		PQclear(head);
+		PQclear(res);
+		return rc;
+	}
 	printf("audit log intact: %s rows, last id %s, last hash %s\n", PQgetvalue(res, 0, 1),
 	    PQntuples(head) > 0 ? PQgetvalue(head, 0, 0) : "none",
 	    PQntuples(head) > 0 ? PQgetvalue(head, 0, 1) : "-");
+	if (anchor_file != NULL)
+		printf("%zu anchor%s of %s match\n", nanchors, nanchors == 1 ? "" : "s",
+		    anchor_file);
 	PQclear(head);
 	PQclear(res);
+	return CTL_EXIT_OK;
+}
+
+/* Verify the chain, then publish its head: syslog and a line of file. */
+static int
+audit_anchor(struct ctl *ctx, const char *file)
+{
+	struct atsm_err err;
+	PGresult *res;
+	char line[256];
+	int rc;
+
+	if ((rc = ctl_connect(ctx)) != 0)
+		return rc;
+	/* one statement: the head and the verdict on the chain it ends */
+	if ((res = atsm_db_exec(ctx->conn, "SELECT v.ok, v.first_bad_id, v.problem,"
+	    " h.last_id, encode(h.last_hash, 'hex'), v.checked,"
+	    " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	    " FROM atsmail.audit_verify() v, atsmail.audit_head h", 0, NULL, &err)) == NULL)
+		return ctl_ops_db_fail("audit anchor", &err);
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		ctl_error("audit anchor: the audit log is broken at row %s: %s: nothing anchored",
+		    PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) : "?",
+		    PQntuples(res) == 1 ? PQgetvalue(res, 0, 2) : "no chain head");
+		PQclear(res);
+		return CTL_EXIT_FAIL;
+	}
+	if (PQgetisnull(res, 0, 3)) {
+		printf("audit log is empty: nothing to anchor\n");
+		PQclear(res);
+		return CTL_EXIT_OK;
+	}
+	snprintf(line, sizeof(line), "%s id=%s hash=%s rows=%s", PQgetvalue(res, 0, 6),
+	    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+	PQclear(res);
+	if (ctl_anchors_append(file, line) < 0)
+		return CTL_EXIT_FAIL;
+	openlog(CTL_PROGNAME, LOG_PID, LOG_AUTHPRIV);
+	syslog(LOG_NOTICE, "audit anchor: %s", line);
+	closelog();
+	printf("anchored: %s\n", line);
 	return CTL_EXIT_OK;
 }
 
@@ -166,7 +283,7 @@ ctl_cmd_audit(struct ctl *ctx, int argc, char **argv)
 	int i;
 
 	if (argc < 2) {
-		ctl_error("audit: which one? verify or export");
+		ctl_error("audit: which one? verify, anchor or export");
 		ctl_cmd_audit_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
@@ -175,15 +292,29 @@ ctl_cmd_audit(struct ctl *ctx, int argc, char **argv)
 			ctl_cmd_audit_usage(stdout);
 			return CTL_EXIT_OK;
 		}
-	if (strcmp(argv[1], "verify") == 0) {
-		if (argc > 2) {
-			ctl_error("audit verify: unexpected argument '%s'", argv[2]);
+	if (strcmp(argv[1], "verify") == 0 || strcmp(argv[1], "anchor") == 0) {
+		bool verify = argv[1][0] == 'v';
+		const char *file = NULL;
+
+		for (i = 2; i < argc; i++) {
+			if (ctl_ops_option(argc, argv, &i, verify ? "--anchor" : "--file", &v)) {
+				if ((file = v) == NULL)
+					return CTL_EXIT_USAGE;
+			} else {
+				ctl_error("audit %s: unexpected argument '%s'", argv[1], argv[i]);
+				return CTL_EXIT_USAGE;
+			}
+		}
+		if (verify)
+			return audit_verify(ctx, file);
+		if (file == NULL) {
+			ctl_error("audit anchor: name the auditor's file with --file FILE");
 			return CTL_EXIT_USAGE;
 		}
-		return audit_verify(ctx);
+		return audit_anchor(ctx, file);
 	}
 	if (strcmp(argv[1], "export") != 0) {
-		ctl_error("audit: unknown subcommand '%s' (known: verify, export)", argv[1]);
+		ctl_error("audit: unknown subcommand '%s' (known: verify, anchor, export)", argv[1]);
 		return CTL_EXIT_USAGE;
 	}
 	for (i = 2; i < argc; i++) {

@@ -82,7 +82,7 @@ ctl_imp_row_person(struct imp *im, struct atsm_csv_record *rec)
 	if (r == 1) {
 		snprintf(sql, sizeof(sql), "INSERT INTO %s (name, kana, phase, shared, owner_id,"
 		    " created_from, external_id%s) VALUES ($1, nullif($2, ''), coalesce($3, 'new'),"
-		    " coalesce($4::boolean, true), $5, 'import', $6%s) RETURNING id, phase",
+		    " coalesce($4::boolean, false), $5, 'import', $6%s) RETURNING id, phase",
 		    table, im->kind == K_CONTACTS ? ", company_id" : "",
 		    im->kind == K_CONTACTS ? ", $7" : "");
 		if ((res = ctl_imp_q(im, sql, im->kind == K_CONTACTS ? 7 : 6, p)) == NULL)

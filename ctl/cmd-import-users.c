@@ -125,7 +125,7 @@ ctl_imp_row_user(struct imp *im, struct atsm_csv_record *rec)
 	if (r == 1) {
 		res = ctl_imp_q(im, "INSERT INTO atsmail.users (login, display_name, role, sharing_mode,"
 		    " default_share, active) VALUES ($1, coalesce($2, ''), coalesce($3, 'recruiter'),"
-		    " coalesce($4, 'public'), coalesce($5::boolean, true), coalesce($6::boolean, true))"
+		    " coalesce($4, 'custom'), coalesce($5::boolean, false), coalesce($6::boolean, true))"
 		    " RETURNING id", 6, p);
 		o = O_NEW;
 	} else {

@@ -14,9 +14,17 @@
  * as a directory entry (named by its idempotency key until it has an id),
  * and the phases the mail sets.  Both read the plan only; neither knows
  * where the payload or the effects go.
+ *
+ * A HOLD plan (a user who needs approval: the mail waits in Postfix's
+ * hold queue) is recorded as held: its payload says "held", the queue id
+ * that postsuper takes and the reason; the record function keeps its
+ * processes and phases pending until `atsmailctl held release`
+ * (sql/014-held-mail.sql), so its effects set no phase and make no
+ * process either -- the snapshot learns them from PostgreSQL then.
  */
 #include "outbound/record.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -209,6 +217,22 @@ records(const struct atsm_out_plan *p)
 	return p->verdict == ATSM_OUT_RECORD || p->verdict == ATSM_OUT_HOLD;
 }
 
+/* A Postfix queue id as held_messages.queue_id takes it (letters and
+ * digits), else JSON null: such a held mail is released by hand. */
+static json_t *
+queue_id(const struct atsm_out_facts *f)
+{
+	const char *q = f->queue_id;
+	size_t i, n = q != NULL ? strlen(q) : 0;
+
+	if (n == 0 || n > 64)
+		return json_null();
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)q[i]))
+			return json_null();
+	return json_string(q);
+}
+
 static const char *
 key_of(const struct atsm_out_facts *f)
 {
@@ -254,6 +278,11 @@ atsm_out_record_payload(const struct atsm_out_facts *f, const struct atsm_out_pl
 	put(&b, o, "phases", phases(&b, p));
 	put(&b, o, "links", links(&b, p));
 	put(&b, o, "recipients", json_integer((json_int_t)p->n_counterparts));
+	if (p->verdict == ATSM_OUT_HOLD) {
+		put(&b, o, "held", json_true());
+		put(&b, o, "queue_id", queue_id(f));
+		put(&b, o, "hold_reason", text(&b, "hold_reason", p->reply_text));
+	}
 	if (b.bad != NULL) {
 		json_decref(o);
 		if (b.nomem)
@@ -296,7 +325,8 @@ message(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct at
 	m->thread = p->in_thread ? p->thread : m->ref;
 	m->visibility = p->vis.visibility;
 	snprintf(m->token, sizeof(m->token), "%s", p->token);
-	for (i = 0; i < p->n_procs; i++)
+	/* a held mail makes its processes on release only */
+	for (i = 0; i < p->n_procs && p->verdict != ATSM_OUT_HOLD; i++)
 		n += !p->procs[i].exists;
 	if ((m->links = atsm_arena_calloc(a, n + 1, sizeof(*m->links))) == NULL)
 		return full(f, err, "links");
@@ -311,7 +341,7 @@ message(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct at
 		if (addr_dup(a, p->links[i].resume_addr, &l->resume_addr) < 0)
 			return full(f, err, "links");
 	}
-	for (i = 0; i < p->n_procs; i++) {
+	for (i = 0; i < p->n_procs && p->verdict != ATSM_OUT_HOLD; i++) {
 		struct atsm_dir_link *l;
 
 		if (p->procs[i].exists)
@@ -385,6 +415,8 @@ atsm_out_effects(const struct atsm_out_facts *f, const struct atsm_out_plan *p,
 	if (p->message_id != NULL && (e->msgid = atsm_arena_strdup(a, p->message_id)) == NULL)
 		return full(f, err, "Message-ID");
 	e->message = m;
+	if (p->verdict == ATSM_OUT_HOLD)
+		return 0;     /* its phases wait for the release */
 	if (phase_sets(f, p, a, e, err) < 0) {
 		memset(e, 0, sizeof(*e));
 		e->at = f->submitted_at;

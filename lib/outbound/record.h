@@ -38,7 +38,9 @@ json_t *atsm_out_record_payload(const struct atsm_out_facts *f, const struct ats
  * command) and the phases it sets, processes created or moved included.
  * A PASS or REJECT plan, or a mail whose Message-ID is recorded as sent
  * already (the recorder records nothing for it), changes nothing: *e is
- * then empty but for at.  0, or -1 with err (class NOMEM) when a is full. */
+ * then empty but for at.  A HOLD plan changes the message only: its
+ * phases and new processes wait for the release (sql/014-held-mail.sql),
+ * and the payload says "held" with the queue id and the reason.  0, or -1 with err (class NOMEM) when a is full. */
 int atsm_out_effects(const struct atsm_out_facts *f, const struct atsm_out_plan *p,
     struct atsm_arena *a, struct atsm_dir_effects *e, struct atsm_err *err);
 

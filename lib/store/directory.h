@@ -88,7 +88,7 @@
  * the resume that holds the address then: the one the intake entry made
  * (docs/journal.md, "Record payloads"). */
 #define ATSM_DIR_NEW_RESUME_PHASE "new"   /* resumes.phase's default */
-#define ATSM_DIR_NEW_RESUME_SHARED true   /* resumes.shared's default */
+#define ATSM_DIR_NEW_RESUME_SHARED false  /* resumes.shared's default (sql/013) */
 
 enum atsm_dir_direction { ATSM_DIR_OUT, ATSM_DIR_IN };
 

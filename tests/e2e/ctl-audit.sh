@@ -4,7 +4,10 @@
 # the audit log's triggers, an edited row, a deleted row, two rows whose
 # contents were swapped and a deleted last row are each caught (exit 1)
 # naming the row; the chain is restored between cases.  export prints
-# valid JSON lines, filtered by --since.
+# valid JSON lines, filtered by --since.  anchor appends the verified
+# head to the auditor's file; a tail a superuser deleted (with the head
+# rewritten to match) and a chain rewritten consistently both pass plain
+# verify but fail verify --anchor, naming the anchored entry.
 set -u
 . "$top_srcdir/tests/e2e/e2e-lib.sh"
 
@@ -116,5 +119,71 @@ tap_is "export --since a row's time: that row onwards" \
 aud export --since yesterday-ish
 tap_is "export --since a non-date: usage error (2)" "$RC" 2
 tap_ok "... naming it" grep -q "yesterday-ish" "$WORK/err"
+
+# --- anchor: the head kept outside the database
+ANCH=$WORK/anchors
+aud anchor
+tap_is "anchor without --file: usage (2)" "$RC" 2
+aud anchor --file "$ANCH"
+tap_is "anchor: exit 0" "$RC" 0
+HEAD=$(sql "select last_id || ' ' || encode(last_hash, 'hex') from atsmail.audit_head")
+tap_ok "anchor: the file holds the head's id and hash" \
+	grep -Eq "^[0-9T:Z-]+ id=${HEAD% *} hash=${HEAD#* } rows=[0-9]+$" "$ANCH"
+aud verify --anchor "$ANCH"
+tap_is "verify --anchor on an intact chain: exit 0" "$RC" 0
+tap_ok "... saying the anchor matches" grep -q "^1 anchor of $ANCH match$" "$WORK/out"
+ANCHORED=${HEAD% *}
+sql "select atsmail.audit('tester', 'after.anchor', NULL, g::text, '{}') from generate_series(1, 3) g" >/dev/null
+aud anchor --file "$ANCH"
+tap_is "a second anchor is appended" "$(grep -c ' id=' "$ANCH")" 2
+ANCHORED2=$(sql "select last_id from atsmail.audit_head")
+sql "drop table public.audit_saved; drop table public.head_saved" >/dev/null
+sql "create table public.audit_saved as select * from atsmail.audit_log; create table public.head_saved as select * from atsmail.audit_head" >/dev/null
+
+# the tail cut back to the first anchor's row, and the head rewritten to match
+tamper "DELETE FROM atsmail.audit_log WHERE id > $ANCHORED;
+UPDATE atsmail.audit_head SET last_id = l.id, last_hash = l.hash FROM atsmail.audit_log l WHERE l.id = $ANCHORED;"
+aud verify
+tap_is "a deleted tail with a rewritten head passes plain verify" "$RC" 0
+aud verify --anchor "$ANCH"
+tap_is "... but not verify --anchor: exit 1" "$RC" 1
+tap_ok "... naming the anchored entry that is missing" \
+	grep -q "anchored entry $ANCHORED2 ($ANCH line 2, anchored .*) is missing" "$WORK/err"
+restore
+
+# the chain rewritten consistently from row 2 on: an edited row, every
+# later hash recomputed, the head too
+tamper "UPDATE atsmail.audit_log SET actor = 'mallory' WHERE id = $I2;
+DO \$\$ DECLARE r record; prev bytea; BEGIN
+	SELECT hash INTO prev FROM atsmail.audit_log WHERE id = $I1;
+	FOR r IN SELECT * FROM atsmail.audit_log WHERE id >= $I2 ORDER BY id LOOP
+		UPDATE atsmail.audit_log SET prev_hash = prev, hash = atsmail.audit_hash(prev,
+			atsmail.audit_canonical(r.id, r.at, r.actor, r.action, r.object_kind, r.object_id, r.detail))
+			WHERE id = r.id RETURNING hash INTO prev;
+	END LOOP;
+	UPDATE atsmail.audit_head SET last_hash = prev;
+END \$\$;"
+aud verify
+tap_is "a consistently rewritten chain passes plain verify" "$RC" 0
+aud verify --anchor "$ANCH"
+tap_is "... but not verify --anchor: exit 1" "$RC" 1
+tap_ok "... naming the first anchored entry whose hash changed" \
+	grep -q "anchored entry $ANCHORED ($ANCH line 1, anchored .*) has hash [0-9a-f]*, but ${HEAD#* } was anchored" "$WORK/err"
+restore
+aud verify --anchor "$ANCH"
+tap_is "restored: verify --anchor passes again" "$RC" 0
+
+tamper "UPDATE atsmail.audit_log SET actor = 'mallory' WHERE id = $I3;"
+n=$(grep -c ' id=' "$ANCH")
+aud anchor --file "$ANCH"
+tap_is "anchor refuses a broken chain: exit 1" "$RC" 1
+tap_is "... and appends nothing" "$(grep -c ' id=' "$ANCH")" "$n"
+restore
+aud verify --anchor "$WORK/no-such-file"
+tap_is "verify --anchor of a missing file: exit 1" "$RC" 1
+printf '# kept by the auditor\n\nnot an anchor\n' >"$WORK/bad-anchors"
+aud verify --anchor "$WORK/bad-anchors"
+tap_is "verify --anchor of a file with a bad line: exit 1" "$RC" 1
+tap_ok "... naming the line (comments and blank lines skipped)" grep -q "bad-anchors line 3: not an anchor line" "$WORK/err"
 
 tap_done

@@ -29,7 +29,7 @@ last_audit() {
 }
 naudit() { sql "select count(*) from atsmail.audit_log"; }
 
-sql "insert into atsmail.users (login, display_name, sharing_mode) values ('alice@corp.test', 'Alice', 'public')"
+sql "insert into atsmail.users (login, display_name, sharing_mode, default_share) values ('alice@corp.test', 'Alice', 'public', true)"
 
 pol --help
 tap_is "policy --help exits 0" "$RC" 0

@@ -127,6 +127,40 @@ tap_is "a deactivated user's login role acts for nobody" \
 	"$(as bob_r "select atsmail.acting_user_id() is null")" t
 tb_psql -c "update atsmail.users set active = true where login = 'bob@corp.test'"
 
+# ------------------------------------------- phase history follows the mail
+# Phase changes caused by alice's private message (1), her shared one (2),
+# and by no mail (an import): bob sees the latter two only.
+tb_psql >/dev/null <<'SQL'
+INSERT INTO atsmail.phase_history (kind, record_id, from_phase, to_phase, cause, message_id) VALUES
+	('contact', 1, 'new', 'active', 'mail_sent', 1),
+	('contact', 1, 'active', 'inactive', 'mail_sent', 2),
+	('contact', 1, 'inactive', 'new', 'import', NULL);
+SQL
+ph() { as "$1" "select coalesce(string_agg(to_phase, ',' order by id), '-') from atsmail.phase_history where record_id = 1 and kind = 'contact'"; }
+tap_is "bob sees no phase history caused by alice's private mail" "$(ph bob_r)" "inactive,new"
+tap_is "an unmapped reader neither" "$(ph nobody_r)" "inactive,new"
+tap_is "the app role acting for bob neither" \
+	"$(as webapp_r "set atsmail.acting_user = 'bob@corp.test'; select string_agg(to_phase, ',' order by id) from atsmail.phase_history where record_id = 1 and kind = 'contact'")" \
+	"inactive,new"
+tap_is "alice (the owner) sees all of it" "$(ph alice_r)" "active,inactive,new"
+tap_is "the writer sees all of it" "$(ph milter_r)" "active,inactive,new"
+tap_is "the auditor sees all of it" "$(ph audit_r)" "active,inactive,new"
+tap_ok "a reader cannot write phase history" refused bob_r \
+	"insert into atsmail.phase_history (kind, record_id, to_phase, cause) values ('resume', 1, 'new', 'manual')"
+tap_is "held mail follows its message too" \
+	"$(as bob_r "select count(*) from atsmail.held_messages")" 0
+
+# ------------------------------------------------------- privacy defaults
+# sql/013: a new user is 'custom' without default share, a new record is
+# not shared (docs/data-model.md, "Privacy defaults").
+tb_psql -c "insert into atsmail.users (login) values ('newcomer@corp.test')" >/dev/null
+tap_is "a new user's default sharing mode is custom, default_share false" \
+	"$(tb_psql -c "select sharing_mode || ' ' || default_share from atsmail.users where login = 'newcomer@corp.test'")" \
+	"custom false"
+tap_is "a new resume and a new contact are not shared" \
+	"$(tb_psql -c "insert into atsmail.resumes (name) values ('r') returning shared")|$(tb_psql -c "insert into atsmail.contacts (name) values ('c') returning shared")" \
+	"f|f"
+
 # ------------------------------------------------------------ writing
 tap_ok "a reader cannot INSERT a message" refused alice_r \
 	"insert into atsmail.messages (direction, owner_id) values ('out', 1)"
@@ -156,7 +190,7 @@ tap_is "without atsmail.actor the login is the actor" \
 	"$(tb_psql -c "select actor from atsmail.audit_log where action = 'message.visibility' order by id desc limit 1")" milter_r
 as milter_r "insert into atsmail.phase_history (kind, record_id, from_phase, to_phase, cause, actor_id, message_id) select 'resume', 1, 'new', 'active', 'mail_sent', id, 1 from atsmail.users where login = 'alice@corp.test'" >/dev/null
 tap_is "a phase change writes an audit entry" \
-	"$(tb_psql -c "select actor || ' ' || object_kind || ' ' || object_id || ' ' || (detail->>'to') || ' ' || (detail->>'cause') from atsmail.audit_log where action = 'phase.changed'")" \
+	"$(tb_psql -c "select actor || ' ' || object_kind || ' ' || object_id || ' ' || (detail->>'to') || ' ' || (detail->>'cause') from atsmail.audit_log where action = 'phase.changed' and object_kind = 'resume'")" \
 	"alice@corp.test resume 1 active mail_sent"
 as milter_r "insert into atsmail.resumes (name, created_from) values ('intake candidate', 'mail')" >/dev/null
 as milter_r "insert into atsmail.resumes (name, created_from) values ('imported candidate', 'import')" >/dev/null
@@ -166,7 +200,7 @@ as milter_r "select atsmail.audit('atsmailctl', 'policy.set', 'user', 'bob@corp.
 as milter_r "insert into atsmail.audit_log (actor, action) values ('atsmail-milter', 'direct.insert')" >/dev/null
 tap_is "the writer can append through atsmail.audit() and directly" \
 	"$(tb_psql -c "select count(*) from atsmail.audit_log where action in ('policy.set', 'direct.insert')")" 2
-tap_is "the audit chain verifies" "$(as audit_r "select ok || ' ' || checked from atsmail.audit_verify()")" "true 6"
+tap_is "the audit chain verifies" "$(as audit_r "select ok || ' ' || checked from atsmail.audit_verify()")" "true 11"
 
 # ----------------------------------------------------- append-only
 tap_ok "the writer cannot UPDATE the audit log" refused milter_r "update atsmail.audit_log set actor = 'x'"

@@ -215,7 +215,7 @@ START_TEST(newcomer_second_mail_filed_on_the_resume_in_the_making)
 	nr = fake_dir_new_resume(&fd, NEWCOMER);
 	ck_assert_ptr_nonnull(nr);
 	ck_assert_str_eq(nr->phase, "new");
-	ck_assert(nr->shared);
+	ck_assert(!nr->shared);   /* resumes.shared defaults to false (sql/013) */
 	ck_assert_int_eq(nr->owner_id, 0);
 	/* the directory answers it for the address, id 0 */
 	ck_assert_int_eq(dir.ops->records_by_addr(dir.ctx, NEWCOMER, rec, 4, &n, &err), 1);

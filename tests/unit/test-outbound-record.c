@@ -92,6 +92,7 @@ START_TEST(payload_of_a_held_mail_moving_a_process)
 
 	mail(&f, "erin@atsmail.test", "erin@atsmail.test", "hanako@candidate.test", NULL,
 	    "hanako@candidate.test", CMD("job.3001.3002"), CMD("phase.interview1"), NULL);
+	f.queue_id = xstrdup("4XyZ0a1b2C");
 	decide(&f, ATSM_OUT_LIVE, &p);
 	ck_assert_int_eq(p.verdict, ATSM_OUT_HOLD);
 	/* the existing process is linked with its id, resume and job; the new
@@ -110,8 +111,36 @@ START_TEST(payload_of_a_held_mail_moving_a_process)
 	    "\"ambiguous\":false},{\"kind\":\"job\",\"id\":3002,\"rule\":\"command\","
 	    "\"ambiguous\":false},{\"kind\":\"process\",\"id\":4001,\"resume\":1002,\"job\":3001,"
 	    "\"rule\":\"command\",\"ambiguous\":false}],"
-	    "\"recipients\":1}");
+	    "\"recipients\":1,\"held\":true,\"queue_id\":\"4XyZ0a1b2C\","
+	    "\"hold_reason\":\"mail from erin@atsmail.test waits for approval (the user "
+	    "needs approval before mail to candidates leaves)\"}");
 	done(&f, &p);
+}
+END_TEST
+
+/* A queue id the database would refuse is not sent: the mail is then
+ * released by hand (docs/atsmailctl.md, "held"). */
+START_TEST(payload_of_a_held_mail_without_a_usable_queue_id)
+{
+	static const char *const bad[] = { NULL, "", "NO QUEUE", "4Xy;rm" };
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *j;
+
+		mail(&f, "erin@atsmail.test", "erin@atsmail.test", "taro@candidate.test", NULL,
+		    "taro@candidate.test", NULL);
+		f.queue_id = bad[i] != NULL ? xstrdup(bad[i]) : NULL;
+		decide(&f, ATSM_OUT_LIVE, &p);
+		ck_assert_int_eq(p.verdict, ATSM_OUT_HOLD);
+		j = payload(&f, &p);
+		ck_assert(json_is_true(json_object_get(j, "held")));
+		ck_assert_msg(json_is_null(json_object_get(j, "queue_id")), "queue id %zu", i);
+		json_decref(j);
+		done(&f, &p);
+	}
 }
 END_TEST
 
@@ -230,6 +259,43 @@ START_TEST(effects_of_a_new_process)
 	ck_assert_int_eq(e.phases[0].job_id, 3006);
 	ck_assert_str_eq(e.phases[0].phase, "interview1");
 	atsm_arena_free(&a);
+	done(&f, &p);
+}
+END_TEST
+
+/* A held mail is a message in the directory at once, but its phases and
+ * the processes it would make wait for the release: the next decision
+ * sees the process unmoved and no new one. */
+START_TEST(effects_of_a_held_mail_set_no_phase)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+	struct atsm_arena a;
+	struct atsm_dir_effects e;
+	struct atsm_dir_process pr;
+	struct atsm_err err = { .msg = "" };
+	size_t i;
+
+	mail(&f, "erin@atsmail.test", "erin@atsmail.test", "hanako@candidate.test", NULL,
+	    "hanako@candidate.test", CMD("job.3001.3002"), CMD("phase.interview1"), NULL);
+	f.queue_id = xstrdup("4XyZ0a1b2C");
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_HOLD);
+	atsm_arena_init(&a, 0);
+	ck_assert_int_eq(atsm_out_effects(&f, &p, &a, &e, NULL), 0);
+	ck_assert(e.message != NULL);
+	ck_assert_str_eq(e.msgid, "t1@atsmail.test");
+	ck_assert_uint_eq(e.n_phases, 0);
+	/* resume, two jobs, the existing process; not the one to be made */
+	ck_assert_uint_eq(e.message->n_links, 4);
+	for (i = 0; i < e.message->n_links; i++)
+		ck_assert(e.message->links[i].kind != ATSM_RECORD_PROCESS ||
+		    e.message->links[i].id == 4001);
+	fake_dir_apply(&fd, &e);
+	atsm_arena_free(&a);
+	ck_assert_int_eq(dir.ops->process(dir.ctx, 1002, 3001, &pr, &err), 1);
+	ck_assert_str_eq(pr.phase, "screening");
+	ck_assert_int_eq(dir.ops->process(dir.ctx, 1002, 3002, &pr, &err), 0);
 	done(&f, &p);
 }
 END_TEST
@@ -508,9 +574,11 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, payload_of_a_new_process);
 	tcase_add_test(tc, payload_of_a_held_mail_moving_a_process);
+	tcase_add_test(tc, payload_of_a_held_mail_without_a_usable_queue_id);
 	tcase_add_test(tc, payload_of_a_reply_setting_phases);
 	tcase_add_test(tc, payload_refused);
 	tcase_add_test(tc, effects_of_a_new_process);
+	tcase_add_test(tc, effects_of_a_held_mail_set_no_phase);
 	tcase_add_test(tc, effects_make_the_next_decision_see_process_and_phase);
 	tcase_add_test(tc, effects_thread_replies);
 	tcase_add_test(tc, effects_of_a_message_id_already_recorded);

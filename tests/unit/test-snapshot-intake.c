@@ -88,7 +88,7 @@ START_TEST(test_intake_makes_a_resume_in_the_making)
 	ck_assert_int_eq(r[0].kind, ATSM_RECORD_RESUME);
 	ck_assert_int_eq(r[0].id, 0);
 	ck_assert_str_eq(r[0].phase, ATSM_DIR_NEW_RESUME_PHASE);
-	ck_assert(r[0].shared);
+	ck_assert(!r[0].shared);   /* resumes.shared defaults to false (sql/013) */
 	ck_assert_int_eq(r[0].owner_id, 1);
 	/* it has no id to be asked by */
 	NOTFOUND(d.ops->record(d.ctx, ATSM_RECORD_RESUME, 0, &r[1], &err));
