@@ -79,6 +79,9 @@ int atsm_dsn_set_once(char **dst, const char *v, size_t n);
  * status (16 bytes); false when there is none. */
 bool atsm_dsn_find_status(const char *t, size_t n, char *status);
 bool atsm_dsn_find_reply_code(const char *t, size_t n, char *status);
+/* Replace a generic status (16 bytes) by the specific code of the same
+ * class that diag (may be NULL) names, if any. */
+void atsm_dsn_specific_status(char *status, const char *diag);
 /* Add a failed recipient unless it is no address, is there already or the
  * list is full; classified by diag, else ctext.  -1 out of memory. */
 int atsm_dsn_add_rcpt(struct atsm_dsn_ctx *c, const char *addr,
@@ -89,6 +92,10 @@ int atsm_dsn_take_original(struct atsm_dsn_ctx *c,
     const struct atsm_mime_headers *h);
 
 /* ---- classification (dsn-classify.c) ---- */
+
+/* X.0.0 or none: the status says only the class of a failure, and the
+ * diagnostic text may say more ("550 5.1.1 ..."). */
+bool atsm_dsn_is_generic_status(const char *status);
 
 /* 'D', 'M', 'R' or 0: the SMTP command text says the failure answered. */
 char atsm_dsn_smtp_command(const char *text);

@@ -90,6 +90,11 @@ read_delivery_status(struct atsm_dsn_ctx *c, const struct atsm_mime_part *pt,
 		if (st != NULL && !atsm_dsn_find_status(st, strlen(st), status) &&
 		    !atsm_dsn_find_reply_code(st, strlen(st), status))
 			status[0] = '\0';
+		/* a success report (RFC 3464 class 2) is no failure */
+		if (status[0] == '2') {
+			atsm_mime_headers_free(&h);
+			continue;
+		}
 		if (dg != NULL)
 			dg = strip_type(dg);
 		*found = true;
@@ -170,8 +175,12 @@ refine_from_notice(struct atsm_dsn_ctx *c, const char *t, size_t n)
 		if (r->status[0] == '\0' &&
 		    !atsm_dsn_find_status(why, strlen(why), r->status))
 			(void)atsm_dsn_find_reply_code(why, strlen(why), r->status);
+		atsm_dsn_specific_status(r->status, why);
 		r->hard = atsm_dsn_classify_cmd(r->status, why, cmd, r->reason) &&
-		    strcmp(r->action, "delayed") != 0;
+		    !r->delayed;
+		if (r->delayed && (strcmp(r->reason, "onhold") == 0 ||
+		    strcmp(r->reason, "undefined") == 0))
+			snprintf(r->reason, sizeof(r->reason), "delayed");
 		if (c->verdict[i] != 0) {
 			r->hard = true;
 			snprintf(r->reason, sizeof(r->reason), "%s",

@@ -108,6 +108,34 @@ is_self(const struct atsm_dsn_ctx *c, const char *norm)
 	return false;
 }
 
+/* A VERP-encoded address ("bounce+user=example.org@list.example",
+ * "id=domain.example@bounces.host"): the sender's return address with a
+ * recipient folded into it, never the recipient itself. */
+static bool
+is_verp(const char *norm)
+{
+	const char *at = strrchr(norm, '@'), *eq;
+
+	if (at == NULL)
+		return false;
+	eq = memchr(norm, '=', (size_t)(at - norm));
+	return eq != NULL && memchr(eq, '.', (size_t)(at - eq)) != NULL;
+}
+
+/* An address the notice names as a field ("Unknown user: a@b",
+ * "Recipient: <a@b>", "Address: <a@b>"): only blanks, quotes and
+ * brackets between the line's last colon and the address.  An address
+ * in running prose may be anything (a postmaster, a header fragment). */
+static bool
+labelled(const char *t, size_t b, size_t s)
+{
+	size_t k = s;
+
+	while (k > b && strchr(" \t<\"'[(", t[k - 1]) != NULL)
+		k--;
+	return k > b && t[k - 1] == ':';
+}
+
 /* The recipients the notice names (at most the first address when no
  * line names one), each classified by its paragraph; with allow_self set
  * the addresses of the bounce itself count too. */
@@ -136,13 +164,16 @@ atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n, bool *found)
 			continue;
 		if ((raw = atsm_dsn_dup(t + s, e - s, ATSM_ADDR_MAX + 2)) == NULL)
 			return -1;
-		if (atsm_addr_normalize(raw, &norm, NULL) < 0 || is_self(c, norm)) {
+		if (atsm_addr_normalize(raw, &norm, NULL) < 0 || is_self(c, norm) ||
+		    is_verp(norm)) {
 			free(raw);
 			free(norm);
 			continue;
 		}
 		free(norm);
 		lead = true;
+		while (b < s && t[b] == '>')	/* a quoted transcript */
+			b++;
 		for (k = b; k < s; k++)
 			if (!(t[k] == ' ' || t[k] == '\t' || t[k] == '<' ||
 			    t[k] == '"' || t[k] == '\'' || t[k] == '(' ||
@@ -169,7 +200,7 @@ atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n, bool *found)
 				i = e = ae;
 			}
 		}
-		if (!any) {
+		if (!any && (lead || labelled(t, b, s))) {
 			first = raw;
 			first_s = s;
 			first_e = e;

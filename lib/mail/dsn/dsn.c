@@ -157,7 +157,10 @@ atsm_dsn_parse(const char *msg, size_t len, struct atsm_dsn *out,
 			out->format = "text";
 	}
 done:
-	out->is_bounce = out->n > 0;
+	for (i = 0; i < out->n; i++)
+		if (!out->v[i].delayed)
+			out->is_bounce = true;
+	out->is_delay = out->n > 0 && !out->is_bounce;
 	for (i = 0; i < c.nself; i++)
 		free(c.self[i]);
 	atsm_mime_free(&m);
