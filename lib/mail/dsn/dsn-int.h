@@ -37,6 +37,7 @@ struct atsm_dsn_ctx {
 	/* the reporting MTA's own verdict per recipient (PowerMTA's
 	 * X-PowerMTA-BounceCategory): 'U' bad mailbox, 'H' bad domain */
 	char verdict[ATSM_DSN_MAX_RCPTS];
+	bool success;	/* an RFC 3464 report said delivered / relayed / 2.x.x */
 };
 
 /* ---- the tables (dsn-tables.c) ---- */

@@ -11,7 +11,8 @@
  * file or pipe, not an address).  The fields seldom say at which SMTP
  * command a recipient failed, and sometimes not why: the human-readable
  * notice of the report does, so it is read after the fields
- * (refine_from_notice).
+ * (refine_from_notice).  A report whose MIME structure was lost has its
+ * fields in the text: they are read there (read_fields_in_text).
  */
 #include "mail/dsn/dsn-int.h"
 #include "mail/addr.h"
@@ -33,20 +34,14 @@ strip_type(const char *v)
 	return s;
 }
 
+/* The per-message and per-recipient blocks of fields at p[0..len). */
 static int
-read_delivery_status(struct atsm_dsn_ctx *c, const struct atsm_mime_part *pt,
-    bool *found)
+read_fields(struct atsm_dsn_ctx *c, const char *p, size_t len, bool *found)
 {
-	struct atsm_buf body;
 	struct atsm_mime_headers h;
-	const char *p;
-	size_t len, at, off = 0;
+	size_t at, off = 0;
 	int rc = 0, blk = 0;
 
-	atsm_buf_init(&body, ATSM_DSN_TEXT_MAX);
-	(void)atsm_mime_body_decode(pt, &body);
-	p = atsm_buf_str(&body);
-	len = body.len;
 	while (off < len && rc == 0) {
 		const char *fr, *or, *ac, *st, *dg, *cat;
 		char status[16] = "";
@@ -83,7 +78,9 @@ read_delivery_status(struct atsm_dsn_ctx *c, const struct atsm_mime_part *pt,
 		}
 		if (ac != NULL && (atsm_dsn_ci_has(ac, "delivered") ||
 		    atsm_dsn_ci_has(ac, "relayed") ||
-		    atsm_dsn_ci_has(ac, "expanded"))) {
+		    atsm_dsn_ci_has(ac, "expanded") ||
+		    atsm_dsn_ci_has(ac, "deliverable"))) {
+			*found = c->success = true;
 			atsm_mime_headers_free(&h);
 			continue;
 		}
@@ -92,6 +89,7 @@ read_delivery_status(struct atsm_dsn_ctx *c, const struct atsm_mime_part *pt,
 			status[0] = '\0';
 		/* a success report (RFC 3464 class 2) is no failure */
 		if (status[0] == '2') {
+			*found = c->success = true;
 			atsm_mime_headers_free(&h);
 			continue;
 		}
@@ -116,8 +114,45 @@ read_delivery_status(struct atsm_dsn_ctx *c, const struct atsm_mime_part *pt,
 		}
 		atsm_mime_headers_free(&h);
 	}
+	return rc;
+}
+
+static int
+read_delivery_status(struct atsm_dsn_ctx *c, const struct atsm_mime_part *pt,
+    bool *found)
+{
+	struct atsm_buf body;
+	int rc;
+
+	atsm_buf_init(&body, ATSM_DSN_TEXT_MAX);
+	(void)atsm_mime_body_decode(pt, &body);
+	rc = read_fields(c, atsm_buf_str(&body), body.len, found);
 	atsm_buf_free(&body);
 	return rc;
+}
+
+/* A report whose MIME structure was lost (no Content-Type in the header,
+ * boundaries that are not declared, a saved copy): its fields stand in
+ * the text, one per line from a "Reporting-MTA:" or "Final-Recipient:"
+ * at a line start.  Read from there, before the copy of the original. */
+static int
+read_fields_in_text(struct atsm_dsn_ctx *c, const char *t, size_t n,
+    bool *found)
+{
+	static const char *const starts[] = { "\nReporting-MTA:",
+		"\nFinal-Recipient:", NULL };
+	size_t k, from = n, hdr_at, end;
+
+	for (k = 0; starts[k] != NULL; k++) {
+		const char *f = atsm_dsn_ci_find(t, n, starts[k]);
+
+		if (f != NULL && (size_t)(f - t) + 1 < from)
+			from = (size_t)(f - t) + 1;
+	}
+	if (from >= n)
+		return 0;
+	end = atsm_dsn_original_start(t + from, n - from, &hdr_at);
+	return read_fields(c, t + from, end, found);
 }
 
 /* Exim's X-Failed-Recipients header, for a report whose Final-Recipient
@@ -205,11 +240,12 @@ atsm_dsn_read_rfc3464(struct atsm_dsn_ctx *c, bool *found)
 			rc = read_delivery_status(c, &m->v[i], found);
 	if (*found && rc == 0 && c->d->n == 0)
 		rc = failed_recipients_header(c);
-	if (*found) {
-		atsm_buf_init(&text, ATSM_DSN_TEXT_MAX);
-		atsm_dsn_notice_text(m, &text);
+	atsm_buf_init(&text, ATSM_DSN_TEXT_MAX);
+	atsm_dsn_notice_text(m, &text);
+	if (!*found && rc == 0)
+		rc = read_fields_in_text(c, atsm_buf_str(&text), text.len, found);
+	if (*found)
 		refine_from_notice(c, atsm_buf_str(&text), text.len);
-		atsm_buf_free(&text);
-	}
+	atsm_buf_free(&text);
 	return rc;
 }

@@ -126,6 +126,15 @@ atsm_dsn_parse(const char *msg, size_t len, struct atsm_dsn *out,
 
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
+	/* a message saved from an mbox starts with its "From " line */
+	if (len > 5 && memcmp(msg, "From ", 5) == 0) {
+		const char *nl = memchr(msg, '\n', len);
+
+		if (nl != NULL) {
+			len -= (size_t)(nl + 1 - msg);
+			msg = nl + 1;
+		}
+	}
 	if (atsm_mime_parse(msg, len, NULL, &m, err) < 0) {
 		atsm_mime_free(&m);
 		return -1;
@@ -147,10 +156,14 @@ atsm_dsn_parse(const char *msg, size_t len, struct atsm_dsn *out,
 			rc = atsm_dsn_take_original(&c, &m.v[i].hdr);
 	if (rc == 0)
 		rc = atsm_dsn_read_rfc3464(&c, &found);
-	if (found) {
+	/* a report whose fields name no address (a Final-Recipient that is a
+	 * host or a pipe) is read by its notice; one that reports success
+	 * only is no bounce */
+	if (found && (out->n > 0 || c.success)) {
 		out->format = "rfc3464";
 		goto done;
 	}
+	found = false;
 	if (rc == 0) {
 		rc = read_notice(&c, rt != NULL, &found);
 		if (found)
