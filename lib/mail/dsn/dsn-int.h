@@ -148,4 +148,9 @@ int atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n,
     bool *found);
 int atsm_dsn_read_orig_to(struct atsm_dsn_ctx *c, bool *found);
 
+/* dsn-exim.c: the addresses of Exim's X-Failed-Recipients header, for a
+ * notice whose lines name nobody (an alias, a pipe, a file). */
+int atsm_dsn_read_exim(struct atsm_dsn_ctx *c, const char *t, size_t n,
+    bool *found);
+
 #endif

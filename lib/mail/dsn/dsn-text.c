@@ -13,7 +13,8 @@
  * Whether such a message is a bounce at all is decided first, by who sent
  * it (a mailer-daemon, the null sender), by its subject
  * (dsn-tables.c) or by an SMTP dialogue in it, so that an ordinary mail
- * that quotes an address is not taken for one.
+ * that quotes an address is not taken for one; a person's automatic
+ * reply (a vacation notice) is none even from the null sender.
  */
 #include "mail/dsn/dsn-int.h"
 #include "mail/addr.h"
@@ -88,10 +89,36 @@ smtp_transcript(const char *t, size_t n)
 	return rcpt && reply;
 }
 
+/* From a person (not a mailer-daemon) and marked as an automatic reply
+ * (RFC 3834 Auto-Submitted, an OOF's headers, "Automatic reply:"), with
+ * no status code in its text: a vacation notice, even when it came from
+ * the null sender, is no bounce. */
+static bool
+auto_reply(const struct atsm_dsn_ctx *c, const char *t, size_t n)
+{
+	const char *from = atsm_mime_header(&c->m->v[0].hdr, "From");
+	struct atsm_addr_list l;
+	char status[16];
+	bool daemon = false;
+	size_t k;
+
+	if (from == NULL || atsm_dsn_ci_has(from, "mailer-daemon"))
+		return false;
+	(void)atsm_addr_parse_list(from, strlen(from), 4, &l, NULL);
+	for (k = 0; k < l.n; k++)
+		if (atsm_mailer_daemon(l.v[k].addr))
+			daemon = true;
+	atsm_addr_list_free(&l);
+	return !daemon && atsm_autoreply_detect(c->m, NULL, NULL) &&
+	    !atsm_dsn_find_status(t, n, status);
+}
+
 bool
 atsm_dsn_notice_is_bounce(const struct atsm_dsn_ctx *c, const char *t, size_t n)
 {
-	return looks_like_bounce(c) || smtp_transcript(t, n);
+	if (smtp_transcript(t, n))
+		return true;
+	return looks_like_bounce(c) && !auto_reply(c, t, n);
 }
 
 static bool

@@ -6,7 +6,8 @@
  * the truth.  Any other message is a bounce only when its sender, its
  * subject or an SMTP dialogue in its notice says so (dsn-text.c); then
  * its notice is read as Amazon SES's JSON (dsn-ses.c) or by its lines
- * (dsn-text.c), first without and then with the addresses the bounce was
+ * (dsn-text.c), then by Exim's X-Failed-Recipients (dsn-exim.c), first
+ * without and then with the addresses the bounce was
  * sent to (a bounce may be returned to the failed address itself), and a
  * notice that names nobody fails the original's only To.  Before any
  * reader the original message is taken from a message/rfc822 or
@@ -101,6 +102,8 @@ read_notice(struct atsm_dsn_ctx *c, bool is_report, bool *found)
 		rc = atsm_dsn_read_ses(c, t, text.len, found);
 	else {
 		rc = atsm_dsn_read_text(c, t, text.len, found);
+		if (rc == 0 && !*found)
+			rc = atsm_dsn_read_exim(c, t, text.len, found);
 		if (rc == 0 && !*found) {
 			c->allow_self = true;
 			rc = atsm_dsn_read_text(c, t, text.len, found);
