@@ -16,8 +16,9 @@
  *    5.0.0 / 4.0.0 with no SMTP command, are a filter's answer
  *    ("filtered", soft); with that evidence the class of the status does
  *    not matter (some servers answer an unknown user with 4xx);
- *  - a dead host or domain (5xx; under 4xx it is a name server that did
- *    not answer: networkerror, soft), a moved address and a domain that
+ *  - a dead host or domain (5xx; under 4xx, or under no specific status
+ *    with words of a temporary failure ("try again"), it is a name server that did not answer:
+ *    networkerror, soft), a moved address and a domain that
  *    accepts no mail (null MX, 5xx) are hard;
  *  - every other wording names a soft reason (policy, spam, blocked,
  *    expired, network...); a status alone decides only when no wording
@@ -83,13 +84,42 @@ put(char *reason, const char *r, bool hard)
 	return hard;
 }
 
+/* text with every run of white space (a folded line, an indented
+ * continuation, "Recipient\n    address rejected") as one space, so that
+ * a wording matches however the notice wrapped it; at most size-1 bytes. */
+static void
+squeeze(const char *text, char *out, size_t size)
+{
+	size_t o = 0;
+	bool space = false;
+
+	for (; *text != '\0' && o + 1 < size; text++) {
+		if (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n') {
+			space = true;
+			continue;
+		}
+		if (space && o > 0 && o + 2 < size)
+			out[o++] = ' ';
+		space = false;
+		out[o++] = *text;
+	}
+	out[o] = '\0';
+}
+
 bool
-atsm_dsn_classify_cmd(const char *status, const char *text, char cmd,
+atsm_dsn_classify_cmd(const char *status, const char *raw, char cmd,
     char *reason)
 {
+	char buf[ATSM_DSN_CLASSIFY_MAX + 1];
+	const char *text = NULL;
 	const char *hard, *first, *late, *by_status;
 	bool has_status = status != NULL && status[0] != '\0';
 	bool addressing = has_status && strncmp(status + 1, ".1.", 3) == 0;
+
+	if (raw != NULL) {
+		squeeze(raw, buf, sizeof(buf));
+		text = buf;
+	}
 
 	hard = text != NULL ? match_pattern(atsm_dsn_hard_patterns, text) : NULL;
 	first = text != NULL ? match_pattern(atsm_dsn_soft_first, text) : NULL;
@@ -114,8 +144,10 @@ atsm_dsn_classify_cmd(const char *status, const char *text, char cmd,
 	if (hard != NULL && strcmp(hard, "notaccept") == 0)
 		return put(reason, hard, !has_status || status[0] != '4');
 	/* a name server that did not answer now is no dead domain */
-	if (hard != NULL && strcmp(hard, "hostunknown") == 0 && has_status &&
-	    status[0] == '4')
+	if (hard != NULL && strcmp(hard, "hostunknown") == 0 &&
+	    ((has_status && status[0] == '4') ||
+	    (atsm_dsn_is_generic_status(status) &&
+	    match_pattern(atsm_dsn_temporary, text) != NULL)))
 		return put(reason, "networkerror", false);
 	if (hard != NULL)
 		return put(reason, hard, true);

@@ -52,6 +52,7 @@ struct atsm_dsn_pattern {
 extern const struct atsm_dsn_pattern atsm_dsn_soft_first[];
 extern const struct atsm_dsn_pattern atsm_dsn_soft_late[];
 extern const struct atsm_dsn_pattern atsm_dsn_hard_patterns[];
+extern const struct atsm_dsn_pattern atsm_dsn_temporary[];
 /* status codes that name a dead address by themselves (exact match) */
 extern const struct atsm_dsn_pattern atsm_dsn_status_reasons[];
 

@@ -105,6 +105,14 @@ const struct atsm_dsn_pattern atsm_dsn_hard_patterns[] = {
 	{ NULL, NULL }
 };
 
+/* Words of a temporary failure: a host or domain "not found, try
+ * again" is a name server that did not answer, not a dead domain. */
+const struct atsm_dsn_pattern atsm_dsn_temporary[] = {
+	{ "try again", "networkerror" }, { "temporary failure", "networkerror" },
+	{ "temporarily", "networkerror" },
+	{ NULL, NULL }
+};
+
 /* Status codes that say the address is dead when no text said otherwise
  * (RFC 3463; 5.1.10 and 5.7.27 are a domain's null MX, RFC 7505).  A
  * 4.1.1 is listed: some servers answer an unknown user with 4xx. */
