@@ -328,8 +328,16 @@ START_TEST(test_classify_order_and_mailbox_status)
 {
 	char r[16];
 
-	ck_assert(atsm_dsn_classify("5.0.0", "Your message wasn't delivered "
+	/* a bare 5.0.0: hard when the reply names the recipient (the reply
+	 * to RCPT TO), or with no status at all; a filter's words otherwise */
+	ck_assert(!atsm_dsn_classify("5.0.0", "Your message wasn't delivered "
 	    "because the address couldn't be found. Check and try again.", r));
+	ck_assert_str_eq(r, "filtered");
+	ck_assert(atsm_dsn_classify("5.0.0", "550 <gone@example.org>: the "
+	    "address couldn't be found.", r));
+	ck_assert_str_eq(r, "userunknown");
+	ck_assert(atsm_dsn_classify(NULL, "Your message wasn't delivered "
+	    "because the address couldn't be found.", r));
 	ck_assert_str_eq(r, "userunknown");
 	ck_assert(atsm_dsn_classify(NULL, "The account or domain may not exist, "
 	    "they may be blacklisted", r));

@@ -12,10 +12,13 @@
  *    notices often repeat;
  *  - a dead mailbox is hard only with evidence that the address itself
  *    was refused: a status X.1.x (RFC 3463: addressing), or the refusal
- *    answered RCPT TO.  The same words after DATA, or under a generic
- *    5.0.0 / 4.0.0 with no SMTP command, are a filter's answer
- *    ("filtered", soft); with that evidence the class of the status does
- *    not matter (some servers answer an unknown user with 4xx);
+ *    answered RCPT TO (said by the notice, or by a reply that names the
+ *    recipient: only the reply to RCPT TO does).  The same words after
+ *    DATA, under X.2.x / X.7.x, or under a bare 5.0.0 whose reply names
+ *    nobody, are a filter's answer ("filtered", soft).  With no status
+ *    and no command at all (plain notices that print only the words) the
+ *    words decide: hard.  With evidence the class of the status does not
+ *    matter (some servers answer an unknown user with 4xx);
  *  - a dead host or domain (5xx; under 4xx, or under no specific status
  *    with words of a temporary failure ("try again"), it is a name server that did not answer:
  *    networkerror, soft), a moved address and a domain that
@@ -27,6 +30,7 @@
  */
 #include "mail/dsn/dsn-int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,6 +79,27 @@ atsm_dsn_is_generic_status(const char *status)
 {
 	return status == NULL || status[0] == '\0' ||
 	    strcmp(status + 1, ".0.0") == 0;
+}
+
+/* An SMTP reply (4xx/5xx) that names an address on its own line
+ * ("550 <a@b>: User unknown", "550 a@b... No such user"): the reply to
+ * RCPT TO, the only command whose reply names the recipient. */
+static bool
+reply_names_addr(const char *t)
+{
+	const char *p, *q;
+
+	for (p = t; *p != '\0'; p++) {
+		if ((p != t && isalnum((unsigned char)p[-1])) ||
+		    (*p != '4' && *p != '5') || !isdigit((unsigned char)p[1]) ||
+		    !isdigit((unsigned char)p[2]) || (p[3] != ' ' && p[3] != '-'))
+			continue;
+		for (q = p + 4; *q != '\0' && *q != '\n'; q++)
+			if (*q == '@' && q > p + 4 && isalnum((unsigned char)q[-1]) &&
+			    isalnum((unsigned char)q[1]))
+				return true;
+	}
+	return false;
 }
 
 static bool
@@ -132,11 +157,13 @@ atsm_dsn_classify_cmd(const char *status, const char *raw, char cmd,
 	if (hard != NULL && strcmp(hard, "userunknown") == 0) {
 		if (addressing || cmd == 'R')
 			return put(reason, "userunknown", true);
-		/* after DATA, or under a status that speaks of a mailbox that
-		 * exists (X.2.x) or of the content and policy (X.7.x), the
-		 * words are a filter's */
+		/* after DATA, under a status that speaks of a mailbox that
+		 * exists (X.2.x) or of the content and policy (X.7.x), or under
+		 * a bare 5.0.0 whose reply does not name the recipient (the
+		 * reply to RCPT TO does), the words are a filter's */
 		if (cmd == 'D' || (has_status && (strncmp(status + 1, ".2.", 3) == 0 ||
-		    strncmp(status + 1, ".7.", 3) == 0)))
+		    strncmp(status + 1, ".7.", 3) == 0 ||
+		    (strcmp(status + 1, ".0.0") == 0 && !reply_names_addr(raw)))))
 			return put(reason, "filtered", false);
 		/* no evidence either way: the words of a permanent failure */
 		return put(reason, "userunknown", !has_status || status[0] != '4');
