@@ -66,6 +66,7 @@ extern const struct atsm_dsn_phrase atsm_dsn_smtp_phrases[];
 /* NULL-terminated word lists */
 extern const char *const atsm_dsn_bounce_subjects[];
 extern const char *const atsm_dsn_original_markers[];
+extern const char *const atsm_dsn_recipient_leadins[];
 
 /* ---- scanning text and building the result (dsn-result.c) ---- */
 

@@ -137,6 +137,16 @@ const struct atsm_dsn_phrase atsm_dsn_smtp_phrases[] = {
 	{ NULL, 0 }
 };
 
+/* Words just before an address in running text that make it the failed
+ * recipient ("undeliverable to a@b"); matched at the end of the text
+ * before the address, case-insensitively. */
+const char *const atsm_dsn_recipient_leadins[] = {
+	"undeliverable to", "could not be delivered to", "not delivered to",
+	"delivery to", "failed to deliver to",
+	"unable to deliver to", "undeliverable address", "delivery failed for",
+	NULL
+};
+
 /* Subjects of bounces, for notices that are no RFC 3464 report and do
  * not come from a mailer-daemon or the null sender. */
 const char *const atsm_dsn_bounce_subjects[] = {

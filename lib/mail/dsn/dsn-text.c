@@ -151,16 +151,27 @@ is_verp(const char *norm)
 
 /* An address the notice names as a field ("Unknown user: a@b",
  * "Recipient: <a@b>", "Address: <a@b>"): only blanks, quotes and
- * brackets between the line's last colon and the address.  An address
+ * brackets between the line's last colon and the address; or after the
+ * lead-in of a failure (dsn-tables.c: "undeliverable to").  An address
  * in running prose may be anything (a postmaster, a header fragment). */
 static bool
 labelled(const char *t, size_t b, size_t s)
 {
-	size_t k = s;
+	size_t k = s, j;
 
 	while (k > b && strchr(" \t<\"'[(", t[k - 1]) != NULL)
 		k--;
-	return k > b && t[k - 1] == ':';
+	if (k > b && t[k - 1] == ':')
+		return true;
+	/* or a lead-in of a failure ("undeliverable to a@b") */
+	for (j = 0; atsm_dsn_recipient_leadins[j] != NULL; j++) {
+		size_t l = strlen(atsm_dsn_recipient_leadins[j]);
+
+		if (k - b >= l && strncasecmp(t + k - l,
+		    atsm_dsn_recipient_leadins[j], l) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* The recipients the notice names (at most the first address when no
