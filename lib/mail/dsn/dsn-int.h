@@ -35,7 +35,8 @@ struct atsm_dsn_ctx {
 	size_t nself;
 	bool allow_self;	/* second try: the bounce was sent to the recipient */
 	/* the reporting MTA's own verdict per recipient (PowerMTA's
-	 * X-PowerMTA-BounceCategory): 'U' bad mailbox, 'H' bad domain */
+	 * X-PowerMTA-BounceCategory): 'U' bad mailbox, 'H' bad domain; 'X' a
+	 * Diagnostic-Code of type X-Unix (a local program failed) */
 	char verdict[ATSM_DSN_MAX_RCPTS];
 	bool success;	/* an RFC 3464 report said delivered / relayed / 2.x.x */
 };

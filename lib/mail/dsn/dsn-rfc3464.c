@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *
 strip_type(const char *v)
@@ -43,7 +44,7 @@ read_fields(struct atsm_dsn_ctx *c, const char *p, size_t len, bool *found)
 	int rc = 0, blk = 0;
 
 	while (off < len && rc == 0) {
-		const char *fr, *or, *ac, *st, *dg, *cat;
+		const char *fr, *or, *ac, *st, *dg, *cat, *dg_type;
 		char status[16] = "";
 
 		while (off < len && (p[off] == '\r' || p[off] == '\n' ||
@@ -93,6 +94,7 @@ read_fields(struct atsm_dsn_ctx *c, const char *p, size_t len, bool *found)
 			atsm_mime_headers_free(&h);
 			continue;
 		}
+		dg_type = dg;
 		if (dg != NULL)
 			dg = strip_type(dg);
 		*found = true;
@@ -111,6 +113,9 @@ read_fields(struct atsm_dsn_ctx *c, const char *p, size_t len, bool *found)
 				c->verdict[before] =
 				    atsm_dsn_ci_has(cat, "bad-mailbox") ? 'U' :
 				    atsm_dsn_ci_has(cat, "bad-domain") ? 'H' : 0;
+			else if (rc == 0 && c->d->n > before && dg_type != NULL &&
+			    strncasecmp(dg_type, "x-unix", 6) == 0)
+				c->verdict[before] = 'X';
 		}
 		atsm_mime_headers_free(&h);
 	}
@@ -174,6 +179,27 @@ failed_recipients_header(struct atsm_dsn_ctx *c)
 	return rc;
 }
 
+/* The reporting MTA's own word on recipient i: PowerMTA's category (a
+ * bad mailbox or domain: hard), or a Diagnostic-Code of type X-Unix (the
+ * local delivery program -- a pipe, procmail -- failed, not the address:
+ * "mailererror", soft, unless the mailbox was full or the mail too big). */
+static void
+apply_verdict(struct atsm_dsn_ctx *c, size_t i)
+{
+	struct atsm_dsn_rcpt *r = &c->d->v[i];
+
+	if (c->verdict[i] == 'U' || c->verdict[i] == 'H') {
+		r->hard = true;
+		snprintf(r->reason, sizeof(r->reason), "%s",
+		    c->verdict[i] == 'U' ? "userunknown" : "hostunknown");
+	} else if (c->verdict[i] == 'X' && strcmp(r->reason, "mailboxfull") != 0 &&
+	    strcmp(r->reason, "mesgtoobig") != 0 &&
+	    strcmp(r->reason, "systemfull") != 0) {
+		r->hard = false;
+		snprintf(r->reason, sizeof(r->reason), "mailererror");
+	}
+}
+
 /* An RFC 3464 report says per recipient what failed but seldom at which
  * SMTP command; the human-readable notice often does, in the paragraph
  * that names the recipient ("in reply to RCPT TO command") or in its
@@ -195,8 +221,10 @@ refine_from_notice(struct atsm_dsn_ctx *c, const char *t, size_t n)
 		const char *at = atsm_dsn_ci_find(t, n, r->addr);
 		const char *why = r->diagnostic;
 
-		if (at == NULL)
+		if (at == NULL) {
+			apply_verdict(c, i);
 			continue;
+		}
 		atsm_dsn_paragraph(t, n, (size_t)(at - t), strlen(r->addr), &ps,
 		    &pe);
 		para = atsm_dsn_dup(t + ps, pe - ps, ATSM_DSN_CLASSIFY_MAX);
@@ -216,11 +244,7 @@ refine_from_notice(struct atsm_dsn_ctx *c, const char *t, size_t n)
 		if (r->delayed && (strcmp(r->reason, "onhold") == 0 ||
 		    strcmp(r->reason, "undefined") == 0))
 			snprintf(r->reason, sizeof(r->reason), "delayed");
-		if (c->verdict[i] != 0) {
-			r->hard = true;
-			snprintf(r->reason, sizeof(r->reason), "%s",
-			    c->verdict[i] == 'U' ? "userunknown" : "hostunknown");
-		}
+		apply_verdict(c, i);
 		free(para);
 	}
 	free(whole);
