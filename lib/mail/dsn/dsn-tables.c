@@ -1,7 +1,7 @@
 /* mail/dsn/dsn-tables.c -- the wording of bounces, as data.
  *
  * What a bounce says is learnt from real ones (the Sisimai corpus in
- * tests/data/bounces/, docs/inbound-classification.md), not derived: so
+ * tests/data/bounces/, docs/bounces.md), not derived: so
  * it is kept here as lists that dsn-classify.c, dsn-text.c and
  * dsn-notice.c apply, and a new wording is one line in one table.  Every
  * text is matched case-insensitively as a substring; within a list the
