@@ -14,6 +14,8 @@
  *   verp-and-fragments    a VERP address and a postmaster in the prose are
  *                         never recipients; the recipient line is
  *   host-not-found-try-again  a DNS time-out: networkerror, soft
+ *   report-blocks-without-blank  per-recipient blocks with no blank line
+ *                         between them: each block is its own recipient
  */
 #include "atsm-check.h"
 #include "mail/dsn/dsn.h"
@@ -135,6 +137,23 @@ START_TEST(test_dns_time_out_is_soft)
 }
 END_TEST
 
+START_TEST(test_blocks_without_blank_line)
+{
+	struct atsm_dsn d;
+
+	parse_file("report-blocks-without-blank.eml", &d);
+	ck_assert(d.is_bounce);
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_str_eq(d.v[0].addr, "full@candidate.example");
+	ck_assert_str_eq(d.v[0].reason, "mailboxfull");
+	ck_assert(!d.v[0].hard);
+	ck_assert_str_eq(d.v[1].addr, "gone@candidate.example");
+	ck_assert_str_eq(d.v[1].reason, "userunknown");
+	ck_assert(d.v[1].hard);
+	atsm_dsn_free(&d);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -147,6 +166,7 @@ suite(void)
 	tcase_add_test(tc, test_auto_reply_and_success_are_no_bounce);
 	tcase_add_test(tc, test_verp_and_prose_are_no_recipients);
 	tcase_add_test(tc, test_dns_time_out_is_soft);
+	tcase_add_test(tc, test_blocks_without_blank_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

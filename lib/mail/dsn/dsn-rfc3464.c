@@ -35,6 +35,31 @@ strip_type(const char *v)
 	return s;
 }
 
+/* Where the block of fields at p[0..len) ends at the latest: before a
+ * second Final-Recipient line (some MTAs write the per-recipient blocks
+ * without the blank line between them). */
+static size_t
+block_limit(const char *p, size_t len)
+{
+	size_t i = 0;
+	bool seen = false;
+
+	while (i < len) {
+		const char *nl = memchr(p + i, '\n', len - i);
+
+		if (len - i >= 16 && strncasecmp(p + i, "Final-Recipient:", 16) == 0) {
+			if (seen)
+				return i;
+			seen = true;
+		}
+		if (nl == NULL || (nl + 1 < p + len && (nl[1] == '\n' ||
+		    (nl[1] == '\r' && nl + 2 < p + len && nl[2] == '\n'))))
+			break;	/* the block's own end */
+		i = (size_t)(nl - p) + 1;
+	}
+	return len;
+}
+
 /* The per-message and per-recipient blocks of fields at p[0..len). */
 static int
 read_fields(struct atsm_dsn_ctx *c, const char *p, size_t len, bool *found)
@@ -52,7 +77,8 @@ read_fields(struct atsm_dsn_ctx *c, const char *p, size_t len, bool *found)
 			off++;
 		if (off >= len)
 			break;
-		if (atsm_mime_headers_parse(p + off, len - off, 0, 0, &h, &at) < 0) {
+		if (atsm_mime_headers_parse(p + off, block_limit(p + off, len - off),
+		    0, 0, &h, &at) < 0) {
 			rc = -1;
 			break;
 		}
