@@ -9,6 +9,8 @@ delay notices of real refusals:
   spam.*     DATA  550 5.7.1 Message rejected as spam by content filter
   policy.*   RCPT  553 5.7.1 ... rejected by local policy
   big.*      DATA  552 5.3.4 Message size exceeds fixed maximum message size
+  relay.*    RCPT  554 5.7.1 ... Relay access denied
+  nohost.*   RCPT  550 5.1.2 ... Host or domain name not found
   later.*    RCPT  450 4.2.0 ... temporarily unavailable, try again later
 anything else is accepted.  Runs until killed; one connection at a time."""
 import socket, sys
@@ -17,6 +19,8 @@ RCPT = {"unknown": "550 5.1.1 <{a}>: Recipient address rejected: User unknown in
         "generic": "550 5.0.0 <{a}>... no such user here",
         "full": "552 5.2.2 <{a}>: Mailbox full",
         "policy": "553 5.7.1 <{a}>: Recipient address rejected by local policy",
+        "relay": "554 5.7.1 <{a}>: Relay access denied",
+        "nohost": "550 5.1.2 <{a}>: Recipient address rejected: Host or domain name not found",
         "later": "450 4.2.0 <{a}>: mailbox temporarily unavailable, try again later"}
 DATA = {"spam": "550 5.7.1 Message rejected as spam by content filter",
         "big": "552 5.3.4 Message size exceeds fixed maximum message size"}

@@ -2,7 +2,7 @@
 # tests/e2e/dsn-sisimai.sh -- differential test of the bounce classifier: the
 # test bed's own Postfix writes the bounces (an unknown local user, and a
 # remote server, dsn-answer.py, that refuses with various codes and texts,
-# or defers so that Postfix sends a delay notice), and each one is read by
+# relays nothing, or defers so that Postfix sends a delay notice), and each one is read by
 # atsm_dsn_parse (tests/e2e/dsn-classify) and by Debian's Sisimai
 # (tests/e2e/dsn-sisimai.pl).  Both must agree on the recipient, on hard or
 # soft and on the reason's family; the delay notice must be a delay for us
@@ -59,7 +59,8 @@ family() {
 }
 
 CASES=(nobody-$TAG@candidate.test unknown.$TAG@remote.test generic.$TAG@remote.test
-	full.$TAG@remote.test spam.$TAG@remote.test policy.$TAG@remote.test big.$TAG@remote.test)
+	full.$TAG@remote.test spam.$TAG@remote.test policy.$TAG@remote.test big.$TAG@remote.test
+	relay.$TAG@remote.test nohost.$TAG@remote.test)
 for a in "${CASES[@]}"; do send "$a"; done
 send "later.$TAG@remote.test"
 
