@@ -133,6 +133,7 @@ const struct atsm_dsn_phrase atsm_dsn_smtp_phrases[] = {
 	{ "end of data", 'D' }, { ">>> data", 'D' }, { "after data", 'D' },
 	{ "reply to data", 'D' },
 	{ "rcpt to", 'R' }, { ">>> rcpt", 'R' }, { "reply to rcpt", 'R' },
+	{ "rcpt command", 'R' }, { "[rcpt_to]", 'R' },
 	{ "does not like recipient", 'R' },
 	{ "mail from", 'M' }, { "reply to mail", 'M' },
 	{ NULL, 0 }
