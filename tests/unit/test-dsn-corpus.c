@@ -37,7 +37,6 @@
  * | ---- | ---- | --- |
  * | lhost-dragonfly-* (11 with an empty reference list) | bounce; the recipient is the notice's X-Original-To; hard iff its local part names a hard reason | real DragonFly Mail Agent bounces (from "MAILER-DAEMON <>", the original attached); Sisimai 4.25 has no module for that MTA and reports nothing |
  * | lhost-domino-03 | kijitora@neko.example.org, soft | the Final-Recipient, which is also the To of the returned original; the reference takes the differing address of the notice text |
- * | lhost-fml-03 | no bounce | an FML mailing-list "Duplicated Message-ID" loop alert, not a delivery failure; the reference calls it systemerror |
  * | lhost-activehunter-02 lhost-mxlogic-03 lhost-surfcontrol-01 | hard | "550 <addr>... user unknown" under a bare 5.0.0: the reply names the recipient, so it answered RCPT TO; the reference calls these "filtered" and the same form hard elsewhere (rfc3464-58, lhost-mcafee-04) |
  * | lhost-amazonses-02 | hard | "user unknown" under 5.3.0 with no SMTP command |
  * | lhost-postfix-07 lhost-x1-01 lhost-x2-01 | hard | "user unknown" with no status and no command at all: the words decide; the reference says "filtered" here and hard for the same notices of other MTAs (Exchange 2003, Notes, Domino, iMail) |
@@ -112,7 +111,6 @@ struct on_purpose {
 
 static const struct on_purpose on_purpose[] = {
 	{ "lhost-domino-03.eml", "kijitora@neko.example.org", 0, true },
-	{ "lhost-fml-03.eml", "", -1, true },
 	{ "lhost-activehunter-02.eml", "kijitora@example.ed.jp", 1, false },
 	{ "lhost-mxlogic-03.eml", "kijitora@example.co.jp", 1, false },
 	{ "lhost-surfcontrol-01.eml", "kijitora@example.com", 1, false },

@@ -16,6 +16,9 @@
  *   host-not-found-try-again  a DNS time-out: networkerror, soft
  *   report-blocks-without-blank  per-recipient blocks with no blank line
  *                         between them: each block is its own recipient
+ *   fml-not-member        fml refused a post: the list address, rejected,
+ *                         soft; fml-list-post, a post the list delivered
+ *                         (same X-MLServer header): no bounce
  */
 #include "atsm-check.h"
 #include "mail/dsn/dsn.h"
@@ -154,6 +157,24 @@ START_TEST(test_blocks_without_blank_line)
 }
 END_TEST
 
+START_TEST(test_fml_refusal_but_not_list_post)
+{
+	struct atsm_dsn d;
+
+	parse_file("fml-not-member.eml", &d);
+	ck_assert(d.is_bounce);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.v[0].addr, "jobs@lists.example.org");
+	ck_assert_str_eq(d.v[0].reason, "rejected");
+	ck_assert(!d.v[0].hard);
+	atsm_dsn_free(&d);
+	parse_file("fml-list-post.eml", &d);
+	ck_assert(!d.is_bounce);
+	ck_assert_uint_eq(d.n, 0);
+	atsm_dsn_free(&d);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -167,6 +188,7 @@ suite(void)
 	tcase_add_test(tc, test_verp_and_prose_are_no_recipients);
 	tcase_add_test(tc, test_dns_time_out_is_soft);
 	tcase_add_test(tc, test_blocks_without_blank_line);
+	tcase_add_test(tc, test_fml_refusal_but_not_list_post);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -54,6 +54,7 @@ extern const struct atsm_dsn_pattern atsm_dsn_soft_first[];
 extern const struct atsm_dsn_pattern atsm_dsn_soft_late[];
 extern const struct atsm_dsn_pattern atsm_dsn_hard_patterns[];
 extern const struct atsm_dsn_pattern atsm_dsn_temporary[];
+extern const struct atsm_dsn_pattern atsm_dsn_fml_notices[];
 /* status codes that name a dead address by themselves (exact match) */
 extern const struct atsm_dsn_pattern atsm_dsn_status_reasons[];
 
@@ -150,6 +151,11 @@ bool atsm_dsn_notice_is_bounce(const struct atsm_dsn_ctx *c, const char *t,
 int atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n,
     bool *found);
 int atsm_dsn_read_orig_to(struct atsm_dsn_ctx *c, bool *found);
+
+/* dsn-fml.c: fml's error notices (a post the list refused): the list's
+ * address, rejected or systemerror, soft. */
+int atsm_dsn_read_fml(struct atsm_dsn_ctx *c, const char *t, size_t n,
+    bool *found);
 
 /* dsn-exim.c: the addresses of Exim's X-Failed-Recipients header, for a
  * notice whose lines name nobody (an alias, a pipe, a file). */

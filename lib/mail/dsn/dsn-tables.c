@@ -139,6 +139,16 @@ const struct atsm_dsn_phrase atsm_dsn_smtp_phrases[] = {
 	{ NULL, 0 }
 };
 
+/* The refusals of fml's error notices, and their reasons (dsn-fml.c). */
+const struct atsm_dsn_pattern atsm_dsn_fml_notices[] = {
+	{ "not a member of this mailing list", "rejected" },
+	{ "you are not a member", "rejected" },
+	{ "not allowed to post", "rejected" },
+	{ "duplicated message-id", "systemerror" },
+	{ "loop alert", "systemerror" },
+	{ NULL, NULL }
+};
+
 /* Words just before an address in running text that make it the failed
  * recipient ("undeliverable to a@b"); matched at the end of the text
  * before the address, case-insensitively. */

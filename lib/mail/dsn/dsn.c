@@ -4,7 +4,8 @@
  * A feedback report (ARF) is no bounce.  An RFC 3464 report is read by
  * its fields (dsn-rfc3464.c) and nothing else: when it has them, they are
  * the truth.  Any other message is a bounce only when its sender, its
- * subject or an SMTP dialogue in its notice says so (dsn-text.c); then
+ * subject or an SMTP dialogue in its notice says so (dsn-text.c), or
+ * when it is fml's refusal of a post (dsn-fml.c); then
  * its notice is read as Amazon SES's JSON (dsn-ses.c) or by its lines
  * (dsn-text.c), then by Exim's X-Failed-Recipients (dsn-exim.c), first
  * without and then with the addresses the bounce was
@@ -94,6 +95,14 @@ read_notice(struct atsm_dsn_ctx *c, bool is_report, bool *found)
 	atsm_buf_init(&text, ATSM_DSN_TEXT_MAX);
 	atsm_dsn_notice_text(c->m, &text);
 	t = atsm_buf_str(&text);
+	/* a list manager's refusal comes from the list, not a mailer-daemon */
+	if (!is_report) {
+		rc = atsm_dsn_read_fml(c, t, text.len, found);
+		if (rc != 0 || *found) {
+			atsm_buf_free(&text);
+			return rc;
+		}
+	}
 	if (!is_report && !atsm_dsn_notice_is_bounce(c, t, text.len)) {
 		atsm_buf_free(&text);
 		return 0;
