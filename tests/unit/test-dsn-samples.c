@@ -19,6 +19,7 @@
  *   fml-not-member        fml refused a post: the list address, rejected,
  *                         soft; fml-list-post, a post the list delivered
  *                         (same X-MLServer header): no bounce
+ *   exim-delay-warning    a plain-text delay warning: a delay, no bounce
  */
 #include "atsm-check.h"
 #include "mail/dsn/dsn.h"
@@ -175,6 +176,22 @@ START_TEST(test_fml_refusal_but_not_list_post)
 }
 END_TEST
 
+START_TEST(test_text_delay_warning_is_a_delay)
+{
+	struct atsm_dsn d;
+
+	parse_file("exim-delay-warning.eml", &d);
+	ck_assert(!d.is_bounce);
+	ck_assert(d.is_delay);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.v[0].addr, "slow@candidate.example");
+	ck_assert(d.v[0].delayed);
+	ck_assert_str_eq(d.v[0].action, "delayed");
+	ck_assert(!d.v[0].hard);
+	atsm_dsn_free(&d);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -189,6 +206,7 @@ suite(void)
 	tcase_add_test(tc, test_dns_time_out_is_soft);
 	tcase_add_test(tc, test_blocks_without_blank_line);
 	tcase_add_test(tc, test_fml_refusal_but_not_list_post);
+	tcase_add_test(tc, test_text_delay_warning_is_a_delay);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -69,6 +69,8 @@ extern const struct atsm_dsn_phrase atsm_dsn_smtp_phrases[];
 extern const char *const atsm_dsn_bounce_subjects[];
 extern const char *const atsm_dsn_original_markers[];
 extern const char *const atsm_dsn_recipient_leadins[];
+extern const char *const atsm_dsn_delay_words[];
+extern const char *const atsm_dsn_permanent_words[];
 
 /* ---- scanning text and building the result (dsn-result.c) ---- */
 
@@ -151,6 +153,9 @@ bool atsm_dsn_notice_is_bounce(const struct atsm_dsn_ctx *c, const char *t,
 int atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n,
     bool *found);
 int atsm_dsn_read_orig_to(struct atsm_dsn_ctx *c, bool *found);
+/* A plain-text notice that warns of a delay (its subject or text, and no
+ * word of a permanent failure): its recipients are then delays. */
+void atsm_dsn_text_delays(struct atsm_dsn_ctx *c, const char *t, size_t n);
 
 /* dsn-fml.c: fml's error notices (a post the list refused): the list's
  * address, rejected or systemerror, soft. */

@@ -139,6 +139,23 @@ const struct atsm_dsn_phrase atsm_dsn_smtp_phrases[] = {
 	{ NULL, 0 }
 };
 
+/* A plain-text notice that is a warning of a delay, not a failure
+ * (Exim's "Warning: message delayed", "Delivery Status Notification
+ * (Delay)", Sendmail's "Warning: could not send message for past 4
+ * hours"), unless it also says the failure is permanent. */
+const char *const atsm_dsn_delay_words[] = {
+	"warning message only", "has not yet been delivered",
+	"not been delivered yet", "delivery delayed", "message delayed",
+	"(delay)", "will continue trying", "will keep trying",
+	"will be retried", "still being retried", "could not send message for past",
+	"delivery is delayed", NULL
+};
+const char *const atsm_dsn_permanent_words[] = {
+	"permanent", "giving up", "gave up", "returning message to sender",
+	"retry timeout exceeded", "will not be retried", "has been deleted",
+	"could not be delivered for", NULL
+};
+
 /* The refusals of fml's error notices, and their reasons (dsn-fml.c). */
 const struct atsm_dsn_pattern atsm_dsn_fml_notices[] = {
 	{ "not a member of this mailing list", "rejected" },

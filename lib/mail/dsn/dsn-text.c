@@ -21,6 +21,7 @@
 #include "mail/autoreply.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -313,4 +314,39 @@ atsm_dsn_read_orig_to(struct atsm_dsn_ctx *c, bool *found)
 	}
 	atsm_addr_list_free(&l);
 	return rc;
+}
+
+static bool
+any_word(const char *t, size_t n, const char *const *w)
+{
+	for (; *w != NULL; w++)
+		if (atsm_dsn_ci_find(t, n, *w) != NULL)
+			return true;
+	return false;
+}
+
+void
+atsm_dsn_text_delays(struct atsm_dsn_ctx *c, const char *t, size_t n)
+{
+	struct atsm_buf subj;
+	size_t hdr_at, end = atsm_dsn_original_start(t, n, &hdr_at), i;
+	bool delay;
+
+	atsm_buf_init(&subj, ATSM_DSN_HEADER_MAX);
+	(void)atsm_mime_header_decoded(&c->m->v[0].hdr, "Subject", &subj);
+	delay = (any_word(atsm_buf_str(&subj), subj.len, atsm_dsn_delay_words) ||
+	    any_word(t, end, atsm_dsn_delay_words)) &&
+	    !any_word(atsm_buf_str(&subj), subj.len, atsm_dsn_permanent_words) &&
+	    !any_word(t, end, atsm_dsn_permanent_words);
+	atsm_buf_free(&subj);
+	for (i = 0; delay && i < c->d->n; i++) {
+		struct atsm_dsn_rcpt *r = &c->d->v[i];
+
+		r->delayed = true;
+		r->hard = false;
+		snprintf(r->action, sizeof(r->action), "delayed");
+		if (strcmp(r->reason, "onhold") == 0 ||
+		    strcmp(r->reason, "undefined") == 0)
+			snprintf(r->reason, sizeof(r->reason), "delayed");
+	}
 }

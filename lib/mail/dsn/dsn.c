@@ -120,6 +120,8 @@ read_notice(struct atsm_dsn_ctx *c, bool is_report, bool *found)
 	}
 	if (rc == 0 && !*found && !c->d->is_feedback && c->d->orig_to != NULL)
 		rc = atsm_dsn_read_orig_to(c, found);
+	if (rc == 0 && *found)
+		atsm_dsn_text_delays(c, t, text.len);
 	atsm_buf_free(&text);
 	return rc;
 }
