@@ -136,18 +136,17 @@ is_self(const struct atsm_dsn_ctx *c, const char *norm)
 	return false;
 }
 
-/* A VERP-encoded address ("bounce+user=example.org@list.example",
- * "id=domain.example@bounces.host"): the sender's return address with a
- * recipient folded into it, never the recipient itself. */
+/* A local part with '=' in the text of a notice: a VERP-encoded address
+ * ("bounce+user=example.org@list.example", "id=domain.example@bounces.host":
+ * the sender's return address with a recipient folded into it) or a
+ * header fragment ("smtp.mailfrom=a@b" of an Authentication-Results, "
+ * envelope-from=a@b"): never the recipient itself. */
 static bool
 is_verp(const char *norm)
 {
-	const char *at = strrchr(norm, '@'), *eq;
+	const char *at = strrchr(norm, '@');
 
-	if (at == NULL)
-		return false;
-	eq = memchr(norm, '=', (size_t)(at - norm));
-	return eq != NULL && memchr(eq, '.', (size_t)(at - eq)) != NULL;
+	return at != NULL && memchr(norm, '=', (size_t)(at - norm)) != NULL;
 }
 
 /* An address the notice names as a field ("Unknown user: a@b",
