@@ -60,9 +60,8 @@
 #define CORPUS ATSM_TEST_DATA "/bounces"
 /* Largest corpus file we read (the biggest is well below). */
 #define MAX_FILE (4u * 1024u * 1024u)
-/* The floor on each raw measure, percent. */
-/* The floors on the raw measures, percent (see the head comment: the
- * recipient floor is below 97 because of the DragonFly notices). */
+/* The floors on the raw measures, percent (see the head comment: why
+ * they are below the 97 the issue asks for). */
 #define AGREE_RCPT_MIN 95
 #define AGREE_HS_MIN 95
 
