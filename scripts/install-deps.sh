@@ -13,6 +13,7 @@ packages=(
 	postgresql postfix dovecot-core dovecot-imapd dovecot-lmtpd
 	miltertest swaks python3 procps iproute2 man-db
 	debhelper dpkg-dev lintian git debootstrap zstd libnet-ssleay-perl
+	libsisimai-perl
 )
 missing=()
 for p in "${packages[@]}"; do

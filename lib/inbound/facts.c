@@ -258,7 +258,7 @@ take_dsn(struct atsm_in_facts *f, const char *msg, size_t len, struct atsm_err *
 		for (i = 0; i < n; i++) {
 			struct atsm_in_bounced *b = &f->bounced[f->n_bounced];
 
-			if (d.v[i].addr == NULL)
+			if (d.v[i].addr == NULL || d.v[i].delayed)
 				continue;
 			f->n_bounced++;
 			snprintf(b->status, sizeof(b->status), "%s", d.v[i].status);

@@ -147,11 +147,82 @@ START_TEST(test_delayed_is_soft)
 	    "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
 	    "Final-Recipient: rfc822; slow@example.org\nAction: delayed\nStatus: 4.4.1\n"
 	    "Diagnostic-Code: smtp; 421 user unknown later\n--B--\n", &d);
-	ck_assert(d.is_bounce);
+	/* a delay notice is recorded as a delay, never as a bounce */
+	ck_assert(!d.is_bounce);
+	ck_assert(d.is_delay);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert(d.v[0].delayed);
 	ck_assert_str_eq(d.v[0].action, "delayed");
 	ck_assert_str_eq(d.v[0].status, "4.4.1");
 	ck_assert(!d.v[0].hard);
 	atsm_dsn_free(&d);
+}
+END_TEST
+
+/* A report with one failed and one delayed recipient is a bounce for the
+ * failed one only; success reports (2.x.x, delivered) are no bounce. */
+START_TEST(test_delayed_beside_failed_and_success_reports)
+{
+	struct atsm_dsn d;
+
+	parse("From: MAILER-DAEMON@mx.example.com\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+	    "--B\nContent-Type: text/plain\n\nreport\n"
+	    "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
+	    "Final-Recipient: rfc822; slow@example.org\nAction: delayed\nStatus: 4.4.1\n\n"
+	    "Final-Recipient: rfc822; gone@example.org\nAction: failed\nStatus: 5.1.1\n"
+	    "Diagnostic-Code: smtp; 550 5.1.1 no such user\n--B--\n", &d);
+	ck_assert(d.is_bounce);
+	ck_assert(!d.is_delay);
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert(d.v[0].delayed && !d.v[0].hard);
+	ck_assert(!d.v[1].delayed && d.v[1].hard);
+	ck_assert_str_eq(d.v[1].reason, "userunknown");
+	atsm_dsn_free(&d);
+	parse("From: MAILER-DAEMON@mx.example.com\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+	    "--B\nContent-Type: text/plain\n\nYour message was delivered.\n"
+	    "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
+	    "Final-Recipient: rfc822; ok@example.org\nAction: failed\nStatus: 2.1.5\n\n"
+	    "Final-Recipient: rfc822; ok2@example.org\nAction: relayed\nStatus: 2.0.0\n"
+	    "--B--\n", &d);
+	ck_assert(!d.is_bounce);
+	ck_assert_uint_eq(d.n, 0);
+	atsm_dsn_free(&d);
+}
+END_TEST
+
+/* A generic 5.0.0 (Exim, Courier, OpenSMTPD) takes the specific code of
+ * the diagnostic; "user unknown" is hard with evidence that the address
+ * was refused (X.1.x, RCPT TO) whatever the class, a filter's answer
+ * after DATA or under X.2.x / X.7.x; a dead domain under 4xx is a name
+ * server that did not answer. */
+START_TEST(test_reason_and_status_together)
+{
+	struct atsm_dsn d;
+	char r[16];
+
+	parse("From: MAILER-DAEMON@mx.example.com\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+	    "--B\nContent-Type: text/plain\n\nfailed\n"
+	    "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
+	    "Final-Recipient: rfc822; gone@example.org\nAction: failed\nStatus: 5.0.0\n"
+	    "Diagnostic-Code: smtp; 550-5.1.1 The email account does not exist\n--B--\n", &d);
+	ck_assert(d.is_bounce);
+	ck_assert_str_eq(d.v[0].status, "5.1.1");
+	ck_assert(d.v[0].hard);
+	atsm_dsn_free(&d);
+	ck_assert(atsm_dsn_classify("4.0.0",
+	    "450 user unknown (in reply to RCPT TO command)", r));
+	ck_assert_str_eq(r, "userunknown");
+	ck_assert(!atsm_dsn_classify("5.7.1", "554 5.7.1 user unknown", r));
+	ck_assert_str_eq(r, "filtered");
+	ck_assert(!atsm_dsn_classify("4.4.3", "Host or domain name not found", r));
+	ck_assert_str_eq(r, "networkerror");
+	ck_assert(atsm_dsn_classify("5.4.4", "Host or domain name not found", r));
+	ck_assert_str_eq(r, "hostunknown");
+	ck_assert(!atsm_dsn_classify("5.7.1", "550 5.7.1 rejected by policy", r));
+	ck_assert_str_eq(r, "policyviolation");
 }
 END_TEST
 
@@ -257,8 +328,16 @@ START_TEST(test_classify_order_and_mailbox_status)
 {
 	char r[16];
 
-	ck_assert(atsm_dsn_classify("5.0.0", "Your message wasn't delivered "
+	/* a bare 5.0.0: hard when the reply names the recipient (the reply
+	 * to RCPT TO), or with no status at all; a filter's words otherwise */
+	ck_assert(!atsm_dsn_classify("5.0.0", "Your message wasn't delivered "
 	    "because the address couldn't be found. Check and try again.", r));
+	ck_assert_str_eq(r, "filtered");
+	ck_assert(atsm_dsn_classify("5.0.0", "550 <gone@example.org>: the "
+	    "address couldn't be found.", r));
+	ck_assert_str_eq(r, "userunknown");
+	ck_assert(atsm_dsn_classify(NULL, "Your message wasn't delivered "
+	    "because the address couldn't be found.", r));
 	ck_assert_str_eq(r, "userunknown");
 	ck_assert(atsm_dsn_classify(NULL, "The account or domain may not exist, "
 	    "they may be blacklisted", r));
@@ -406,6 +485,8 @@ suite(void)
 	tcase_add_test(tc, test_sendmail_old_style);
 	tcase_add_test(tc, test_japanese_carrier_iso2022jp);
 	tcase_add_test(tc, test_delayed_is_soft);
+	tcase_add_test(tc, test_delayed_beside_failed_and_success_reports);
+	tcase_add_test(tc, test_reason_and_status_together);
 	tcase_add_test(tc, test_feedback_report_is_not_bounce);
 	tcase_add_test(tc, test_ordinary_mail_is_not_bounce);
 	tcase_add_test(tc, test_classify_rules);

@@ -1,15 +1,36 @@
-/* mail/dsn/dsn-classify.c -- hard or soft: the reason of one failure.
+/* mail/dsn/dsn-classify.c -- the reason of one failure, and hard or soft.
  *
  * Every reader ends here with a status code, a diagnostic text and, when
- * the notice says it, the SMTP command that failed.  The order of the
- * rules is the policy (docs/inbound-classification.md): a temporary
- * status is never hard; a refused sender or content is not the address's
- * fault; "mailbox full" and its kin beat "user unknown"; a dead-address
- * text beats a block or a time-out; the status code decides only when no
- * text did.  The wordings are the tables of dsn-tables.c.
+ * the notice says it, the SMTP command that failed.  The reason comes
+ * first, from the wordings of dsn-tables.c and the status code; hard or
+ * soft is derived from the reason and the evidence together
+ * (docs/bounces.md):
+ *
+ *  - a refused sender (MAIL FROM) is "rejected": never the address;
+ *  - a mailbox that exists but cannot take the mail now (full, too big,
+ *    suspended, relaying refused) wins over "user unknown", which such
+ *    notices often repeat;
+ *  - a dead mailbox is hard only with evidence that the address itself
+ *    was refused: a status X.1.x (RFC 3463: addressing), or the refusal
+ *    answered RCPT TO (said by the notice, or by a reply that names the
+ *    recipient: only the reply to RCPT TO does).  The same words after
+ *    DATA, under X.2.x / X.7.x, or under a bare 5.0.0 whose reply names
+ *    nobody, are a filter's answer ("filtered", soft).  With no status
+ *    and no command at all (plain notices that print only the words) the
+ *    words decide: hard.  With evidence the class of the status does not
+ *    matter (some servers answer an unknown user with 4xx);
+ *  - a dead host or domain (5xx; under 4xx, or under no specific status
+ *    with words of a temporary failure ("try again"), it is a name server that did not answer:
+ *    networkerror, soft), a moved address and a domain that
+ *    accepts no mail (null MX, 5xx) are hard;
+ *  - every other wording names a soft reason (policy, spam, blocked,
+ *    expired, network...); a status alone decides only when no wording
+ *    did (5.1.1 userunknown, 5.1.2 hostunknown ...); nothing at all is
+ *    "onhold" (a status) or "undefined", soft.
  */
 #include "mail/dsn/dsn-int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,52 +75,116 @@ status_reason(const char *status)
 }
 
 bool
-atsm_dsn_classify_cmd(const char *status, const char *text, char cmd,
+atsm_dsn_is_generic_status(const char *status)
+{
+	return status == NULL || status[0] == '\0' ||
+	    strcmp(status + 1, ".0.0") == 0;
+}
+
+/* An SMTP reply (4xx/5xx) that names an address on its own line
+ * ("550 <a@b>: User unknown", "550 a@b... No such user"): the reply to
+ * RCPT TO, the only command whose reply names the recipient. */
+static bool
+reply_names_addr(const char *t)
+{
+	const char *p, *q;
+
+	for (p = t; *p != '\0'; p++) {
+		if ((p != t && isalnum((unsigned char)p[-1])) ||
+		    (*p != '4' && *p != '5') || !isdigit((unsigned char)p[1]) ||
+		    !isdigit((unsigned char)p[2]) || (p[3] != ' ' && p[3] != '-'))
+			continue;
+		for (q = p + 4; *q != '\0' && *q != '\n'; q++)
+			if (*q == '@' && q > p + 4 && isalnum((unsigned char)q[-1]) &&
+			    isalnum((unsigned char)q[1]))
+				return true;
+	}
+	return false;
+}
+
+static bool
+put(char *reason, const char *r, bool hard)
+{
+	snprintf(reason, 16, "%s", r);
+	return hard;
+}
+
+/* text with every run of white space (a folded line, an indented
+ * continuation, "Recipient\n    address rejected") as one space, so that
+ * a wording matches however the notice wrapped it; at most size-1 bytes. */
+static void
+squeeze(const char *text, char *out, size_t size)
+{
+	size_t o = 0;
+	bool space = false;
+
+	for (; *text != '\0' && o + 1 < size; text++) {
+		if (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n') {
+			space = true;
+			continue;
+		}
+		if (space && o > 0 && o + 2 < size)
+			out[o++] = ' ';
+		space = false;
+		out[o++] = *text;
+	}
+	out[o] = '\0';
+}
+
+bool
+atsm_dsn_classify_cmd(const char *status, const char *raw, char cmd,
     char *reason)
 {
+	char buf[ATSM_DSN_CLASSIFY_MAX + 1];
+	const char *text = NULL;
 	const char *hard, *first, *late, *by_status;
 	bool has_status = status != NULL && status[0] != '\0';
+	bool addressing = has_status && strncmp(status + 1, ".1.", 3) == 0;
+
+	if (raw != NULL) {
+		squeeze(raw, buf, sizeof(buf));
+		text = buf;
+	}
 
 	hard = text != NULL ? match_pattern(atsm_dsn_hard_patterns, text) : NULL;
 	first = text != NULL ? match_pattern(atsm_dsn_soft_first, text) : NULL;
 	late = text != NULL ? match_pattern(atsm_dsn_soft_late, text) : NULL;
-	/* a temporary failure never says the address is dead */
-	if (has_status && status[0] == '4' && !status_is(status, "4.1.1")) {
-		snprintf(reason, 16, "%s", first != NULL ? first :
-		    late != NULL ? late : "expired");
-		return false;
+	by_status = status_reason(status);
+	if (cmd == 'M')
+		return put(reason, "rejected", false);
+	if (first != NULL)
+		return put(reason, first, false);
+	if (hard != NULL && strcmp(hard, "userunknown") == 0) {
+		if (addressing || cmd == 'R')
+			return put(reason, "userunknown", true);
+		/* after DATA, under a status that speaks of a mailbox that
+		 * exists (X.2.x) or of the content and policy (X.7.x), or under
+		 * a bare 5.0.0 whose reply does not name the recipient (the
+		 * reply to RCPT TO does), the words are a filter's */
+		if (cmd == 'D' || (has_status && (strncmp(status + 1, ".2.", 3) == 0 ||
+		    strncmp(status + 1, ".7.", 3) == 0 ||
+		    (strcmp(status + 1, ".0.0") == 0 && !reply_names_addr(raw)))))
+			return put(reason, "filtered", false);
+		/* no evidence either way: the words of a permanent failure */
+		return put(reason, "userunknown", !has_status || status[0] != '4');
 	}
-	/* the sender or the content was refused, not the address */
-	if (cmd == 'M' || (hard != NULL && cmd == 'D' &&
-	    !(has_status && strncmp(status, "5.1.", 4) == 0))) {
-		snprintf(reason, 16, "%s", cmd == 'M' ? "rejected" : "filtered");
-		return false;
-	}
-	if (first != NULL) {
-		snprintf(reason, 16, "%s", first);
-		return false;
-	}
-	/* X.2.x speaks of a mailbox that exists (RFC 3463): a "user unknown"
-	 * with it is a filter's answer unless RCPT TO itself was refused */
-	if (hard != NULL && strcmp(hard, "userunknown") == 0 && has_status &&
-	    strncmp(status + 1, ".2.", 3) == 0 && cmd != 'R') {
-		snprintf(reason, 16, "filtered");
-		return false;
-	}
-	if (hard != NULL) {
-		snprintf(reason, 16, "%s", hard);
-		return true;
-	}
-	if (late != NULL) {
-		snprintf(reason, 16, "%s", late);
-		return false;
-	}
-	if ((by_status = status_reason(status)) != NULL) {
-		snprintf(reason, 16, "%s", by_status);
-		return true;
-	}
-	snprintf(reason, 16, "%s", has_status ? "onhold" : "undefined");
-	return false;
+	if (hard != NULL && strcmp(hard, "notaccept") == 0)
+		return put(reason, hard, !has_status || status[0] != '4');
+	/* a name server that did not answer now is no dead domain */
+	if (hard != NULL && strcmp(hard, "hostunknown") == 0 &&
+	    ((has_status && status[0] == '4') ||
+	    (atsm_dsn_is_generic_status(status) &&
+	    match_pattern(atsm_dsn_temporary, text) != NULL)))
+		return put(reason, "networkerror", false);
+	if (hard != NULL)
+		return put(reason, hard, true);
+	if (late != NULL)
+		return put(reason, late, false);
+	if (by_status != NULL)
+		return put(reason, by_status, strcmp(by_status, "notaccept") != 0 ||
+		    status[0] != '4');
+	return put(reason, has_status ? (status[0] == '4' ? "expired" :
+	    "onhold") : "undefined", false);
 }
 
 bool

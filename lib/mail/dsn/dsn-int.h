@@ -35,8 +35,10 @@ struct atsm_dsn_ctx {
 	size_t nself;
 	bool allow_self;	/* second try: the bounce was sent to the recipient */
 	/* the reporting MTA's own verdict per recipient (PowerMTA's
-	 * X-PowerMTA-BounceCategory): 'U' bad mailbox, 'H' bad domain */
+	 * X-PowerMTA-BounceCategory): 'U' bad mailbox, 'H' bad domain; 'X' a
+	 * Diagnostic-Code of type X-Unix (a local program failed) */
 	char verdict[ATSM_DSN_MAX_RCPTS];
+	bool success;	/* an RFC 3464 report said delivered / relayed / 2.x.x */
 };
 
 /* ---- the tables (dsn-tables.c) ---- */
@@ -51,6 +53,8 @@ struct atsm_dsn_pattern {
 extern const struct atsm_dsn_pattern atsm_dsn_soft_first[];
 extern const struct atsm_dsn_pattern atsm_dsn_soft_late[];
 extern const struct atsm_dsn_pattern atsm_dsn_hard_patterns[];
+extern const struct atsm_dsn_pattern atsm_dsn_temporary[];
+extern const struct atsm_dsn_pattern atsm_dsn_fml_notices[];
 /* status codes that name a dead address by themselves (exact match) */
 extern const struct atsm_dsn_pattern atsm_dsn_status_reasons[];
 
@@ -64,6 +68,9 @@ extern const struct atsm_dsn_phrase atsm_dsn_smtp_phrases[];
 /* NULL-terminated word lists */
 extern const char *const atsm_dsn_bounce_subjects[];
 extern const char *const atsm_dsn_original_markers[];
+extern const char *const atsm_dsn_recipient_leadins[];
+extern const char *const atsm_dsn_delay_words[];
+extern const char *const atsm_dsn_permanent_words[];
 
 /* ---- scanning text and building the result (dsn-result.c) ---- */
 
@@ -79,6 +86,9 @@ int atsm_dsn_set_once(char **dst, const char *v, size_t n);
  * status (16 bytes); false when there is none. */
 bool atsm_dsn_find_status(const char *t, size_t n, char *status);
 bool atsm_dsn_find_reply_code(const char *t, size_t n, char *status);
+/* Replace a generic status (16 bytes) by the specific code of the same
+ * class that diag (may be NULL) names, if any. */
+void atsm_dsn_specific_status(char *status, const char *diag);
 /* Add a failed recipient unless it is no address, is there already or the
  * list is full; classified by diag, else ctext.  -1 out of memory. */
 int atsm_dsn_add_rcpt(struct atsm_dsn_ctx *c, const char *addr,
@@ -89,6 +99,10 @@ int atsm_dsn_take_original(struct atsm_dsn_ctx *c,
     const struct atsm_mime_headers *h);
 
 /* ---- classification (dsn-classify.c) ---- */
+
+/* X.0.0 or none: the status says only the class of a failure, and the
+ * diagnostic text may say more ("550 5.1.1 ..."). */
+bool atsm_dsn_is_generic_status(const char *status);
 
 /* 'D', 'M', 'R' or 0: the SMTP command text says the failure answered. */
 char atsm_dsn_smtp_command(const char *text);
@@ -139,5 +153,18 @@ bool atsm_dsn_notice_is_bounce(const struct atsm_dsn_ctx *c, const char *t,
 int atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n,
     bool *found);
 int atsm_dsn_read_orig_to(struct atsm_dsn_ctx *c, bool *found);
+/* A plain-text notice that warns of a delay (its subject or text, and no
+ * word of a permanent failure): its recipients are then delays. */
+void atsm_dsn_text_delays(struct atsm_dsn_ctx *c, const char *t, size_t n);
+
+/* dsn-fml.c: fml's error notices (a post the list refused): the list's
+ * address, rejected or systemerror, soft. */
+int atsm_dsn_read_fml(struct atsm_dsn_ctx *c, const char *t, size_t n,
+    bool *found);
+
+/* dsn-exim.c: the addresses of Exim's X-Failed-Recipients header, for a
+ * notice whose lines name nobody (an alias, a pipe, a file). */
+int atsm_dsn_read_exim(struct atsm_dsn_ctx *c, const char *t, size_t n,
+    bool *found);
 
 #endif

@@ -16,6 +16,21 @@
 #include <string.h>
 #include <strings.h>
 
+/* A multipart whose declared boundary never occurs has no parts: its
+ * raw body is the notice. */
+static bool
+empty_multipart(const struct atsm_mime_msg *m, size_t i)
+{
+	size_t j;
+
+	if (m->v[i].kind != ATSM_MIME_MULTIPART)
+		return false;
+	for (j = i + 1; j < m->n; j++)
+		if (m->v[j].parent == (int)i)
+			return false;
+	return true;
+}
+
 /* The notice: text parts that are not inside an embedded message. */
 void
 atsm_dsn_notice_text(const struct atsm_mime_msg *m, struct atsm_buf *out)
@@ -27,7 +42,7 @@ atsm_dsn_notice_text(const struct atsm_mime_msg *m, struct atsm_buf *out)
 		int a;
 		bool inside = false;
 
-		if (pt->kind != ATSM_MIME_LEAF)
+		if (pt->kind != ATSM_MIME_LEAF && !empty_multipart(m, i))
 			continue;
 		for (a = pt->parent; a >= 0; a = m->v[a].parent)
 			if (m->v[a].kind == ATSM_MIME_MESSAGE ||

@@ -80,6 +80,21 @@ atsm_dsn_find_reply_code(const char *t, size_t n, char *status)
 	return false;
 }
 
+/* A generic status (5.0.0, 4.0.0, none: Exim, Courier, OpenSMTPD) made
+ * specific by the diagnostic ("550 5.1.1 <a@b>: ...", "550-5.1.1"): the
+ * first code of the same class in the text. */
+void
+atsm_dsn_specific_status(char *status, const char *diag)
+{
+	char s[16];
+
+	if (diag == NULL || !atsm_dsn_is_generic_status(status) ||
+	    !atsm_dsn_find_status(diag, strlen(diag), s) || s[0] == '2' ||
+	    (status[0] != '\0' && s[0] != status[0]))
+		return;
+	memcpy(status, s, sizeof(s));
+}
+
 /* ---- the result ---- */
 
 int
@@ -144,11 +159,17 @@ atsm_dsn_add_rcpt(struct atsm_dsn_ctx *c, const char *addr,
 			r->diagnostic = atsm_buf_steal(&b);
 		atsm_buf_free(&b);
 	}
+	atsm_dsn_specific_status(r->status, r->diagnostic);
+	r->delayed = strcmp(r->action, "delayed") == 0;
 	r->hard = atsm_dsn_classify(r->status,
 	    r->diagnostic != NULL ? r->diagnostic : ctext, r->reason);
 	/* a delayed delivery is never a dead address */
-	if (strcmp(r->action, "delayed") == 0 && r->hard)
+	if (r->delayed) {
 		r->hard = false;
+		if (strcmp(r->reason, "onhold") == 0 ||
+		    strcmp(r->reason, "undefined") == 0)
+			snprintf(r->reason, sizeof(r->reason), "delayed");
+	}
 	d->n++;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* mail/dsn/dsn-tables.c -- the wording of bounces, as data.
  *
  * What a bounce says is learnt from real ones (the Sisimai corpus in
- * tests/data/bounces/, docs/inbound-classification.md), not derived: so
+ * tests/data/bounces/, docs/bounces.md), not derived: so
  * it is kept here as lists that dsn-classify.c, dsn-text.c and
  * dsn-notice.c apply, and a new wording is one line in one table.  Every
  * text is matched case-insensitively as a substring; within a list the
@@ -82,6 +82,10 @@ const struct atsm_dsn_pattern atsm_dsn_hard_patterns[] = {
 	{ "unknown mailbox", "userunknown" }, { "invalid address", "userunknown" },
 	{ "this account does not exist", "userunknown" },
 	{ "not our customer", "userunknown" },
+	{ "user not exist", "userunknown" }, { "recipient not exist", "userunknown" },
+	{ "address rejected.", "userunknown" }, { "recipientnotfound", "userunknown" },
+	{ "invalid domain", "hostunknown" }, { "illegal host/domain", "hostunknown" },
+	{ "no mx record", "notaccept" },
 	{ "host unknown", "hostunknown" }, { "unknown host", "hostunknown" },
 	{ "host not found", "hostunknown" }, { "domain not found", "hostunknown" },
 	{ "host or domain name not found", "hostunknown" },
@@ -99,6 +103,14 @@ const struct atsm_dsn_pattern atsm_dsn_hard_patterns[] = {
 	{ "domain is not reachable", "hostunknown" },
 	{ "has moved", "hasmoved" }, { "address has been changed", "hasmoved" },
 	{ "does not accept mail", "notaccept" }, { "null mx", "notaccept" },
+	{ NULL, NULL }
+};
+
+/* Words of a temporary failure: a host or domain "not found, try
+ * again" is a name server that did not answer, not a dead domain. */
+const struct atsm_dsn_pattern atsm_dsn_temporary[] = {
+	{ "try again", "networkerror" }, { "temporary failure", "networkerror" },
+	{ "temporarily", "networkerror" },
 	{ NULL, NULL }
 };
 
@@ -121,9 +133,47 @@ const struct atsm_dsn_phrase atsm_dsn_smtp_phrases[] = {
 	{ "end of data", 'D' }, { ">>> data", 'D' }, { "after data", 'D' },
 	{ "reply to data", 'D' },
 	{ "rcpt to", 'R' }, { ">>> rcpt", 'R' }, { "reply to rcpt", 'R' },
+	{ "rcpt command", 'R' }, { "[rcpt_to]", 'R' },
 	{ "does not like recipient", 'R' },
 	{ "mail from", 'M' }, { "reply to mail", 'M' },
 	{ NULL, 0 }
+};
+
+/* A plain-text notice that is a warning of a delay, not a failure
+ * (Exim's "Warning: message delayed", "Delivery Status Notification
+ * (Delay)", Sendmail's "Warning: could not send message for past 4
+ * hours"), unless it also says the failure is permanent. */
+const char *const atsm_dsn_delay_words[] = {
+	"warning message only", "has not yet been delivered",
+	"not been delivered yet", "delivery delayed", "message delayed",
+	"(delay)", "will continue trying", "will keep trying",
+	"will be retried", "still being retried", "could not send message for past",
+	"delivery is delayed", NULL
+};
+const char *const atsm_dsn_permanent_words[] = {
+	"permanent", "giving up", "gave up", "returning message to sender",
+	"retry timeout exceeded", "will not be retried", "has been deleted",
+	"could not be delivered for", NULL
+};
+
+/* The refusals of fml's error notices, and their reasons (dsn-fml.c). */
+const struct atsm_dsn_pattern atsm_dsn_fml_notices[] = {
+	{ "not a member of this mailing list", "rejected" },
+	{ "you are not a member", "rejected" },
+	{ "not allowed to post", "rejected" },
+	{ "duplicated message-id", "systemerror" },
+	{ "loop alert", "systemerror" },
+	{ NULL, NULL }
+};
+
+/* Words just before an address in running text that make it the failed
+ * recipient ("undeliverable to a@b"); matched at the end of the text
+ * before the address, case-insensitively. */
+const char *const atsm_dsn_recipient_leadins[] = {
+	"undeliverable to", "could not be delivered to", "not delivered to",
+	"delivery to", "failed to deliver to",
+	"unable to deliver to", "undeliverable address", "delivery failed for",
+	NULL
 };
 
 /* Subjects of bounces, for notices that are no RFC 3464 report and do

@@ -13,13 +13,15 @@
  * Whether such a message is a bounce at all is decided first, by who sent
  * it (a mailer-daemon, the null sender), by its subject
  * (dsn-tables.c) or by an SMTP dialogue in it, so that an ordinary mail
- * that quotes an address is not taken for one.
+ * that quotes an address is not taken for one; a person's automatic
+ * reply (a vacation notice) is none even from the null sender.
  */
 #include "mail/dsn/dsn-int.h"
 #include "mail/addr.h"
 #include "mail/autoreply.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -88,10 +90,36 @@ smtp_transcript(const char *t, size_t n)
 	return rcpt && reply;
 }
 
+/* From a person (not a mailer-daemon) and marked as an automatic reply
+ * (RFC 3834 Auto-Submitted, an OOF's headers, "Automatic reply:"), with
+ * no status code in its text: a vacation notice, even when it came from
+ * the null sender, is no bounce. */
+static bool
+auto_reply(const struct atsm_dsn_ctx *c, const char *t, size_t n)
+{
+	const char *from = atsm_mime_header(&c->m->v[0].hdr, "From");
+	struct atsm_addr_list l;
+	char status[16];
+	bool daemon = false;
+	size_t k;
+
+	if (from == NULL || atsm_dsn_ci_has(from, "mailer-daemon"))
+		return false;
+	(void)atsm_addr_parse_list(from, strlen(from), 4, &l, NULL);
+	for (k = 0; k < l.n; k++)
+		if (atsm_mailer_daemon(l.v[k].addr))
+			daemon = true;
+	atsm_addr_list_free(&l);
+	return !daemon && atsm_autoreply_detect(c->m, NULL, NULL) &&
+	    !atsm_dsn_find_status(t, n, status);
+}
+
 bool
 atsm_dsn_notice_is_bounce(const struct atsm_dsn_ctx *c, const char *t, size_t n)
 {
-	return looks_like_bounce(c) || smtp_transcript(t, n);
+	if (smtp_transcript(t, n))
+		return true;
+	return looks_like_bounce(c) && !auto_reply(c, t, n);
 }
 
 static bool
@@ -105,6 +133,44 @@ is_self(const struct atsm_dsn_ctx *c, const char *norm)
 	for (i = 0; i < c->nself; i++)
 		if (strcmp(c->self[i], norm) == 0)
 			return !c->allow_self;
+	return false;
+}
+
+/* A local part with '=' in the text of a notice: a VERP-encoded address
+ * ("bounce+user=example.org@list.example", "id=domain.example@bounces.host":
+ * the sender's return address with a recipient folded into it) or a
+ * header fragment ("smtp.mailfrom=a@b" of an Authentication-Results, "
+ * envelope-from=a@b"): never the recipient itself. */
+static bool
+is_verp(const char *norm)
+{
+	const char *at = strrchr(norm, '@');
+
+	return at != NULL && memchr(norm, '=', (size_t)(at - norm)) != NULL;
+}
+
+/* An address the notice names as a field ("Unknown user: a@b",
+ * "Recipient: <a@b>", "Address: <a@b>"): only blanks, quotes and
+ * brackets between the line's last colon and the address; or after the
+ * lead-in of a failure (dsn-tables.c: "undeliverable to").  An address
+ * in running prose may be anything (a postmaster, a header fragment). */
+static bool
+labelled(const char *t, size_t b, size_t s)
+{
+	size_t k = s, j;
+
+	while (k > b && strchr(" \t<\"'[(", t[k - 1]) != NULL)
+		k--;
+	if (k > b && t[k - 1] == ':')
+		return true;
+	/* or a lead-in of a failure ("undeliverable to a@b") */
+	for (j = 0; atsm_dsn_recipient_leadins[j] != NULL; j++) {
+		size_t l = strlen(atsm_dsn_recipient_leadins[j]);
+
+		if (k - b >= l && strncasecmp(t + k - l,
+		    atsm_dsn_recipient_leadins[j], l) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -136,13 +202,16 @@ atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n, bool *found)
 			continue;
 		if ((raw = atsm_dsn_dup(t + s, e - s, ATSM_ADDR_MAX + 2)) == NULL)
 			return -1;
-		if (atsm_addr_normalize(raw, &norm, NULL) < 0 || is_self(c, norm)) {
+		if (atsm_addr_normalize(raw, &norm, NULL) < 0 || is_self(c, norm) ||
+		    is_verp(norm)) {
 			free(raw);
 			free(norm);
 			continue;
 		}
 		free(norm);
 		lead = true;
+		while (b < s && t[b] == '>')	/* a quoted transcript */
+			b++;
 		for (k = b; k < s; k++)
 			if (!(t[k] == ' ' || t[k] == '\t' || t[k] == '<' ||
 			    t[k] == '"' || t[k] == '\'' || t[k] == '(' ||
@@ -169,7 +238,7 @@ atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n, bool *found)
 				i = e = ae;
 			}
 		}
-		if (!any) {
+		if (!any && (lead || labelled(t, b, s))) {
 			first = raw;
 			first_s = s;
 			first_e = e;
@@ -244,4 +313,39 @@ atsm_dsn_read_orig_to(struct atsm_dsn_ctx *c, bool *found)
 	}
 	atsm_addr_list_free(&l);
 	return rc;
+}
+
+static bool
+any_word(const char *t, size_t n, const char *const *w)
+{
+	for (; *w != NULL; w++)
+		if (atsm_dsn_ci_find(t, n, *w) != NULL)
+			return true;
+	return false;
+}
+
+void
+atsm_dsn_text_delays(struct atsm_dsn_ctx *c, const char *t, size_t n)
+{
+	struct atsm_buf subj;
+	size_t hdr_at, end = atsm_dsn_original_start(t, n, &hdr_at), i;
+	bool delay;
+
+	atsm_buf_init(&subj, ATSM_DSN_HEADER_MAX);
+	(void)atsm_mime_header_decoded(&c->m->v[0].hdr, "Subject", &subj);
+	delay = (any_word(atsm_buf_str(&subj), subj.len, atsm_dsn_delay_words) ||
+	    any_word(t, end, atsm_dsn_delay_words)) &&
+	    !any_word(atsm_buf_str(&subj), subj.len, atsm_dsn_permanent_words) &&
+	    !any_word(t, end, atsm_dsn_permanent_words);
+	atsm_buf_free(&subj);
+	for (i = 0; delay && i < c->d->n; i++) {
+		struct atsm_dsn_rcpt *r = &c->d->v[i];
+
+		r->delayed = true;
+		r->hard = false;
+		snprintf(r->action, sizeof(r->action), "delayed");
+		if (strcmp(r->reason, "onhold") == 0 ||
+		    strcmp(r->reason, "undefined") == 0)
+			snprintf(r->reason, sizeof(r->reason), "delayed");
+	}
 }

@@ -4,9 +4,11 @@
  * A feedback report (ARF) is no bounce.  An RFC 3464 report is read by
  * its fields (dsn-rfc3464.c) and nothing else: when it has them, they are
  * the truth.  Any other message is a bounce only when its sender, its
- * subject or an SMTP dialogue in its notice says so (dsn-text.c); then
+ * subject or an SMTP dialogue in its notice says so (dsn-text.c), or
+ * when it is fml's refusal of a post (dsn-fml.c); then
  * its notice is read as Amazon SES's JSON (dsn-ses.c) or by its lines
- * (dsn-text.c), first without and then with the addresses the bounce was
+ * (dsn-text.c), then by Exim's X-Failed-Recipients (dsn-exim.c), first
+ * without and then with the addresses the bounce was
  * sent to (a bounce may be returned to the failed address itself), and a
  * notice that names nobody fails the original's only To.  Before any
  * reader the original message is taken from a message/rfc822 or
@@ -93,6 +95,14 @@ read_notice(struct atsm_dsn_ctx *c, bool is_report, bool *found)
 	atsm_buf_init(&text, ATSM_DSN_TEXT_MAX);
 	atsm_dsn_notice_text(c->m, &text);
 	t = atsm_buf_str(&text);
+	/* a list manager's refusal comes from the list, not a mailer-daemon */
+	if (!is_report) {
+		rc = atsm_dsn_read_fml(c, t, text.len, found);
+		if (rc != 0 || *found) {
+			atsm_buf_free(&text);
+			return rc;
+		}
+	}
 	if (!is_report && !atsm_dsn_notice_is_bounce(c, t, text.len)) {
 		atsm_buf_free(&text);
 		return 0;
@@ -101,6 +111,8 @@ read_notice(struct atsm_dsn_ctx *c, bool is_report, bool *found)
 		rc = atsm_dsn_read_ses(c, t, text.len, found);
 	else {
 		rc = atsm_dsn_read_text(c, t, text.len, found);
+		if (rc == 0 && !*found)
+			rc = atsm_dsn_read_exim(c, t, text.len, found);
 		if (rc == 0 && !*found) {
 			c->allow_self = true;
 			rc = atsm_dsn_read_text(c, t, text.len, found);
@@ -108,6 +120,8 @@ read_notice(struct atsm_dsn_ctx *c, bool is_report, bool *found)
 	}
 	if (rc == 0 && !*found && !c->d->is_feedback && c->d->orig_to != NULL)
 		rc = atsm_dsn_read_orig_to(c, found);
+	if (rc == 0 && *found)
+		atsm_dsn_text_delays(c, t, text.len);
 	atsm_buf_free(&text);
 	return rc;
 }
@@ -126,6 +140,15 @@ atsm_dsn_parse(const char *msg, size_t len, struct atsm_dsn *out,
 
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
+	/* a message saved from an mbox starts with its "From " line */
+	if (len > 5 && memcmp(msg, "From ", 5) == 0) {
+		const char *nl = memchr(msg, '\n', len);
+
+		if (nl != NULL) {
+			len -= (size_t)(nl + 1 - msg);
+			msg = nl + 1;
+		}
+	}
 	if (atsm_mime_parse(msg, len, NULL, &m, err) < 0) {
 		atsm_mime_free(&m);
 		return -1;
@@ -147,17 +170,24 @@ atsm_dsn_parse(const char *msg, size_t len, struct atsm_dsn *out,
 			rc = atsm_dsn_take_original(&c, &m.v[i].hdr);
 	if (rc == 0)
 		rc = atsm_dsn_read_rfc3464(&c, &found);
-	if (found) {
+	/* a report whose fields name no address (a Final-Recipient that is a
+	 * host or a pipe) is read by its notice; one that reports success
+	 * only is no bounce */
+	if (found && (out->n > 0 || c.success)) {
 		out->format = "rfc3464";
 		goto done;
 	}
+	found = false;
 	if (rc == 0) {
 		rc = read_notice(&c, rt != NULL, &found);
 		if (found)
 			out->format = "text";
 	}
 done:
-	out->is_bounce = out->n > 0;
+	for (i = 0; i < out->n; i++)
+		if (!out->v[i].delayed)
+			out->is_bounce = true;
+	out->is_delay = out->n > 0 && !out->is_bounce;
 	for (i = 0; i < c.nself; i++)
 		free(c.self[i]);
 	atsm_mime_free(&m);

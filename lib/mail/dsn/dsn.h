@@ -13,10 +13,17 @@
  * envelope sender (Return-Path), X-ATS-Ref and a few headers are returned:
  * the Dovecot plugin finds the sent item by them (or by a VERP recipient).
  *
- * "hard" means the address itself is dead (user unknown, host unknown,
+ * Every recipient gets a reason (userunknown, hostunknown, mailboxfull,
+ * filtered, policyviolation, spamdetected, blocked, expired, ...); "hard"
+ * is derived from the reason and the status together and means the
+ * address itself is dead (user unknown with evidence, host unknown,
  * moved, domain accepts no mail): flag it.  Everything else that failed
- * (mailbox full, blocked as spam, policy, expired in the queue, 4.x.x) is
- * soft.  The rules are in docs/inbound-classification.md.
+ * (mailbox full, blocked as spam, policy, expired in the queue) is soft.
+ * A recipient whose Action is "delayed" is kept with delayed set: a delay
+ * is no bounce (is_bounce stays false when every recipient is delayed;
+ * is_delay is set then).  Success reports (2.x.x, delivered / relayed /
+ * expanded) and auto-replies are no bounce.  The rules are in
+ * docs/bounces.md.
  *
  * Feedback reports (ARF, report-type=feedback-report) are not bounces:
  * is_feedback is set and n is 0.  Thread-safe: no shared state.
@@ -44,12 +51,16 @@ struct atsm_dsn_rcpt {
 	bool hard;           /* the address is dead (see above) */
 	char *diagnostic;    /* UTF-8, at most ATSM_DSN_DIAG_MAX bytes, or NULL */
 	char action[16];     /* "failed", "delayed", ... (lower-case) */
-	char reason[16];     /* "userunknown", "mailboxfull", "blocked", ... */
+	char reason[16];     /* "userunknown", "mailboxfull", "blocked", ...
+	                      * (the set: docs/bounces.md) */
+	bool delayed;        /* Action: delayed -- a delay notice, not a
+	                      * failure: never hard, never a bounce */
 };
 
 struct atsm_dsn {
-	bool is_bounce;
+	bool is_bounce;          /* at least one recipient failed (not delayed) */
 	bool is_feedback;
+	bool is_delay;           /* a delay notice: every recipient delayed */
 	size_t n;
 	struct atsm_dsn_rcpt *v;
 	char *orig_message_id;   /* "<id@host>" as written, or NULL */
