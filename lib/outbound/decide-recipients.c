@@ -13,7 +13,12 @@
  *
  * The sender: an authenticated login decides alone (a non-recruiter who
  * writes a recruiter's address in MAIL FROM is not that recruiter);
- * without one, the envelope sender, then the first From address.
+ * without one, the envelope sender, then the first From address.  Mail
+ * submitted on the server (sendmail(1)) is attributed by its envelope
+ * sender alone: Postfix checked that one against the submitting login
+ * (local_login_sender_maps), while From is any text the submitter wrote;
+ * with non_smtp_senders = untrusted it is nobody's
+ * (docs/postfix-integration.md).
  */
 #include "outbound/decide-ctx.h"
 
@@ -212,7 +217,9 @@ copy_user(struct atsm_out_ctx *c, const struct atsm_dir_user *u)
 
 /* Step 4: the SASL login (a user's login, else the user who has the
  * login's normalised address); without a login, the envelope sender, else
- * the first From address.  Inactive users send nobody's mail. */
+ * the first From address -- but only the envelope sender of a non-SMTP
+ * submission, and none when those are untrusted.  Inactive users send
+ * nobody's mail. */
 int
 atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found)
 {
@@ -234,6 +241,11 @@ atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found)
 			return 0;
 		}
 		(void)atsm_addr_normalize(login, &addrs[0], NULL);
+	} else if (f->non_smtp) {
+		if (c->conf->non_smtp_senders == ATSM_NON_SMTP_UNTRUSTED)
+			return 0;
+		if (f->env_from != NULL && f->env_from[0] != '\0')
+			(void)atsm_addr_normalize(f->env_from, &addrs[0], NULL);
 	} else {
 		struct atsm_addr_list l;
 
@@ -257,6 +269,9 @@ atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found)
 		if (got == 1 && u.active) {
 			copy_user(c, &u);
 			*found = true;
+			if (login == NULL && f->non_smtp)
+				atsm_out_note(c, "submitted on the server: attributed by its envelope "
+				    "sender %s", addrs[i]);
 		}
 	}
 	free(addrs[0]);

@@ -75,6 +75,8 @@ atsm_out_facts_to_json(const struct atsm_out_facts *f)
 	bad |= json_object_set_new(o, "v", json_integer(FACTS_VERSION));
 	bad |= set_str(o, "queue_id", f->queue_id);
 	bad |= set_str(o, "login", f->login);
+	if (f->non_smtp)
+		bad |= json_object_set_new(o, "non_smtp", json_true());
 	bad |= set_str(o, "env_from", f->env_from != NULL ? f->env_from : "");
 	bad |= json_object_set_new(o, "env_rcpts", rcpts);
 	bad |= set_str(o, "hdr_from", f->hdr_from);
@@ -153,6 +155,10 @@ facts_read(const json_t *j, struct atsm_out_facts *f, struct atsm_err *err)
 	    atsm_fj_get_text(&fj, j, "hdr_references", true, &f->hdr_references, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_date", true, &f->hdr_date, err) < 0)
 		return -1;
+	/* absent in the entries of earlier releases: an SMTP submission */
+	if ((v = json_object_get(j, "non_smtp")) != NULL && !json_is_boolean(v))
+		return atsm_err_set(err, "outbound facts: field 'non_smtp' must be true or false");
+	f->non_smtp = v != NULL && json_is_true(v);
 	if (atsm_fj_get_int(&fj, j, "body_size", 0, &n, err) < 0)
 		return -1;
 	f->body_size = (size_t)n;
