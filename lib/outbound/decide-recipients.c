@@ -2,6 +2,8 @@
  * those addresses belong to, and who sends it: steps 1, 2 and 4 of the
  * outbound decision (docs/outbound.md).
  *
+ * Recipients are To, Cc and the envelope; of a Bcc header that a client
+ * left in the mail only the command addresses count.
  * Every recipient is counted once, normalised; past address_max_count the
  * mail is refused by the caller, because a guard that stops looking
  * half-way protects nothing.  Command addresses are set apart and parsed.
@@ -79,8 +81,12 @@ add_rcpt(struct atsm_out_ctx *c, const char *addr, enum atsm_out_rcpt_kind kind,
 	return 0;
 }
 
+/* The addresses of an address header; commands_only (a Bcc header): only
+ * its command addresses, because the envelope, not that header, says who
+ * gets the mail. */
 static int
-add_header(struct atsm_out_ctx *c, const char *value, enum atsm_out_rcpt_kind kind)
+add_header(struct atsm_out_ctx *c, const char *value, enum atsm_out_rcpt_kind kind,
+    bool commands_only)
 {
 	struct atsm_addr_list l;
 	size_t i;
@@ -91,7 +97,8 @@ add_header(struct atsm_out_ctx *c, const char *value, enum atsm_out_rcpt_kind ki
 	if (atsm_addr_parse_list(value, strlen(value), c->cap_rcpts, &l, NULL) < 0)
 		c->too_many_addrs = true;
 	for (i = 0; i < l.n && rc == 0; i++)
-		if (l.v[i].domain != NULL)
+		if (l.v[i].domain != NULL && (!commands_only || atsm_command_is_address(l.v[i].addr,
+		    c->conf->command_localpart, c->conf->ats_domain)))
 			rc = add_rcpt(c, l.v[i].addr, kind, false);
 	atsm_addr_list_free(&l);
 	return rc;
@@ -109,7 +116,9 @@ atsm_out_decide_recipients(struct atsm_out_ctx *c)
 
 	if ((p->rcpts = atsm_arena_calloc(c->a, c->cap_rcpts, sizeof(*p->rcpts))) == NULL)
 		return atsm_out_nomem(c, "recipients");
-	if (add_header(c, f->hdr_to, ATSM_OUT_TO) < 0 || add_header(c, f->hdr_cc, ATSM_OUT_CC) < 0)
+	if (add_header(c, f->hdr_to, ATSM_OUT_TO, false) < 0 ||
+	    add_header(c, f->hdr_cc, ATSM_OUT_CC, false) < 0 ||
+	    add_header(c, f->hdr_bcc, ATSM_OUT_BCC, true) < 0)
 		return -1;
 	for (i = 0; i < f->n_env_rcpts; i++)
 		if (f->env_rcpts[i] != NULL && add_rcpt(c, f->env_rcpts[i], ATSM_OUT_BCC, true) < 0)

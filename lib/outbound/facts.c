@@ -38,6 +38,7 @@ atsm_out_facts_free(struct atsm_out_facts *f)
 	free(f->hdr_from);
 	free(f->hdr_to);
 	free(f->hdr_cc);
+	free(f->hdr_bcc);
 	free(f->hdr_message_id);
 	free(f->hdr_subject);
 	free(f->hdr_in_reply_to);
@@ -82,6 +83,7 @@ atsm_out_facts_to_json(const struct atsm_out_facts *f)
 	bad |= set_str(o, "hdr_from", f->hdr_from);
 	bad |= set_str(o, "hdr_to", f->hdr_to);
 	bad |= set_str(o, "hdr_cc", f->hdr_cc);
+	bad |= set_str(o, "hdr_bcc", f->hdr_bcc);
 	bad |= set_str(o, "hdr_message_id", f->hdr_message_id);
 	bad |= set_str(o, "hdr_subject", f->hdr_subject);
 	bad |= set_str(o, "hdr_in_reply_to", f->hdr_in_reply_to);
@@ -149,6 +151,7 @@ facts_read(const json_t *j, struct atsm_out_facts *f, struct atsm_err *err)
 	    atsm_fj_get_text(&fj, j, "hdr_from", true, &f->hdr_from, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_to", true, &f->hdr_to, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_cc", true, &f->hdr_cc, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_bcc", true, &f->hdr_bcc, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_message_id", true, &f->hdr_message_id, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_subject", true, &f->hdr_subject, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_in_reply_to", true, &f->hdr_in_reply_to, err) < 0 ||

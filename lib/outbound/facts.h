@@ -33,6 +33,8 @@ struct atsm_out_facts {
 	char *hdr_from;         /* raw header values (unfolded or not), NULL if absent */
 	char *hdr_to;
 	char *hdr_cc;
+	char *hdr_bcc;          /* a Bcc header some clients leave in the mail: only its
+	                           command addresses count (the envelope says who gets it) */
 	char *hdr_message_id;
 	char *hdr_subject;      /* raw: RFC 2047 decoding is the decision's */
 	char *hdr_in_reply_to;

@@ -3,8 +3,12 @@
 # (issue 10, item 4) through the real Postfix of the test bed: alice submits
 # (SMTP AUTH) a mail whose commands are written quoted in RCPT
 # ("ats+job.3005"@...), in capitals with a trailing dot, as a percent-hack
-# route (ats+private%ats.atsmail.test@atsmail.test) and quoted with a
-# quoted-pair in To ("ats+job\.3005"@...).  Every one is applied (the process,
+# route (ats+private%ats.atsmail.test@atsmail.test), quoted with a
+# quoted-pair in To ("ats+job\.3005"@...).  A Bcc header the client left
+# in the mail (a command in it, with an encoded display name) is removed by
+# Postfix before any milter sees it: that command is neither applied nor
+# shown (atsmaild would apply it and cut it, tests/milter/scenarios/
+# quoted-command.lua, for an MTA that passes Bcc on).  Every one is applied (the process,
 # its phase, the private visibility), none reaches the candidate's headers,
 # none is delivered or recorded as a recipient.  A malformed quoted command
 # and another name at the command domain are refused with 550 5.7.1 and a
@@ -38,6 +42,7 @@ import smtplib, sys
 port, run, mid, rcpts = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 msg = ("From: Alice <alice@atsmail.test>\r\n"
        "To: Taro <taro@candidate.test>, \"ats+job\\.3005\"@ats.atsmail.test\r\n"
+       "Bcc: =?UTF-8?B?5o6h55So?= <\"ATS+Job.3006\"@ats.atsmail.test>\r\n"
        "Subject: quoted %s %s\r\nMessage-ID: <%s.%s@atsmail.test>\r\n\r\nDear Taro,\r\n"
        % (mid, run, mid, run))
 s = smtplib.SMTP("127.0.0.1", port)
@@ -85,6 +90,10 @@ tap_is "it is recorded as alice's, private (ats+private written as a percent-hac
 tap_is "the quoted ats+job.3005 and the capital phase made the process, in interview1" \
 	"$(q_wait interview1 "SELECT phase FROM atsmail.processes WHERE resume_id = 1001 AND job_id = 3005")" \
 	"interview1"
+tap_is "Postfix dropped the Bcc header before the milters: its command (job 3006) is not applied" \
+	"$(q "SELECT count(*) FROM atsmail.processes WHERE job_id = 3006")" "0"
+tap_ok "and taro's copy has no Bcc header" \
+	sh -c "! printf '%s' \"\$1\" | grep -qi '^bcc:'" _ "$h"
 tap_is "no command address recorded as a recipient" \
 	"$(q "SELECT count(*) FROM atsmail.message_recipients r JOIN atsmail.messages m ON m.id = r.message_id
 	     WHERE m.rfc_message_id = 'forms.$RUN@atsmail.test' AND r.address ILIKE '%ats%'")" "0"

@@ -202,8 +202,8 @@ run_pass() {
 		"$(qid header-rewrite 1): tag: token=$(token_of header-rewrite) commands_removed=2 headers_rewritten=2"
 
 	scenario quoted-command
-	log_ok quoted-command "two quoted or capital commands removed, To rewritten" \
-		"$(qid quoted-command 1): tag: token=$(token_of quoted-command) commands_removed=2 headers_rewritten=1"
+	log_ok quoted-command "two quoted or capital commands removed, To and Bcc rewritten" \
+		"$(qid quoted-command 1): tag: token=$(token_of quoted-command) commands_removed=2 headers_rewritten=2"
 	reject_ok quoted-command 2 '"ats+job.30x2"@ats.atsmail.test: job id "30x2" is not valid'
 
 	# ---- each malformed command, refused
@@ -317,6 +317,8 @@ db_checks() {
 		          ON l.target_kind = 'process' AND l.target_id = p.id
 		        JOIN atsmail.messages m ON m.id = l.message_id
 		        WHERE p.resume_id = 1001 AND p.job_id = 3012 AND m.token = '$tok'")" "1"
+	tap_is "quoted-command: the quoted ats+private of the Bcc header made it private ($(label))" \
+		"$(sql_wait private "SELECT visibility FROM atsmail.messages WHERE token = '$tok'")" "private"
 	tap_is "quoted-command: no command address recorded as a recipient ($(label))" \
 		"$(sql "SELECT count(*) FROM atsmail.message_recipients r JOIN atsmail.messages m ON m.id = r.message_id
 		        WHERE m.token = '$tok' AND (r.address ILIKE '%ats+%' OR r.address ILIKE '%ats.atsmail.test%')")" "0"

@@ -442,6 +442,33 @@ START_TEST(quoted_commands_applied_never_recorded)
 }
 END_TEST
 
+/* A Bcc header left in the mail: its commands count, its other addresses
+ * do not (the envelope says who gets the mail); a display name that looks
+ * like a command, encoded or not, is not one. */
+START_TEST(bcc_header_and_display_names)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test",
+	    "\"ats+job.3009@ats.atsmail.test\" <taro@candidate.test>", NULL,
+	    "taro@candidate.test", NULL);
+	f.hdr_bcc = xstrdup("=?UTF-8?B?5o6h55So?= <\"ATS+private\"@ats.atsmail.test>, "
+	    "hanako@candidate.test");
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_msg(p.verdict == ATSM_OUT_RECORD, "verdict %s (%s)",
+	    atsm_out_verdict_name(p.verdict), p.reply_text);
+	ck_assert_int_eq(p.commands.share, -1);
+	ck_assert_uint_eq(p.commands.njobs, 0);
+	ck_assert_ptr_null(rcpt_of(&p, "hanako@candidate.test"));
+	ck_assert_ptr_nonnull(rcpt_of(&p, "ats+private@ats.atsmail.test"));
+	ck_assert(rcpt_of(&p, "ats+private@ats.atsmail.test")->is_command);
+	ck_assert_uint_eq(p.n_counterparts, 1);
+	ck_assert_str_eq(p.vis.name, "private");
+	done(&f, &p);
+}
+END_TEST
+
 /* A quoted command that does not parse, or another name at the command
  * domain, refuses the mail with the address as it was written. */
 START_TEST(quoted_malformed_command_refused)
@@ -557,6 +584,7 @@ suite(void)
 	tcase_add_test(tc, command_localpart_is_the_configured_one);
 	tcase_add_test(tc, quoted_commands_applied_never_recorded);
 	tcase_add_test(tc, quoted_malformed_command_refused);
+	tcase_add_test(tc, bcc_header_and_display_names);
 	tcase_add_test(tc, replay_skips_invalid_commands_and_records);
 	tcase_add_test(tc, replay_notes_every_skip);
 	suite_add_tcase(s, tc);

@@ -28,6 +28,7 @@ START_TEST(facts_json_round_trip)
 	ck_assert_str_eq(g.env_rcpts[1], CMD("share"));
 	ck_assert_str_eq(g.hdr_to, f.hdr_to);
 	ck_assert_ptr_null(g.hdr_cc);
+	ck_assert_ptr_null(g.hdr_bcc);
 	ck_assert_str_eq(g.hdr_subject, f.hdr_subject);
 	ck_assert_str_eq(g.hdr_message_id, f.hdr_message_id);
 	ck_assert_str_eq(g.queue_id, "4XyZ1");
