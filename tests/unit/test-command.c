@@ -3,6 +3,7 @@
 #include "rules/command.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DOM "ats.example.com"
@@ -140,6 +141,40 @@ START_TEST(test_canon_idn_domain)
 	ck_assert_str_eq(local, "ats+share");
 	ck_assert_int_eq(atsm_command_canon("ats+share@\xe6\x8e\xa1.example",
 	    "xn--czu130b.example", local, sizeof(local)), 0);
+}
+END_TEST
+
+START_TEST(test_canon_hostile_inputs)
+{
+	static const char *const odd[] = {
+		"", "@", "<>", "\"", "\"\"", "\\", "@" DOM, "\"@" DOM, "ats+x\\",
+		"@:@" DOM, "@a,@b:", "%%%%@" DOM ".", "!!!@x", "\"a\\\"@" DOM,
+	};
+	char *big;
+	size_t i, n = 100000;
+
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		(void)canon(odd[i]);
+		(void)add(odd[i]);
+	}
+	/* "@" DOM alone has an empty local part: at DOM, but no command */
+	ck_assert_str_eq(canon("@" DOM), "");
+	ck_assert_int_eq(add("@" DOM), -1);
+	/* a local part far past any buffer: still at DOM, refused as too long */
+	ck_assert((big = malloc(n + sizeof(DOM) + 16)) != NULL);
+	memcpy(big, "ats+job.", 8);
+	memset(big + 8, '1', n);
+	snprintf(big + 8 + n, sizeof(DOM) + 8, "@%s", DOM);
+	ck_assert_ptr_nonnull(canon(big));
+	ck_assert_int_eq(add(big), -1);
+	ck_assert_msg(strstr(err.msg, "command longer than") != NULL, "%s", err.msg);
+	assert_reply_line(err.msg);
+	/* more routing hops than are followed: not taken for a command */
+	ck_assert_ptr_null(canon("ats+x%a%b%c%d%e%f%g%h%i%j@mx.example"));
+	/* a hop too many in front of the command domain still counts: the
+	 * hop nearest the end is read first */
+	ck_assert_str_eq(canon("ats+x%" DOM "%a%b%c%d%e%f@mx.example"), "ats+x");
+	free(big);
 }
 END_TEST
 
@@ -446,6 +481,7 @@ suite(void)
 	tcase_add_test(tc, test_canon_case_dot_route);
 	tcase_add_test(tc, test_canon_routing_forms);
 	tcase_add_test(tc, test_canon_idn_domain);
+	tcase_add_test(tc, test_canon_hostile_inputs);
 	tcase_add_test(tc, test_quoted_command_applied);
 	tcase_add_test(tc, test_malformed_quoted_command_refused);
 	tcase_add_test(tc, test_empty_ats_domain_disables_commands);
