@@ -159,6 +159,7 @@ atsm_command_canon(const char *addr, const char *ats_domain, char *local, size_t
 	const char *s, *e, *at, *c;
 	char buf[ATSM_COMMAND_TEXT_MAX + 64];
 	size_t n, hop;
+	bool cut;
 
 	if (addr == NULL || ats_domain == NULL || *ats_domain == '\0' || size == 0)
 		return 0;
@@ -174,6 +175,7 @@ atsm_command_canon(const char *addr, const char *ats_domain, char *local, size_t
 	if ((at = last_at(s, e)) == NULL)
 		return 0;
 	unquote(s, at, buf, sizeof(buf), &n);
+	cut = n >= sizeof(buf);
 	if (same_domain(at + 1, (size_t)(e - at - 1), ats_domain))
 		goto found;
 	/* the routing forms: the hop nearest the end of the local part first */
@@ -185,27 +187,31 @@ atsm_command_canon(const char *addr, const char *ats_domain, char *local, size_t
 				p = q;
 		if (p != NULL) {
 			*p = '\0';
-			n = (size_t)(p - buf);
 			if (same_domain(p + 1, strlen(p + 1), ats_domain))
 				goto found;
 			continue;
 		}
 		if ((p = strchr(buf, '!')) != NULL) {
+			bool here;
+
 			*p = '\0';
-			if (same_domain(buf, (size_t)(p - buf), ats_domain)) {
-				n = strlen(p + 1);
-				memmove(buf, p + 1, n + 1);
+			here = same_domain(buf, (size_t)(p - buf), ats_domain);
+			memmove(buf, p + 1, strlen(p + 1) + 1);
+			if (here)
 				goto found;
-			}
-			n = strlen(p + 1);
-			memmove(buf, p + 1, n + 1);
 			continue;
 		}
 		break;
 	}
 	return 0;
 found:
-	/* a local part too long for buf stays too long: the caller refuses it */
+	/* A local part too long for buf was cut: it is still longer than any
+	 * command with the default local part, and its last byte is made a
+	 * control character, which no command accepts, so that a cut command
+	 * is never applied whatever command_localpart is. */
+	n = strlen(buf);
+	if (cut && n > 0)
+		buf[n - 1] = '\x01';
 	snprintf(local, size, "%s", buf);
 	return 1;
 }

@@ -169,6 +169,22 @@ START_TEST(test_canon_hostile_inputs)
 	ck_assert_int_eq(add(big), -1);
 	ck_assert_msg(strstr(err.msg, "command longer than") != NULL, "%s", err.msg);
 	assert_reply_line(err.msg);
+	/* a cut command is never applied, even behind a long command_localpart
+	 * (here the cut falls inside the ids, which would otherwise look valid) */
+	{
+		char lp[102], addr[1024];
+		size_t k;
+
+		memset(lp, 'c', 101);
+		lp[101] = '\0';
+		k = (size_t)snprintf(addr, sizeof(addr), "%s+job.", lp);
+		while (k < 600)
+			k += (size_t)snprintf(addr + k, sizeof(addr) - k, "1.");
+		snprintf(addr + k, sizeof(addr) - k, "2@%s", DOM);
+		ck_assert_int_eq(atsm_command_add(&set, addr, lp, DOM, &err), -1);
+		assert_reply_line(err.msg);
+		ck_assert(!set.any);
+	}
 	/* more routing hops than are followed: not taken for a command */
 	ck_assert_ptr_null(canon("ats+x%a%b%c%d%e%f%g%h%i%j@mx.example"));
 	/* a hop too many in front of the command domain still counts: the
