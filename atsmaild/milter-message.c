@@ -201,6 +201,7 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
 	bool xats = strncasecmp(name, MILTER_HDR_PREFIX, strlen(MILTER_HDR_PREFIX)) == 0;
 	bool outbound = m->dir == ATSM_DIR_OUTBOUND;
 	bool is_to = strcasecmp(name, "To") == 0, is_cc = strcasecmp(name, "Cc") == 0;
+	bool is_bcc = strcasecmp(name, "Bcc") == 0;
 	struct atsm_out_facts *f = &m->facts;
 	size_t cost;
 
@@ -208,7 +209,9 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
 		m->n_to++;
 	if (is_cc)
 		m->n_cc++;
-	if (!xats && (!outbound || (!is_to && !is_cc && !kept_header(name))))
+	if (is_bcc)
+		m->n_bcc++;
+	if (!xats && (!outbound || (!is_to && !is_cc && !is_bcc && !kept_header(name))))
 		return 0;
 	cost = strlen(name) + strlen(value) + 4;
 	if (xats) {
@@ -229,12 +232,14 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
 		return 0;
 	}
 	m->hdr_bytes += cost;
-	if (is_to || is_cc) {
-		/* the occurrence index counts every To (Cc) seen, kept or not */
+	if (is_to || is_cc || is_bcc) {
+		/* the occurrence index counts every To (Cc, Bcc) seen, kept or
+		 * not; a Bcc header (some clients leave it) is cut of its
+		 * command addresses like To and Cc */
 		if (hdr_push(&m->addr_hdrs, &m->n_addr_hdrs, name, value) < 0)
 			return -1;
-		m->addr_hdrs[m->n_addr_hdrs - 1].index = is_to ? m->n_to : m->n_cc;
-		return append_list(is_to ? &f->hdr_to : &f->hdr_cc, value);
+		m->addr_hdrs[m->n_addr_hdrs - 1].index = is_to ? m->n_to : is_cc ? m->n_cc : m->n_bcc;
+		return append_list(is_to ? &f->hdr_to : is_cc ? &f->hdr_cc : &f->hdr_bcc, value);
 	}
 	if (strcasecmp(name, "From") == 0)
 		return set_first(&f->hdr_from, value);

@@ -22,7 +22,12 @@
  * runs non_smtpd_milters (sendmail(1), pickup) on an emulated connection
  * from host "localhost", address 127.0.0.1, port 0 (cleanup_milter.c); a
  * real TCP client never has port 0, so that triple is what marks a
- * non-SMTP submission here.  Inbound mail skips its body (SMFIP_SKIP):
+ * non-SMTP submission here.  Who submitted it is not told: Postfix hides
+ * its own first Received header ("from userid N") from milters and sends
+ * no macro with the uid; what a milter gets is the envelope sender, which
+ * Postfix's local_login_sender_maps checked against the submitting login.
+ * The decision attributes such mail by that sender alone
+ * (docs/postfix-integration.md, "Local submissions").  Inbound mail skips its body (SMFIP_SKIP):
  * only its X-ATS-* headers matter.
  */
 #include "atsm-build-config.h"
@@ -163,6 +168,9 @@ on_mail(struct milter_session *s, const struct atsm_milter_packet *pkt)
 	atsm_buf_free(&reason);
 	if (milter_msg_envfrom(&s->msg, v[0], in.auth_authen) < 0)
 		return milter_reply(s, "451", "4.3.0", "atsmail: out of memory");
+	/* who submitted it is not in the protocol: the decision takes the
+	 * envelope sender Postfix checked (docs/postfix-integration.md) */
+	s->msg.facts.non_smtp = s->non_smtp && in.auth_authen == NULL;
 	return reply(s, ATSM_MILTER_R_CONTINUE);
 }
 

@@ -49,9 +49,9 @@ struct milter_msg {
 	size_t env_cap;
 	struct milter_hdr *xats;        /* X-ATS-* headers */
 	size_t n_xats;
-	struct milter_hdr *addr_hdrs;   /* To and Cc occurrences */
+	struct milter_hdr *addr_hdrs;   /* To, Cc and Bcc occurrences */
 	size_t n_addr_hdrs;
-	int n_to, n_cc;
+	int n_to, n_cc, n_bcc;
 	size_t hdr_bytes;               /* of the headers kept, against header_max_bytes */
 	bool hdr_overflow;
 	bool rcpt_overflow;

@@ -164,6 +164,21 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"from the Internet can never be recorded as a recruiter's sent mail.",
 	},
 	{
+		"non_smtp_senders", ATSM_CONF_ENUM, F(non_smtp_senders), "checked",
+		"checked|untrusted", 0, 0, false,
+		"Whom mail submitted on the server with sendmail(1) belongs to. A milter "
+		"is not told which local account submitted it, only the envelope sender "
+		"that Postfix accepted. checked: Postfix's local_login_sender_maps lets "
+		"each local login use only its own addresses (docs/postfix-integration.md), "
+		"so that mail is the user's whose address its envelope sender is (never "
+		"its From header). untrusted: nothing checks them, so it is nobody's: "
+		"its ats+ commands are refused with 550 5.7.1 and ATS mail passes "
+		"unrecorded.",
+		"Postfix 3.6 and later check the sender of local submissions and the "
+		"install guide turns that on; on a server where it is off, untrusted "
+		"keeps any local account from being recorded as a recruiter.",
+	},
+	{
 		"guard_action", ATSM_CONF_ENUM, F(guard_action), "reject",
 		"reject|hold|allow", 0, 0, false,
 		"What happens to a mail that shows two or more candidates' addresses to "

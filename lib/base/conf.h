@@ -23,6 +23,8 @@
 /* Indexes of the enum settings (their order in the table's choices).
  * guard_action holds an enum atsm_guard_action (rules/guard.h): its choices
  * "reject|hold|allow" are in that enum's order. */
+#define ATSM_NON_SMTP_CHECKED 0     /* non_smtp_senders = checked */
+#define ATSM_NON_SMTP_UNTRUSTED 1   /* non_smtp_senders = untrusted */
 
 /* A logical line (with its continuation lines) longer than this is an error;
  * a file longer than ATSM_CONF_FILE_MAX is refused before it is parsed. */
@@ -70,6 +72,7 @@ struct atsm_conf {
 	char *command_localpart;         /* local part of command addresses: ats */
 	struct atsm_conf_list internal_networks;
 	unsigned guard_action;           /* enum: "reject|hold|allow" */
+	unsigned non_smtp_senders;       /* enum: "checked|untrusted" (ATSM_NON_SMTP_*) */
 	bool verp;
 	char *verp_tag;
 	char *recipient_delimiter;

@@ -2,6 +2,8 @@
  * those addresses belong to, and who sends it: steps 1, 2 and 4 of the
  * outbound decision (docs/outbound.md).
  *
+ * Recipients are To, Cc and the envelope; of a Bcc header that a client
+ * left in the mail only the command addresses count.
  * Every recipient is counted once, normalised; past address_max_count the
  * mail is refused by the caller, because a guard that stops looking
  * half-way protects nothing.  Command addresses are set apart and parsed.
@@ -13,7 +15,12 @@
  *
  * The sender: an authenticated login decides alone (a non-recruiter who
  * writes a recruiter's address in MAIL FROM is not that recruiter);
- * without one, the envelope sender, then the first From address.
+ * without one, the envelope sender, then the first From address.  Mail
+ * submitted on the server (sendmail(1)) is attributed by its envelope
+ * sender alone: Postfix checked that one against the submitting login
+ * (local_login_sender_maps), while From is any text the submitter wrote;
+ * with non_smtp_senders = untrusted it is nobody's
+ * (docs/postfix-integration.md).
  */
 #include "outbound/decide-ctx.h"
 
@@ -74,8 +81,12 @@ add_rcpt(struct atsm_out_ctx *c, const char *addr, enum atsm_out_rcpt_kind kind,
 	return 0;
 }
 
+/* The addresses of an address header; commands_only (a Bcc header): only
+ * its command addresses, because the envelope, not that header, says who
+ * gets the mail. */
 static int
-add_header(struct atsm_out_ctx *c, const char *value, enum atsm_out_rcpt_kind kind)
+add_header(struct atsm_out_ctx *c, const char *value, enum atsm_out_rcpt_kind kind,
+    bool commands_only)
 {
 	struct atsm_addr_list l;
 	size_t i;
@@ -86,7 +97,8 @@ add_header(struct atsm_out_ctx *c, const char *value, enum atsm_out_rcpt_kind ki
 	if (atsm_addr_parse_list(value, strlen(value), c->cap_rcpts, &l, NULL) < 0)
 		c->too_many_addrs = true;
 	for (i = 0; i < l.n && rc == 0; i++)
-		if (l.v[i].domain != NULL)
+		if (l.v[i].domain != NULL && (!commands_only || atsm_command_is_address(l.v[i].addr,
+		    c->conf->command_localpart, c->conf->ats_domain)))
 			rc = add_rcpt(c, l.v[i].addr, kind, false);
 	atsm_addr_list_free(&l);
 	return rc;
@@ -104,7 +116,9 @@ atsm_out_decide_recipients(struct atsm_out_ctx *c)
 
 	if ((p->rcpts = atsm_arena_calloc(c->a, c->cap_rcpts, sizeof(*p->rcpts))) == NULL)
 		return atsm_out_nomem(c, "recipients");
-	if (add_header(c, f->hdr_to, ATSM_OUT_TO) < 0 || add_header(c, f->hdr_cc, ATSM_OUT_CC) < 0)
+	if (add_header(c, f->hdr_to, ATSM_OUT_TO, false) < 0 ||
+	    add_header(c, f->hdr_cc, ATSM_OUT_CC, false) < 0 ||
+	    add_header(c, f->hdr_bcc, ATSM_OUT_BCC, true) < 0)
 		return -1;
 	for (i = 0; i < f->n_env_rcpts; i++)
 		if (f->env_rcpts[i] != NULL && add_rcpt(c, f->env_rcpts[i], ATSM_OUT_BCC, true) < 0)
@@ -212,7 +226,9 @@ copy_user(struct atsm_out_ctx *c, const struct atsm_dir_user *u)
 
 /* Step 4: the SASL login (a user's login, else the user who has the
  * login's normalised address); without a login, the envelope sender, else
- * the first From address.  Inactive users send nobody's mail. */
+ * the first From address -- but only the envelope sender of a non-SMTP
+ * submission, and none when those are untrusted.  Inactive users send
+ * nobody's mail. */
 int
 atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found)
 {
@@ -234,6 +250,11 @@ atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found)
 			return 0;
 		}
 		(void)atsm_addr_normalize(login, &addrs[0], NULL);
+	} else if (f->non_smtp) {
+		if (c->conf->non_smtp_senders == ATSM_NON_SMTP_UNTRUSTED)
+			return 0;
+		if (f->env_from != NULL && f->env_from[0] != '\0')
+			(void)atsm_addr_normalize(f->env_from, &addrs[0], NULL);
 	} else {
 		struct atsm_addr_list l;
 
@@ -257,6 +278,9 @@ atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found)
 		if (got == 1 && u.active) {
 			copy_user(c, &u);
 			*found = true;
+			if (login == NULL && f->non_smtp)
+				atsm_out_note(c, "submitted on the server: attributed by its envelope "
+				    "sender %s", addrs[i]);
 		}
 	}
 	free(addrs[0]);

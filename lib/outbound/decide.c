@@ -207,6 +207,23 @@ make_links(struct atsm_out_ctx *c)
 	return 0;
 }
 
+/* Commands in mail submitted on the server by a local account that is
+ * no recruiter's, or by anyone when such senders are untrusted. */
+static int
+refuse_local(struct atsm_out_ctx *c)
+{
+	const char *from = c->f->env_from != NULL && c->f->env_from[0] != '\0' ?
+	    c->f->env_from : "<>";
+
+	if (c->conf->non_smtp_senders == ATSM_NON_SMTP_UNTRUSTED)
+		return atsm_out_refuse(c, "%s+ commands are not taken from mail submitted on the "
+		    "server with sendmail (non_smtp_senders = untrusted: its sender %s is not "
+		    "verified); send it through the submission service", atsm_out_lp(c), from);
+	return atsm_out_refuse(c, "%s+ commands are only for recruiters: this mail was "
+	    "submitted on the server by a local account whose sender %s is no recruiter's "
+	    "address", atsm_out_lp(c), from);
+}
+
 static int
 decide(struct atsm_out_ctx *c)
 {
@@ -232,10 +249,13 @@ decide(struct atsm_out_ctx *c)
 	if (!found) {
 		if (!p->commands.any)
 			return 0;                 /* nobody's sent mail: PASS */
-		(void)atsm_out_refuse(c, "%s+ commands are only for recruiters: %s is not a "
-		    "registered user", atsm_out_lp(c), f->login != NULL && f->login[0] != '\0' ?
-		    f->login : f->env_from != NULL && f->env_from[0] != '\0' ? f->env_from :
-		    "the sender");
+		if (f->non_smtp && (f->login == NULL || f->login[0] == '\0'))
+			(void)refuse_local(c);
+		else
+			(void)atsm_out_refuse(c, "%s+ commands are only for recruiters: %s is not a "
+			    "registered user", atsm_out_lp(c), f->login != NULL &&
+			    f->login[0] != '\0' ? f->login : f->env_from != NULL &&
+			    f->env_from[0] != '\0' ? f->env_from : "the sender");
 		return 0;
 	}
 	if (atsm_out_decide_commands(c, &stop) < 0)

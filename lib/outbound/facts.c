@@ -38,6 +38,7 @@ atsm_out_facts_free(struct atsm_out_facts *f)
 	free(f->hdr_from);
 	free(f->hdr_to);
 	free(f->hdr_cc);
+	free(f->hdr_bcc);
 	free(f->hdr_message_id);
 	free(f->hdr_subject);
 	free(f->hdr_in_reply_to);
@@ -75,11 +76,14 @@ atsm_out_facts_to_json(const struct atsm_out_facts *f)
 	bad |= json_object_set_new(o, "v", json_integer(FACTS_VERSION));
 	bad |= set_str(o, "queue_id", f->queue_id);
 	bad |= set_str(o, "login", f->login);
+	if (f->non_smtp)
+		bad |= json_object_set_new(o, "non_smtp", json_true());
 	bad |= set_str(o, "env_from", f->env_from != NULL ? f->env_from : "");
 	bad |= json_object_set_new(o, "env_rcpts", rcpts);
 	bad |= set_str(o, "hdr_from", f->hdr_from);
 	bad |= set_str(o, "hdr_to", f->hdr_to);
 	bad |= set_str(o, "hdr_cc", f->hdr_cc);
+	bad |= set_str(o, "hdr_bcc", f->hdr_bcc);
 	bad |= set_str(o, "hdr_message_id", f->hdr_message_id);
 	bad |= set_str(o, "hdr_subject", f->hdr_subject);
 	bad |= set_str(o, "hdr_in_reply_to", f->hdr_in_reply_to);
@@ -147,12 +151,17 @@ facts_read(const json_t *j, struct atsm_out_facts *f, struct atsm_err *err)
 	    atsm_fj_get_text(&fj, j, "hdr_from", true, &f->hdr_from, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_to", true, &f->hdr_to, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_cc", true, &f->hdr_cc, err) < 0 ||
+	    atsm_fj_get_text(&fj, j, "hdr_bcc", true, &f->hdr_bcc, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_message_id", true, &f->hdr_message_id, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_subject", true, &f->hdr_subject, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_in_reply_to", true, &f->hdr_in_reply_to, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_references", true, &f->hdr_references, err) < 0 ||
 	    atsm_fj_get_text(&fj, j, "hdr_date", true, &f->hdr_date, err) < 0)
 		return -1;
+	/* absent in the entries of earlier releases: an SMTP submission */
+	if ((v = json_object_get(j, "non_smtp")) != NULL && !json_is_boolean(v))
+		return atsm_err_set(err, "outbound facts: field 'non_smtp' must be true or false");
+	f->non_smtp = v != NULL && json_is_true(v);
 	if (atsm_fj_get_int(&fj, j, "body_size", 0, &n, err) < 0)
 		return -1;
 	f->body_size = (size_t)n;

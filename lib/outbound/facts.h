@@ -11,6 +11,7 @@
 #ifndef ATSM_OUTBOUND_FACTS_H
 #define ATSM_OUTBOUND_FACTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -23,12 +24,17 @@
 struct atsm_out_facts {
 	char *queue_id;         /* Postfix {i}, for logs */
 	char *login;            /* SASL login ({auth_authen}) or NULL */
+	bool non_smtp;          /* submitted on the server (sendmail(1), Postfix's
+	                           non_smtpd_milters): the envelope sender is the one
+	                           Postfix checked against the submitting login */
 	char *env_from;         /* MAIL FROM address without <> ("" for null sender) */
 	char **env_rcpts;       /* RCPT TO addresses without <>, as given */
 	size_t n_env_rcpts;
 	char *hdr_from;         /* raw header values (unfolded or not), NULL if absent */
 	char *hdr_to;
 	char *hdr_cc;
+	char *hdr_bcc;          /* a Bcc header some clients leave in the mail: only its
+	                           command addresses count (the envelope says who gets it) */
 	char *hdr_message_id;
 	char *hdr_subject;      /* raw: RFC 2047 decoding is the decision's */
 	char *hdr_in_reply_to;

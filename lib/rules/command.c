@@ -1,7 +1,14 @@
 /* rules/command.c -- recruiter commands given as recipient addresses.
  *
- * Interface (rules/command.h): atsm_command_set_init(),
+ * Interface (rules/command.h): atsm_command_set_init(), atsm_command_canon(),
  * atsm_command_is_address(), atsm_command_add(), atsm_command_describe().
+ *
+ * Recognition is one function, atsm_command_canon(): every written form of
+ * an address at ats_domain (quoted, escaped, any case, routed) comes down
+ * to one lower-case local part, and every address at ats_domain is a
+ * command address -- that domain exists only for commands -- so a form
+ * that is not <localpart>[+<command>] is refused, never recorded or
+ * delivered (docs/recruiter-commands.md).
  *
  * Every error is a sentence the recruiter reads in their own mail client
  * (as the text of a 550 reply), so it names the address as it was written,
@@ -12,8 +19,11 @@
 #include "rules/command.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "mail/addr.h"
 
 #define KNOWN_COMMANDS "phase.<code>, job.<id>[.<id>...], private, share, " \
 	"resume.<id>, contact.<id>"
@@ -29,13 +39,6 @@
 
 /* At most one id per two characters of command text. */
 #define IDS_MAX (ATSM_COMMAND_TEXT_MAX / 2 + 1)
-
-struct parsed_addr {
-	const char *local;
-	size_t llen;
-	const char *domain;
-	size_t dlen;
-};
 
 /* A printable ASCII excerpt of s[0..n) for a sentence. */
 static const char *
@@ -58,39 +61,159 @@ show(char buf[SHOW_SIZE], const char *s, size_t n, size_t max)
 	return buf;
 }
 
-/* Split "<local@domain>" (blanks and brackets trimmed) at its last '@'. */
-static bool
-split_addr(const char *addr, struct parsed_addr *p)
-{
-	const char *s = addr, *e, *at = NULL, *q;
+/* ---- one canonical form of a command address ------------------------
+ *
+ * Clients and people write the same command in many ways: quoted
+ * ("ats+job.3002"@x, "ats+job\.3002"@x), in any case, with a trailing dot
+ * on the domain, with a source route (@relay:ats+x@d), or in the routing
+ * forms Postfix may still resolve to the command domain: the percent hack
+ * (ats+x%d@host), a quoted inner address ("ats+x@d"@host) and a UUCP bang
+ * path (d!ats+x@host).  canon() reads any of them into the unquoted,
+ * lower-cased local part at ats_domain, or says that the address is not at
+ * ats_domain in any form.  Every recogniser (RCPT, To, Cc, Bcc, the
+ * removal of command addresses in the milter front) goes through it. */
 
+#define ROUTE_HOPS_MAX 8      /* '%', '@' and '!' hops followed in a local part */
+
+static char
+lower_ascii(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The domain [d, d+n) equals ats_domain: ASCII case and a trailing dot
+ * ignored; a domain with non-ASCII letters is compared in its IDNA
+ * A-label form (an SMTPUTF8 client may write the U-label). */
+static bool
+same_domain(const char *d, size_t n, const char *ats_domain)
+{
+	size_t an = strlen(ats_domain), i;
+	char tmp[ATSM_COMMAND_TEXT_MAX + 8], *norm = NULL, *at;
+	bool ascii = true, same;
+
+	if (n > 0 && d[n - 1] == '.')
+		n--;
+	if (an > 0 && ats_domain[an - 1] == '.')
+		an--;
+	for (i = 0; i < n; i++)
+		ascii = ascii && (unsigned char)d[i] < 0x80;
+	if (ascii)
+		return n > 0 && n == an && strncasecmp(d, ats_domain, n) == 0;
+	if (n + 3 > sizeof(tmp))
+		return false;
+	tmp[0] = 'x';
+	tmp[1] = '@';
+	memcpy(tmp + 2, d, n);
+	tmp[n + 2] = '\0';
+	if (atsm_addr_normalize(tmp, &norm, NULL) < 0)
+		return false;
+	at = strrchr(norm, '@');
+	same = at != NULL && strlen(at + 1) == an && strncasecmp(at + 1, ats_domain, an) == 0;
+	free(norm);
+	return same;
+}
+
+/* The last '@' outside quotes of [s, e), or NULL. */
+static const char *
+last_at(const char *s, const char *e)
+{
+	const char *q, *at = NULL;
+	bool quoted = false;
+
+	for (q = s; q < e; q++) {
+		if (*q == '\\' && q + 1 < e) {
+			q++;
+			continue;
+		}
+		if (*q == '"')
+			quoted = !quoted;
+		else if (*q == '@' && !quoted)
+			at = q;
+	}
+	return at;
+}
+
+/* [s, e) without quotes and quoted-pair backslashes, lower-cased, into
+ * out (size bytes, cut when longer); *len is its whole length. */
+static void
+unquote(const char *s, const char *e, char *out, size_t size, size_t *len)
+{
+	size_t n = 0, k = 0;
+
+	for (; s < e; s++) {
+		if (*s == '"')
+			continue;
+		if (*s == '\\' && s + 1 < e)
+			s++;
+		if (k + 1 < size)
+			out[k++] = lower_ascii(*s);
+		n++;
+	}
+	out[k] = '\0';
+	*len = n;
+}
+
+int
+atsm_command_canon(const char *addr, const char *ats_domain, char *local, size_t size)
+{
+	const char *s, *e, *at, *c;
+	char buf[ATSM_COMMAND_TEXT_MAX + 64];
+	size_t n, hop;
+	bool cut;
+
+	if (addr == NULL || ats_domain == NULL || *ats_domain == '\0' || size == 0)
+		return 0;
+	s = addr;
 	while (*s == ' ' || *s == '\t' || *s == '<')
 		s++;
 	e = s + strlen(s);
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '>'))
 		e--;
-	for (q = s; q < e; q++)
-		if (*q == '@')
-			at = q;
-	if (at == NULL)
-		return false;
-	p->local = s;
-	p->llen = (size_t)(at - s);
-	p->domain = at + 1;
-	p->dlen = (size_t)(e - at - 1);
-	return true;
-}
+	/* a source route "@a,@b:" is no part of the address (RFC 5321 4.1.2) */
+	if (s < e && *s == '@' && (c = memchr(s, ':', (size_t)(e - s))) != NULL)
+		s = c + 1;
+	if ((at = last_at(s, e)) == NULL)
+		return 0;
+	unquote(s, at, buf, sizeof(buf), &n);
+	cut = n >= sizeof(buf);
+	if (same_domain(at + 1, (size_t)(e - at - 1), ats_domain))
+		goto found;
+	/* the routing forms: the hop nearest the end of the local part first */
+	for (hop = 0; hop < ROUTE_HOPS_MAX; hop++) {
+		char *p = NULL, *q;
 
-static bool
-same_domain(const char *a, size_t alen, const char *b)
-{
-	size_t blen = strlen(b);
+		for (q = buf; *q != '\0'; q++)
+			if (*q == '@' || *q == '%')
+				p = q;
+		if (p != NULL) {
+			*p = '\0';
+			if (same_domain(p + 1, strlen(p + 1), ats_domain))
+				goto found;
+			continue;
+		}
+		if ((p = strchr(buf, '!')) != NULL) {
+			bool here;
 
-	if (alen > 0 && a[alen - 1] == '.')
-		alen--;
-	if (blen > 0 && b[blen - 1] == '.')
-		blen--;
-	return alen > 0 && alen == blen && strncasecmp(a, b, alen) == 0;
+			*p = '\0';
+			here = same_domain(buf, (size_t)(p - buf), ats_domain);
+			memmove(buf, p + 1, strlen(p + 1) + 1);
+			if (here)
+				goto found;
+			continue;
+		}
+		break;
+	}
+	return 0;
+found:
+	/* A local part too long for buf was cut: it is still longer than any
+	 * command with the default local part, and its last byte is made a
+	 * control character, which no command accepts, so that a cut command
+	 * is never applied whatever command_localpart is. */
+	n = strlen(buf);
+	if (cut && n > 0)
+		buf[n - 1] = '\x01';
+	snprintf(local, size, "%s", buf);
+	return 1;
 }
 
 static const char *
@@ -104,18 +227,10 @@ bool
 atsm_command_is_address(const char *addr, const char *localpart,
     const char *ats_domain)
 {
-	struct parsed_addr p;
-	size_t lpl;
+	char local[ATSM_COMMAND_TEXT_MAX + 64];
 
-	if (addr == NULL || ats_domain == NULL || *ats_domain == '\0')
-		return false;
-	localpart = localpart_or_default(localpart);
-	lpl = strlen(localpart);
-	if (!split_addr(addr, &p) || !same_domain(p.domain, p.dlen, ats_domain))
-		return false;
-	if (p.llen < lpl || strncasecmp(p.local, localpart, lpl) != 0)
-		return false;
-	return p.llen == lpl || p.local[lpl] == '+';
+	(void)localpart;
+	return atsm_command_canon(addr, ats_domain, local, sizeof(local)) == 1;
 }
 
 void
@@ -310,19 +425,29 @@ atsm_command_add(struct atsm_command_set *set, const char *addr,
     const char *localpart, const char *ats_domain, struct atsm_err *err)
 {
 	struct atsm_command_set next;
-	struct parsed_addr p;
-	char who[SHOW_SIZE], text[ATSM_COMMAND_TEXT_MAX];
-	const char *cmd;
-	size_t lpl, n, i;
+	char who[SHOW_SIZE], local[ATSM_COMMAND_TEXT_MAX + 64], text[ATSM_COMMAND_TEXT_MAX];
+	const char *cmd, *w;
+	size_t lpl, n, i, wn;
 
-	if (!atsm_command_is_address(addr, localpart, ats_domain))
+	if (atsm_command_canon(addr, ats_domain, local, sizeof(local)) != 1)
 		return 1;
 	localpart = localpart_or_default(localpart);
 	lpl = strlen(localpart);
-	split_addr(addr, &p);
-	show(who, p.local, p.llen + 1 + p.dlen, SHOW_ADDR_MAX);
-	cmd = p.local + lpl;
-	n = p.llen - lpl;
+	/* the sentence names the address as it was written */
+	for (w = addr; *w == ' ' || *w == '\t' || *w == '<'; w++)
+		;
+	for (wn = strlen(w); wn > 0 && (w[wn - 1] == ' ' || w[wn - 1] == '\t' ||
+	    w[wn - 1] == '>'); wn--)
+		;
+	show(who, w, wn, SHOW_ADDR_MAX);
+	n = strlen(local);
+	if (n < lpl || strncasecmp(local, localpart, lpl) != 0 ||
+	    (n > lpl && local[lpl] != '+'))
+		return atsm_err_set(err, "%s: not a command address; %s is kept for "
+		    "commands: write %s+<command>@%s with one of: " KNOWN_COMMANDS, who,
+		    ats_domain, localpart, ats_domain);
+	cmd = local + lpl;
+	n -= lpl;
 	if (n > 0) {
 		cmd++;
 		n--;
@@ -338,8 +463,6 @@ atsm_command_add(struct atsm_command_set *set, const char *addr,
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)cmd[i];
 
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
 		text[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
 	}
 	next = *set;

@@ -49,11 +49,22 @@ struct atsm_command_set {
 
 void atsm_command_set_init(struct atsm_command_set *set);
 
-/* True when addr (angle brackets and surrounding blanks allowed) is
- * localpart@ats_domain or localpart+anything@ats_domain, compared without
- * regard to ASCII case (a trailing dot of a domain is ignored).  localpart
- * NULL or "" means ATSM_COMMAND_LOCALPART_DEFAULT.  Always false when
- * ats_domain is NULL or empty: that is how commands are switched off. */
+/* The one canonical form of a command address.  Returns 1 when addr
+ * (angle brackets, blanks and a source route allowed) is an address at
+ * ats_domain in any written form -- a quoted local part ("ats+job.1"@d,
+ * "ats+job\.1"@d), any ASCII case, a trailing dot, the IDNA U-label of
+ * the domain, or a routing form Postfix may resolve to it (ats+x%d@host,
+ * "ats+x@d"@host, d!ats+x@host) -- and puts its local part, unquoted and
+ * lower-cased, into local (size bytes; a longer one is cut, still longer
+ * than any command).  Returns 0 otherwise, and always when ats_domain is
+ * NULL or empty: that is how commands are switched off. */
+int atsm_command_canon(const char *addr, const char *ats_domain, char *local,
+    size_t size);
+
+/* True when atsm_command_canon() says addr is at ats_domain: every address
+ * there is a command address, to be consumed (never recorded or
+ * delivered), applied when it is <localpart>[+<command>] and refused
+ * otherwise.  localpart is not needed to recognise one and is ignored. */
 bool atsm_command_is_address(const char *addr, const char *localpart,
     const char *ats_domain);
 

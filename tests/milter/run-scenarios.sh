@@ -150,7 +150,7 @@ rows() { echo "SELECT count(*) FROM atsmail.messages WHERE rfc_message_id LIKE '
 # ---- one pass: every decision scenario, the log checks ----------------------
 
 TWO_PASS="negotiate inbound-forged tagged inbound-genuine not-ats unknown-sender bcc-command
-	header-rewrite unknown-command malformed-command too-many-jobs share-private bare-ats
+	header-rewrite quoted-command unknown-command malformed-command too-many-jobs share-private bare-ats
 	unknown-sender-command unknown-target guard-reject private share exclusion internal-network
 	approval-hold several-messages abort reload guard-hold guard-allow verp too-many-addresses"
 
@@ -200,6 +200,11 @@ run_pass() {
 	scenario header-rewrite
 	log_ok header-rewrite "two commands removed, two headers rewritten" \
 		"$(qid header-rewrite 1): tag: token=$(token_of header-rewrite) commands_removed=2 headers_rewritten=2"
+
+	scenario quoted-command
+	log_ok quoted-command "two quoted or capital commands removed, To and Bcc rewritten" \
+		"$(qid quoted-command 1): tag: token=$(token_of quoted-command) commands_removed=2 headers_rewritten=2"
+	reject_ok quoted-command 2 '"ats+job.30x2"@ats.atsmail.test: job id "30x2" is not valid'
 
 	# ---- each malformed command, refused
 	scenario unknown-command
@@ -306,6 +311,19 @@ db_checks() {
 	tap_is "bcc-command: the command address is not recorded as a recipient ($(label))" \
 		"$(sql "SELECT count(*) FROM atsmail.message_recipients r JOIN atsmail.messages m ON m.id = r.message_id
 		        WHERE m.token = '$tok' AND r.address LIKE 'ats+%'")" "0"
+	tok=$(token_of quoted-command)
+	tap_is "quoted-command: the quoted ats+job.3012 made the process resume 1001 x job 3012, linked to the mail ($(label))" \
+		"$(sql_wait 1 "SELECT count(*) FROM atsmail.processes p JOIN atsmail.message_links l
+		          ON l.target_kind = 'process' AND l.target_id = p.id
+		        JOIN atsmail.messages m ON m.id = l.message_id
+		        WHERE p.resume_id = 1001 AND p.job_id = 3012 AND m.token = '$tok'")" "1"
+	tap_is "quoted-command: the quoted ats+private of the Bcc header made it private ($(label))" \
+		"$(sql_wait private "SELECT visibility FROM atsmail.messages WHERE token = '$tok'")" "private"
+	tap_is "quoted-command: no command address recorded as a recipient ($(label))" \
+		"$(sql "SELECT count(*) FROM atsmail.message_recipients r JOIN atsmail.messages m ON m.id = r.message_id
+		        WHERE m.token = '$tok' AND (r.address ILIKE '%ats+%' OR r.address ILIKE '%ats.atsmail.test%')")" "0"
+	tap_is "quoted-command: only the first mail is recorded ($(label))" \
+		"$(sql "$(rows quoted-command)")" "1"
 	tap_is "header-rewrite: resume 1001 is in phase active ($(label))" \
 		"$(sql_wait active "SELECT phase FROM atsmail.resumes WHERE id = 1001")" "active"
 	tap_is "private: ats+private makes the record private ($(label))" \
@@ -382,7 +400,7 @@ db_checks up
 replies_of_up_pass
 tap_is "the up pass's replies and hold reasons are kept for the down pass" \
 	"$(awk -F '\t' '{ n[$3 == "hold" ? "hold" : "reject"]++ } END { printf "%d rejections, %d holds", n["reject"], n["hold"] }' "$O/replies")" \
-	"17 rejections, 4 holds"
+	"18 rejections, 4 holds"
 
 # ---- PostgreSQL stopped: the same scenarios; mail journaled
 "$TESTBED" pg-stop "$TB_DIR" >/dev/null 2>&1

@@ -3,6 +3,7 @@
 #include "rules/command.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DOM "ats.example.com"
@@ -43,7 +44,8 @@ START_TEST(test_is_address_forms)
 	ck_assert(atsm_command_is_address("ats@" DOM, "", DOM));
 	ck_assert(atsm_command_is_address("ATS+Share@ATS.Example.COM.", NULL,
 	    DOM));
-	ck_assert(!atsm_command_is_address("atsx+share@" DOM, NULL, DOM));
+	/* every address at the command domain is one: never recorded */
+	ck_assert(atsm_command_is_address("atsx+share@" DOM, NULL, DOM));
 	ck_assert(!atsm_command_is_address("ats+share@example.com", NULL, DOM));
 	ck_assert(!atsm_command_is_address("ats+share@sub." DOM, NULL, DOM));
 	ck_assert(!atsm_command_is_address("taro@candidate.example", NULL, DOM));
@@ -74,9 +76,151 @@ START_TEST(test_custom_localpart)
 	ck_assert_int_eq(atsm_command_add(&set, "recruit+private@" DOM,
 	    "recruit", DOM, &err), 0);
 	ck_assert_int_eq(set.share, -1);
+	/* ats+ is then no command, but still an address at the command
+	 * domain: refused, not left to be recorded or delivered */
 	ck_assert_int_eq(atsm_command_add(&set, "ats+share@" DOM, "recruit",
-	    DOM, &err), 1);
+	    DOM, &err), -1);
+	ck_assert_msg(strstr(err.msg, "ats+share@" DOM ": not a command address") != NULL,
+	    "%s", err.msg);
 	ck_assert_int_eq(set.share, -1);
+}
+END_TEST
+
+/* canon(addr): the local part it reads, or NULL when addr is not at DOM */
+static const char *
+canon(const char *addr)
+{
+	static char local[512];
+
+	return atsm_command_canon(addr, DOM, local, sizeof(local)) == 1 ? local : NULL;
+}
+
+START_TEST(test_canon_quoted_and_escaped)
+{
+	ck_assert_str_eq(canon("\"ats+job.3002\"@" DOM), "ats+job.3002");
+	ck_assert_str_eq(canon("<\"ats+job\\.3002\"@" DOM ">"), "ats+job.3002");
+	ck_assert_str_eq(canon("\"ats\"+job.3002@" DOM), "ats+job.3002");
+	ck_assert_str_eq(canon("ats+\"job.3002\"@" DOM), "ats+job.3002");
+	/* an '@' inside the quotes is not the one that splits */
+	ck_assert_str_eq(canon("\"ats+job.1@x\"@" DOM), "ats+job.1@x");
+	ck_assert_str_eq(canon("\"ats+job. 3002\"@" DOM), "ats+job. 3002");
+}
+END_TEST
+
+START_TEST(test_canon_case_dot_route)
+{
+	ck_assert_str_eq(canon("ATS+Job.3002@ATS.EXAMPLE.COM"), "ats+job.3002");
+	ck_assert_str_eq(canon("  <ats+share@" DOM ".>  "), "ats+share");
+	ck_assert_str_eq(canon("<@relay.example,@b.example:ats+share@" DOM ">"), "ats+share");
+	ck_assert_ptr_null(canon("ats+share@" DOM ".evil.example"));
+	ck_assert_ptr_null(canon("ats+share@x" DOM));
+	ck_assert_ptr_null(canon("\"ats+share@" DOM));
+}
+END_TEST
+
+START_TEST(test_canon_routing_forms)
+{
+	/* the percent hack, an inner address, a bang path */
+	ck_assert_str_eq(canon("ats+job.3002%" DOM "@mx.example.com"), "ats+job.3002");
+	ck_assert_str_eq(canon("\"ats+job.3002@" DOM "\"@mx.example.com"), "ats+job.3002");
+	ck_assert_str_eq(canon(DOM "!ats+job.3002@mx.example.com"), "ats+job.3002");
+	ck_assert_str_eq(canon("ats+job.3002%ATS.Example.Com.%other.example@mx.example.com"),
+	    "ats+job.3002");
+	ck_assert_ptr_null(canon("ats+job.3002%other.example@mx.example.com"));
+	ck_assert_ptr_null(canon("other.example!ats+job.3002@mx.example.com"));
+}
+END_TEST
+
+START_TEST(test_canon_idn_domain)
+{
+	char local[64];
+
+	/* an SMTPUTF8 client writes the U-label of an IDN command domain */
+	ck_assert_int_eq(atsm_command_canon("ats+share@\xe6\x8e\xa1\xe7\x94\xa8.example",
+	    "xn--czu130b.example", local, sizeof(local)), 1);
+	ck_assert_str_eq(local, "ats+share");
+	ck_assert_int_eq(atsm_command_canon("ats+share@\xe6\x8e\xa1.example",
+	    "xn--czu130b.example", local, sizeof(local)), 0);
+}
+END_TEST
+
+START_TEST(test_canon_hostile_inputs)
+{
+	static const char *const odd[] = {
+		"", "@", "<>", "\"", "\"\"", "\\", "@" DOM, "\"@" DOM, "ats+x\\",
+		"@:@" DOM, "@a,@b:", "%%%%@" DOM ".", "!!!@x", "\"a\\\"@" DOM,
+	};
+	char *big;
+	size_t i, n = 100000;
+
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		(void)canon(odd[i]);
+		(void)add(odd[i]);
+	}
+	/* "@" DOM alone has an empty local part: at DOM, but no command */
+	ck_assert_str_eq(canon("@" DOM), "");
+	ck_assert_int_eq(add("@" DOM), -1);
+	/* a local part far past any buffer: still at DOM, refused as too long */
+	ck_assert((big = malloc(n + sizeof(DOM) + 16)) != NULL);
+	memcpy(big, "ats+job.", 8);
+	memset(big + 8, '1', n);
+	snprintf(big + 8 + n, sizeof(DOM) + 8, "@%s", DOM);
+	ck_assert_ptr_nonnull(canon(big));
+	ck_assert_int_eq(add(big), -1);
+	ck_assert_msg(strstr(err.msg, "command longer than") != NULL, "%s", err.msg);
+	assert_reply_line(err.msg);
+	/* a cut command is never applied, even behind a long command_localpart
+	 * (here the cut falls inside the ids, which would otherwise look valid) */
+	{
+		char lp[102], addr[1024];
+		size_t k;
+
+		memset(lp, 'c', 101);
+		lp[101] = '\0';
+		k = (size_t)snprintf(addr, sizeof(addr), "%s+job.", lp);
+		while (k < 600)
+			k += (size_t)snprintf(addr + k, sizeof(addr) - k, "1.");
+		snprintf(addr + k, sizeof(addr) - k, "2@%s", DOM);
+		ck_assert_int_eq(atsm_command_add(&set, addr, lp, DOM, &err), -1);
+		assert_reply_line(err.msg);
+		ck_assert(!set.any);
+	}
+	/* more routing hops than are followed: not taken for a command */
+	ck_assert_ptr_null(canon("ats+x%a%b%c%d%e%f%g%h%i%j@mx.example"));
+	/* a hop too many in front of the command domain still counts: the
+	 * hop nearest the end is read first */
+	ck_assert_str_eq(canon("ats+x%" DOM "%a%b%c%d%e%f@mx.example"), "ats+x");
+	free(big);
+}
+END_TEST
+
+START_TEST(test_quoted_command_applied)
+{
+	ck_assert_int_eq(add("\"ats+job.3002\"@" DOM), 0);
+	ck_assert_int_eq(add("\"ats+job\\.3003\"@" DOM), 0);
+	ck_assert_int_eq(add("ATS+Phase.Interview@ATS.Example.Com"), 0);
+	ck_assert_int_eq(add("ats+private%" DOM "@mx.example.com"), 0);
+	ck_assert_uint_eq(set.njobs, 2);
+	ck_assert_uint_eq(set.jobs[0], 3002);
+	ck_assert_uint_eq(set.jobs[1], 3003);
+	ck_assert_str_eq(set.phase, "interview");
+	ck_assert_int_eq(set.share, -1);
+}
+END_TEST
+
+START_TEST(test_malformed_quoted_command_refused)
+{
+	/* the sentence names the address as it was written */
+	ck_assert_int_eq(add("\"ats+job. 3002\"@" DOM), -1);
+	ck_assert_msg(strstr(err.msg, "\"ats+job. 3002\"@" DOM ": job id \" 3002\" is not valid")
+	    != NULL, "%s", err.msg);
+	assert_reply_line(err.msg);
+	ck_assert_int_eq(add("\"postmaster\"@" DOM), -1);
+	ck_assert_msg(strstr(err.msg, "not a command address") != NULL, "%s", err.msg);
+	ck_assert_int_eq(add("\"ats-job.1\"@" DOM), -1);
+	ck_assert_int_eq(add("\"ats+\"@" DOM), -1);
+	ck_assert_msg(strstr(err.msg, "no command given") != NULL, "%s", err.msg);
+	ck_assert(!set.any);
 }
 END_TEST
 
@@ -349,6 +493,13 @@ suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_is_address_forms);
+	tcase_add_test(tc, test_canon_quoted_and_escaped);
+	tcase_add_test(tc, test_canon_case_dot_route);
+	tcase_add_test(tc, test_canon_routing_forms);
+	tcase_add_test(tc, test_canon_idn_domain);
+	tcase_add_test(tc, test_canon_hostile_inputs);
+	tcase_add_test(tc, test_quoted_command_applied);
+	tcase_add_test(tc, test_malformed_quoted_command_refused);
 	tcase_add_test(tc, test_empty_ats_domain_disables_commands);
 	tcase_add_test(tc, test_other_recipient_is_left_alone);
 	tcase_add_test(tc, test_custom_localpart);

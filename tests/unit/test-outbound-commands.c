@@ -400,17 +400,85 @@ END_TEST
 START_TEST(command_localpart_is_the_configured_one)
 {
 	struct atsm_out_facts f;
-	struct atsm_out_plan p;
 
 	set_conf("command_localpart", "cmd");
 	TARO_MAIL(&f, "cmd+job.3099@ats.atsmail.test", NULL);
 	expect_reject(&f, "cmd+job.3099: job 3099 does not exist");
-	/* ats+ is then an ordinary (unknown) address */
+	/* ats+ is then no command, but the command domain takes nothing
+	 * else: refused, never recorded as a recipient or delivered */
 	TARO_MAIL(&f, CMD("job.3099"), NULL);
+	expect_reject(&f, "ats+job.3099@ats.atsmail.test: not a command address");
+}
+END_TEST
+
+/* Quoted, escaped, mixed-case and routed command addresses, in the
+ * envelope and in To/Cc, are commands: applied, counted once, never
+ * recorded as recipients. */
+START_TEST(quoted_commands_applied_never_recorded)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+	size_t i;
+
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test",
+	    "taro@candidate.test, \"ATS+Phase.Interview1\"@ATS.ATSMAIL.TEST",
+	    "<\"ats+job\\.3003\"@ats.atsmail.test>", "taro@candidate.test",
+	    "\"ats+job.3002\"@ats.atsmail.test", "ATS+Phase.Interview1@ats.atsmail.test.",
+	    "ats+job.3003%ats.atsmail.test@mx.atsmail.test", NULL);
 	decide(&f, ATSM_OUT_LIVE, &p);
-	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
-	ck_assert(!p.commands.any);
+	ck_assert_msg(p.verdict == ATSM_OUT_RECORD, "verdict %s (%s)",
+	    atsm_out_verdict_name(p.verdict), p.reply_text);
+	ck_assert(p.commands.any);
+	ck_assert_uint_eq(p.commands.njobs, 2);
+	ck_assert_str_eq(p.commands.phase, "interview1");
+	for (i = 0; i < p.n_rcpts; i++)
+		ck_assert_msg(p.rcpts[i].is_command == (strstr(p.rcpts[i].norm, "ats") != NULL &&
+		    strstr(p.rcpts[i].norm, "taro") == NULL), "%s", p.rcpts[i].norm);
+	ck_assert_uint_eq(p.n_counterparts, 1);
+	ck_assert_str_eq(p.counterparts[0], "taro@candidate.test");
+	ck_assert_ptr_nonnull(link_of(&p, ATSM_RECORD_JOB, 3002));
+	ck_assert_ptr_nonnull(link_of(&p, ATSM_RECORD_JOB, 3003));
 	done(&f, &p);
+}
+END_TEST
+
+/* A Bcc header left in the mail: its commands count, its other addresses
+ * do not (the envelope says who gets the mail); a display name that looks
+ * like a command, encoded or not, is not one. */
+START_TEST(bcc_header_and_display_names)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test",
+	    "\"ats+job.3009@ats.atsmail.test\" <taro@candidate.test>", NULL,
+	    "taro@candidate.test", NULL);
+	f.hdr_bcc = xstrdup("=?UTF-8?B?5o6h55So?= <\"ATS+private\"@ats.atsmail.test>, "
+	    "hanako@candidate.test");
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_msg(p.verdict == ATSM_OUT_RECORD, "verdict %s (%s)",
+	    atsm_out_verdict_name(p.verdict), p.reply_text);
+	ck_assert_int_eq(p.commands.share, -1);
+	ck_assert_uint_eq(p.commands.njobs, 0);
+	ck_assert_ptr_null(rcpt_of(&p, "hanako@candidate.test"));
+	ck_assert_ptr_nonnull(rcpt_of(&p, "ats+private@ats.atsmail.test"));
+	ck_assert(rcpt_of(&p, "ats+private@ats.atsmail.test")->is_command);
+	ck_assert_uint_eq(p.n_counterparts, 1);
+	ck_assert_str_eq(p.vis.name, "private");
+	done(&f, &p);
+}
+END_TEST
+
+/* A quoted command that does not parse, or another name at the command
+ * domain, refuses the mail with the address as it was written. */
+START_TEST(quoted_malformed_command_refused)
+{
+	struct atsm_out_facts f;
+
+	TARO_MAIL(&f, "\"ats+job.30x2\"@ats.atsmail.test", NULL);
+	expect_reject(&f, "\"ats+job.30x2\"@ats.atsmail.test: job id \"30x2\" is not valid");
+	TARO_MAIL(&f, "\"ats job.3002\"@ats.atsmail.test", NULL);
+	expect_reject(&f, "not a command address");
 }
 END_TEST
 
@@ -514,6 +582,9 @@ suite(void)
 	tcase_add_test(tc, reject_commands_from_non_user);
 	tcase_add_test(tc, reject_commands_that_link_nothing);
 	tcase_add_test(tc, command_localpart_is_the_configured_one);
+	tcase_add_test(tc, quoted_commands_applied_never_recorded);
+	tcase_add_test(tc, quoted_malformed_command_refused);
+	tcase_add_test(tc, bcc_header_and_display_names);
 	tcase_add_test(tc, replay_skips_invalid_commands_and_records);
 	tcase_add_test(tc, replay_notes_every_skip);
 	suite_add_tcase(s, tc);

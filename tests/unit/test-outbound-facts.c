@@ -28,6 +28,7 @@ START_TEST(facts_json_round_trip)
 	ck_assert_str_eq(g.env_rcpts[1], CMD("share"));
 	ck_assert_str_eq(g.hdr_to, f.hdr_to);
 	ck_assert_ptr_null(g.hdr_cc);
+	ck_assert_ptr_null(g.hdr_bcc);
 	ck_assert_str_eq(g.hdr_subject, f.hdr_subject);
 	ck_assert_str_eq(g.hdr_message_id, f.hdr_message_id);
 	ck_assert_str_eq(g.queue_id, "4XyZ1");
@@ -36,9 +37,20 @@ START_TEST(facts_json_round_trip)
 	ck_assert_str_eq(g.idem_key, f.idem_key);
 	ck_assert_str_eq(g.token, f.token);
 	ck_assert_int_eq(g.submitted_at, f.submitted_at);
+	/* absent: an SMTP submission, as in the entries of earlier releases */
+	ck_assert_ptr_null(json_object_get(j, "non_smtp"));
+	ck_assert(!g.non_smtp);
 	free(text);
 	json_decref(j);
 	json_decref(back);
+	atsm_out_facts_free(&g);
+	/* a non-SMTP submission stays one in the journal and in replay */
+	f.non_smtp = true;
+	ck_assert((j = atsm_out_facts_to_json(&f)) != NULL);
+	ck_assert(json_is_true(json_object_get(j, "non_smtp")));
+	ck_assert_msg(atsm_out_facts_from_json(j, &g, &err) == 0, "%s", err.msg);
+	ck_assert(g.non_smtp);
+	json_decref(j);
 	atsm_out_facts_free(&f);
 	atsm_out_facts_free(&g);
 }

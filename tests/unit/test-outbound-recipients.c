@@ -155,6 +155,67 @@ START_TEST(inactive_user_sends_nobodys_mail)
 }
 END_TEST
 
+/* Mail submitted on the server (sendmail): the envelope sender, which
+ * Postfix checked against the submitting login, decides alone; the From
+ * header is any text the local account wrote. */
+START_TEST(non_smtp_attributed_by_envelope_sender_only)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+
+	mail(&f, NULL, "bob@atsmail.test", "taro@candidate.test", NULL, "taro@candidate.test", NULL);
+	f.non_smtp = true;
+	f.hdr_from = xstrdup("Alice <alice@atsmail.test>");
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
+	ck_assert_int_eq(p.user_id, 2);
+	ck_assert_msg(strstr(p.notes, "submitted on the server: attributed by its envelope sender "
+	    "bob@atsmail.test") != NULL, "notes: %s", p.notes);
+	done(&f, &p);
+	/* a local account's own sender, a recruiter's From: nobody's mail */
+	mail(&f, NULL, "nobody@mx.atsmail.test", "taro@candidate.test", NULL,
+	    "taro@candidate.test", NULL);
+	f.non_smtp = true;
+	f.hdr_from = xstrdup("alice@atsmail.test");
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_PASS);
+	ck_assert_int_eq(p.user_id, 0);
+	done(&f, &p);
+	/* and its commands are refused, saying why */
+	mail(&f, NULL, "nobody@mx.atsmail.test", "taro@candidate.test", NULL,
+	    "taro@candidate.test", CMD("job.3002"), NULL);
+	f.non_smtp = true;
+	f.hdr_from = xstrdup("alice@atsmail.test");
+	expect_reject(&f, "ats+ commands are only for recruiters: this mail was submitted on the "
+	    "server by a local account whose sender nobody@mx.atsmail.test is no recruiter's address");
+}
+END_TEST
+
+START_TEST(non_smtp_untrusted_is_nobodys)
+{
+	struct atsm_out_facts f;
+	struct atsm_out_plan p;
+
+	set_conf("non_smtp_senders", "untrusted");
+	mail(&f, NULL, "alice@atsmail.test", "taro@candidate.test", NULL, "taro@candidate.test", NULL);
+	f.non_smtp = true;
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_PASS);
+	done(&f, &p);
+	mail(&f, NULL, "alice@atsmail.test", "taro@candidate.test", NULL, "taro@candidate.test",
+	    CMD("private"), NULL);
+	f.non_smtp = true;
+	expect_reject(&f, "ats+ commands are not taken from mail submitted on the server with "
+	    "sendmail (non_smtp_senders = untrusted");
+	/* an SMTP submission is not concerned */
+	mail(&f, NULL, "alice@atsmail.test", "taro@candidate.test", NULL, "taro@candidate.test", NULL);
+	decide(&f, ATSM_OUT_LIVE, &p);
+	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
+	ck_assert_int_eq(p.user_id, 1);
+	done(&f, &p);
+}
+END_TEST
+
 /* --------------------------------------------------------- recipients */
 
 START_TEST(one_candidate_in_to_is_recorded)
@@ -619,6 +680,8 @@ suite(void)
 	tcase_add_test(tc, sender_login_by_its_address);
 	tcase_add_test(tc, sender_envelope_and_additional_address);
 	tcase_add_test(tc, inactive_user_sends_nobodys_mail);
+	tcase_add_test(tc, non_smtp_attributed_by_envelope_sender_only);
+	tcase_add_test(tc, non_smtp_untrusted_is_nobodys);
 	tcase_add_test(tc, one_candidate_in_to_is_recorded);
 	tcase_add_test(tc, newcomer_is_linked_to_the_resume_in_the_making);
 	tcase_add_test(tc, bcc_only_candidate);
