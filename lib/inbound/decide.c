@@ -9,9 +9,11 @@
  *	3. a bounce -> the sent item by VERP token, the original's X-ATS-Ref,
  *	   the original's Message-ID -> BOUNCE (unknown sent item: IGNORE)
  *	4. matching, strongest rule first: In-Reply-To / References of a
- *	   recorded message; a valid token (X-ATS-Ref, a token address the
- *	   reply was sent to) whose message the sender takes part in; the
- *	   sender's address (several records: all, ambiguous) -> FILE
+ *	   recorded message, a valid token (X-ATS-Ref, a token address the
+ *	   reply was sent to), each only when the sender takes part in that
+ *	   message (else as if absent, with a note); the sender's address
+ *	   (several records: all, ambiguous), which after a thread or token
+ *	   match links the author's own records too -> FILE
  *	5. an intake address and nothing matched: loop guards, rate limit
  *	   -> INTAKE (a resume or an unresolved item)
  *	6. otherwise IGNORE
@@ -106,7 +108,7 @@ decide(struct atsm_in_ctx *c)
 		return -1;
 	if (c->recs.n == 0 && atsm_in_match_token(c) < 0)
 		return -1;
-	if (c->recs.n == 0 && atsm_in_match_sender(c) < 0)
+	if (c->recs.n > 0 ? atsm_in_link_author(c) < 0 : atsm_in_match_sender(c) < 0)
 		return -1;
 	/* a record that no longer exists is dropped here */
 	if (c->recs.n > 0 && atsm_in_load_records(c) < 0)

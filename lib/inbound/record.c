@@ -91,6 +91,8 @@ bounced_rcpts(const struct atsm_in_facts *f, const struct atsm_in_plan *p)
 	for (i = 0; a != NULL && p->verdict == ATSM_IN_BOUNCE && i < f->n_bounced; i++) {
 		const struct atsm_in_bounced *b = &f->bounced[i];
 
+		if (i < ATSM_IN_MAX_BOUNCED && !p->bounce_ok[i])
+			continue;               /* not believed (decide-bounce.c) */
 		if (!push(a, json_pack("{s:s, s:s, s:b, s:s}", "a", b->addr != NULL ? b->addr : "",
 		    "st", b->status, "hard", b->hard,
 		    "diag", b->diagnostic != NULL ? b->diagnostic : ""))) {
