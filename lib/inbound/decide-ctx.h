@@ -58,7 +58,9 @@ const char *atsm_in_ref_text(const struct atsm_dir_msgref *r, char *buf, size_t 
 int atsm_in_decode_headers(struct atsm_in_ctx *c);
 int atsm_in_owner_intake(struct atsm_in_ctx *c);
 int atsm_in_counterparts(struct atsm_in_ctx *c);
-int atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *found);
+/* *refused: an APPEND of a sent message the appender may not read */
+int atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *found,
+    bool *refused);
 int atsm_in_find_received(struct atsm_in_ctx *c);
 int atsm_in_intake(struct atsm_in_ctx *c);
 

@@ -5,7 +5,8 @@
  *	1. the mailbox owner must be a user, or the mail reached an intake
  *	   address; feedback reports are never filed
  *	2. a copy of recorded outbound mail (its Message-ID; an APPEND also by
- *	   its X-ATS-Ref token) -> SENT_COPY
+ *	   its X-ATS-Ref token) -> SENT_COPY; an APPEND of one the appender
+ *	   may not read (another's private mail) -> IGNORE
  *	3. a bounce -> the sent item by VERP token, the original's X-ATS-Ref,
  *	   the original's Message-ID -> BOUNCE (unknown sent item: IGNORE)
  *	4. matching, strongest rule first: In-Reply-To / References of a
@@ -68,7 +69,7 @@ decide(struct atsm_in_ctx *c)
 	struct atsm_in_plan *p = c->p;
 	struct atsm_dir_msgref sent;
 	char ref[96];
-	bool found;
+	bool found, refused;
 
 	if (atsm_in_decode_headers(c) < 0 || atsm_in_owner_intake(c) < 0)
 		return -1;
@@ -81,8 +82,10 @@ decide(struct atsm_in_ctx *c)
 		atsm_in_note(c, "a feedback report: not filed");
 		return 0;
 	}
-	if (atsm_in_counterparts(c) < 0 || atsm_in_find_sent(c, &sent, &found) < 0)
+	if (atsm_in_counterparts(c) < 0 || atsm_in_find_sent(c, &sent, &found, &refused) < 0)
 		return -1;
+	if (refused)
+		return 0;       /* IGNORE: the note says why */
 	if (found) {
 		atsm_in_ref_text(&sent, ref, sizeof(ref));
 		if (p->mailbox_user_id == 0) {

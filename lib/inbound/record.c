@@ -255,6 +255,7 @@ message(const struct atsm_in_facts *f, const struct atsm_in_plan *p, struct atsm
 	/* a reply joins its thread; any other mail starts one */
 	m->thread = atsm_msgref_named(&p->thread) ? p->thread : m->ref;
 	m->visibility = p->visibility;
+	m->owner_id = p->mailbox_user_id;
 	for (i = 0; i < p->n_links; i++) {
 		l[i].kind = p->links[i].kind;
 		l[i].id = p->links[i].id;

@@ -295,6 +295,7 @@ message(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct at
 	m->direction = ATSM_DIR_OUT;
 	m->thread = p->in_thread ? p->thread : m->ref;
 	m->visibility = p->vis.visibility;
+	m->owner_id = p->user_id;
 	snprintf(m->token, sizeof(m->token), "%s", p->token);
 	for (i = 0; i < p->n_procs; i++)
 		n += !p->procs[i].exists;
