@@ -61,7 +61,9 @@ int atsm_in_counterparts(struct atsm_in_ctx *c);
 /* *refused: an APPEND of a sent message the appender may not read */
 int atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *found,
     bool *refused);
-int atsm_in_find_received(struct atsm_in_ctx *c);
+/* *refused: a second copy from a sender who takes no part in the first,
+ * or an APPEND of one the appender may not read */
+int atsm_in_find_received(struct atsm_in_ctx *c, bool *refused);
 int atsm_in_intake(struct atsm_in_ctx *c);
 
 /* decide-match.c */

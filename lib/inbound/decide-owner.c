@@ -255,20 +255,48 @@ atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *fou
 }
 
 /* This mail's own 'in' message, when another mailbox recorded it first:
- * the record step adds a copy and the links, nothing else. */
+ * the record step adds a copy and the links, nothing else.  A Message-ID
+ * is a claim too: a second copy is the same mail only when its sender
+ * takes part in the recorded one (its sender is the first of its
+ * participants; a message recorded without any cannot be compared and
+ * is taken), and an APPEND of it only when the appender may read it;
+ * otherwise *refused, with a note (nothing is recorded: the Message-ID is
+ * taken). */
 int
-atsm_in_find_received(struct atsm_in_ctx *c)
+atsm_in_find_received(struct atsm_in_ctx *c, bool *refused)
 {
 	const struct atsm_dir *d = c->dir;
 	struct atsm_dir_message m;
+	char ref[96];
+	bool part = true;
 	int rc;
 
+	*refused = false;
 	if (c->p->rfc_message_id == NULL)
 		return 0;
 	rc = d->ops->message_by_msgid(d->ctx, c->p->rfc_message_id, ATSM_DIR_IN, &c->arena, &m,
 	    c->err);
 	if (rc < 0)
 		return -1;
+	if (rc == 1 && c->f->how == ATSM_IN_APPEND && !may_read(c, &m)) {
+		atsm_in_note(c, "an APPEND of received %s, which %s may not read (%s, owner %lld):"
+		    " no copy row", atsm_in_ref_text(&m.ref, ref, sizeof(ref)), c->f->mailbox_user,
+		    atsm_visibility_name(m.visibility), m.owner_id);
+		*refused = true;
+		return 0;
+	}
+	/* who took part is known when the message has participants (every
+	 * message recorded with a sender has; without, nothing to compare) */
+	if (rc == 1 && c->p->sender != NULL && m.n_participants > 0 &&
+	    atsm_in_takes_part(c, &m, &part) < 0)
+		return -1;
+	if (!part) {
+		atsm_in_note(c, "the Message-ID of received %s, from %s, who takes no part in it:"
+		    " not the same mail, ignored", atsm_in_ref_text(&m.ref, ref, sizeof(ref)),
+		    c->p->sender);
+		*refused = true;
+		return 0;
+	}
 	if (rc == 1) {
 		c->p->already_recorded = true;
 		c->p->message = m.ref;

@@ -5,8 +5,11 @@
  *	1. the mailbox owner must be a user, or the mail reached an intake
  *	   address; feedback reports are never filed
  *	2. a copy of recorded outbound mail (its Message-ID; an APPEND also by
- *	   its X-ATS-Ref token) -> SENT_COPY; an APPEND of one the appender
- *	   may not read (another's private mail) -> IGNORE
+ *	   its X-ATS-Ref token) -> SENT_COPY; then this mail's own received
+ *	   message, recorded by another mailbox first (already_recorded).
+ *	   An APPEND of either that the appender may not read (another's
+ *	   private mail), or a second copy from a sender who takes no part
+ *	   in the first -> IGNORE
  *	3. a bounce -> the sent item by VERP token, the original's X-ATS-Ref,
  *	   the original's Message-ID -> BOUNCE (unknown sent item: IGNORE)
  *	4. matching, strongest rule first: In-Reply-To / References of a
@@ -98,8 +101,10 @@ decide(struct atsm_in_ctx *c)
 		atsm_in_note(c, "a copy of sent %s", ref);
 		return 0;
 	}
-	if (atsm_in_find_received(c) < 0)
+	if (atsm_in_find_received(c, &refused) < 0)
 		return -1;
+	if (refused)
+		return 0;       /* IGNORE: the note says why */
 	if (f->is_bounce) {
 		if (atsm_in_bounce(c) < 0)
 			return -1;

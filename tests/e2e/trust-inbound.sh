@@ -97,6 +97,21 @@ tap_is "the thread's candidate: linked to resume 1006 by in_reply_to" \
 tap_is "the thread's candidate: resume 1006 new -> active by the reply rule" \
 	"$(wait_sql "select phase from atsmail.resumes where id=1006" "active")" "active"
 
+# a known candidate (jiro) reuses the Message-ID of saburo's reply in a
+# mail to bob: not a second copy of it (no copy row, no link of his on
+# carol's private mail)
+MD=$(mid dup)
+mx jiro@candidate.test bob@atsmail.test --header "Message-Id: $MS" \
+	--header "Subject: Re: Private offer" --body "Same id." --header "X-Run: $MD"
+UIDS=$(imap -w 15 bob@atsmail.test bobpw search "HEADER X-Run \"$MD\"" 2>/dev/null)
+F=$(imap bob@atsmail.test bobpw flags "uid:${UIDS%% *}" 2>&1)
+tap_is "another's mail with the Message-ID of a recorded reply: delivered without keyword" \
+	"${UIDS:+delivered}|$F" "delivered|"
+journal_drained || tap_bail "the journal did not drain"
+tap_is "that mail adds no copy row for bob and no link to jiro's resume on carol's private reply" \
+	"$(tb_psql -c "select (select count(*) from atsmail.message_copies c join atsmail.messages m on m.id=c.message_id where m.rfc_message_id='$(strip "$MS")' and c.user_id=2)||':'||(select coalesce(string_agg(l.target_kind||l.target_id, ','), '') from atsmail.message_links l join atsmail.messages m on m.id=l.message_id where m.rfc_message_id='$(strip "$MS")')")" \
+	"0:resume1006"
+
 # --------------------------------------------------------------- 2. bounces
 # a bounce rule for resumes (the seed has one for contacts only), so that
 # a bounce believed wrongly would move taro's resume 1001

@@ -518,6 +518,54 @@ START_TEST(append_of_shared_or_admins_mail)
 }
 END_TEST
 
+START_TEST(second_copy_is_the_same_mail_only_from_its_sender)
+{
+	struct atsm_in_facts f, g;
+	struct atsm_in_plan p, q;
+
+	/* taro's reply reached carol (private mode) first */
+	mail(&f, "carol@atsmail.test", "taro@candidate.test", "carol@atsmail.test");
+	set(&f.hdr_in_reply_to, "<out-5001@atsmail.test>");
+	decide(&f, &p);
+	ck_assert_int_eq(p.verdict, ATSM_IN_FILE);
+	ck_assert_int_eq(p.visibility, ATSM_VIS_PRIVATE);
+	apply(&f, &p);
+	/* a stranger sends bob a mail with its Message-ID: not that mail */
+	mail(&g, "bob@atsmail.test", "mallory@evil.example", "bob@atsmail.test");
+	set(&g.hdr_message_id, f.hdr_message_id);
+	rekey(&g);
+	decide(&g, &q);
+	ck_assert_int_eq(q.verdict, ATSM_IN_IGNORE);
+	ck_assert(!q.already_recorded);
+	expect_note(&q, "who takes no part in it: not the same mail, ignored");
+	done(&g, &q);
+	/* the real second copy (taro wrote to both) is */
+	mail(&g, "bob@atsmail.test", "taro@candidate.test", "bob@atsmail.test");
+	set(&g.hdr_message_id, f.hdr_message_id);
+	rekey(&g);
+	decide(&g, &q);
+	ck_assert_int_eq(q.verdict, ATSM_IN_FILE);
+	ck_assert(q.already_recorded);
+	done(&g, &q);
+	/* bob's APPEND of carol's private received mail: no copy row */
+	append(&g, "bob@atsmail.test", f.hdr_message_id);
+	set(&g.hdr_from, "taro@candidate.test");
+	decide(&g, &q);
+	ck_assert_int_eq(q.verdict, ATSM_IN_IGNORE);
+	expect_note(&q, "an APPEND of received message");
+	expect_note(&q, "which bob@atsmail.test may not read (private, owner 3)");
+	done(&g, &q);
+	/* carol's own APPEND of it (a copy into another folder) is hers */
+	append(&g, "carol@atsmail.test", f.hdr_message_id);
+	set(&g.hdr_from, "taro@candidate.test");
+	decide(&g, &q);
+	ck_assert(q.already_recorded);
+	ck_assert_int_ne(q.verdict, ATSM_IN_IGNORE);
+	done(&g, &q);
+	done(&f, &p);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -538,6 +586,7 @@ suite(void)
 	tcase_add_test(tc, bounce_of_a_mail_to_several_moves_the_failed_recipients_records_only);
 	tcase_add_test(tc, append_of_another_recruiters_private_mail_adds_no_copy);
 	tcase_add_test(tc, append_of_shared_or_admins_mail);
+	tcase_add_test(tc, second_copy_is_the_same_mail_only_from_its_sender);
 	suite_add_tcase(s, tc);
 	return s;
 }
