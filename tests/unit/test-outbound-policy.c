@@ -268,6 +268,22 @@ START_TEST(token_and_verp_stamp)
 	ck_assert_uint_eq(strlen(p.token), ATSM_TOKEN_LEN);
 	ck_assert_str_eq(p.verp_sender, "");
 	done(&f, &p);
+	/* two recipients outside the company: the stamp names none (format 1);
+	 * a colleague and a command beside one outside recipient do not count */
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test",
+	    "suzuki@client.test", "taro@candidate.test", "suzuki@client.test", NULL);
+	decide_with(&f, ATSM_OUT_LIVE, &keys, &p);
+	snprintf(want, sizeof(want), "alice+ats-%s@atsmail.test", p.token);
+	ck_assert_str_eq(p.verp_sender, want);
+	done(&f, &p);
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test",
+	    "bob@atsmail.test", "taro@candidate.test", "bob@atsmail.test",
+	    "ats+share@ats.atsmail.test", NULL);
+	decide_with(&f, ATSM_OUT_LIVE, &keys, &p);
+	ck_assert_int_eq(atsm_verp_rcpt_mac(&keys, 0, p.token, "taro@candidate.test", rmac), 0);
+	snprintf(want, sizeof(want), "alice+ats-%s-%s@atsmail.test", p.token, rmac);
+	ck_assert_str_eq(p.verp_sender, want);
+	done(&f, &p);
 	atsm_token_keys_wipe(&keys);
 }
 END_TEST
