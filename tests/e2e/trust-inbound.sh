@@ -7,7 +7,9 @@
 #   1. a stranger's In-Reply-To into carol's private thread files nothing
 #      on that record and moves no phase; a known candidate doing the same
 #      is filed on his own record only; the candidate of the thread is
-#      filed and moves it (the control: the same mail from him counts)
+#      filed and moves it (the control: the same mail from him counts); a
+#      candidate copied on a mail answers it and is filed on the thread's
+#      record and on her own; a reused Message-ID is not a second copy
 #   2. a forged bounce -- a well-formed RFC 3464 report to the VERP
 #      address the recipient's copy shows, from a non-null envelope
 #      sender -- marks nothing; from the null sender but naming someone
@@ -96,6 +98,32 @@ tap_is "the thread's candidate: linked to resume 1006 by in_reply_to" \
 	"resume:1006:in_reply_to"
 tap_is "the thread's candidate: resume 1006 new -> active by the reply rule" \
 	"$(wait_sql "select phase from atsmail.resumes where id=1006" "active")" "active"
+
+# the author's own record: alice wrote to taro (resume 1001) copying hanako
+# (resume 1002); hanako answers in that thread -- filed on taro's record by
+# the thread, and on her own by her address
+CC=cc-5902.$RUN@atsmail.test
+tb_psql >/dev/null <<SQL || tap_bail "cannot add alice's mail with a Cc"
+INSERT INTO atsmail.messages (direction, rfc_message_id, owner_id, counterparts, subject, sent_at,
+	visibility, visibility_reason, idempotency_key)
+VALUES ('out', '$CC', 1, '{taro@candidate.test,hanako@candidate.test}', 'Joint interview', now(),
+	'shared', 'sender mode public', 'trust-$RUN-cc');
+INSERT INTO atsmail.message_recipients (message_id, address, kind)
+	SELECT id, a, k FROM atsmail.messages, (VALUES ('taro@candidate.test', 'to'),
+	('hanako@candidate.test', 'cc')) v(a, k) WHERE rfc_message_id = '$CC';
+INSERT INTO atsmail.message_links (message_id, target_kind, target_id, rule, ambiguous)
+	SELECT id, 'resume', 1001, 'recipient_address', false FROM atsmail.messages
+	WHERE rfc_message_id = '$CC';
+SQL
+sync_snapshot
+MA=$(mid author)
+mx hanako@candidate.test alice@atsmail.test --header "Message-Id: $MA" \
+	--header "In-Reply-To: <$CC>" --header "Subject: Re: Joint interview" --body "Fine by me."
+F=$(flags_of alice@atsmail.test alicepw "$MA")
+tap_ok "a copied candidate answers the thread: filed (\$ATS, flags: $F)" has "$F" '$ATS'
+tap_is "a copied candidate's reply: on the thread's resume 1001 and on her own resume 1002" \
+	"$(wait_sql "select count(*) from atsmail.messages where rfc_message_id='$(strip "$MA")'" "1" >/dev/null; links_of "$(strip "$MA")")" \
+	"resume:1001:in_reply_to,resume:1002:sender_address"
 
 # a known candidate (jiro) reuses the Message-ID of saburo's reply in a
 # mail to bob: not a second copy of it (no copy row, no link of his on
