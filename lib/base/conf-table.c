@@ -234,6 +234,20 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"recruit@ must not flood the ATS, while a real applicant rarely writes "
 		"more than a few times an hour.",
 	},
+	{
+		"bounce_forwarders", ATSM_CONF_LIST, F(bounce_forwarders), "",
+		NULL, 0, 0, false,
+		"Envelope senders, as addresses or domains (a domain covers its "
+		"subdomains), separated by commas and/or white space, whose bounces are "
+		"believed although they do not come from the null sender: a service "
+		"that forwards the bounces of mail sent through it (a relay's or "
+		"sending service's feedback forwarding). Every other bounce must come "
+		"from the null sender <> and name a recipient of the sent item "
+		"(docs/inbound.md, Bounces).",
+		"Empty: a bounce from a non-null sender is anyone's mail to a VERP "
+		"address seen in a Return-Path, and a forged one would mark a recipient "
+		"bounced; only the administrator knows which forwarders the site uses.",
+	},
 	/* ---- events to the ATS: atsmail-notifyd ---- */
 	{
 		"webhook_urls", ATSM_CONF_LIST, F(webhook_urls), "",

@@ -79,6 +79,7 @@ struct atsm_conf {
 	/* inbound (Dovecot plugin) */
 	size_t inbound_parse_max_bytes;
 	unsigned intake_max_per_hour;
+	struct atsm_conf_list bounce_forwarders;  /* non-null senders whose bounces are believed */
 	/* events to the ATS (atsmail-notifyd) */
 	struct atsm_conf_list webhook_urls;
 	char *webhook_secret_file;

@@ -19,6 +19,7 @@
 
 #include "base/arena.h"
 #include "inbound/decide.h"
+#include "rules/verp.h"
 
 struct atsm_in_ctx {
 	const struct atsm_dir *dir;
@@ -39,6 +40,10 @@ struct atsm_in_ctx {
 	bool sender_asked;
 	struct atsm_dir_record *sender_recs;
 	size_t n_sender_recs;
+	/* the sender is an active user (a recruiter takes part in any
+	 * thread), asked once */
+	bool sender_user_asked;
+	bool sender_is_user;
 	size_t nkw;
 };
 
@@ -53,23 +58,36 @@ const char *atsm_in_ref_text(const struct atsm_dir_msgref *r, char *buf, size_t 
 int atsm_in_decode_headers(struct atsm_in_ctx *c);
 int atsm_in_owner_intake(struct atsm_in_ctx *c);
 int atsm_in_counterparts(struct atsm_in_ctx *c);
-int atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *found);
-int atsm_in_find_received(struct atsm_in_ctx *c);
+/* *refused: an APPEND of a sent message the appender may not read */
+int atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *found,
+    bool *refused);
+/* *refused: a second copy from a sender who takes no part in the first,
+ * or an APPEND of one the appender may not read */
+int atsm_in_find_received(struct atsm_in_ctx *c, bool *refused);
 int atsm_in_intake(struct atsm_in_ctx *c);
 
 /* decide-match.c */
 bool atsm_in_canon_token(const char *v, char out[ATSM_TOKEN_MAX]);
 bool atsm_in_token_ok(const struct atsm_in_ctx *c, const char *tok);
 bool atsm_in_verp_token(const struct atsm_in_ctx *c, const char *addr, char tok[ATSM_TOKEN_MAX]);
+/* The same, and the recipient's MAC of a format-2 stamp ("" without). */
+bool atsm_in_verp_stamp(const struct atsm_in_ctx *c, const char *addr, char tok[ATSM_TOKEN_MAX],
+    char rmac[ATSM_VERP_RMAC_LEN + 1]);
 /* The outbound message of a token: 1 found, 0 not, -1 failed. */
 int atsm_in_token_message(struct atsm_in_ctx *c, const char *tok, struct atsm_dir_message *m);
 /* Link the records message m is linked to, with rule; *added counts them. */
 int atsm_in_link_message(struct atsm_in_ctx *c, const struct atsm_dir_message *m,
     const char *rule, size_t *added);
 int atsm_in_sender_records(struct atsm_in_ctx *c);
+/* The sender takes part in m (a participant, an address of a record m is
+ * linked to, or a user): *part. */
+int atsm_in_takes_part(struct atsm_in_ctx *c, const struct atsm_dir_message *m, bool *part);
 int atsm_in_match_replies(struct atsm_in_ctx *c);
 int atsm_in_match_token(struct atsm_in_ctx *c);
 int atsm_in_match_sender(struct atsm_in_ctx *c);
+/* After a thread or token match: the author's own resumes and contacts
+ * are linked too (rule sender_address). */
+int atsm_in_link_author(struct atsm_in_ctx *c);
 
 /* decide-bounce.c */
 int atsm_in_bounce(struct atsm_in_ctx *c);

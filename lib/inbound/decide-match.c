@@ -3,14 +3,22 @@
  *
  *	in_reply_to, references   a recorded message (either direction)
  *	                          named by In-Reply-To, then by References
- *	                          from the last to the first
+ *	                          from the last to the first, that the
+ *	                          sender takes part in
  *	token, reply_to           a valid atsmail token (X-ATS-Ref, a token
  *	                          address the reply was sent to) of a sent
  *	                          message the sender takes part in
- *	sender_address            the sender's resumes and contacts
+ *	sender_address            the sender's resumes and contacts; after a
+ *	                          thread or token match, the author's own
+ *	                          records too
  *
- * A rule that finds a message takes its links; the first that links
- * anything decides.  The token helpers are also the bounce's.
+ * Every rule checks the sender: a Message-ID or a token is evidence only
+ * when the sender is a participant of that message, holds an address of
+ * a record it is linked to, or is a user.  A stranger who learned a
+ * Message-ID (a forwarded mail is enough) is matched as if the reference
+ * were absent, and a note says why.  A rule that finds a message takes
+ * its links; the first that links anything decides.  The token helpers
+ * are also the bounce's.
  */
 #include "inbound/decide-ctx.h"
 
@@ -72,6 +80,23 @@ atsm_in_verp_token(const struct atsm_in_ctx *c, const char *addr, char tok[ATSM_
 	return atsm_verp_parse(addr, d != NULL && d[0] != '\0' ? d[0] : '\0',
 	    c->conf->verp_tag != NULL && c->conf->verp_tag[0] != '\0' ? c->conf->verp_tag : NULL,
 	    tok) == 0 && atsm_in_token_ok(c, tok);
+}
+
+bool
+atsm_in_verp_stamp(const struct atsm_in_ctx *c, const char *addr, char tok[ATSM_TOKEN_MAX],
+    char rmac[ATSM_VERP_RMAC_LEN + 1])
+{
+	const char *d = c->conf->recipient_delimiter;
+
+	tok[0] = rmac[0] = '\0';
+	if (addr == NULL || addr[0] == '\0')
+		return false;
+	if (atsm_verp_parse_stamp(addr, d != NULL && d[0] != '\0' ? d[0] : '\0',
+	    c->conf->verp_tag != NULL && c->conf->verp_tag[0] != '\0' ? c->conf->verp_tag : NULL,
+	    tok, rmac) == 0 && atsm_in_token_ok(c, tok))
+		return true;
+	tok[0] = rmac[0] = '\0';
+	return false;
 }
 
 int
@@ -141,10 +166,31 @@ atsm_in_sender_records(struct atsm_in_ctx *c)
 	return 0;
 }
 
-/* The sender takes part in m: one of its participants (recipients and
- * counterparts), or an address of a resume or contact it is linked to. */
+/* The sender is an active user of the site, asked once. */
 static int
-takes_part(struct atsm_in_ctx *c, const struct atsm_dir_message *m, bool *part)
+sender_is_user(struct atsm_in_ctx *c, bool *is_user)
+{
+	const struct atsm_dir *d = c->dir;
+	struct atsm_dir_user u;
+	int rc;
+
+	if (!c->sender_user_asked) {
+		rc = d->ops->user_by_addr(d->ctx, c->p->sender, &u, c->err);
+		if (rc < 0)
+			return -1;
+		c->sender_user_asked = true;
+		c->sender_is_user = rc == 1 && u.active;
+	}
+	*is_user = c->sender_is_user;
+	return 0;
+}
+
+/* The sender takes part in m: one of its participants (recipients and
+ * counterparts), an address of a resume or contact it is linked to, or a
+ * user (a recruiter may answer in any thread she can see; what she may
+ * see is the visibility's business, not the matching's). */
+int
+atsm_in_takes_part(struct atsm_in_ctx *c, const struct atsm_dir_message *m, bool *part)
 {
 	const char *s = c->p->sender;
 	size_t i, k;
@@ -173,7 +219,7 @@ takes_part(struct atsm_in_ctx *c, const struct atsm_dir_message *m, bool *part)
 				*part = true;
 				return 0;
 			}
-	return 0;
+	return sender_is_user(c, part);
 }
 
 static void
@@ -219,7 +265,8 @@ listed(char **v, size_t n, const char *id)
 
 /* One Message-ID: the recorded message with it, sent then received; its
  * thread is the mail's (the first found gives it) and its links, if
- * any, decide. */
+ * any, decide -- when the sender takes part in it.  A message the sender
+ * takes no part in is as if unnamed: no thread, no links, a note. */
 static int
 reply_to_id(struct atsm_in_ctx *c, const char *id, const char *rule, bool *done)
 {
@@ -227,6 +274,7 @@ reply_to_id(struct atsm_in_ctx *c, const char *id, const char *rule, bool *done)
 	const struct atsm_dir *d = c->dir;
 	struct atsm_dir_message m;
 	size_t k, added;
+	bool part;
 	int rc;
 
 	for (k = 0; k < 2 && !*done; k++) {
@@ -235,6 +283,14 @@ reply_to_id(struct atsm_in_ctx *c, const char *id, const char *rule, bool *done)
 			return -1;
 		if (rc == 0)
 			continue;
+		if (atsm_in_takes_part(c, &m, &part) < 0)
+			return -1;
+		if (!part) {
+			atsm_in_note(c, "%s <%.80s> ignored: the sender %s takes no part in that thread",
+			    strcmp(rule, "in_reply_to") == 0 ? "In-Reply-To" : "References", id,
+			    c->p->sender != NULL ? c->p->sender : "(none)");
+			continue;
+		}
 		take_thread(c, &m);
 		if (atsm_in_link_message(c, &m, rule, &added) < 0)
 			return -1;
@@ -312,7 +368,7 @@ atsm_in_match_token(struct atsm_in_ctx *c)
 			return -1;
 		if (rc == 0)
 			continue;
-		if (takes_part(c, &m, &part) < 0)
+		if (atsm_in_takes_part(c, &m, &part) < 0)
 			return -1;
 		if (!part) {
 			atsm_in_note(c, "%s token of %s ignored: the sender %s takes no part in it",
@@ -331,14 +387,16 @@ atsm_in_match_token(struct atsm_in_ctx *c)
 	return 0;
 }
 
-/* Rule 3: the sender's address belongs to resumes or contacts; their
- * shared flag and phase come with them.  A resume of id 0 is the one the
- * sender's own intake mail is making, named by the sender's address. */
-int
-atsm_in_match_sender(struct atsm_in_ctx *c)
+/* The sender's resumes and contacts into the set (rule sender_address);
+ * *added counts those it did not hold already.  Several: each added one
+ * is ambiguous.  A resume of id 0 is the one the sender's own intake mail
+ * is making, named by the sender's address. */
+static int
+add_sender_records(struct atsm_in_ctx *c, size_t *added)
 {
 	size_t i, n;
 
+	*added = 0;
 	if (c->p->sender == NULL)
 		return 0;
 	if (atsm_in_sender_records(c) < 0)
@@ -346,9 +404,12 @@ atsm_in_match_sender(struct atsm_in_ctx *c)
 	n = c->n_sender_recs;
 	for (i = 0; i < n; i++) {
 		const struct atsm_dir_record *r = &c->sender_recs[i];
+		const char *addr = r->kind == ATSM_RECORD_RESUME && r->id == 0 ? c->p->sender : NULL;
+		bool had = r->kind == ATSM_RECORD_RESUME ?
+		    atsm_recset_find_resume(&c->recs, r->id, addr) != NULL :
+		    atsm_recset_find(&c->recs, r->kind, r->id) != NULL;
 		struct atsm_rec *x = r->kind == ATSM_RECORD_RESUME ?
-		    atsm_recset_add_resume(&c->recs, r->id, r->id == 0 ? c->p->sender : NULL,
-		    "sender_address", true) :
+		    atsm_recset_add_resume(&c->recs, r->id, addr, "sender_address", true) :
 		    atsm_recset_add(&c->recs, r->kind, r->id, "sender_address", true);
 
 		if (x == NULL) {
@@ -357,10 +418,42 @@ atsm_in_match_sender(struct atsm_in_ctx *c)
 			atsm_in_note(c, "more than %d records: the rest dropped", ATSM_IN_MAX_LINKS);
 			break;
 		}
+		if (had)
+			continue;
 		x->ambiguous = n > 1;
 		atsm_rec_load_record(x, r);
+		(*added)++;
 	}
-	if (n > 0)
-		atsm_in_note(c, "matched by the sender's address%s", n > 1 ? " (several records)" : "");
+	return 0;
+}
+
+/* Rule 3: the sender's address belongs to resumes or contacts; their
+ * shared flag and phase come with them. */
+int
+atsm_in_match_sender(struct atsm_in_ctx *c)
+{
+	size_t added;
+
+	if (add_sender_records(c, &added) < 0)
+		return -1;
+	if (added > 0)
+		atsm_in_note(c, "matched by the sender's address%s",
+		    c->n_sender_recs > 1 ? " (several records)" : "");
+	return 0;
+}
+
+/* The author of a reply in a thread (or under a token) is linked to her
+ * own record as well, so that the mail shows there too: a client contact
+ * answering in a candidate's thread, a candidate Cc'd on another's. */
+int
+atsm_in_link_author(struct atsm_in_ctx *c)
+{
+	size_t added;
+
+	if (add_sender_records(c, &added) < 0)
+		return -1;
+	if (added > 0)
+		atsm_in_note(c, "the author's own record%s linked too (sender_address)",
+		    added > 1 ? "s" : "");
 	return 0;
 }

@@ -199,18 +199,36 @@ atsm_in_counterparts(struct atsm_in_ctx *c)
 
 /* ------------------------------------------------- copies of messages */
 
+/* The appender may read m (docs/database-access.md, "who may read
+ * what"): she owns it, or it is shared.  An 'admins' or private message of
+ * someone else -- or one whose owner the directory does not know (a
+ * snapshot value written before owners were kept) -- is not hers: the
+ * directory knows no user's role, so an admin reading admins-only mail
+ * gets no copy row either; fails closed. */
+static bool
+may_read(const struct atsm_in_ctx *c, const struct atsm_dir_message *m)
+{
+	return m->visibility == ATSM_VIS_SHARED ||
+	    (m->owner_id != 0 && m->owner_id == c->p->mailbox_user_id);
+}
+
 /* Step 2: an outbound message already recorded: by Message-ID (any
  * arrival), or by X-ATS-Ref for an APPEND (a client may rewrite the
- * Message-ID of its copy). */
+ * Message-ID of its copy).  A delivered copy is one Postfix delivered:
+ * the mailbox was a recipient.  An APPEND is whatever the appender wrote,
+ * so it links a copy only of a message she may read; another's private
+ * mail is refused (*refused, a note): it would add her a copy row, and
+ * with it a way to the message, that the sharing policy denies. */
 int
-atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *found)
+atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *found,
+    bool *refused)
 {
 	const struct atsm_dir *d = c->dir;
 	struct atsm_dir_message m;
 	char tok[ATSM_TOKEN_MAX];
 	int rc = 0;
 
-	*found = false;
+	*found = *refused = false;
 	if (c->p->rfc_message_id != NULL) {
 		rc = d->ops->message_by_msgid(d->ctx, c->p->rfc_message_id, ATSM_DIR_OUT, &c->arena,
 		    &m, c->err);
@@ -220,6 +238,15 @@ atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *fou
 	if (rc == 0 && c->f->how == ATSM_IN_APPEND && atsm_in_canon_token(c->f->hdr_ats_ref, tok) &&
 	    atsm_in_token_ok(c, tok) && (rc = atsm_in_token_message(c, tok, &m)) < 0)
 		return -1;
+	if (rc == 1 && c->f->how == ATSM_IN_APPEND && !may_read(c, &m)) {
+		char ref[96];
+
+		atsm_in_note(c, "an APPEND of sent %s, which %s may not read (%s, owner %lld):"
+		    " no copy row", atsm_in_ref_text(&m.ref, ref, sizeof(ref)),
+		    c->f->mailbox_user, atsm_visibility_name(m.visibility), m.owner_id);
+		*refused = true;
+		return 0;
+	}
 	if (rc == 1) {
 		*sent = m.ref;
 		*found = true;
@@ -228,20 +255,48 @@ atsm_in_find_sent(struct atsm_in_ctx *c, struct atsm_dir_msgref *sent, bool *fou
 }
 
 /* This mail's own 'in' message, when another mailbox recorded it first:
- * the record step adds a copy and the links, nothing else. */
+ * the record step adds a copy and the links, nothing else.  A Message-ID
+ * is a claim too: a second copy is the same mail only when its sender
+ * takes part in the recorded one (its sender is the first of its
+ * participants; a message recorded without any cannot be compared and
+ * is taken), and an APPEND of it only when the appender may read it;
+ * otherwise *refused, with a note (nothing is recorded: the Message-ID is
+ * taken). */
 int
-atsm_in_find_received(struct atsm_in_ctx *c)
+atsm_in_find_received(struct atsm_in_ctx *c, bool *refused)
 {
 	const struct atsm_dir *d = c->dir;
 	struct atsm_dir_message m;
+	char ref[96];
+	bool part = true;
 	int rc;
 
+	*refused = false;
 	if (c->p->rfc_message_id == NULL)
 		return 0;
 	rc = d->ops->message_by_msgid(d->ctx, c->p->rfc_message_id, ATSM_DIR_IN, &c->arena, &m,
 	    c->err);
 	if (rc < 0)
 		return -1;
+	if (rc == 1 && c->f->how == ATSM_IN_APPEND && !may_read(c, &m)) {
+		atsm_in_note(c, "an APPEND of received %s, which %s may not read (%s, owner %lld):"
+		    " no copy row", atsm_in_ref_text(&m.ref, ref, sizeof(ref)), c->f->mailbox_user,
+		    atsm_visibility_name(m.visibility), m.owner_id);
+		*refused = true;
+		return 0;
+	}
+	/* who took part is known when the message has participants (every
+	 * message recorded with a sender has; without, nothing to compare) */
+	if (rc == 1 && c->p->sender != NULL && m.n_participants > 0 &&
+	    atsm_in_takes_part(c, &m, &part) < 0)
+		return -1;
+	if (!part) {
+		atsm_in_note(c, "the Message-ID of received %s, from %s, who takes no part in it:"
+		    " not the same mail, ignored", atsm_in_ref_text(&m.ref, ref, sizeof(ref)),
+		    c->p->sender);
+		*refused = true;
+		return 0;
+	}
 	if (rc == 1) {
 		c->p->already_recorded = true;
 		c->p->message = m.ref;

@@ -5,13 +5,19 @@
  *	1. the mailbox owner must be a user, or the mail reached an intake
  *	   address; feedback reports are never filed
  *	2. a copy of recorded outbound mail (its Message-ID; an APPEND also by
- *	   its X-ATS-Ref token) -> SENT_COPY
+ *	   its X-ATS-Ref token) -> SENT_COPY; then this mail's own received
+ *	   message, recorded by another mailbox first (already_recorded).
+ *	   An APPEND of either that the appender may not read (another's
+ *	   private mail), or a second copy from a sender who takes no part
+ *	   in the first -> IGNORE
  *	3. a bounce -> the sent item by VERP token, the original's X-ATS-Ref,
  *	   the original's Message-ID -> BOUNCE (unknown sent item: IGNORE)
  *	4. matching, strongest rule first: In-Reply-To / References of a
- *	   recorded message; a valid token (X-ATS-Ref, a token address the
- *	   reply was sent to) whose message the sender takes part in; the
- *	   sender's address (several records: all, ambiguous) -> FILE;
+ *	   recorded message, a valid token (X-ATS-Ref, a token address the
+ *	   reply was sent to), each only when the sender takes part in that
+ *	   message (else as if absent, with a note); the sender's address
+ *	   (several records: all, ambiguous), which after a thread or token
+ *	   match links the author's own records too -> FILE;
  *	   list mail and read receipts only by a thread (decide-rules.c)
  *	5. an intake address and nothing matched: loop guards, rate limit
  *	   -> INTAKE (a resume or an unresolved item)
@@ -63,7 +69,7 @@ decide(struct atsm_in_ctx *c)
 	struct atsm_in_plan *p = c->p;
 	struct atsm_dir_msgref sent;
 	char ref[96];
-	bool found;
+	bool found, refused;
 
 	if (atsm_in_decode_headers(c) < 0 || atsm_in_owner_intake(c) < 0)
 		return -1;
@@ -76,8 +82,10 @@ decide(struct atsm_in_ctx *c)
 		atsm_in_note(c, "a feedback report: not filed");
 		return 0;
 	}
-	if (atsm_in_counterparts(c) < 0 || atsm_in_find_sent(c, &sent, &found) < 0)
+	if (atsm_in_counterparts(c) < 0 || atsm_in_find_sent(c, &sent, &found, &refused) < 0)
 		return -1;
+	if (refused)
+		return 0;       /* IGNORE: the note says why */
 	if (found) {
 		atsm_in_ref_text(&sent, ref, sizeof(ref));
 		if (p->mailbox_user_id == 0) {
@@ -90,8 +98,10 @@ decide(struct atsm_in_ctx *c)
 		atsm_in_note(c, "a copy of sent %s", ref);
 		return 0;
 	}
-	if (atsm_in_find_received(c) < 0)
+	if (atsm_in_find_received(c, &refused) < 0)
 		return -1;
+	if (refused)
+		return 0;       /* IGNORE: the note says why */
 	if (f->is_bounce) {
 		if (atsm_in_bounce(c) < 0)
 			return -1;
@@ -103,7 +113,7 @@ decide(struct atsm_in_ctx *c)
 		return -1;
 	if (c->recs.n == 0 && atsm_in_match_token(c) < 0)
 		return -1;
-	if (c->recs.n == 0 && atsm_in_match_sender(c) < 0)
+	if (c->recs.n > 0 ? atsm_in_link_author(c) < 0 : atsm_in_match_sender(c) < 0)
 		return -1;
 	/* list mail and read receipts: only inside a recorded thread */
 	if (!atsm_in_kind_allows(c))

@@ -101,6 +101,10 @@ struct atsm_in_plan {
 	struct atsm_dir_msgref message;
 	bool already_recorded;
 	struct atsm_dir_msgref bounced;   /* BOUNCE: the sent item */
+	/* BOUNCE: the failed recipients of the facts (f->bounced[i]) that are
+	 * believed -- recipients of the sent item, and the one its VERP stamp
+	 * names if it names one; only these are marked */
+	bool bounce_ok[ATSM_IN_MAX_BOUNCED];
 	struct atsm_dir_msgref thread;    /* first message of the replied-to message's
 	                                     thread ({0, ""} = none) */
 	char *thread_root;                /* first Message-ID of References (or In-Reply-To) */

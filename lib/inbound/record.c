@@ -91,6 +91,8 @@ bounced_rcpts(const struct atsm_in_facts *f, const struct atsm_in_plan *p)
 	for (i = 0; a != NULL && p->verdict == ATSM_IN_BOUNCE && i < f->n_bounced; i++) {
 		const struct atsm_in_bounced *b = &f->bounced[i];
 
+		if (i < ATSM_IN_MAX_BOUNCED && !p->bounce_ok[i])
+			continue;               /* not believed (decide-bounce.c) */
 		if (!push(a, json_pack("{s:s, s:s, s:b, s:s}", "a", b->addr != NULL ? b->addr : "",
 		    "st", b->status, "hard", b->hard,
 		    "diag", b->diagnostic != NULL ? b->diagnostic : ""))) {
@@ -253,6 +255,7 @@ message(const struct atsm_in_facts *f, const struct atsm_in_plan *p, struct atsm
 	/* a reply joins its thread; any other mail starts one */
 	m->thread = atsm_msgref_named(&p->thread) ? p->thread : m->ref;
 	m->visibility = p->visibility;
+	m->owner_id = p->mailbox_user_id;
 	for (i = 0; i < p->n_links; i++) {
 		l[i].kind = p->links[i].kind;
 		l[i].id = p->links[i].id;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "mail/addr.h"
 #include "rules/guard.h"
 #include "rules/verp.h"
 
@@ -89,12 +90,42 @@ atsm_out_decide_visibility(struct atsm_out_ctx *c)
 	return 0;
 }
 
+/* The one envelope recipient outside the company's domains (commands
+ * aside), whom the VERP stamp may name; NULL when there are none or
+ * several: one envelope sender per message is all a milter can set
+ * (Postfix ignores XVERP in SMFIR_CHGFROM), so a stamp can name at most
+ * one recipient (docs/tokens.md "VERP stamps"). */
+static const char *
+sole_outside_recipient(const struct atsm_out_ctx *c)
+{
+	const struct atsm_out_plan *p = c->p;
+	const char *one = NULL, *at;
+	size_t i;
+
+	for (i = 0; i < p->n_rcpts; i++) {
+		const struct atsm_out_rcpt *r = &p->rcpts[i];
+
+		if (!r->in_envelope || r->is_command || r->norm == NULL)
+			continue;
+		at = strrchr(r->norm, '@');
+		if (at != NULL && atsm_addr_domain_in(at + 1, c->conf->company_domains.v,
+		    c->conf->company_domains.n))
+			continue;
+		if (one != NULL && strcmp(one, r->norm) != 0)
+			return NULL;
+		one = r->norm;
+	}
+	return one;
+}
+
 /* Step 8: the X-ATS-Ref token, and the VERP stamp (LIVE only).  A mail
  * whose Message-ID is recorded as sent already -- the client sent it again
  * because the answer to the first attempt was lost after it was
  * journaled -- carries the token it was recorded with: the record keeps the
  * first attempt's, and replies and bounces must find it by the token the
- * delivered copy shows. */
+ * delivered copy shows.  A mail to one recipient outside the company gets
+ * a stamp that names that recipient (format 2: token-rmac), so a bounce
+ * to it is believed for that recipient only. */
 void
 atsm_out_decide_stamps(struct atsm_out_ctx *c)
 {
@@ -102,6 +133,8 @@ atsm_out_decide_stamps(struct atsm_out_ctx *c)
 	const struct atsm_conf *conf = c->conf;
 	struct atsm_out_plan *p = c->p;
 	unsigned char id[ATSM_TOKEN_ID_LEN];
+	char rmac[ATSM_VERP_RMAC_LEN + 1] = "";
+	const char *rcpt;
 	struct atsm_buf b;
 	struct atsm_err e;
 
@@ -116,11 +149,24 @@ atsm_out_decide_stamps(struct atsm_out_ctx *c)
 	if (c->mode != ATSM_OUT_LIVE || !conf->verp || p->token[0] == '\0' ||
 	    f->env_from == NULL || f->env_from[0] == '\0')
 		return;
+	if ((rcpt = sole_outside_recipient(c)) != NULL && c->keys != NULL && c->keys->n > 0)
+		(void)atsm_verp_rcpt_mac(c->keys, 0, p->token, rcpt, rmac);
 	atsm_buf_init(&b, sizeof(p->verp_sender) - 1);
-	if (atsm_verp_make(f->env_from, conf->recipient_delimiter != NULL ?
-	    conf->recipient_delimiter[0] : '\0', conf->verp_tag, p->token, &b, &e) == 0)
+	if (atsm_verp_make_rcpt(f->env_from, conf->recipient_delimiter != NULL ?
+	    conf->recipient_delimiter[0] : '\0', conf->verp_tag, p->token, rmac, &b, &e) == 0) {
 		snprintf(p->verp_sender, sizeof(p->verp_sender), "%s", atsm_buf_str(&b));
-	else
+	} else if (rmac[0] != '\0') {
+		/* a long local part: the stamp without the recipient still
+		 * names the sent item (a bounce then needs a recipient of it) */
+		atsm_buf_free(&b);
+		atsm_buf_init(&b, sizeof(p->verp_sender) - 1);
+		if (atsm_verp_make(f->env_from, conf->recipient_delimiter != NULL ?
+		    conf->recipient_delimiter[0] : '\0', conf->verp_tag, p->token, &b, &e) == 0) {
+			snprintf(p->verp_sender, sizeof(p->verp_sender), "%s", atsm_buf_str(&b));
+			atsm_out_note(c, "VERP stamp without its recipient: too long with it");
+		} else
+			atsm_out_note(c, "no VERP stamp: %s", e.msg);
+	} else
 		atsm_out_note(c, "no VERP stamp: %s", e.msg);
 	atsm_buf_free(&b);
 }

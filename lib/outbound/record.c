@@ -324,6 +324,7 @@ message(const struct atsm_out_facts *f, const struct atsm_out_plan *p, struct at
 	m->direction = ATSM_DIR_OUT;
 	m->thread = p->in_thread ? p->thread : m->ref;
 	m->visibility = p->vis.visibility;
+	m->owner_id = p->user_id;
 	snprintf(m->token, sizeof(m->token), "%s", p->token);
 	/* a held mail makes its processes on release only */
 	for (i = 0; i < p->n_procs && p->verdict != ATSM_OUT_HOLD; i++)

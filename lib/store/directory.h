@@ -155,6 +155,7 @@ struct atsm_dir_message {
 	struct atsm_dir_msgref thread;   /* first message of its thread (itself when
 	                                    it starts one) */
 	enum atsm_visibility visibility;
+	long long owner_id;              /* users.id of its owner; 0 = none or not known */
 	char token[ATSM_DIR_TOKEN_MAX];  /* "" = none (inbound mail has none) */
 	struct atsm_dir_link *links;     /* in the arena */
 	size_t n_links;

@@ -302,7 +302,8 @@ const char atsm_snap_messages_select[] =
     "  LEFT JOIN atsmail.processes p ON l.target_kind = 'process' AND p.id = l.target_id)::text,"
     " (SELECT json_agg(r.address) FROM (SELECT DISTINCT address"
     "   FROM atsmail.message_recipients WHERE message_id = m.id"
-    "   ORDER BY address LIMIT " RCPTS_MAX_SQL ") r)::text"
+    "   ORDER BY address LIMIT " RCPTS_MAX_SQL ") r)::text,"
+    " coalesce(m.owner_id, 0)"
     " FROM atsmail.messages m";
 
 /* Add the addresses of a JSON array to the participants, once each. */
@@ -403,6 +404,7 @@ atsm_snap_put_message(struct atsm_snap_sync *y, struct atsm_snap_w *w, PGresult 
 		strcpy(m.thread.key, m.ref.key);
 	if (vis == NULL || atsm_visibility_from_name(vis, &m.visibility, NULL) < 0)
 		m.visibility = ATSM_VIS_PRIVATE;     /* fails closed */
+	m.owner_id = num(r, row, 10);
 	atsm_arena_init(&a, 4u * 1024u * 1024u);
 	m.participants = atsm_arena_calloc(&a, ATSM_DIR_PARTICIPANTS_MAX, sizeof(char *));
 	if (m.participants == NULL || add_participants(&a, text(r, row, 7), &m) < 0 ||

@@ -455,6 +455,9 @@ atsm_snap_enc_msg(struct atsm_buf *b, const struct atsm_dir_message *m, const ch
 	for (i = 0; i < np; i++)
 		if (m->participants[i] != NULL && strlen(m->participants[i]) <= ATSM_SNAP_ADDR_MAX)
 			atsm_snap_put_str(b, m->participants[i]);
+	/* the owner last: a value written before it had one ends above and
+	 * reads as owner 0, not known (docs/snapshot.md) */
+	atsm_snap_put_u64(b, (uint64_t)(m->owner_id > 0 ? m->owner_id : 0));
 }
 
 /* The fixed head of a message value, up to the links. */
@@ -558,5 +561,7 @@ atsm_snap_dec_msg(const MDB_val *v, struct atsm_arena *a, struct atsm_dir_messag
 			return -2;
 	}
 	m->n_participants = n;
+	if (!r.bad && r.off < r.n)
+		m->owner_id = (long long)atsm_snap_get64(&r);
 	return atsm_snap_rd_end(&r) ? 0 : -1;
 }

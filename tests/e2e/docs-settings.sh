@@ -79,7 +79,7 @@ check_page() {  # check_page PAGE SETTING...
 ATSMAILD_SETTINGS="milter_socket filing_socket milter_peers filing_peers
 	service_max_connections db_conninfo db_connect_timeout db_statement_timeout ats_domain
 	command_localpart company_domains internal_networks secret_file guard_action verp verp_tag
-	recipient_delimiter intake_max_per_hour journal_dir journal_segment_size recorder_batch_max
+	recipient_delimiter intake_max_per_hour bounce_forwarders journal_dir journal_segment_size recorder_batch_max
 	snapshot_dir snapshot_map_size snapshot_resync_interval header_max_bytes address_max_count
 	decode_max_bytes inbound_parse_max_bytes log_level syslog_facility"
 # shellcheck disable=SC2086

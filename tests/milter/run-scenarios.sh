@@ -274,8 +274,8 @@ run_pass() {
 	reload guard_action=hold verp=yes
 	scenario verp
 	tok=$(token_of verp)
-	log_ok verp "the envelope sender is stamped with the token" \
-		"$(qid verp 1): tag: token=$tok .*verp_sender=alice+ats-$tok@atsmail.test"
+	log_ok verp "the envelope sender is stamped with the token and names its one recipient" \
+		"$(qid verp 1): tag: token=$tok .*verp_sender=alice+ats-$tok-[a-z2-7]\{8\}@atsmail.test"
 	reload address_max_count=3
 	scenario too-many-addresses
 	reject_ok too-many-addresses 2 'more than 3 recipient addresses (address_max_count)'
@@ -367,7 +367,7 @@ db_checks() {
 # decisions NAME PASS: the scenario's decision lines, queue ids without the pass, tokens masked
 decisions() {
 	sed -n "s/^.*Q$RUN\.$2\.\($1\.[0-9]*: \(reject\|tag:\|hold:\|inbound:\|not ATS\|cannot\).*\)$/\1/p" \
-		"$O/$1.$2.log" | sed 's/a[a-z2-7]\{37\}/<token>/g' | sort
+		"$O/$1.$2.log" | sed 's/a[a-z2-7]\{37\}\(-[a-z2-7]\{8\}\)\{0,1\}/<token>/g' | sort
 }
 compare() {
 	local s a b

@@ -28,6 +28,7 @@ seed_message(struct fake_dir *fd, long long id, const char *to, long long resume
 	m.thread = m.ref;
 	m.direction = ATSM_DIR_OUT;
 	m.visibility = ATSM_VIS_SHARED;
+	m.owner_id = id == 5003 ? 2 : 1;     /* bob sent 5003, alice the others */
 	if (ambiguous_pair) {
 		links[n].kind = ATSM_RECORD_RESUME;
 		links[n].id = 1004;

@@ -111,6 +111,7 @@ START_TEST(intake_loop_guards)
 	done(&f, &p);
 	/* a bounce of nothing recorded reaches no intake either */
 	mail(&f, "recruit@atsmail.test", "loop@applicant.test", "recruit@atsmail.test");
+	set(&f.env_from, "");
 	f.is_bounce = true;
 	decide(&f, &p);
 	ck_assert_int_eq(p.verdict, ATSM_IN_IGNORE);

@@ -47,18 +47,31 @@ START_TEST(reply_by_references_links_process)
 }
 END_TEST
 
-START_TEST(in_reply_to_wins_over_sender_address)
+START_TEST(in_reply_to_links_the_author_too)
 {
 	struct atsm_in_facts f;
 	struct atsm_in_plan p;
+	const char *parts[2] = { "taro@candidate.test", "jiro@candidate.test" };
+	struct atsm_dir_message m = *seeded("out-5001@atsmail.test");
 
-	/* jiro (resume 1003) answers a mail sent to taro: the thread decides */
+	/* jiro (resume 1003) was copied on alice's mail to taro (resume 1001)
+	 * and answers it: the thread decides, and jiro's own resume is
+	 * linked too */
+	m.ref.id = m.thread.id = 5101;
+	snprintf(m.ref.key, sizeof(m.ref.key), "seed-out-5101");
+	m.thread = m.ref;
+	m.participants = parts;
+	m.n_participants = 2;
+	fake_dir_add_message(&fd, "cc-5101@atsmail.test", &m);
 	mail(&f, "alice@atsmail.test", "jiro@candidate.test", "alice@atsmail.test");
-	set(&f.hdr_in_reply_to, "<out-5001@atsmail.test>");
+	set(&f.hdr_in_reply_to, "<cc-5101@atsmail.test>");
 	decide(&f, &p);
-	ck_assert_int_eq(p.n_links, 1);
+	ck_assert_int_eq(p.n_links, 2);
 	expect_link(&p, ATSM_RECORD_RESUME, 1001, "in_reply_to");
-	ck_assert_ptr_null(link_of(&p, ATSM_RECORD_RESUME, 1003));
+	expect_link(&p, ATSM_RECORD_RESUME, 1003, "sender_address");
+	ck_assert(!link_of(&p, ATSM_RECORD_RESUME, 1003)->ambiguous);
+	ck_assert_int_eq(p.thread.id, 5101);
+	expect_note(&p, "the author's own record linked too");
 	done(&f, &p);
 }
 END_TEST
@@ -79,7 +92,7 @@ START_TEST(in_reply_to_before_references_last_to_first)
 	ck_assert_str_eq(p.thread_root, "out-5003@atsmail.test");
 	done(&f, &p);
 	/* without it, the last of References (the nearest message) first */
-	mail(&f, "alice@atsmail.test", "taro@candidate.test", "alice@atsmail.test");
+	mail(&f, "bob@atsmail.test", "suzuki@client.test", "bob@atsmail.test");
 	set(&f.hdr_references, "<out-5001@atsmail.test> <out-5003@atsmail.test>");
 	decide(&f, &p);
 	ck_assert_int_eq(p.n_links, 1);
@@ -481,7 +494,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, reply_by_in_reply_to);
 	tcase_add_test(tc, reply_by_references_links_process);
-	tcase_add_test(tc, in_reply_to_wins_over_sender_address);
+	tcase_add_test(tc, in_reply_to_links_the_author_too);
 	tcase_add_test(tc, in_reply_to_before_references_last_to_first);
 	tcase_add_test(tc, linkless_message_gives_thread_sender_gives_records);
 	tcase_add_test(tc, token_accepted_when_sender_takes_part);

@@ -5,6 +5,7 @@
  * and the excluded domains, the token and the VERP stamp, and the decoded
  * subject. */
 #include "test-outbound.h"
+#include "rules/verp.h"
 
 /* -------------------------------------------------------------- guard */
 
@@ -230,7 +231,7 @@ START_TEST(token_and_verp_stamp)
 	struct atsm_token_keys keys;
 	struct atsm_err err;
 	unsigned char tid[ATSM_TOKEN_ID_LEN];
-	char want[320];
+	char want[320], rmac[ATSM_VERP_RMAC_LEN + 1];
 
 	ck_assert(atsm_token_keys_from_string("0123456789abcdef0123456789abcdef-test\n", &keys,
 	    &err) == 0);
@@ -240,7 +241,9 @@ START_TEST(token_and_verp_stamp)
 	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
 	ck_assert_uint_eq(strlen(p.token), ATSM_TOKEN_LEN);
 	ck_assert_int_eq(atsm_token_verify(&keys, p.token, strlen(p.token), tid), 0);
-	snprintf(want, sizeof(want), "alice+ats-%s@atsmail.test", p.token);
+	/* one recipient: the stamp names it (format 2, docs/tokens.md) */
+	ck_assert_int_eq(atsm_verp_rcpt_mac(&keys, 0, p.token, "taro@candidate.test", rmac), 0);
+	snprintf(want, sizeof(want), "alice+ats-%s-%s@atsmail.test", p.token, rmac);
 	ck_assert_str_eq(p.verp_sender, want);
 	done(&f, &p);
 	/* a token already given to the mail is kept */
@@ -248,7 +251,10 @@ START_TEST(token_and_verp_stamp)
 	strcpy(f.token, "abcdefghijklmnopqrstuvwxyz234567abcdef");
 	decide_with(&f, ATSM_OUT_LIVE, &keys, &p);
 	ck_assert_str_eq(p.token, f.token);
-	ck_assert_str_eq(p.verp_sender, "alice+ats-abcdefghijklmnopqrstuvwxyz234567abcdef@atsmail.test");
+	ck_assert_int_eq(atsm_verp_rcpt_mac(&keys, 0, f.token, "taro@candidate.test", rmac), 0);
+	snprintf(want, sizeof(want), "alice+ats-abcdefghijklmnopqrstuvwxyz234567abcdef-%s@atsmail.test",
+	    rmac);
+	ck_assert_str_eq(p.verp_sender, want);
 	done(&f, &p);
 	/* REPLAY: the token the mail carried, no new one, no stamp */
 	TARO_MAIL(&f, NULL);
@@ -261,6 +267,22 @@ START_TEST(token_and_verp_stamp)
 	decide_with(&f, ATSM_OUT_LIVE, &keys, &p);
 	ck_assert_uint_eq(strlen(p.token), ATSM_TOKEN_LEN);
 	ck_assert_str_eq(p.verp_sender, "");
+	done(&f, &p);
+	/* two recipients outside the company: the stamp names none (format 1);
+	 * a colleague and a command beside one outside recipient do not count */
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test",
+	    "suzuki@client.test", "taro@candidate.test", "suzuki@client.test", NULL);
+	decide_with(&f, ATSM_OUT_LIVE, &keys, &p);
+	snprintf(want, sizeof(want), "alice+ats-%s@atsmail.test", p.token);
+	ck_assert_str_eq(p.verp_sender, want);
+	done(&f, &p);
+	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test",
+	    "bob@atsmail.test", "taro@candidate.test", "bob@atsmail.test",
+	    "ats+share@ats.atsmail.test", NULL);
+	decide_with(&f, ATSM_OUT_LIVE, &keys, &p);
+	ck_assert_int_eq(atsm_verp_rcpt_mac(&keys, 0, p.token, "taro@candidate.test", rmac), 0);
+	snprintf(want, sizeof(want), "alice+ats-%s-%s@atsmail.test", p.token, rmac);
+	ck_assert_str_eq(p.verp_sender, want);
 	done(&f, &p);
 	atsm_token_keys_wipe(&keys);
 }

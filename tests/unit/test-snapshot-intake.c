@@ -388,6 +388,42 @@ START_TEST(test_link_addresses_in_message_values)
 }
 END_TEST
 
+/* A message value ends with its owner (the APPEND check of the inbound
+ * decision needs it); a value written before it was kept ends without it
+ * and reads as owner 0, not known; anything more is damage. */
+START_TEST(test_owner_in_message_values)
+{
+	const char *parts[1] = { "saburo@candidate.test" };
+	struct atsm_dir_message m, got;
+	struct atsm_arena a;
+	struct atsm_buf b;
+	MDB_val v;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.ref.key, sizeof(m.ref.key), "k");
+	m.visibility = ATSM_VIS_PRIVATE;
+	m.owner_id = 3;
+	m.participants = parts;
+	m.n_participants = 1;
+	atsm_buf_init(&b, ATSM_SNAP_VALUE_MAX);
+	atsm_snap_enc_msg(&b, &m, "x@y", true);
+	v.mv_data = b.data;
+	v.mv_size = b.len;
+	atsm_arena_init(&a, 65536);
+	ck_assert_int_eq(atsm_snap_dec_msg(&v, &a, &got), 0);
+	ck_assert_int_eq(got.owner_id, 3);
+	ck_assert_uint_eq(got.n_participants, 1);
+	v.mv_size = b.len - 8;                      /* an earlier release's value */
+	ck_assert_int_eq(atsm_snap_dec_msg(&v, &a, &got), 0);
+	ck_assert_int_eq(got.owner_id, 0);
+	ck_assert_str_eq(got.participants[0], "saburo@candidate.test");
+	v.mv_size = b.len - 3;                      /* a torn owner */
+	ck_assert_int_eq(atsm_snap_dec_msg(&v, &a, &got), -1);
+	atsm_arena_free(&a);
+	atsm_buf_free(&b);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -404,6 +440,7 @@ suite(void)
 	tcase_add_test(tc, test_never_recorded_goes_at_a_full_resync);
 	tcase_add_test(tc, test_process_of_a_resume_that_arrived_meanwhile);
 	tcase_add_test(tc, test_link_addresses_in_message_values);
+	tcase_add_test(tc, test_owner_in_message_values);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -195,6 +195,93 @@ START_TEST(test_make_refuses_bad_tag_or_token)
 }
 END_TEST
 
+/* ---------------------------------------- format 2: the recipient's MAC */
+
+START_TEST(test_rcpt_mac_binds_token_and_recipient)
+{
+	char a[ATSM_VERP_RMAC_LEN + 1], b[ATSM_VERP_RMAC_LEN + 1];
+	char other[ATSM_TOKEN_MAX];
+	unsigned char id2[ATSM_TOKEN_ID_LEN];
+	struct atsm_token_keys k2;
+	size_t i;
+
+	ck_assert_int_eq(atsm_verp_rcpt_mac(&keys, 0, tok, "taro@candidate.test", a), 0);
+	ck_assert_uint_eq(strlen(a), ATSM_VERP_RMAC_LEN);
+	for (i = 0; i < ATSM_VERP_RMAC_LEN; i++)
+		ck_assert(strchr("abcdefghijklmnopqrstuvwxyz234567", a[i]) != NULL);
+	/* deterministic, and the token's case does not matter */
+	ck_assert_int_eq(atsm_verp_rcpt_mac(&keys, 0, tok, "taro@candidate.test", b), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert(atsm_verp_rcpt_ok(&keys, tok, a, "taro@candidate.test"));
+	for (i = 0; i < ATSM_VERP_RMAC_LEN; i++)
+		b[i] = (char)(a[i] >= 'a' && a[i] <= 'z' ? a[i] - 'a' + 'A' : a[i]);
+	ck_assert(atsm_verp_rcpt_ok(&keys, tok, b, "taro@candidate.test"));
+	/* another recipient, another token, another secret: no */
+	ck_assert(!atsm_verp_rcpt_ok(&keys, tok, a, "hanako@candidate.test"));
+	memcpy(id2, id, sizeof(id2));
+	id2[0] ^= 1;
+	ck_assert_int_eq(atsm_token_make(&keys, id2, other), 0);
+	ck_assert(!atsm_verp_rcpt_ok(&keys, other, a, "taro@candidate.test"));
+	ck_assert_int_eq(atsm_token_keys_from_string("another-secret-0123456789abcdef0123", &k2,
+	    &err), 0);
+	ck_assert(!atsm_verp_rcpt_ok(&k2, tok, a, "taro@candidate.test"));
+	/* a rotated secret: the second key still verifies */
+	atsm_token_keys_wipe(&k2);
+	ck_assert_int_eq(atsm_token_keys_from_string("another-secret-0123456789abcdef0123\n"
+	    SECRET "\n", &k2, &err), 0);
+	ck_assert(atsm_verp_rcpt_ok(&k2, tok, a, "taro@candidate.test"));
+	atsm_token_keys_wipe(&k2);
+	/* a changed character, a short or bad rmac, no keys */
+	b[0] = a[0] == 'a' ? 'b' : 'a';
+	strcpy(b + 1, a + 1);
+	ck_assert(!atsm_verp_rcpt_ok(&keys, tok, b, "taro@candidate.test"));
+	ck_assert(!atsm_verp_rcpt_ok(&keys, tok, "abc", "taro@candidate.test"));
+	ck_assert(!atsm_verp_rcpt_ok(&keys, tok, "abcdefg1", "taro@candidate.test"));
+	ck_assert(!atsm_verp_rcpt_ok(NULL, tok, a, "taro@candidate.test"));
+	ck_assert_int_eq(atsm_verp_rcpt_mac(&keys, 1, tok, "taro@candidate.test", b), -1);
+}
+END_TEST
+
+START_TEST(test_make_and_parse_format_2)
+{
+	char rmac[ATSM_VERP_RMAC_LEN + 1], got_tok[ATSM_TOKEN_MAX];
+	char got_rmac[ATSM_VERP_RMAC_LEN + 1], want[160];
+
+	ck_assert_int_eq(atsm_verp_rcpt_mac(&keys, 0, tok, "taro@candidate.test", rmac), 0);
+	ck_assert_int_eq(atsm_verp_make_rcpt("alice+news@example.com", '+', NULL, tok, rmac,
+	    &out, &err), 0);
+	snprintf(want, sizeof(want), "alice+ats-%s-%s@example.com", tok, rmac);
+	ck_assert_str_eq(atsm_buf_str(&out), want);
+	ck_assert_int_eq(atsm_verp_parse_stamp(want, '+', NULL, got_tok, got_rmac), 0);
+	ck_assert_str_eq(got_tok, tok);
+	ck_assert_str_eq(got_rmac, rmac);
+	/* atsm_verp_parse reads it too: the token */
+	ck_assert_int_eq(atsm_verp_parse(want, '+', NULL, got_tok), 0);
+	ck_assert_str_eq(got_tok, tok);
+	/* a format-1 stamp still parses, with no rmac */
+	snprintf(want, sizeof(want), "<ALICE+ATS-%s@EXAMPLE.COM>", tok);
+	ck_assert_int_eq(atsm_verp_parse_stamp(want, '+', NULL, got_tok, got_rmac), 0);
+	ck_assert_str_eq(got_tok, tok);
+	ck_assert_str_eq(got_rmac, "");
+	/* no rmac: atsm_verp_make_rcpt makes format 1 */
+	atsm_buf_reset(&out);
+	ck_assert_int_eq(atsm_verp_make_rcpt("alice@example.com", '+', NULL, tok, "", &out, &err),
+	    0);
+	snprintf(want, sizeof(want), "alice+ats-%s@example.com", tok);
+	ck_assert_str_eq(atsm_buf_str(&out), want);
+	/* a bad rmac is refused; a local part too long with it is refused */
+	ck_assert_int_eq(atsm_verp_make_rcpt("alice@example.com", '+', NULL, tok, "abc", &out,
+	    &err), -1);
+	ck_assert_int_eq(atsm_verp_make_rcpt("a-seventeen-chars@example.com", '+', NULL, tok,
+	    rmac, &out, &err), -1);
+	ck_assert(strstr(err.msg, "limit 64") != NULL);
+	/* a separator without a full rmac is no stamp */
+	snprintf(want, sizeof(want), "alice+ats-%s-abc@example.com", tok);
+	ck_assert_int_eq(atsm_verp_parse_stamp(want, '+', NULL, got_tok, got_rmac), -1);
+	ck_assert_str_eq(got_tok, "");
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -213,6 +300,8 @@ suite(void)
 	tcase_add_test(tc, test_make_too_long_local_part);
 	tcase_add_test(tc, test_make_refuses_unstampable_senders);
 	tcase_add_test(tc, test_make_refuses_bad_tag_or_token);
+	tcase_add_test(tc, test_rcpt_mac_binds_token_and_recipient);
+	tcase_add_test(tc, test_make_and_parse_format_2);
 	suite_add_tcase(s, tc);
 	return s;
 }
