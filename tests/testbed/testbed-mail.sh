@@ -107,9 +107,11 @@ mail_san_runtimes() {
 # bed was started in (tests/san-run.sh sets them); with a plain build it
 # only runs the program.  Sets MAIL_PLUGIN_SERVICES, the dovecot.conf lines
 # that start lmtp and imap through it, without an address-space limit
-# (ASan reserves terabytes of shadow memory; the default is 256M), and
-# that keep the preload when a program started by hand (dovecot-lda)
-# cleans its environment and re-executes itself through doveconf.
+# (ASan reserves terabytes of shadow memory; the default is 256M); GDB=1
+# keeps Dovecot from unloading the plugin at exit (lib/module-dir.c), so
+# that a leak report can still name the plugin's functions; and lines
+# that keep all this when a program started by hand (dovecot-lda) cleans
+# its environment and re-executes itself through doveconf.
 mail_plugin_exec() {
 	local rt exe=$TB/dovecot/plugin-exec libexec=${TB_DOVECOT_LIBEXEC:-/usr/lib/dovecot} s
 	rt=$(mail_san_runtimes | tr '\n' ' ')
@@ -122,13 +124,16 @@ mail_plugin_exec() {
 			printf 'LD_PRELOAD=%q\n' "$rt"
 			printf 'ASAN_OPTIONS=%q\n' "${ASAN_OPTIONS:-}"
 			printf 'UBSAN_OPTIONS=%q\n' "${UBSAN_OPTIONS:-}"
-			echo 'export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS'
+			echo '# Dovecot does not dlclose() its modules when GDB is set: the'
+			echo '# reports at exit then name the plugin'"'"'s functions and lines'
+			echo 'GDB=1'
+			echo 'export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS GDB'
 		fi
 		echo 'exec "$@"'
 	} >"$exe" && chmod 755 "$exe" || return 1
 	MAIL_PLUGIN_SERVICES=
 	[ -n "$rt" ] || return 0
-	MAIL_PLUGIN_SERVICES="import_environment = \$import_environment LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
+	MAIL_PLUGIN_SERVICES="import_environment = \$import_environment LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS GDB
 "
 	for s in lmtp imap; do
 		MAIL_PLUGIN_SERVICES+="service $s {
