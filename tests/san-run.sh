@@ -17,6 +17,12 @@
 # test's log and turns the result into an error ("Bail out!", exit 1).
 # The directory is under /tmp and writable by all: the plugin runs as
 # the test bed's mail uid, atsmaild in ctl-setup.sh as its service user.
+# With gcc's shared runtimes UBSan writes its own diagnostic to stderr
+# whatever its log_path says (found on Debian 12, gcc 12); so UBSan
+# aborts (abort_on_error) and the abort is reported (handle_abort) -- a
+# stack through __ubsan_handle_<kind>_abort -- into the directory; the
+# diagnostic's sentence stays on the program's stderr (for a daemon, its
+# log).
 # Options the caller already set in ASAN_OPTIONS / UBSAN_OPTIONS come
 # last and win.  docs/development.md, "What runs under ASan/UBSan".
 set -u
@@ -24,8 +30,8 @@ set -u
 
 san=$(mktemp -d /tmp/atsm-san.XXXXXX) || exit 99
 chmod 1777 "$san"
-ASAN_OPTIONS="log_path=$san/asan:log_exe_name=1:halt_on_error=1:detect_leaks=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-UBSAN_OPTIONS="log_path=$san/ubsan:log_exe_name=1:halt_on_error=1:print_stacktrace=1:report_error_type=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+ASAN_OPTIONS="log_path=$san/asan:log_exe_name=1:halt_on_error=1:detect_leaks=1:check_initialization_order=1:handle_abort=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+UBSAN_OPTIONS="log_path=$san/ubsan:log_exe_name=1:halt_on_error=1:abort_on_error=1:print_stacktrace=1:report_error_type=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export ASAN_OPTIONS UBSAN_OPTIONS
 
 "$@"

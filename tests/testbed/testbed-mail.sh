@@ -109,13 +109,25 @@ mail_san_runtimes() {
 # that start lmtp and imap through it, without an address-space limit
 # (ASan reserves terabytes of shadow memory; the default is 256M); GDB=1
 # keeps Dovecot from unloading the plugin at exit (lib/module-dir.c), so
-# that a leak report can still name the plugin's functions; and lines
-# that keep all this when a program started by hand (dovecot-lda) cleans
-# its environment and re-executes itself through doveconf.
+# that a leak report can still name the plugin's functions;
+# ubsan-options.so (tests/testbed/ubsan-options.c, compiled here) gives
+# UBSan its options, which it would read from the environment Dovecot
+# has overwritten by then; and lines that keep all this when a program
+# started by hand (dovecot-lda) cleans its environment and re-executes
+# itself through doveconf.
 mail_plugin_exec() {
 	local rt exe=$TB/dovecot/plugin-exec libexec=${TB_DOVECOT_LIBEXEC:-/usr/lib/dovecot} s
 	rt=$(mail_san_runtimes | tr '\n' ' ')
 	rt=${rt% }
+	if [ -n "$rt" ]; then
+		"${CC:-cc}" -shared -fPIC -O1 -o "$TB/dovecot/ubsan-options.so" \
+			"$MAIL_CONF_IN/../ubsan-options.c" || return 1
+		# after libasan (it must come first), before libubsan (to be found)
+		case $rt in
+		*" "*) rt="${rt%% *} $TB/dovecot/ubsan-options.so ${rt#* }" ;;
+		*) rt="$rt $TB/dovecot/ubsan-options.so" ;;
+		esac
+	fi
 	{
 		echo '#!/bin/sh'
 		echo '# written by tests/testbed/testbed-mail.sh: runs a Dovecot program that'
