@@ -1,7 +1,8 @@
 /* atsmail-client.c -- the plugin's connection to atsmaild's filing socket:
  * one request, one answer, within the deadline atsmail_timeout sets.
  *
- * Interface: atsmail_ask, atsmail_client_close (atsmail-core.h).
+ * Interface: atsmail_ask, atsmail_client_close, atsmail_client_free
+ * (atsmail-core.h).
  *
  * A Dovecot mail process files one mail at a time, so one connection per
  * process is enough; it is kept open and reused across mails and users
@@ -96,6 +97,15 @@ atsmail_client_close(void)
 		close(conn.fd);
 	conn.fd = -1;
 	conn.path[0] = '\0';
+}
+
+void
+atsmail_client_free(void)
+{
+	atsmail_client_close();
+	atsm_buf_free(&conn.out);
+	atsm_filing_parser_free(conn.parser);
+	conn.parser = NULL;
 }
 
 /* A kept connection the service has closed (or that holds bytes nobody

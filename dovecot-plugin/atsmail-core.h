@@ -61,7 +61,10 @@ int atsmail_settings_read(atsmail_getenv_fn *getenv_fn, void *ctx, struct atsmai
 int atsmail_ask(const struct atsmail_settings *s, const struct atsm_filing_request *req,
     struct atsm_filing_answer *ans, char *why, size_t whylen);
 
-/* Close the connection (plugin deinit). */
+/* Close the connection (a broken one is replaced). */
 void atsmail_client_close(void);
+/* Close it and free the request buffer and the answer parser (plugin
+ * deinit: Dovecot unloads the plugin, and with it the only pointers). */
+void atsmail_client_free(void);
 
 #endif

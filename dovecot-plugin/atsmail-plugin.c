@@ -26,5 +26,5 @@ void
 atsmail_plugin_deinit(void)
 {
 	mail_storage_hooks_remove(&atsmail_hooks);
-	atsmail_client_close();
+	atsmail_client_free();
 }

@@ -188,16 +188,17 @@ tap_ok "ERROR answer: logged at error level with the service's text" \
 tap_is "ERROR answer: nothing in the mailbox" "$(count_of alice@atsmail.test alicepw INBOX "$M")" "0"
 
 # 3b. dovecot-lda goes through the same copy(): EX_TEMPFAIL, then keywords
+# (run as the test bed runs the programs that load the plugin: $TB_DOVECOT_EXEC)
 LDA=/usr/lib/dovecot/dovecot-lda
 if [ -x "$LDA" ]; then
 	M=$(mid lda)
 	printf 'From: taro@candidate.test\nMessage-ID: %s\nSubject: lda\n\nlda\n' "$M" >"$PW/lda.eml"
 	set_mode "mode tempfail"
-	"$LDA" -c "$TB_DOVECOT_CONF" -d alice@atsmail.test -f taro@candidate.test <"$PW/lda.eml" >/dev/null 2>&1
+	"$TB_DOVECOT_EXEC" "$LDA" -c "$TB_DOVECOT_CONF" -d alice@atsmail.test -f taro@candidate.test <"$PW/lda.eml" >/dev/null 2>&1
 	tap_is "dovecot-lda with TEMPFAIL: exits 75 (EX_TEMPFAIL)" "$?" "75"
 	tap_is "dovecot-lda with TEMPFAIL: nothing in the mailbox" "$(count_of alice@atsmail.test alicepw INBOX "$M")" "0"
 	set_mode "mode ok" 'keywords $ATS'
-	"$LDA" -c "$TB_DOVECOT_CONF" -d alice@atsmail.test -f taro@candidate.test <"$PW/lda.eml" >/dev/null 2>&1
+	"$TB_DOVECOT_EXEC" "$LDA" -c "$TB_DOVECOT_CONF" -d alice@atsmail.test -f taro@candidate.test <"$PW/lda.eml" >/dev/null 2>&1
 	tap_is "dovecot-lda with OK: exits 0, the keyword on the mail" \
 		"$?|$(imap -w 5 alice@atsmail.test alicepw flags "$M" 2>&1)" '0|$ATS'
 else

@@ -37,6 +37,7 @@ mail_render() {
 	s=${s//@PLUGIN_DIR@/"$TB_DOVECOT_PLUGIN_DIR"}
 	s=${s//@MAIL_PLUGINS@/"${TB_DOVECOT_MAIL_PLUGINS:-}"}
 	s=${s//@PLUGIN_SETTINGS@/"${TB_DOVECOT_PLUGIN_SETTINGS:-}"}
+	s=${s//@PLUGIN_SERVICES@/"${MAIL_PLUGIN_SERVICES:-}"}
 	printf '%s\n' "$s" >"$2"
 }
 
@@ -86,6 +87,75 @@ mail_stop_pid() {
 	wait_gone "$p" 50
 }
 
+# mail_san_runtimes: the sanitizer runtimes (paths, libasan first) that the
+# plugins of TB_DOVECOT_MAIL_PLUGINS need; nothing for a plain build.  gcc
+# links an instrumented shared object against them (NEEDED libasan.so.N,
+# libubsan.so.N); Dovecot is not instrumented, so they must be preloaded
+# into the processes that load the plugin (ASan must come first).
+mail_san_runtimes() {
+	local p
+	for p in ${TB_DOVECOT_MAIL_PLUGINS:-}; do
+		ldd "$TB_DOVECOT_PLUGIN_DIR"/lib*_"${p}"_plugin.so 2>/dev/null
+	done | awk '$1 ~ /^lib(asan|ubsan)\.so/ && $3 ~ /^\// && !seen[$3]++ { print ($1 ~ /asan/ ? 0 : 1), $3 }' |
+		sort -n | awk '{ print $2 }'
+}
+
+# mail_plugin_exec: write $TB/dovecot/plugin-exec, which runs a Dovecot
+# program that loads the plugins (lmtp and imap through the services
+# below; a test runs dovecot-lda through it, $TB_DOVECOT_EXEC) with the
+# runtimes preloaded and the sanitizer options of the environment the test
+# bed was started in (tests/san-run.sh sets them); with a plain build it
+# only runs the program.  Sets MAIL_PLUGIN_SERVICES, the dovecot.conf lines
+# that start lmtp and imap through it, without an address-space limit
+# (ASan reserves terabytes of shadow memory; the default is 256M); GDB=1
+# keeps Dovecot from unloading the plugin at exit (lib/module-dir.c), so
+# that a leak report can still name the plugin's functions;
+# ubsan-options.so (tests/testbed/ubsan-options.c, compiled here) gives
+# UBSan its options, which it would read from the environment Dovecot
+# has overwritten by then; and lines that keep all this when a program
+# started by hand (dovecot-lda) cleans its environment and re-executes
+# itself through doveconf.
+mail_plugin_exec() {
+	local rt exe=$TB/dovecot/plugin-exec libexec=${TB_DOVECOT_LIBEXEC:-/usr/lib/dovecot} s
+	rt=$(mail_san_runtimes | tr '\n' ' ')
+	rt=${rt% }
+	if [ -n "$rt" ]; then
+		"${CC:-cc}" -shared -fPIC -O1 -o "$TB/dovecot/ubsan-options.so" \
+			"$MAIL_CONF_IN/../ubsan-options.c" || return 1
+		# after libasan (it must come first), before libubsan (to be found)
+		case $rt in
+		*" "*) rt="${rt%% *} $TB/dovecot/ubsan-options.so ${rt#* }" ;;
+		*) rt="$rt $TB/dovecot/ubsan-options.so" ;;
+		esac
+	fi
+	{
+		echo '#!/bin/sh'
+		echo '# written by tests/testbed/testbed-mail.sh: runs a Dovecot program that'
+		echo '# loads the plugins, with the sanitizer runtimes they need preloaded'
+		if [ -n "$rt" ]; then
+			printf 'LD_PRELOAD=%q\n' "$rt"
+			printf 'ASAN_OPTIONS=%q\n' "${ASAN_OPTIONS:-}"
+			printf 'UBSAN_OPTIONS=%q\n' "${UBSAN_OPTIONS:-}"
+			echo '# Dovecot does not dlclose() its modules when GDB is set: the'
+			echo '# reports at exit then name the plugin'"'"'s functions and lines'
+			echo 'GDB=1'
+			echo 'export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS GDB'
+		fi
+		echo 'exec "$@"'
+	} >"$exe" && chmod 755 "$exe" || return 1
+	MAIL_PLUGIN_SERVICES=
+	[ -n "$rt" ] || return 0
+	MAIL_PLUGIN_SERVICES="import_environment = \$import_environment LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS GDB
+"
+	for s in lmtp imap; do
+		MAIL_PLUGIN_SERVICES+="service $s {
+  executable = $exe $libexec/$s
+  vsz_limit = 0
+}
+"
+	done
+}
+
 dovecot_start() {
 	local d=$TB/dovecot i p
 	# The SASL socket goes into Postfix's private/ directory, which must
@@ -100,6 +170,7 @@ dovecot_start() {
 		echo "testbed: dovecot: no plugin $p (lib*_${p}_plugin.so) in $TB_DOVECOT_PLUGIN_DIR" >&2
 		return 1
 	done
+	mail_plugin_exec || return 1
 	mail_render dovecot.conf.in "$d/dovecot.conf" || return 1
 	# keep the users a test added when the test bed is restarted
 	[ -s "$d/users" ] || cp "$MAIL_CONF_IN/users.in" "$d/users" || return 1
@@ -200,6 +271,7 @@ TB_MAILLOG='$TB/postfix/maillog'
 TB_DOVECOT_CONF='$TB/dovecot/dovecot.conf'
 TB_DOVECOT_LOG='$TB/dovecot/dovecot.log'
 TB_DOVECOT_USERS='$TB/dovecot/users'
+TB_DOVECOT_EXEC='$TB/dovecot/plugin-exec'
 TB_MAIL_DIR='$TB/mail'
 TB_COMPANY_DOMAIN=atsmail.test
 TB_CANDIDATE_DOMAIN=candidate.test
