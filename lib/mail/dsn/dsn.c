@@ -156,6 +156,7 @@ atsm_dsn_parse(const char *msg, size_t len, struct atsm_dsn *out,
 	c.d = out;
 	c.m = &m;
 	collect_self(&c);
+	c.stage = atsm_dsn_mta_stage(&m);
 	rt = report_type(&m, rtype, sizeof(rtype));
 	if (is_feedback(&m, rt)) {
 		out->is_feedback = true;
