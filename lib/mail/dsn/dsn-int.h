@@ -7,6 +7,7 @@
  * (dsn-ses.c) or by the lines that name the failed recipients
  * (dsn-text.c).  Every reader fills one struct atsm_dsn through the
  * builders of dsn-result.c, reads the notice's layout with dsn-notice.c,
+ * knows at which SMTP stage its format reports from dsn-mta.c,
  * and leaves the hard/soft verdict to dsn-classify.c, which reads its
  * patterns from dsn-tables.c: the wording of bounces is data, kept apart
  * from the code that applies it.
