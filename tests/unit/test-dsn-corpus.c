@@ -22,11 +22,11 @@
  *     report its recipient and our hard flag equals (softbounce == 0); a
  *     recipient we do not report is a disagreement.
  *
- * The floors: 95% each.  The issue asks for 97% on
- * both; on this corpus the recipient measure cannot reach it while the
- * DragonFly Mail Agent's bounces are taken for what they are (11 files,
- * 4.1%: below), and the hard/soft measure stops at the reference's own
- * inconsistencies (below).  Measured on the rest of the same public
+ * The floors: hard/soft 97% (the issue's figure; reached: 256/260,
+ * 98.5%); recipient 95% (256/268, 95.5%): below the 97% the issue asks
+ * for because the DragonFly Mail Agent's bounces are taken for what they
+ * are (11 files, 4.1%: below) -- they count as disagreements, nothing is
+ * excused from the figure.  Measured on the rest of the same public
  * corpus (361 bounces of all MTAs this test never reads), see
  * docs/bounces.md.
  *
@@ -37,10 +37,8 @@
  * | ---- | ---- | --- |
  * | lhost-dragonfly-* (11 with an empty reference list) | bounce; the recipient is the notice's X-Original-To; hard iff its local part names a hard reason | real DragonFly Mail Agent bounces (from "MAILER-DAEMON <>", the original attached); Sisimai 4.25 has no module for that MTA and reports nothing |
  * | lhost-domino-03 | kijitora@neko.example.org, soft | the Final-Recipient, which is also the To of the returned original; the reference takes the differing address of the notice text |
- * | lhost-activehunter-02 lhost-mxlogic-03 lhost-surfcontrol-01 | hard | "550 <addr>... user unknown" under a bare 5.0.0: the reply names the recipient, so it answered RCPT TO; the reference calls these "filtered" and the same form hard elsewhere (rfc3464-58, lhost-mcafee-04) |
- * | lhost-amazonses-02 | hard | "user unknown" under 5.3.0 with no SMTP command |
- * | lhost-postfix-07 lhost-x1-01 lhost-x2-01 | hard | "user unknown" with no status and no command at all: the words decide; the reference says "filtered" here and hard for the same notices of other MTAs (Exchange 2003, Notes, Domino, iMail) |
- * | lhost-domino-02 rhost-gsuite-02 | soft (filtered) | "user unknown" under a bare 5.0.0 whose reply names nobody: the rule that agrees with the reference on rfc3464-35/42/57/66 and rhost-gsuite-08 |
+ * | rhost-gsuite-02 | soft (filtered) | "address couldn't be found" under a bare 5.0.0 whose reply names nobody: the rule that agrees with the reference on rfc3464-35/42/57/66 and rhost-gsuite-08 |
+ * | rhost-outlook-08 | soft (filtered) | "mailbox unavailable" under 5.5.0 with no SMTP command in an RFC 3464 report; the reference's Outlook module calls it userunknown by the host that wrote it |
  * | rhost-aol-06 | soft | "5.4.4 ... Malformed or unexpected name server reply": a DNS failure; the reference calls it hard here and soft in lhost-postfix-17, which has the same text |
  *
  * Set ATSM_CORPUS_VERBOSE=1 to print every disagreement as a TAP comment.
@@ -60,10 +58,12 @@
 #define CORPUS ATSM_TEST_DATA "/bounces"
 /* Largest corpus file we read (the biggest is well below). */
 #define MAX_FILE (4u * 1024u * 1024u)
-/* The floors on the raw measures, percent (see the head comment: why
- * they are below the 97 the issue asks for). */
-#define AGREE_RCPT_MIN 95
-#define AGREE_HS_MIN 95
+/* The floors on the raw measures, percent (see the head comment: the
+ * recipient floor is below the 97 the issue asks for because of the
+ * DragonFly Mail Agent's bounces, which Sisimai 4.25 cannot read and we
+ * report: 11 of 268 files). */
+#define AGREE_RCPT_MIN 95	/* 256/268: 11 DragonFly bounces count against it */
+#define AGREE_HS_MIN 97
 
 static char *
 slurp(const char *path, size_t *len)
@@ -110,17 +110,9 @@ struct on_purpose {
 
 static const struct on_purpose on_purpose[] = {
 	{ "lhost-domino-03.eml", "kijitora@neko.example.org", 0, true },
-	{ "lhost-activehunter-02.eml", "kijitora@example.ed.jp", 1, false },
-	{ "lhost-mxlogic-03.eml", "kijitora@example.co.jp", 1, false },
-	{ "lhost-surfcontrol-01.eml", "kijitora@example.com", 1, false },
-	{ "lhost-amazonses-02.eml",
-	    "this-local-part-does-not-exist-on-the-server@docomo.ne.jp", 1, false },
-	{ "lhost-postfix-07.eml", "kijitora@user.example.or.jp", 1, false },
-	{ "lhost-x1-01.eml", "kijitora@example.co.jp", 1, false },
-	{ "lhost-x2-01.eml", "kijitora@example.co.jp", 1, false },
-	{ "lhost-domino-02.eml", "kijitora@example.co.jp", 0, false },
 	{ "rhost-gsuite-02.eml", "kijitora@example.it", 0, false },
 	{ "rhost-aol-06.eml", "neko@libsisimai.org", 0, false },
+	{ "rhost-outlook-08.eml", "kijitora@hotmail.example.com", 0, false },
 	{ NULL, NULL, -1, false }
 };
 

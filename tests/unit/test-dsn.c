@@ -261,7 +261,9 @@ START_TEST(test_classify_rules)
 
 	ck_assert(atsm_dsn_classify("5.1.1", NULL, r));
 	ck_assert_str_eq(r, "userunknown");
-	ck_assert(atsm_dsn_classify(NULL, "550 No such user here", r));
+	/* the words alone: nothing says the address was refused */
+	ck_assert(!atsm_dsn_classify(NULL, "550 No such user here", r));
+	ck_assert_str_eq(r, "filtered");
 	ck_assert(!atsm_dsn_classify("5.7.1", "550 5.7.1 Message rejected as spam", r));
 	ck_assert_str_eq(r, "spamdetected");
 	ck_assert(!atsm_dsn_classify("4.2.2", "452 mailbox full", r));
@@ -329,16 +331,16 @@ START_TEST(test_classify_order_and_mailbox_status)
 	char r[16];
 
 	/* a bare 5.0.0: hard when the reply names the recipient (the reply
-	 * to RCPT TO), or with no status at all; a filter's words otherwise */
+	 * to RCPT TO); a filter's words otherwise, and with no status */
 	ck_assert(!atsm_dsn_classify("5.0.0", "Your message wasn't delivered "
 	    "because the address couldn't be found. Check and try again.", r));
 	ck_assert_str_eq(r, "filtered");
 	ck_assert(atsm_dsn_classify("5.0.0", "550 <gone@example.org>: the "
 	    "address couldn't be found.", r));
 	ck_assert_str_eq(r, "userunknown");
-	ck_assert(atsm_dsn_classify(NULL, "Your message wasn't delivered "
+	ck_assert(!atsm_dsn_classify(NULL, "Your message wasn't delivered "
 	    "because the address couldn't be found.", r));
-	ck_assert_str_eq(r, "userunknown");
+	ck_assert_str_eq(r, "filtered");
 	ck_assert(atsm_dsn_classify(NULL, "The account or domain may not exist, "
 	    "they may be blacklisted", r));
 	ck_assert_str_eq(r, "hostunknown");
@@ -473,6 +475,48 @@ START_TEST(test_carrier_notice_by_transcript)
 }
 END_TEST
 
+/* "User unknown" with no status and no SMTP command: a filter's words
+ * (soft) in a plain notice, the recipient refused (hard) when the format
+ * says its MTA looked the recipient up itself (dsn-mta.c). */
+START_TEST(test_stage_by_format)
+{
+	static const char body[] =
+	    "Content-Type: text/plain\n\n"
+	    "The following addresses had delivery problems:\n"
+	    "<gone@example.org>   (User unknown)\n";
+	char msg[1024];
+	struct atsm_dsn d;
+
+	snprintf(msg, sizeof(msg), "From: MAILER-DAEMON@mx.example.com\n"
+	    "Subject: Returned mail\n%s", body);
+	parse(msg, &d);
+	ck_assert(d.is_bounce);
+	ck_assert_str_eq(d.v[0].addr, "gone@example.org");
+	ck_assert(!d.v[0].hard);
+	ck_assert_str_eq(d.v[0].reason, "filtered");
+	atsm_dsn_free(&d);
+
+	snprintf(msg, sizeof(msg), "From: MAILER-DAEMON@mx.example.com\n"
+	    "Subject: Undeliverable message\n%s", body);
+	parse(msg, &d);
+	ck_assert(d.is_bounce);
+	ck_assert(d.v[0].hard);
+	ck_assert_str_eq(d.v[0].reason, "userunknown");
+	atsm_dsn_free(&d);
+
+	/* a command in the text wins over the format */
+	snprintf(msg, sizeof(msg), "From: MAILER-DAEMON@mx.example.com\n"
+	    "Subject: Undeliverable message\n"
+	    "Content-Type: text/plain\n\n"
+	    "<gone@example.org>: host mx.example.org said: 550 User unknown "
+	    "(in reply to end of DATA command)\n");
+	parse(msg, &d);
+	ck_assert(d.is_bounce);
+	ck_assert(!d.v[0].hard);
+	atsm_dsn_free(&d);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -497,6 +541,7 @@ suite(void)
 	tcase_add_test(tc, test_rfc3464_explained_by_notice);
 	tcase_add_test(tc, test_exim_failed_recipients_and_angle_address);
 	tcase_add_test(tc, test_carrier_notice_by_transcript);
+	tcase_add_test(tc, test_stage_by_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,13 +12,12 @@
  *    notices often repeat;
  *  - a dead mailbox is hard only with evidence that the address itself
  *    was refused: a status X.1.x (RFC 3463: addressing), or the refusal
- *    answered RCPT TO (said by the notice, or by a reply that names the
- *    recipient: only the reply to RCPT TO does).  The same words after
- *    DATA, under X.2.x / X.7.x, or under a bare 5.0.0 whose reply names
- *    nobody, are a filter's answer ("filtered", soft).  With no status
- *    and no command at all (plain notices that print only the words) the
- *    words decide: hard.  With evidence the class of the status does not
- *    matter (some servers answer an unknown user with 4xx);
+ *    answered RCPT TO (said by the notice, or known from the notice's
+ *    format: dsn-mta.c).  Without that evidence the same words are a
+ *    filter's answer ("filtered", soft): after DATA, under X.2.x / X.7.x,
+ *    under a bare 5.0.0, or with no status and no command at all.  With
+ *    evidence the class of the status does not matter (some servers
+ *    answer an unknown user with 4xx);
  *  - a dead host or domain (5xx; under 4xx, or under no specific status
  *    with words of a temporary failure ("try again"), it is a name server that did not answer:
  *    networkerror, soft), a moved address and a domain that
@@ -81,27 +80,6 @@ atsm_dsn_is_generic_status(const char *status)
 	    strcmp(status + 1, ".0.0") == 0;
 }
 
-/* An SMTP reply (4xx/5xx) that names an address on its own line
- * ("550 <a@b>: User unknown", "550 a@b... No such user"): the reply to
- * RCPT TO, the only command whose reply names the recipient. */
-static bool
-reply_names_addr(const char *t)
-{
-	const char *p, *q;
-
-	for (p = t; *p != '\0'; p++) {
-		if ((p != t && isalnum((unsigned char)p[-1])) ||
-		    (*p != '4' && *p != '5') || !isdigit((unsigned char)p[1]) ||
-		    !isdigit((unsigned char)p[2]) || (p[3] != ' ' && p[3] != '-'))
-			continue;
-		for (q = p + 4; *q != '\0' && *q != '\n'; q++)
-			if (*q == '@' && q > p + 4 && isalnum((unsigned char)q[-1]) &&
-			    isalnum((unsigned char)q[1]))
-				return true;
-	}
-	return false;
-}
-
 static bool
 put(char *reason, const char *r, bool hard)
 {
@@ -158,15 +136,10 @@ atsm_dsn_classify_cmd(const char *status, const char *raw, char cmd,
 		if (addressing || cmd == 'R')
 			return put(reason, "userunknown", true);
 		/* after DATA, under a status that speaks of a mailbox that
-		 * exists (X.2.x) or of the content and policy (X.7.x), or under
-		 * a bare 5.0.0 whose reply does not name the recipient (the
-		 * reply to RCPT TO does), the words are a filter's */
-		if (cmd == 'D' || (has_status && (strncmp(status + 1, ".2.", 3) == 0 ||
-		    strncmp(status + 1, ".7.", 3) == 0 ||
-		    (strcmp(status + 1, ".0.0") == 0 && !reply_names_addr(raw)))))
-			return put(reason, "filtered", false);
-		/* no evidence either way: the words of a permanent failure */
-		return put(reason, "userunknown", !has_status || status[0] != '4');
+		 * exists (X.2.x), of the content and policy (X.7.x), under a
+		 * bare X.0.0 or none: nothing says the address was refused;
+		 * the words are a filter's */
+		return put(reason, "filtered", false);
 	}
 	if (hard != NULL && strcmp(hard, "notaccept") == 0)
 		return put(reason, hard, !has_status || status[0] != '4');
@@ -190,6 +163,10 @@ atsm_dsn_classify_cmd(const char *status, const char *raw, char cmd,
 bool
 atsm_dsn_classify(const char *status, const char *text, char *reason)
 {
-	return atsm_dsn_classify_cmd(status, text, atsm_dsn_smtp_command(text),
-	    reason);
+	char cmd = atsm_dsn_smtp_command(text);
+
+	/* text is a diagnostic: a server's reply (dsn-mta.c, stage 'A') */
+	if (cmd == 0)
+		cmd = atsm_dsn_stage_cmd('A', status, text);
+	return atsm_dsn_classify_cmd(status, text, cmd, reason);
 }

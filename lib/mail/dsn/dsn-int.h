@@ -7,6 +7,7 @@
  * (dsn-ses.c) or by the lines that name the failed recipients
  * (dsn-text.c).  Every reader fills one struct atsm_dsn through the
  * builders of dsn-result.c, reads the notice's layout with dsn-notice.c,
+ * knows at which SMTP stage its format reports from dsn-mta.c,
  * and leaves the hard/soft verdict to dsn-classify.c, which reads its
  * patterns from dsn-tables.c: the wording of bounces is data, kept apart
  * from the code that applies it.
@@ -39,6 +40,9 @@ struct atsm_dsn_ctx {
 	 * Diagnostic-Code of type X-Unix (a local program failed) */
 	char verdict[ATSM_DSN_MAX_RCPTS];
 	bool success;	/* an RFC 3464 report said delivered / relayed / 2.x.x */
+	/* the SMTP stage the notice's format reports when its text names
+	 * no command (dsn-mta.c): 'R', 'A', 'F' or 0 */
+	char stage;
 };
 
 /* ---- the tables (dsn-tables.c) ---- */
@@ -131,6 +135,20 @@ bool atsm_dsn_rcpt_to_prefix(const char *t, size_t n);
 /* The paragraph of t about the address at s (alen bytes): *ps, *pe. */
 void atsm_dsn_paragraph(const char *t, size_t n, size_t s, size_t alen,
     size_t *ps, size_t *pe);
+
+/* ---- the formats (dsn-mta.c) ---- */
+
+/* The stage the bounce's format reports a failure at, from its header:
+ * 'R' RCPT TO (the MTA refused the recipient itself), 'A' RCPT TO when
+ * the quoted reply names an address, 'F' a filter's gateway (no RCPT TO
+ * from the form of a reply), 0 unknown. */
+char atsm_dsn_mta_stage(const struct atsm_mime_msg *m);
+/* A 4xx/5xx reply in t that names an address on its own line ("550
+ * <a@b>: User unknown", "550 a@b... No such user"). */
+bool atsm_dsn_reply_names_addr(const char *t);
+/* The command a diagnostic under status answered, by the stage of its
+ * format: 'R' or 0. */
+char atsm_dsn_stage_cmd(char stage, const char *status, const char *diag);
 
 /* ---- the readers ---- */
 

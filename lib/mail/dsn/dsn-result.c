@@ -122,6 +122,8 @@ atsm_dsn_add_rcpt(struct atsm_dsn_ctx *c, const char *addr,
 	struct atsm_dsn_rcpt *r;
 	struct atsm_buf b;
 	char *norm = NULL;
+	const char *why;
+	char cmd;
 	size_t i;
 
 	if (atsm_addr_normalize(addr, &norm, NULL) < 0)
@@ -161,8 +163,10 @@ atsm_dsn_add_rcpt(struct atsm_dsn_ctx *c, const char *addr,
 	}
 	atsm_dsn_specific_status(r->status, r->diagnostic);
 	r->delayed = strcmp(r->action, "delayed") == 0;
-	r->hard = atsm_dsn_classify(r->status,
-	    r->diagnostic != NULL ? r->diagnostic : ctext, r->reason);
+	why = r->diagnostic != NULL ? r->diagnostic : ctext;
+	if ((cmd = atsm_dsn_smtp_command(why)) == 0)
+		cmd = atsm_dsn_stage_cmd(c->stage, r->status, why);
+	r->hard = atsm_dsn_classify_cmd(r->status, why, cmd, r->reason);
 	/* a delayed delivery is never a dead address */
 	if (r->delayed) {
 		r->hard = false;

@@ -265,6 +265,11 @@ refine_from_notice(struct atsm_dsn_ctx *c, const char *t, size_t n)
 		    !atsm_dsn_find_status(why, strlen(why), r->status))
 			(void)atsm_dsn_find_reply_code(why, strlen(why), r->status);
 		atsm_dsn_specific_status(r->status, why);
+		/* the Diagnostic-Code is the remote server's reply: one that
+		 * names the recipient answered RCPT TO (dsn-mta.c) */
+		if (cmd == 0)
+			cmd = atsm_dsn_stage_cmd(c->stage != 0 ? c->stage : 'A',
+			    r->status, r->diagnostic);
 		r->hard = atsm_dsn_classify_cmd(r->status, why, cmd, r->reason) &&
 		    !r->delayed;
 		if (r->delayed && (strcmp(r->reason, "onhold") == 0 ||

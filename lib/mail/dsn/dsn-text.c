@@ -290,7 +290,12 @@ atsm_dsn_read_text(struct atsm_dsn_ctx *c, const char *t, size_t n, bool *found)
 			if (r->status[0] == '\0' &&
 			    !atsm_dsn_find_status(t, end, r->status))
 				(void)atsm_dsn_find_reply_code(t, end, r->status);
-			r->hard = atsm_dsn_classify(r->status, tx, r->reason);
+			char cmd = atsm_dsn_smtp_command(tx);
+
+			if (cmd == 0)
+				cmd = atsm_dsn_stage_cmd(c->stage, r->status, tx);
+			r->hard = atsm_dsn_classify_cmd(r->status, tx, cmd,
+			    r->reason);
 			free(tx);
 		}
 	}

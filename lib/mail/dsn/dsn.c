@@ -12,7 +12,8 @@
  * sent to (a bounce may be returned to the failed address itself), and a
  * notice that names nobody fails the original's only To.  Before any
  * reader the original message is taken from a message/rfc822 or
- * text/rfc822-headers part.  What the readers share is mail/dsn/dsn-int.h.
+ * text/rfc822-headers part, and the format's SMTP stage is recognised
+ * by the bounce's header (dsn-mta.c).  What the readers share is mail/dsn/dsn-int.h.
  */
 #include "mail/dsn/dsn.h"
 #include "mail/dsn/dsn-int.h"
@@ -156,6 +157,7 @@ atsm_dsn_parse(const char *msg, size_t len, struct atsm_dsn *out,
 	c.d = out;
 	c.m = &m;
 	collect_self(&c);
+	c.stage = atsm_dsn_mta_stage(&m);
 	rt = report_type(&m, rtype, sizeof(rtype));
 	if (is_feedback(&m, rt)) {
 		out->is_feedback = true;
