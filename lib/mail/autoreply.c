@@ -53,8 +53,8 @@ static const char *const person_prefixes[] = {
 	"返信", "転送", "Ｒｅ", "ＲＥ", "回复", "答复", NULL
 };
 
-static bool
-ci_contains(const char *h, const char *n)
+bool
+atsm_ci_contains(const char *h, const char *n)
 {
 	size_t hl = strlen(h), nl = strlen(n), i;
 
@@ -122,8 +122,8 @@ has_address(const char *value)
 	return yes;
 }
 
-static bool
-reason_set(struct atsm_buf *reason, const char *what, const char *val)
+bool
+atsm_mail_because(struct atsm_buf *reason, const char *what, const char *val)
 {
 	if (reason != NULL)
 		(void)atsm_buf_printf(reason, "%s%s%.80s%s", what,
@@ -174,8 +174,8 @@ atsm_autoreply_subject(const struct atsm_mime_headers *h, struct atsm_buf *reaso
 	if (atsm_mime_header_decoded(h, "Subject", &subj) != 0 &&
 	    !person_prefix(s = atsm_buf_str(&subj)))
 		for (k = 0; subject_phrases[k] != NULL && !hit; k++)
-			if (ci_contains(s, subject_phrases[k]))
-				hit = reason_set(reason, "auto-reply subject", s);
+			if (atsm_ci_contains(s, subject_phrases[k]))
+				hit = atsm_mail_because(reason, "auto-reply subject", s);
 	atsm_buf_free(&subj);
 	return hit;
 }
@@ -195,25 +195,25 @@ atsm_autoreply_detect(const struct atsm_mime_msg *m, const char *env_from,
 		const char *s = v + strspn(v, " \t");
 
 		if (strncasecmp(s, "no", 2) != 0 || (s[2] != '\0' && strchr(" \t;(", s[2]) == NULL))
-			return reason_set(reason, "Auto-Submitted", v);
+			return atsm_mail_because(reason, "Auto-Submitted", v);
 	}
 	if (atsm_mime_header(h, "X-Autoreply") != NULL)
-		return reason_set(reason, "X-Autoreply header", NULL);
+		return atsm_mail_because(reason, "X-Autoreply header", NULL);
 	if (atsm_mime_header(h, "X-Autorespond") != NULL)
-		return reason_set(reason, "X-Autorespond header", NULL);
+		return atsm_mail_because(reason, "X-Autorespond header", NULL);
 	if (atsm_mime_header(h, "X-Autoresponder") != NULL)
-		return reason_set(reason, "X-Autoresponder header", NULL);
-	if ((v = atsm_mime_header(h, "Precedence")) != NULL && ci_contains(v, "auto_reply"))
-		return reason_set(reason, "Precedence", v);
+		return atsm_mail_because(reason, "X-Autoresponder header", NULL);
+	if ((v = atsm_mime_header(h, "Precedence")) != NULL && atsm_ci_contains(v, "auto_reply"))
+		return atsm_mail_because(reason, "Precedence", v);
 	/* Exchange's server-side rules (an OOF rule, a redirect) mark their mail */
 	if (atsm_mime_header(h, "X-MS-Exchange-Inbox-Rules-Loop") != NULL)
-		return reason_set(reason, "X-MS-Exchange-Inbox-Rules-Loop header", NULL);
+		return atsm_mail_because(reason, "X-MS-Exchange-Inbox-Rules-Loop header", NULL);
 	/* vacation(1) and its kin answer with Precedence: bulk or junk (an
 	 * unanswering one is bulk mail: mail/mailkind.c) */
-	if (v != NULL && (ci_contains(v, "bulk") || ci_contains(v, "junk")) &&
+	if (v != NULL && (atsm_ci_contains(v, "bulk") || atsm_ci_contains(v, "junk")) &&
 	    (atsm_mime_header(h, "In-Reply-To") != NULL ||
 	    atsm_mime_header(h, "References") != NULL))
-		return reason_set(reason, "Precedence on an answer", v);
+		return atsm_mail_because(reason, "Precedence on an answer", v);
 	/* who it is from: a person named in From or Reply-To outweighs the
 	 * envelope (relays), a system sender in From with nobody in
 	 * Reply-To is a machine speaking */
@@ -221,9 +221,9 @@ atsm_autoreply_detect(const struct atsm_mime_msg *m, const char *env_from,
 	reply_to = atsm_mime_header(h, "Reply-To");
 	if (!atsm_names_person(from) && !atsm_names_person(reply_to)) {
 		if (has_address(from))
-			return reason_set(reason, "From is a mailer-daemon or system sender", from);
+			return atsm_mail_because(reason, "From is a mailer-daemon or system sender", from);
 		if (env_from != NULL && atsm_mailer_daemon(env_from))
-			return reason_set(reason,
+			return atsm_mail_because(reason,
 			    "no address in From, envelope sender is null or a mailer-daemon", env_from);
 	}
 	return atsm_autoreply_subject(h, reason);

@@ -40,6 +40,14 @@ bool atsm_autoreply_subject(const struct atsm_mime_headers *h, struct atsm_buf *
  * an address that is not a system sender?  NULL names nobody. */
 bool atsm_names_person(const char *value);
 
+/* Does h contain n, ASCII case ignored? */
+bool atsm_ci_contains(const char *h, const char *n);
+
+/* Append to reason (when not NULL) what decided, and the value that did
+ * (cut at 80 bytes; NULL: none); returns true, so that a rule can
+ * "return atsm_mail_because(...)".  Shared by the kinds of mail. */
+bool atsm_mail_because(struct atsm_buf *reason, const char *what, const char *val);
+
 /* addr may be NULL, "", "<>", "<addr>" or a bare address. */
 bool atsm_mailer_daemon(const char *addr);
 

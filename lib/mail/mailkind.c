@@ -51,27 +51,6 @@ atsm_mail_kind_name(enum atsm_mail_kind k)
 	}
 }
 
-static bool
-say(struct atsm_buf *reason, const char *what, const char *val)
-{
-	if (reason != NULL)
-		(void)atsm_buf_printf(reason, "%s%s%.80s%s", what,
-		    val != NULL ? " (" : "", val != NULL ? val : "",
-		    val != NULL ? ")" : "");
-	return true;
-}
-
-static bool
-ci_contains(const char *h, const char *n)
-{
-	size_t hl = strlen(h), nl = strlen(n), i;
-
-	for (i = 0; i + nl <= hl; i++)
-		if (strncasecmp(h + i, n, nl) == 0)
-			return true;
-	return false;
-}
-
 /* Part i is the message's own, not inside an embedded message. */
 static bool
 own_part(const struct atsm_mime_msg *m, size_t i)
@@ -113,17 +92,17 @@ atsm_mdn_detect(const struct atsm_mime_msg *m, struct atsm_buf *reason)
 		    strcasecmp(atsm_buf_str(&rt), "disposition-notification") == 0;
 		atsm_buf_free(&rt);
 		if (mdn)
-			return say(reason, "MDN: multipart/report; report-type=disposition-notification",
+			return atsm_mail_because(reason, "MDN: multipart/report; report-type=disposition-notification",
 			    NULL);
 	}
 	for (i = 1; i < m->n; i++)
 		if (is_disposition(&m->v[i]) && own_part(m, i))
-			return say(reason, "MDN: a message/disposition-notification part", NULL);
+			return atsm_mail_because(reason, "MDN: a message/disposition-notification part", NULL);
 	/* Exchange marks its read and non-read notifications so, as it marks
 	 * its DSNs urn:content-classes:dsn */
 	if ((v = atsm_mime_header(&top->hdr, "Content-Class")) != NULL &&
-	    ci_contains(v, "urn:content-classes:mdn"))
-		return say(reason, "MDN: Content-Class", v);
+	    atsm_ci_contains(v, "urn:content-classes:mdn"))
+		return atsm_mail_because(reason, "MDN: Content-Class", v);
 	return false;
 }
 
@@ -182,16 +161,16 @@ atsm_list_detect(const struct atsm_mime_msg *m, struct atsm_buf *reason)
 		}
 	if ((v = atsm_mime_header(h, "Precedence")) == NULL)
 		return false;
-	if (ci_contains(v, "list"))
-		return say(reason, "list mail: Precedence", v);
+	if (atsm_ci_contains(v, "list"))
+		return atsm_mail_because(reason, "list mail: Precedence", v);
 	/* bulk and junk are also what vacation(1) and its kin write on their
 	 * answers: an answer (In-Reply-To, References) with them is an
 	 * auto-reply (mail/autoreply.c), anything else is bulk mail */
-	if ((ci_contains(v, "bulk") || ci_contains(v, "junk")) &&
+	if ((atsm_ci_contains(v, "bulk") || atsm_ci_contains(v, "junk")) &&
 	    atsm_mime_header(h, "In-Reply-To") == NULL &&
 	    atsm_mime_header(h, "References") == NULL &&
 	    !atsm_autoreply_subject(h, NULL))
-		return say(reason, "bulk mail: Precedence, answering no message", v);
+		return atsm_mail_because(reason, "bulk mail: Precedence, answering no message", v);
 	return false;
 }
 
