@@ -19,6 +19,7 @@
 
 #include "atsmaild.h"
 #include "outbound/facts.h"
+#include "outbound/refusal.h"
 #include "service/milter-proto.h"
 
 #define MILTER_HDR_PREFIX "X-ATS-"
@@ -58,6 +59,15 @@ struct milter_msg {
 	bool xats_overflow;             /* more than MILTER_XATS_MAX X-ATS-* headers */
 	bool failed;                    /* memory ran out: the end answers 451 */
 	EVP_MD_CTX *sha;
+	/* a command address refused at RCPT (milter-session.c): the end of
+	 * the message refuses the whole mail; an abort explains it by mail */
+	bool rcpt_refused;
+	struct atsm_refusal rcpt_refusal;
+	/* the mail as received, kept only while an explanation could be sent
+	 * (explain.c): headers and body, up to explain_attach_max */
+	struct atsm_buf raw;
+	bool keep_raw;
+	bool raw_overflow;
 };
 
 struct milter_session {
@@ -104,6 +114,12 @@ int milter_eom_inbound(struct milter_session *s);
 /* Append a REPLYCODE reply (a 4xx or 5xx answer with its sentence). */
 int milter_reply(struct milter_session *s, const char *rcode, const char *xcode,
     const char *text);
+
+/* explain.c: the explanation mail to the recruiter whose mail was refused
+ * (docs/refusal-mail.md).  with_mail: the refused mail (s->msg.raw) is
+ * attached; otherwise the client still holds it.  Never fails the
+ * session: what goes wrong is logged. */
+void milter_explain(struct milter_session *s, const struct atsm_refusal *r, bool with_mail);
 
 /* hdredit.c */
 typedef bool (*milter_addr_pred)(const char *addr, void *arg);

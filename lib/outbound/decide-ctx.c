@@ -66,6 +66,8 @@ atsm_out_refuse(struct atsm_out_ctx *c, const char *fmt, ...)
 	if (c->mode == ATSM_OUT_LIVE) {
 		p->verdict = ATSM_OUT_REJECT;
 		snprintf(p->reply_text, sizeof(p->reply_text), "%s", line);
+		p->refusal.kind = ATSM_REFUSAL_OTHER;
+		snprintf(p->refusal.text, sizeof(p->refusal.text), "%s", line);
 		return 1;
 	}
 	atsm_out_note(c, "skipped: %s", line);

@@ -65,6 +65,10 @@ atsm_out_decide_guard(struct atsm_out_ctx *c)
 		}
 		if (p->verdict != ATSM_OUT_RECORD)
 			snprintf(p->reply_text, sizeof(p->reply_text), "%s", atsm_buf_str(&sentence));
+		if (p->verdict == ATSM_OUT_REJECT) {
+			p->refusal.kind = ATSM_REFUSAL_OTHER;
+			snprintf(p->refusal.text, sizeof(p->refusal.text), "%s", p->reply_text);
+		}
 	}
 	atsm_buf_free(&sentence);
 	return 0;

@@ -32,6 +32,7 @@
 #include "base/conf.h"
 #include "base/err.h"
 #include "outbound/facts.h"
+#include "outbound/refusal.h"
 #include "pipeline/recset.h"
 #include "pipeline/visibility.h"
 #include "rules/command.h"
@@ -107,6 +108,7 @@ struct atsm_out_process {
 struct atsm_out_plan {
 	enum atsm_out_verdict verdict;
 	char reply_text[ATSM_OUT_REPLY_MAX];   /* REJECT / HOLD: the sentence for the sender */
+	struct atsm_refusal refusal;   /* REJECT: why, as data (its text = reply_text) */
 	/* the sender (user_id 0 when unknown) */
 	long long user_id;
 	char user_login[ATSM_DIR_LOGIN_MAX];
@@ -157,6 +159,18 @@ struct atsm_out_plan {
 int atsm_out_decide(const struct atsm_dir *dir, const struct atsm_conf *conf,
     const struct atsm_token_keys *keys, const struct atsm_out_facts *f,
     enum atsm_out_mode mode, struct atsm_out_plan *p, struct atsm_err *err);
+
+/* RCPT time: is rcpt (one envelope recipient, as written) a command
+ * address that is wrong on its own (unknown command, malformed id or
+ * code, unknown job, phase or record)?  f holds what is known at RCPT (the
+ * envelope sender, the login, non_smtp).  Returns 0 to accept (not a
+ * command address, or nothing wrong with it alone: the end of the message
+ * decides the rest), 1 to refuse with r (r->at_rcpt, r->text is the 550
+ * 5.7.1 sentence), -1 when the directory failed (err; the caller accepts
+ * and the end of the message decides). */
+int atsm_out_decide_rcpt(const struct atsm_dir *dir, const struct atsm_conf *conf,
+    const struct atsm_out_facts *f, const char *rcpt, struct atsm_refusal *r,
+    struct atsm_err *err);
 
 /* Free what a plan holds; p may be zeroed or filled by atsm_out_decide(). */
 void atsm_out_plan_free(struct atsm_out_plan *p);
