@@ -44,6 +44,7 @@
 #include "base/err.h"
 #include "rules/policy.h"
 
+#define ATSM_DIR_LANG_MAX 8
 #define ATSM_DIR_LOGIN_MAX 256        /* bytes of a login, NUL included */
 #define ATSM_DIR_PHASE_MAX 33         /* bytes of a phase code, NUL included */
 #define ATSM_DIR_KEY_MAX 65           /* an idempotency key (hex SHA-256) and NUL */
@@ -99,6 +100,7 @@ struct atsm_dir_user {
 	bool default_share;
 	bool needs_approval;
 	bool active;
+	char lang[ATSM_DIR_LANG_MAX];   /* users.lang: "en", "ja"; "" = the site's default_language */
 };
 
 /* A resume or contact (kind ATSM_RECORD_RESUME / ATSM_RECORD_CONTACT). */
