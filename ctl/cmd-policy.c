@@ -28,7 +28,7 @@ struct pol {
 	const char *actor;
 	const char *args[POLICY_ARGS_MAX];   /* after "policy WHAT" */
 	int nargs;
-	const char *mode, *defshare, *note, *action, *order, *priority;
+	const char *mode, *defshare, *lang, *note, *action, *order, *priority;
 	struct atsm_err err;
 };
 
@@ -53,8 +53,8 @@ ctl_cmd_policy_usage(FILE *fp)
 	    "       " CTL_PROGNAME " [OPTIONS] policy rule list | add KIND EVENT FROM|- TO [--priority N]\n"
 	    "                                          | remove ID\n"
 	    "\n"
-	    "  user        show a user's sharing mode and default share; --mode and\n"
-	    "              --default-share change them\n"
+	    "  user        show a user's sharing mode, default share and language; --mode,\n"
+	    "              --default-share and --lang (en, ja, default) change them\n"
 	    "  exclusion   domains whose presence among the counterparts makes a mail private\n"
 	    "  intake      company addresses whose mail from unknown senders becomes a\n"
 	    "              resume, or an unresolved item (--action unresolved)\n"
@@ -144,6 +144,7 @@ only_options(struct pol *po, const char *what, const char *allowed)
 	} opts[] = {
 		{ "--mode", offsetof(struct pol, mode) },
 		{ "--default-share", offsetof(struct pol, defshare) },
+		{ "--lang", offsetof(struct pol, lang) },
 		{ "--note", offsetof(struct pol, note) },
 		{ "--action", offsetof(struct pol, action) },
 		{ "--order", offsetof(struct pol, order) },
@@ -177,20 +178,24 @@ is_int(const char *s)
 static int
 policy_user(struct pol *po)
 {
-	const char *p[3];
+	const char *p[4];
 	PGresult *res;
 	char *norm = NULL;
 	bool ds = false;
 	int rc;
 
 	if ((rc = want_args(po, 1, "user")) != 0 ||
-	    (rc = only_options(po, "user", "--mode --default-share")) != 0)
+	    (rc = only_options(po, "user", "--mode --default-share --lang")) != 0)
 		return rc;
 	if (po->mode != NULL && !ctl_ops_in(po->mode, modes))
 		return usage_error("--mode '%s' is not one of admin, public, custom, private",
 		    po->mode);
 	if (po->defshare != NULL && ctl_ops_bool(po->defshare, &ds) < 0)
 		return usage_error("--default-share '%s' is not yes or no", po->defshare);
+	if (po->lang != NULL && strcmp(po->lang, "en") != 0 && strcmp(po->lang, "ja") != 0 &&
+	    strcmp(po->lang, "default") != 0)
+		return usage_error("--lang '%s' is not en, ja or default (the site's "
+		    "default_language)", po->lang);
 	if (strchr(po->args[0], '@') == NULL || atsm_addr_normalize(po->args[0], &norm, NULL) < 0)
 		norm = NULL;
 	p[0] = norm != NULL ? norm : po->args[0];
@@ -198,10 +203,10 @@ policy_user(struct pol *po)
 		free(norm);
 		return rc;
 	}
-	if (po->mode == NULL && po->defshare == NULL) {
+	if (po->mode == NULL && po->defshare == NULL && po->lang == NULL) {
 		res = q(po, "SELECT login, display_name, role, sharing_mode,"
 		    " CASE WHEN default_share THEN 'yes' ELSE 'no' END,"
-		    " CASE WHEN active THEN 'yes' ELSE 'no' END"
+		    " CASE WHEN active THEN 'yes' ELSE 'no' END, coalesce(lang, 'default')"
 		    " FROM atsmail.users WHERE login = $1", 1, p);
 		atsm_db_rollback(po->ctl->conn);
 		free(norm);
@@ -213,21 +218,27 @@ policy_user(struct pol *po)
 			return CTL_EXIT_FAIL;
 		}
 		printf("login          %s\nname           %s\nrole           %s\n"
-		    "sharing_mode   %s\ndefault_share  %s\nactive         %s\n",
+		    "sharing_mode   %s\ndefault_share  %s\nactive         %s\nlang           %s\n",
 		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5),
+		    PQgetvalue(res, 0, 6));
 		PQclear(res);
 		return CTL_EXIT_OK;
 	}
 	p[1] = po->mode;
 	p[2] = po->defshare != NULL ? (ds ? "t" : "f") : NULL;
+	/* NULL: keep; "default": the site's default_language (NULL in the row) */
+	p[3] = po->lang;
 	res = q(po, "WITH old AS (SELECT * FROM atsmail.users WHERE login = $1 FOR UPDATE)"
 	    " UPDATE atsmail.users t SET sharing_mode = coalesce($2, old.sharing_mode),"
-	    " default_share = coalesce($3::boolean, old.default_share), updated_at = now()"
+	    " default_share = coalesce($3::boolean, old.default_share),"
+	    " lang = CASE WHEN $4::text IS NULL THEN old.lang WHEN $4::text = 'default'"
+	    "  THEN NULL ELSE $4::text END, updated_at = now()"
 	    " FROM old WHERE t.id = old.id"
 	    " RETURNING t.login, old.sharing_mode, t.sharing_mode,"
 	    " CASE WHEN old.default_share THEN 'yes' ELSE 'no' END,"
-	    " CASE WHEN t.default_share THEN 'yes' ELSE 'no' END", 3, p);
+	    " CASE WHEN t.default_share THEN 'yes' ELSE 'no' END,"
+	    " coalesce(old.lang, 'default'), coalesce(t.lang, 'default')", 4, p);
 	free(norm);
 	if (res == NULL)
 		return fail(po, "policy user");
@@ -241,24 +252,28 @@ policy_user(struct pol *po)
 		const char *login = PQgetvalue(res, 0, 0);
 		const char *om = PQgetvalue(res, 0, 1), *nm = PQgetvalue(res, 0, 2);
 		const char *od = PQgetvalue(res, 0, 3), *nd = PQgetvalue(res, 0, 4);
-		bool mch = strcmp(om, nm) != 0, dch = strcmp(od, nd) != 0;
+		const char *ol = PQgetvalue(res, 0, 5), *nl = PQgetvalue(res, 0, 6);
+		bool mch = strcmp(om, nm) != 0, dch = strcmp(od, nd) != 0, lch = strcmp(ol, nl) != 0;
 
-		if (!mch && !dch) {
+		if (!mch && !dch && !lch) {
 			atsm_db_rollback(po->ctl->conn);
-			printf("%s: unchanged (sharing_mode %s, default_share %s)\n", login, nm, nd);
+			printf("%s: unchanged (sharing_mode %s, default_share %s, lang %s)\n", login,
+			    nm, nd, nl);
 			PQclear(res);
 			return CTL_EXIT_OK;
 		}
 		rc = finish(po, "policy.user", "user", login,
-		    json_pack("{s:{s:s,s:b}, s:{s:s,s:b}}",
-			"from", "sharing_mode", om, "default_share", strcmp(od, "yes") == 0,
-			"to", "sharing_mode", nm, "default_share", strcmp(nd, "yes") == 0),
+		    json_pack("{s:{s:s,s:b,s:s}, s:{s:s,s:b,s:s}}",
+			"from", "sharing_mode", om, "default_share", strcmp(od, "yes") == 0, "lang", ol,
+			"to", "sharing_mode", nm, "default_share", strcmp(nd, "yes") == 0, "lang", nl),
 		    "policy user");
 		if (rc == 0) {
 			if (mch)
 				printf("%s: sharing_mode %s -> %s\n", login, om, nm);
 			if (dch)
 				printf("%s: default_share %s -> %s\n", login, od, nd);
+			if (lch)
+				printf("%s: lang %s -> %s\n", login, ol, nl);
 		}
 	}
 	PQclear(res);
@@ -704,6 +719,8 @@ ctl_cmd_policy(struct ctl *ctx, int argc, char **argv)
 			slot = &po.mode;
 		else if (ctl_ops_option(argc, argv, &i, "--default-share", &v))
 			slot = &po.defshare;
+		else if (ctl_ops_option(argc, argv, &i, "--lang", &v))
+			slot = &po.lang;
 		else if (ctl_ops_option(argc, argv, &i, "--note", &v))
 			slot = &po.note;
 		else if (ctl_ops_option(argc, argv, &i, "--action", &v))

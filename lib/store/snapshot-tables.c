@@ -85,6 +85,9 @@ put_user(struct atsm_snap_sync *y, struct atsm_snap_w *w, PGresult *r, int row,
 	u.default_share = flag(r, row, 3);
 	u.needs_approval = flag(r, row, 4);
 	u.active = flag(r, row, 5);
+	/* NULL: the site's default_language; the column's CHECK keeps it short */
+	if (text(r, row, 6) != NULL && strlen(text(r, row, 6)) < sizeof(u.lang))
+		strcpy(u.lang, text(r, row, 6));
 	return atsm_snap_user_put(w, &u, err);
 }
 
@@ -430,7 +433,7 @@ atsm_snap_put_message(struct atsm_snap_sync *y, struct atsm_snap_w *w, PGresult 
  * messages that name them. */
 const struct atsm_snap_table atsm_snap_tables[] = {
 	{ "users", ATSM_SNAP_HOW_ID,
-	  "SELECT id, login, sharing_mode, default_share, needs_approval, active"
+	  "SELECT id, login, sharing_mode, default_share, needs_approval, active, lang"
 	  " FROM atsmail.users", ATSM_SNAP_USER, 0, put_user, atsm_snap_user_del, NULL },
 	{ "phases", ATSM_SNAP_HOW_WHOLE,
 	  "SELECT id, kind, code, active, sort_order FROM atsmail.phases",

@@ -172,6 +172,7 @@ atsm_snap_enc_user(struct atsm_buf *b, const struct atsm_dir_user *u)
 	    (u->active ? 4u : 0u));
 	atsm_snap_put_u64(b, (uint64_t)u->id);
 	atsm_snap_put_str(b, u->login);
+	atsm_snap_put_str(b, u->lang);
 }
 
 int
@@ -187,6 +188,7 @@ atsm_snap_dec_user(const MDB_val *v, struct atsm_dir_user *u)
 	flags = atsm_snap_get8(&r);
 	u->id = (long long)atsm_snap_get64(&r);
 	atsm_snap_getstr(&r, u->login, sizeof(u->login));
+	atsm_snap_getstr(&r, u->lang, sizeof(u->lang));
 	if (!atsm_snap_rd_end(&r) || mode > ATSM_SHARING_PRIVATE || flags > 7)
 		return -1;
 	u->sharing_mode = (enum atsm_sharing_mode)mode;

@@ -38,7 +38,7 @@
 #include "store/directory.h"
 
 #define ATSM_SNAPSHOT_CHANNEL "atsmail_snapshot"   /* NOTIFY channel */
-#define ATSM_SNAPSHOT_SCHEMA 1                     /* layout version kept in the env */
+#define ATSM_SNAPSHOT_SCHEMA 2                     /* layout version kept in the env */
 
 struct atsm_snapshot;
 struct atsm_snapshot_view;

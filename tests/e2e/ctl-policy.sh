@@ -42,24 +42,35 @@ tap_is "unknown subcommand: exit 2" "$RC" 2
 pol user alice@corp.test
 tap_is "user: show exits 0" "$RC" 0
 tap_ok "user: shows the sharing mode" grep -qx "sharing_mode   public" "$WORK/out"
+tap_ok "user: shows the language (the site's default)" grep -qx "lang           default" "$WORK/out"
 pol user Alice@Corp.Test --mode private --actor boss
 tap_is "user --mode: prints the change" "$OUT" "alice@corp.test: sharing_mode public -> private"
 tap_is "user --mode: stored" "$(sql "select sharing_mode from atsmail.users where login = 'alice@corp.test'")" private
 tap_is "user --mode: audited with actor and before/after" "$(last_audit)" \
-	'policy.user|boss|user|alice@corp.test|{"to": {"sharing_mode": "private", "default_share": true}, "from": {"sharing_mode": "public", "default_share": true}}'
+	'policy.user|boss|user|alice@corp.test|{"to": {"lang": "default", "sharing_mode": "private", "default_share": true}, "from": {"lang": "default", "sharing_mode": "public", "default_share": true}}'
 pol user alice@corp.test --default-share no --actor boss
 tap_is "user --default-share: prints the change" "$OUT" "alice@corp.test: default_share yes -> no"
 tap_ok "user --default-share: audited" grep -q '"default_share": false' <<<"$(last_audit)"
 n=$(naudit)
 pol user alice@corp.test --mode private
 tap_is "user: a change to the same value says unchanged" "$OUT" \
-	"alice@corp.test: unchanged (sharing_mode private, default_share no)"
+	"alice@corp.test: unchanged (sharing_mode private, default_share no, lang default)"
 tap_is "user: ... and writes no audit entry" "$(naudit)" "$n"
 pol user alice@corp.test --mode secret
 tap_is "user: a bad mode is a usage error (2)" "$RC" 2
 pol user nobody@corp.test --mode public
 tap_is "user: an unknown user exits 1" "$RC" 1
 tap_ok "user: ... naming it" grep -q "no user 'nobody@corp.test'" "$WORK/err"
+pol user alice@corp.test --lang ja --actor boss
+tap_is "user --lang: prints the change" "$OUT" "alice@corp.test: lang default -> ja"
+tap_is "user --lang: stored" "$(sql "select lang from atsmail.users where login = 'alice@corp.test'")" ja
+tap_ok "user --lang: audited" grep -q '"lang": "ja"' <<<"$(last_audit)"
+pol user alice@corp.test --lang default
+tap_is "user --lang default: back to the site's default (NULL)" \
+	"$(sql "select coalesce(lang, 'NULL') from atsmail.users where login = 'alice@corp.test'")" NULL
+pol user alice@corp.test --lang fr
+tap_is "user: a language atsmail does not write is a usage error (2)" "$RC" 2
+tap_ok "user: ... naming it" grep -q "'fr' is not en, ja or default" "$WORK/err"
 pol user alice@corp.test --action resume
 tap_is "user: an option of another subcommand is a usage error (2)" "$RC" 2
 

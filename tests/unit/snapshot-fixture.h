@@ -76,6 +76,8 @@ put_user(long long id, const char *login, enum atsm_sharing_mode mode, bool acti
 	u.default_share = true;
 	u.needs_approval = id == 6;
 	u.active = active;
+	if (mode == ATSM_SHARING_PRIVATE)
+		snprintf(u.lang, sizeof(u.lang), "ja");
 	OK(atsm_snap_user_put(&w, &u, &err));
 }
 

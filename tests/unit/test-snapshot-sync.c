@@ -208,6 +208,15 @@ resume_phase_is(struct atsm_dir *dd, void *arg)
 }
 
 static bool
+user_lang_is(struct atsm_dir *dd, void *arg)
+{
+	struct atsm_dir_user u;
+
+	return dd->ops->user_by_login(dd->ctx, "alice@atsmail.test", &u, &err) == 1 &&
+	    strcmp(u.lang, arg) == 0;
+}
+
+static bool
 phase_code_active(struct atsm_dir *dd, void *arg)
 {
 	return dd->ops->phase_active(dd->ctx, ATSM_RECORD_RESUME, "placed", &err) == (arg != NULL);
@@ -256,6 +265,10 @@ START_TEST(test_updates_deletes_rules_domains_within_1s)
 	sql("INSERT INTO atsmail.exclusion_domains (domain) VALUES ('competitor.example')"
 	    " ON CONFLICT DO NOTHING");
 	assert_fresh("an exclusion domain", domain_excluded, "competitor.example");
+	sql("UPDATE atsmail.users SET lang = 'ja' WHERE login = 'alice@atsmail.test'");
+	assert_fresh("a user's language", user_lang_is, "ja");
+	sql("UPDATE atsmail.users SET lang = NULL WHERE login = 'alice@atsmail.test'");
+	assert_fresh("a user's language back to the default", user_lang_is, "");
 	follow_stop();
 }
 END_TEST

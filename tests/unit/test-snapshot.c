@@ -56,10 +56,12 @@ START_TEST(test_users)
 	ck_assert_int_eq(u.id, 1);
 	ck_assert_int_eq(u.sharing_mode, ATSM_SHARING_PUBLIC);
 	ck_assert(u.active && u.default_share);
+	ck_assert_str_eq(u.lang, "");                     /* the site's default */
 	FOUND(d.ops->user_by_addr(d.ctx, "alice.sales@atsmail.test", &u, &err));
 	ck_assert_str_eq(u.login, "alice@atsmail.test");
 	FOUND(d.ops->user_by_addr(d.ctx, "carol@atsmail.test", &u, &err));
 	ck_assert_int_eq(u.sharing_mode, ATSM_SHARING_PRIVATE);
+	ck_assert_str_eq(u.lang, "ja");                   /* users.lang kept */
 	FOUND(d.ops->user_by_login(d.ctx, "gone@atsmail.test", &u, &err));
 	ck_assert(!u.active);
 	NOTFOUND(d.ops->user_by_login(d.ctx, "nobody@atsmail.test", &u, &err));
