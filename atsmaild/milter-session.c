@@ -190,6 +190,10 @@ rcpt_refusal(struct milter_session *s, const char *rcpt, struct atsm_refusal *r)
 	if (!atsm_command_is_address(rcpt, s->gen->conf.command_localpart,
 	    s->gen->conf.ats_domain))
 		return 0;
+	/* a snapshot never loaded knows nobody: the end of the message
+	 * tempfails such mail (milter-eom.c) */
+	if (!atsmaild_core_ready())
+		return 0;
 	if ((bare = milter_strip_brackets(rcpt)) == NULL)
 		return 0;
 	if (atsm_snapshot_view_begin(atsmaild_core.snap, &v, &dir, &err) < 0)
@@ -221,8 +225,11 @@ on_rcpt(struct milter_session *s, const struct atsm_milter_packet *pkt)
 	if (s->gen == NULL || s->msg.dir != ATSM_DIR_OUTBOUND)
 		return reply(s, ATSM_MILTER_R_CONTINUE);
 	if (rcpt_refusal(s, v[0], &r)) {
-		atsm_log(LOG_INFO, "milter connection %lu: RCPT %s refused (%s): %s", s->conn->id,
-		    v[0], atsm_refusal_kind_name(r.kind), r.text);
+		/* the shape of the end of message's refusal (milter-eom.c) */
+		atsm_log(LOG_INFO, "%s: reject 550 5.7.1: from=<%s>: RCPT %s (%s): %s",
+		    milter_queue_id(s) != NULL ? milter_queue_id(s) : "NOQUEUE",
+		    s->msg.facts.env_from != NULL ? s->msg.facts.env_from : "", v[0],
+		    atsm_refusal_kind_name(r.kind), r.text);
 		if (!s->msg.rcpt_refused) {
 			s->msg.rcpt_refused = true;
 			s->msg.rcpt_refusal = r;
