@@ -12,7 +12,13 @@
  *	    process phase); an existing one moves only when ats+phase names a
  *	    process phase
  *	ats+phase.<code> without jobs: the linked resumes and contacts whose
- *	    kind has that phase
+ *	    kind has that phase; a code that only processes have moves the
+ *	    processes of the thread the mail replies in -- a recorded message
+ *	    the sender may believe (shared, or the sender's own) -- else the
+ *	    mail is refused with the advice to add ats+job
+ *
+ * Every refusal is a kind of outbound/refusal.h; LIVE mail is first
+ * checked address by address as at RCPT (decide-rcpt.c).
  *
  * A phase or job command never acts on an ambiguous record: while an
  * address links several records and none is named, the mail is refused.

@@ -8,7 +8,11 @@
  *	2. the records of every candidate address (company domains excluded)
  *	3. no record and no command: PASS (recording it would be a defect)
  *	4. sender -> user; none: PASS, or REJECT when it used commands
- *	5. commands checked against the directory      (decide-commands.c)
+ *	5. commands checked against the directory      (decide-commands.c):
+ *	   every command address as at RCPT (decide-rcpt.c), then the whole
+ *	   set; a process-only phase without ats+job moves the processes of
+ *	   the believed thread the mail replies in (its own lookup of the
+ *	   References / In-Reply-To messages, before step 8)
  *	6. guard, then needs_approval -> HOLD          (decide-guard.c)
  *	7. visibility
  *	8. token and VERP stamp; then, for the record, the thread the mail
