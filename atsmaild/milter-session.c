@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "outbound/decide.h"
 
 #define BUF_FIRST (64u * 1024u)
 #define BUF_MAX (ATSM_MILTER_PACKET_MAX + 5u)
@@ -174,10 +175,45 @@ on_mail(struct milter_session *s, const struct atsm_milter_packet *pkt)
 	return reply(s, ATSM_MILTER_R_CONTINUE);
 }
 
+/* A command address that is wrong on its own (outbound/decide-rcpt.c),
+ * decided over the snapshot as at the end of the message: 1 with r, 0 to
+ * accept -- also when the snapshot cannot answer: the end decides. */
+static int
+rcpt_refusal(struct milter_session *s, const char *rcpt, struct atsm_refusal *r)
+{
+	struct atsm_snapshot_view *v;
+	struct atsm_dir dir;
+	struct atsm_err err;
+	char *bare;
+	int rc;
+
+	if (!atsm_command_is_address(rcpt, s->gen->conf.command_localpart,
+	    s->gen->conf.ats_domain))
+		return 0;
+	/* a snapshot never loaded knows nobody: the end of the message
+	 * tempfails such mail (milter-eom.c) */
+	if (!atsmaild_core_ready())
+		return 0;
+	if ((bare = milter_strip_brackets(rcpt)) == NULL)
+		return 0;
+	if (atsm_snapshot_view_begin(atsmaild_core.snap, &v, &dir, &err) < 0)
+		rc = -1;
+	else {
+		rc = atsm_out_decide_rcpt(&dir, &s->gen->conf, &s->msg.facts, bare, r, &err);
+		atsm_snapshot_view_end(v);
+	}
+	free(bare);
+	if (rc < 0)
+		atsm_log(LOG_INFO, "milter connection %lu: RCPT %s: not checked now (%s); the end "
+		    "of the message decides", s->conn->id, rcpt, err.msg);
+	return rc == 1;
+}
+
 static int
 on_rcpt(struct milter_session *s, const struct atsm_milter_packet *pkt)
 {
 	const char *v[ATSM_MILTER_ARGS_MAX];
+	struct atsm_refusal r;
 	struct atsm_err err;
 	size_t n;
 
@@ -188,6 +224,19 @@ on_rcpt(struct milter_session *s, const struct atsm_milter_packet *pkt)
 	}
 	if (s->gen == NULL || s->msg.dir != ATSM_DIR_OUTBOUND)
 		return reply(s, ATSM_MILTER_R_CONTINUE);
+	if (rcpt_refusal(s, v[0], &r)) {
+		/* the shape of the end of message's refusal (milter-eom.c) */
+		atsm_log(LOG_INFO, "%s: reject 550 5.7.1: from=<%s>: RCPT %s (%s): %s",
+		    milter_queue_id(s) != NULL ? milter_queue_id(s) : "NOQUEUE",
+		    s->msg.facts.env_from != NULL ? s->msg.facts.env_from : "", v[0],
+		    atsm_refusal_kind_name(r.kind), r.text);
+		if (!s->msg.rcpt_refused) {
+			s->msg.rcpt_refused = true;
+			s->msg.rcpt_refusal = r;
+			s->msg.rcpt_refusal.at_rcpt = true;
+		}
+		return milter_reply(s, "550", "5.7.1", r.text);
+	}
 	if (milter_msg_rcpt(&s->msg, &s->gen->conf, v[0]) < 0)
 		return milter_reply(s, "451", "4.3.0", "atsmail: out of memory");
 	if (s->msg.rcpt_overflow) {

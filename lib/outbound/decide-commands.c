@@ -12,7 +12,13 @@
  *	    process phase); an existing one moves only when ats+phase names a
  *	    process phase
  *	ats+phase.<code> without jobs: the linked resumes and contacts whose
- *	    kind has that phase
+ *	    kind has that phase; a code that only processes have moves the
+ *	    processes of the thread the mail replies in -- a recorded message
+ *	    the sender may believe (shared, or the sender's own) -- else the
+ *	    mail is refused with the advice to add ats+job
+ *
+ * Every refusal is a kind of outbound/refusal.h; LIVE mail is first
+ * checked address by address as at RCPT (decide-rcpt.c).
  *
  * A phase or job command never acts on an ambiguous record: while an
  * address links several records and none is named, the mail is refused.
@@ -30,6 +36,7 @@ named_records(struct atsm_out_ctx *c, int *stop)
 {
 	const struct atsm_command_set *cs = &c->p->commands;
 	static const enum atsm_record_kind kinds[2] = { ATSM_RECORD_RESUME, ATSM_RECORD_CONTACT };
+	char addr[ATSM_REFUSAL_ADDR_MAX], num[32];
 	size_t i, k;
 
 	for (k = 0; k < 2; k++) {
@@ -45,18 +52,20 @@ named_records(struct atsm_out_ctx *c, int *stop)
 
 			if (rc < 0)
 				return atsm_out_dir_failed(c, "%s %lld", kind, id);
+			snprintf(num, sizeof(num), "%lld", id);
+			atsm_out_cmd_addr(c, addr, sizeof(addr), "%s.%lld", kind, id);
 			if (rc == 0) {
-				if ((*stop = atsm_out_refuse(c, "%s+%s.%lld: %s %lld does not exist",
-				    atsm_out_lp(c), kind, id, kind, id)) != 0)
+				if ((*stop = atsm_out_refuse(c, ATSM_REFUSAL_NO_RECORD, addr, kind,
+				    num)) != 0)
 					return 0;
 				continue;
 			}
 			if ((r = atsm_recset_add(&c->recs, kinds[k], id, "command", true)) == NULL) {
 				if (!c->recs.truncated)
 					return atsm_out_nomem(c, "records");
-				if ((*stop = atsm_out_refuse(c, "%s+%s.%lld: the mail is linked to "
-				    "more than %d resumes and contacts already", atsm_out_lp(c), kind,
-				    id, ATSM_OUT_MAX_LINKS)) != 0)
+				snprintf(num, sizeof(num), "%d", ATSM_OUT_MAX_LINKS);
+				if ((*stop = atsm_out_refuse(c, ATSM_REFUSAL_TOO_MANY_RECORDS, addr,
+				    num, NULL)) != 0)
 					return 0;
 				continue;
 			}
@@ -74,7 +83,7 @@ named_records(struct atsm_out_ctx *c, int *stop)
  * ambiguous link with no record named explicitly is refused: the sender
  * must say which record is meant.  Returns 1 to stop. */
 static int
-check_ambiguity(struct atsm_out_ctx *c, const char *cmd)
+check_ambiguity(struct atsm_out_ctx *c, const char *cmd_addr)
 {
 	size_t i;
 
@@ -86,9 +95,8 @@ check_ambiguity(struct atsm_out_ctx *c, const char *cmd)
 
 		if (!r->ambiguous)
 			continue;
-		return atsm_out_refuse(c, "%s+%s: the address %s belongs to several records; "
-		    "name the one meant with %s+resume.<id> or %s+contact.<id>", atsm_out_lp(c),
-		    cmd, r->addr != NULL ? r->addr : "?", atsm_out_lp(c), atsm_out_lp(c));
+		return atsm_out_refuse(c, ATSM_REFUSAL_AMBIGUOUS, cmd_addr,
+		    r->addr != NULL ? r->addr : "?", NULL);
 	}
 	return 0;
 }
@@ -104,18 +112,148 @@ phase_active(struct atsm_out_ctx *c, enum atsm_record_kind kind, const char *cod
 	return rc;
 }
 
+/* The sender may believe a recorded message: shared, or the sender's
+ * own.  A private message of another user (or one for admins) says
+ * nothing to this sender, so no process is inferred from it. */
+static bool
+believed(const struct atsm_out_ctx *c, const struct atsm_dir_message *m)
+{
+	return m->visibility == ATSM_VIS_SHARED || (m->owner_id != 0 &&
+	    m->owner_id == c->p->user_id);
+}
+
+/* Is the process of link l one this mail may move: its resume is linked
+ * to the mail, or the mail links no resume at all. */
+static bool
+process_of_mail(const struct atsm_out_ctx *c, const struct atsm_dir_link *l)
+{
+	size_t i, resumes = 0;
+
+	for (i = 0; i < c->recs.n; i++) {
+		const struct atsm_rec *r = &c->recs.v[i];
+
+		if (r->kind != ATSM_RECORD_RESUME)
+			continue;
+		resumes++;
+		if (r->id != 0 && r->id == l->resume_id)
+			return true;
+		if (r->id == 0 && l->resume_id == 0 && r->resume_addr != NULL &&
+		    l->resume_addr != NULL && strcmp(r->resume_addr, l->resume_addr) == 0)
+			return true;
+	}
+	return resumes == 0;
+}
+
+/* One process of the thread, moved to code (its phase now asked of the
+ * directory).  0, or -1 when the directory failed or memory ran out. */
+static int
+move_process(struct atsm_out_ctx *c, const struct atsm_dir_link *l, const char *code)
+{
+	struct atsm_out_plan *p = c->p;
+	struct atsm_out_process *pr;
+	struct atsm_dir_process d;
+	const char *addr = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->n_procs; i++)
+		if (p->procs[i].resume_id == l->resume_id && p->procs[i].job_id == l->job_id)
+			return 0;
+	if (l->resume_addr != NULL && (addr = atsm_arena_strdup(c->a, l->resume_addr)) == NULL)
+		return atsm_out_nomem(c, "processes");
+	if (l->id != 0)
+		rc = c->dir->ops->process_by_id(c->dir->ctx, l->id, &d, &c->err);
+	else
+		rc = atsm_rec_dir_process(c->dir, l->resume_id, addr, l->job_id, &d, &c->err);
+	if (rc < 0)
+		return atsm_out_dir_failed(c, "the process of resume %lld and job %lld",
+		    l->resume_id, l->job_id);
+	if (rc == 0)
+		return 0;
+	pr = &p->procs[p->n_procs++];
+	pr->resume_id = l->resume_id;
+	pr->resume_addr = l->resume_id == 0 ? addr : NULL;
+	pr->job_id = l->job_id;
+	pr->exists = true;
+	pr->process_id = d.id;
+	snprintf(pr->from_phase, sizeof(pr->from_phase), "%s", d.phase);
+	if (strcmp(d.phase, code) != 0)
+		snprintf(pr->to_phase, sizeof(pr->to_phase), "%s", code);
+	return 0;
+}
+
+/* A phase that only processes have, without ats+job: the processes of
+ * the recorded thread the mail replies in (the first message named by
+ * References, then In-Reply-To, sent or received, that the sender may
+ * believe and that is linked to processes) whose resume the mail is
+ * linked to.  None: refused with the advice to add ats+job. */
+static int
+thread_processes(struct atsm_out_ctx *c, const char *code, const char *cmd_addr, int *stop)
+{
+	static const enum atsm_dir_direction dirs[2] = { ATSM_DIR_OUT, ATSM_DIR_IN };
+	struct atsm_out_plan *p = c->p;
+	size_t i, k, n;
+	int rc = 0;
+
+	if ((p->procs = atsm_arena_calloc(c->a, ATSM_OUT_MAX_PROCESSES + 1,
+	    sizeof(*p->procs))) == NULL)
+		return atsm_out_nomem(c, "processes");
+	for (i = 0; i < p->n_refs && p->n_procs == 0 && rc == 0; i++)
+		for (k = 0; k < 2 && p->n_procs == 0 && rc == 0; k++) {
+			struct atsm_arena scratch;
+			struct atsm_dir_message m;
+
+			atsm_arena_init(&scratch, 4u * 1024u * 1024u);
+			memset(&m, 0, sizeof(m));
+			rc = c->dir->ops->message_by_msgid(c->dir->ctx, p->refs[i], dirs[k],
+			    &scratch, &m, &c->err);
+			if (rc < 0)
+				rc = atsm_out_dir_failed(c, "message %s", p->refs[i]);
+			else if (rc == 1 && believed(c, &m)) {
+				rc = 0;
+				for (n = 0; n < m.n_links && rc == 0; n++)
+					if (m.links[n].kind == ATSM_RECORD_PROCESS &&
+					    p->n_procs < ATSM_OUT_MAX_PROCESSES &&
+					    process_of_mail(c, &m.links[n]))
+						rc = move_process(c, &m.links[n], code);
+			} else
+				rc = 0;
+			atsm_arena_free(&scratch);
+		}
+	if (rc < 0)
+		return -1;
+	if (p->n_procs == 0)
+		*stop = atsm_out_refuse(c, ATSM_REFUSAL_PHASE_NEEDS_JOB, cmd_addr, code, NULL);
+	return 0;
+}
+
 /* ats+phase.<code> without jobs: the phase of the linked resumes and
- * contacts whose kind has that phase. */
+ * contacts whose kind has that phase; a code that only processes have
+ * moves the processes of the thread the mail replies in. */
 static int
 record_phases(struct atsm_out_ctx *c, int *stop)
 {
 	struct atsm_out_plan *p = c->p;
 	const char *code = p->commands.phase;
 	int has[2] = { -1, -1 };         /* resume, contact: not asked yet */
+	char addr[ATSM_REFUSAL_ADDR_MAX];
 	size_t i, targets = 0, applied = 0;
+	int proc;
 
-	if ((*stop = check_ambiguity(c, "phase")) != 0)
+	atsm_out_cmd_addr(c, addr, sizeof(addr), "phase.%s", code);
+	if ((*stop = check_ambiguity(c, addr)) != 0)
 		return 0;
+	if ((has[0] = phase_active(c, ATSM_RECORD_RESUME, code)) < 0 ||
+	    (has[1] = phase_active(c, ATSM_RECORD_CONTACT, code)) < 0)
+		return -1;
+	if (has[0] == 0 && has[1] == 0) {
+		if ((proc = phase_active(c, ATSM_RECORD_PROCESS, code)) < 0)
+			return -1;
+		if (proc == 1)
+			return thread_processes(c, code, addr, stop);
+		*stop = atsm_out_refuse(c, ATSM_REFUSAL_NO_PHASE, addr, code, NULL);
+		return 0;
+	}
 	if ((p->phases = atsm_arena_calloc(c->a, c->recs.n + 1, sizeof(*p->phases))) == NULL)
 		return atsm_out_nomem(c, "phase changes");
 	for (i = 0; i < c->recs.n; i++) {
@@ -126,8 +264,6 @@ record_phases(struct atsm_out_ctx *c, int *stop)
 		if (r->ambiguous)
 			continue;
 		targets++;
-		if (*h < 0 && (*h = phase_active(c, r->kind, code)) < 0)
-			return -1;
 		if (*h == 0)
 			continue;
 		applied++;
@@ -141,11 +277,9 @@ record_phases(struct atsm_out_ctx *c, int *stop)
 		snprintf(ch->to_phase, sizeof(ch->to_phase), "%s", code);
 	}
 	if (targets == 0)
-		*stop = atsm_out_refuse(c, "%s+phase.%s: the mail is linked to no resume or "
-		    "contact whose phase could be set", atsm_out_lp(c), code);
+		*stop = atsm_out_refuse(c, ATSM_REFUSAL_NOTHING_TO_PHASE, addr, code, NULL);
 	else if (applied == 0)
-		*stop = atsm_out_refuse(c, "%s+phase.%s: there is no resume or contact phase \"%s\"",
-		    atsm_out_lp(c), code, code);
+		*stop = atsm_out_refuse(c, ATSM_REFUSAL_NOT_RECORD_PHASE, addr, code, NULL);
 	return 0;
 }
 
@@ -200,6 +334,7 @@ plan_jobs(struct atsm_out_ctx *c, int *stop)
 	long long *resumes;
 	const char **addrs;
 	bool phase_named = false;
+	char addr[ATSM_REFUSAL_ADDR_MAX], num[32], max[32];
 	size_t i, nres = 0;
 	int rc;
 
@@ -213,23 +348,25 @@ plan_jobs(struct atsm_out_ctx *c, int *stop)
 			p->jobs[p->n_jobs++] = id;
 			continue;
 		}
-		if ((*stop = atsm_out_refuse(c, "%s+job.%lld: job %lld does not exist",
-		    atsm_out_lp(c), id, id)) != 0)
+		snprintf(num, sizeof(num), "%lld", id);
+		if ((*stop = atsm_out_refuse(c, ATSM_REFUSAL_NO_JOB, atsm_out_cmd_addr(c, addr,
+		    sizeof(addr), "job.%lld", id), num, NULL)) != 0)
 			return 0;
 	}
 	if (cs->has_phase) {
 		if ((rc = phase_active(c, ATSM_RECORD_PROCESS, cs->phase)) < 0)
 			return -1;
-		if (rc == 0 && (*stop = atsm_out_refuse(c, "%s+phase.%s: there is no "
-		    "selection-process phase \"%s\" (the phase of ats+job is the process's)",
-		    atsm_out_lp(c), cs->phase, cs->phase)) != 0)
+		if (rc == 0 && (*stop = atsm_out_refuse(c, ATSM_REFUSAL_NOT_PROCESS_PHASE,
+		    atsm_out_cmd_addr(c, addr, sizeof(addr), "phase.%s", cs->phase), cs->phase,
+		    NULL)) != 0)
 			return 0;
 		if (rc == 1) {
 			snprintf(first, sizeof(first), "%s", cs->phase);
 			phase_named = true;
 		}
 	}
-	if ((*stop = check_ambiguity(c, "job")) != 0)
+	if ((*stop = check_ambiguity(c, atsm_out_cmd_addr(c, addr, sizeof(addr), "job.%llu",
+	    cs->jobs[0]))) != 0)
 		return 0;
 	if ((resumes = atsm_arena_calloc(c->a, c->recs.n + 1, sizeof(*resumes))) == NULL ||
 	    (addrs = atsm_arena_calloc(c->a, c->recs.n + 1, sizeof(*addrs))) == NULL)
@@ -242,15 +379,16 @@ plan_jobs(struct atsm_out_ctx *c, int *stop)
 	if (p->n_jobs == 0)
 		return 0;
 	if (nres == 0) {
-		*stop = atsm_out_refuse(c, "%s+job.%lld: the mail is linked to no candidate, and a "
-		    "selection process needs one: put the candidate in To, Cc or Bcc, or add "
-		    "%s+resume.<id>", atsm_out_lp(c), p->jobs[0], atsm_out_lp(c));
+		snprintf(num, sizeof(num), "%lld", p->jobs[0]);
+		*stop = atsm_out_refuse(c, ATSM_REFUSAL_NO_CANDIDATE, atsm_out_cmd_addr(c, addr,
+		    sizeof(addr), "job.%lld", p->jobs[0]), num, NULL);
 		return 0;
 	}
 	if (nres * p->n_jobs > ATSM_OUT_MAX_PROCESSES) {
-		*stop = atsm_out_refuse(c, "%s+job: %zu candidates x %zu jobs would make %zu "
-		    "selection processes; at most %d per mail", atsm_out_lp(c), nres, p->n_jobs,
-		    nres * p->n_jobs, ATSM_OUT_MAX_PROCESSES);
+		snprintf(num, sizeof(num), "%zu", nres * p->n_jobs);
+		snprintf(max, sizeof(max), "%d", ATSM_OUT_MAX_PROCESSES);
+		*stop = atsm_out_refuse(c, ATSM_REFUSAL_TOO_MANY_PROCESSES, atsm_out_cmd_addr(c,
+		    addr, sizeof(addr), "job.%lld", p->jobs[0]), num, max);
 		return 0;
 	}
 	if (first[0] == '\0') {
@@ -269,10 +407,27 @@ int
 atsm_out_decide_commands(struct atsm_out_ctx *c, int *stop)
 {
 	const struct atsm_command_set *cs = &c->p->commands;
+	struct atsm_out_plan *p = c->p;
+	struct atsm_refusal r;
+	size_t i;
+	int rc;
 
 	*stop = 0;
-	if (c->cmd_error[0] != '\0' && (*stop = atsm_out_refuse(c, "%s", c->cmd_error)) != 0)
-		return 0;
+	/* what one address shows alone, as at RCPT (decide-rcpt.c): a mail
+	 * that never passed the milter's RCPT stage gets the same refusal */
+	for (i = 0; i < p->n_rcpts && c->mode == ATSM_OUT_LIVE; i++) {
+		if (!p->rcpts[i].is_command)
+			continue;
+		if ((rc = atsm_out_check_address(c, p->rcpts[i].addr, &r)) < 0)
+			return -1;
+		if (rc == 1 && (*stop = atsm_out_refuse_with(c, &r)) != 0)
+			return 0;
+	}
+	if (c->cmd_failed) {
+		atsm_out_fault_refusal(c, &c->cmd_fault, &r);
+		if ((*stop = atsm_out_refuse_with(c, &r)) != 0)
+			return 0;
+	}
 	if (named_records(c, stop) < 0)
 		return -1;
 	if (*stop)

@@ -54,24 +54,75 @@ atsm_out_note(struct atsm_out_ctx *c, const char *fmt, ...)
 }
 
 int
-atsm_out_refuse(struct atsm_out_ctx *c, const char *fmt, ...)
+atsm_out_refuse_with(struct atsm_out_ctx *c, const struct atsm_refusal *r)
 {
 	struct atsm_out_plan *p = c->p;
-	char line[sizeof(p->reply_text)];
+	char what[ATSM_REFUSAL_TEXT_MAX], fix[ATSM_REFUSAL_TEXT_MAX];
+
+	if (c->mode == ATSM_OUT_LIVE) {
+		p->verdict = ATSM_OUT_REJECT;
+		p->refusal = *r;
+		snprintf(p->reply_text, sizeof(p->reply_text), "%s", r->text);
+		return 1;
+	}
+	/* notes are bounded: what was wrong, without how to fix it */
+	atsm_refusal_render(r, ATSM_LANG_EN, what, sizeof(what), fix, sizeof(fix));
+	atsm_out_note(c, "skipped: %s", what);
+	return 0;
+}
+
+int
+atsm_out_refuse(struct atsm_out_ctx *c, enum atsm_refusal_kind kind, const char *addr,
+    const char *a0, const char *a1)
+{
+	struct atsm_refusal r;
+
+	atsm_refusal_set(&r, kind, atsm_out_lp(c), c->conf->ats_domain, addr, a0, a1);
+	return atsm_out_refuse_with(c, &r);
+}
+
+void
+atsm_out_fault_refusal(const struct atsm_out_ctx *c, const struct atsm_command_fault *f,
+    struct atsm_refusal *r)
+{
+	static const enum atsm_refusal_kind kinds[] = {
+		[ATSM_COMMAND_FAULT_NONE] = ATSM_REFUSAL_OTHER,
+		[ATSM_COMMAND_FAULT_NOT_COMMAND] = ATSM_REFUSAL_NOT_COMMAND,
+		[ATSM_COMMAND_FAULT_EMPTY] = ATSM_REFUSAL_NO_COMMAND,
+		[ATSM_COMMAND_FAULT_TOO_LONG] = ATSM_REFUSAL_TOO_LONG,
+		[ATSM_COMMAND_FAULT_UNKNOWN] = ATSM_REFUSAL_UNKNOWN_COMMAND,
+		[ATSM_COMMAND_FAULT_PHASE_MISSING] = ATSM_REFUSAL_PHASE_MISSING,
+		[ATSM_COMMAND_FAULT_PHASE_INVALID] = ATSM_REFUSAL_PHASE_INVALID,
+		[ATSM_COMMAND_FAULT_PHASE_CONFLICT] = ATSM_REFUSAL_PHASE_CONFLICT,
+		[ATSM_COMMAND_FAULT_JOB_MISSING] = ATSM_REFUSAL_JOB_MISSING,
+		[ATSM_COMMAND_FAULT_JOB_INVALID] = ATSM_REFUSAL_JOB_INVALID,
+		[ATSM_COMMAND_FAULT_JOBS_TOO_MANY] = ATSM_REFUSAL_TOO_MANY_JOBS,
+		[ATSM_COMMAND_FAULT_ID_MISSING] = ATSM_REFUSAL_ID_MISSING,
+		[ATSM_COMMAND_FAULT_ID_INVALID] = ATSM_REFUSAL_ID_INVALID,
+		[ATSM_COMMAND_FAULT_IDS_TOO_MANY] = ATSM_REFUSAL_TOO_MANY_IDS,
+		[ATSM_COMMAND_FAULT_SHARE_CONFLICT] = ATSM_REFUSAL_SHARE_CONFLICT,
+	};
+	enum atsm_refusal_kind k = (size_t)f->code < sizeof(kinds) / sizeof(kinds[0]) ?
+	    kinds[f->code] : ATSM_REFUSAL_OTHER;
+
+	atsm_refusal_set(r, k, atsm_out_lp(c), c->conf->ats_domain, f->addr, f->word[0],
+	    f->word[1]);
+	if (k == ATSM_REFUSAL_OTHER)
+		snprintf(r->text, sizeof(r->text), "command refused: %s", f->addr);
+}
+
+const char *
+atsm_out_cmd_addr(const struct atsm_out_ctx *c, char *buf, size_t size, const char *fmt, ...)
+{
+	char cmd[ATSM_REFUSAL_ADDR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	if (c->mode == ATSM_OUT_LIVE) {
-		p->verdict = ATSM_OUT_REJECT;
-		snprintf(p->reply_text, sizeof(p->reply_text), "%s", line);
-		p->refusal.kind = ATSM_REFUSAL_OTHER;
-		snprintf(p->refusal.text, sizeof(p->refusal.text), "%s", line);
-		return 1;
-	}
-	atsm_out_note(c, "skipped: %s", line);
-	return 0;
+	snprintf(buf, size, "%s+%s@%s", atsm_out_lp(c), cmd, c->conf->ats_domain != NULL ?
+	    c->conf->ats_domain : "");
+	return buf;
 }
 
 int

@@ -32,7 +32,8 @@ struct atsm_out_ctx {
 	struct atsm_err err;           /* copied to the caller's on failure */
 	size_t cap_rcpts;              /* address_max_count */
 	bool too_many_addrs;           /* more addresses than cap_rcpts */
-	char cmd_error[ATSM_ERR_MAX];  /* the first command that did not parse */
+	bool cmd_failed;               /* a command did not parse: ... */
+	struct atsm_command_fault cmd_fault;   /* ... the first one, why */
 	struct atsm_recset recs;       /* the resumes and contacts the mail is linked to */
 	/* the sender */
 	bool default_share, needs_approval;
@@ -41,9 +42,21 @@ struct atsm_out_ctx {
 	char recorded_token[ATSM_DIR_TOKEN_MAX];
 };
 
-/* LIVE: reject with the sentence, return 1 (stop deciding).  REPLAY: the
- * mail has left already; note "skipped: <sentence>" and return 0. */
-int atsm_out_refuse(struct atsm_out_ctx *c, const char *fmt, ...) ATSM_PRINTF(2, 3);
+/* LIVE: reject with the refusal of kind (outbound/refusal.h; addr is the
+ * command address concerned, a0 and a1 its details), return 1 (stop
+ * deciding).  REPLAY: the mail has left already; note "skipped:
+ * <sentence>" and return 0. */
+int atsm_out_refuse(struct atsm_out_ctx *c, enum atsm_refusal_kind kind, const char *addr,
+    const char *a0, const char *a1);
+/* The same with a refusal made already. */
+int atsm_out_refuse_with(struct atsm_out_ctx *c, const struct atsm_refusal *r);
+/* The refusal of a command that did not parse (rules/command.c). */
+void atsm_out_fault_refusal(const struct atsm_out_ctx *c, const struct atsm_command_fault *f,
+    struct atsm_refusal *r);
+/* A command address as the decision names it when it has none as
+ * written: "<localpart>+<command>@<ats_domain>" into buf. */
+const char *atsm_out_cmd_addr(const struct atsm_out_ctx *c, char *buf, size_t size,
+    const char *fmt, ...) ATSM_PRINTF(4, 5);
 void atsm_out_note(struct atsm_out_ctx *c, const char *fmt, ...) ATSM_PRINTF(2, 3);
 /* -1 with class NOMEM naming what did not fit. */
 int atsm_out_nomem(struct atsm_out_ctx *c, const char *what);
@@ -59,6 +72,14 @@ int atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found);
 
 /* decide-commands.c */
 int atsm_out_decide_commands(struct atsm_out_ctx *c, int *stop);
+
+/* decide-rcpt.c: what is wrong with the command address addr alone:
+ * 1 with r, 0 when nothing is, -1 when the directory failed (c->err). */
+int atsm_out_check_address(struct atsm_out_ctx *c, const char *addr, struct atsm_refusal *r);
+/* The sender may not use commands: 1 with r (not a registered user, a
+ * local account); 0 when it may.  found is decide_sender's answer. */
+int atsm_out_sender_refusal(struct atsm_out_ctx *c, const char *addr, struct atsm_refusal *r);
+
 
 /* decide-guard.c */
 int atsm_out_decide_guard(struct atsm_out_ctx *c);

@@ -20,6 +20,23 @@
 
 #define NEW_RESUME_GUARD_ID (1ULL << 63)
 
+/* A rejecting guard as a refusal: the count and the addresses that
+ * rules/guard.c's sentence names between "To/Cc (" and "): ". */
+static void
+refuse_guard(struct atsm_out_ctx *c, const char *sentence, size_t count)
+{
+	struct atsm_out_plan *p = c->p;
+	const char *b = strstr(sentence, "To/Cc ("), *e = strstr(sentence, "): ");
+	char num[32], names[ATSM_REFUSAL_ARG_MAX] = "";
+
+	if (b != NULL && e != NULL && e > b + 7)
+		snprintf(names, sizeof(names), "%.*s", (int)(e - b - 7), b + 7);
+	snprintf(num, sizeof(num), "%zu", count);
+	atsm_refusal_set(&p->refusal, ATSM_REFUSAL_GUARD, atsm_out_lp(c), c->conf->ats_domain,
+	    "", num, names);
+	snprintf(p->reply_text, sizeof(p->reply_text), "%s", p->refusal.text);
+}
+
 /* Step 6: two candidates shown to each other in To/Cc. */
 int
 atsm_out_decide_guard(struct atsm_out_ctx *c)
@@ -65,10 +82,8 @@ atsm_out_decide_guard(struct atsm_out_ctx *c)
 		}
 		if (p->verdict != ATSM_OUT_RECORD)
 			snprintf(p->reply_text, sizeof(p->reply_text), "%s", atsm_buf_str(&sentence));
-		if (p->verdict == ATSM_OUT_REJECT) {
-			p->refusal.kind = ATSM_REFUSAL_OTHER;
-			snprintf(p->refusal.text, sizeof(p->refusal.text), "%s", p->reply_text);
-		}
+		if (p->verdict == ATSM_OUT_REJECT)
+			refuse_guard(c, atsm_buf_str(&sentence), p->n_candidates);
 	}
 	atsm_buf_free(&sentence);
 	return 0;

@@ -111,6 +111,7 @@ atsm_out_decide_recipients(struct atsm_out_ctx *c)
 {
 	const struct atsm_out_facts *f = c->f;
 	struct atsm_out_plan *p = c->p;
+	struct atsm_command_fault fault;
 	struct atsm_err e;
 	size_t i;
 
@@ -129,9 +130,12 @@ atsm_out_decide_recipients(struct atsm_out_ctx *c)
 			continue;
 		/* any = a command address was seen, even one that failed */
 		p->commands.any = true;
-		if (atsm_command_add(&p->commands, p->rcpts[i].addr, c->conf->command_localpart,
-		    c->conf->ats_domain, &e) < 0 && c->cmd_error[0] == '\0')
-			snprintf(c->cmd_error, sizeof(c->cmd_error), "%s", e.msg);
+		if (atsm_command_add_fault(&p->commands, p->rcpts[i].addr,
+		    c->conf->command_localpart, c->conf->ats_domain, &fault, &e) < 0 &&
+		    !c->cmd_failed) {
+			c->cmd_failed = true;
+			c->cmd_fault = fault;
+		}
 	}
 	return 0;
 }

@@ -8,7 +8,11 @@
  *	2. the records of every candidate address (company domains excluded)
  *	3. no record and no command: PASS (recording it would be a defect)
  *	4. sender -> user; none: PASS, or REJECT when it used commands
- *	5. commands checked against the directory      (decide-commands.c)
+ *	5. commands checked against the directory      (decide-commands.c):
+ *	   every command address as at RCPT (decide-rcpt.c), then the whole
+ *	   set; a process-only phase without ats+job moves the processes of
+ *	   the believed thread the mail replies in (its own lookup of the
+ *	   References / In-Reply-To messages, before step 8)
  *	6. guard, then needs_approval -> HOLD          (decide-guard.c)
  *	7. visibility
  *	8. token and VERP stamp; then, for the record, the thread the mail
@@ -207,40 +211,37 @@ make_links(struct atsm_out_ctx *c)
 	return 0;
 }
 
-/* Commands in mail submitted on the server by a local account that is
- * no recruiter's, or by anyone when such senders are untrusted. */
-static int
-refuse_local(struct atsm_out_ctx *c)
+/* The first command address as written ("" when none). */
+static const char *
+first_command(const struct atsm_out_ctx *c)
 {
-	const char *from = c->f->env_from != NULL && c->f->env_from[0] != '\0' ?
-	    c->f->env_from : "<>";
+	size_t i;
 
-	if (c->conf->non_smtp_senders == ATSM_NON_SMTP_UNTRUSTED)
-		return atsm_out_refuse(c, "%s+ commands are not taken from mail submitted on the "
-		    "server with sendmail (non_smtp_senders = untrusted: its sender %s is not "
-		    "verified); send it through the submission service", atsm_out_lp(c), from);
-	return atsm_out_refuse(c, "%s+ commands are only for recruiters: this mail was "
-	    "submitted on the server by a local account whose sender %s is no recruiter's "
-	    "address", atsm_out_lp(c), from);
+	for (i = 0; i < c->p->n_rcpts; i++)
+		if (c->p->rcpts[i].is_command)
+			return c->p->rcpts[i].addr;
+	return "";
 }
 
 static int
 decide(struct atsm_out_ctx *c)
 {
 	struct atsm_out_plan *p = c->p;
-	const struct atsm_out_facts *f = c->f;
+	struct atsm_refusal r;
+	char num[32];
 	bool found;
 	int stop;
 
 	if (read_headers(c) < 0 || atsm_out_decide_recipients(c) < 0)
 		return -1;
-	if (c->too_many_addrs && atsm_out_refuse(c, "this mail has more than %u recipient "
-	    "addresses (address_max_count); send it in parts", c->conf->address_max_count))
+	snprintf(num, sizeof(num), "%u", c->conf->address_max_count);
+	if (c->too_many_addrs && atsm_out_refuse(c, ATSM_REFUSAL_TOO_MANY_ADDRESSES, "", num,
+	    NULL))
 		return 0;
 	if (atsm_out_decide_records(c) < 0)
 		return -1;
-	if (c->recs.truncated && atsm_out_refuse(c, "the recipients of this mail belong to more "
-	    "than %d resumes and contacts; send it in parts", ATSM_OUT_MAX_LINKS))
+	snprintf(num, sizeof(num), "%d", ATSM_OUT_MAX_LINKS);
+	if (c->recs.truncated && atsm_out_refuse(c, ATSM_REFUSAL_TOO_MANY_RECORDS, "", num, NULL))
 		return 0;
 	if (c->recs.n == 0 && !p->commands.any)
 		return 0;                         /* not ATS mail: PASS */
@@ -249,25 +250,19 @@ decide(struct atsm_out_ctx *c)
 	if (!found) {
 		if (!p->commands.any)
 			return 0;                 /* nobody's sent mail: PASS */
-		if (f->non_smtp && (f->login == NULL || f->login[0] == '\0'))
-			(void)refuse_local(c);
-		else
-			(void)atsm_out_refuse(c, "%s+ commands are only for recruiters: %s is not a "
-			    "registered user", atsm_out_lp(c), f->login != NULL &&
-			    f->login[0] != '\0' ? f->login : f->env_from != NULL &&
-			    f->env_from[0] != '\0' ? f->env_from : "the sender");
+		(void)atsm_out_sender_refusal(c, first_command(c), &r);
+		(void)atsm_out_refuse_with(c, &r);
 		return 0;
 	}
 	if (atsm_out_decide_commands(c, &stop) < 0)
 		return -1;
 	if (stop)
 		return 0;
-	if (c->recs.n == 0 && p->n_jobs == 0) {
+	if (c->recs.n == 0 && p->n_jobs == 0 && p->n_procs == 0) {
 		/* only commands that name nothing (ats+private alone, or all
 		 * skipped in REPLAY): nothing to file it on */
-		if (atsm_out_refuse(c, "%s+ commands given, but the mail is linked to no resume or "
-		    "contact: add the record's address or %s+resume.<id>", atsm_out_lp(c),
-		    atsm_out_lp(c)) || c->mode == ATSM_OUT_REPLAY)
+		if (atsm_out_refuse(c, ATSM_REFUSAL_NO_RECORD_LINKED, first_command(c), NULL,
+		    NULL) || c->mode == ATSM_OUT_REPLAY)
 			return 0;
 	}
 	p->verdict = ATSM_OUT_RECORD;

@@ -1,15 +1,331 @@
 /* outbound/refusal.c -- the sentences of a refusal in each language (see
- * outbound/refusal.h). */
+ * outbound/refusal.h): one table, a row per kind, what is wrong and how to
+ * fix it in English and Japanese.
+ *
+ * A sentence is a template: {a} the command address, {0} and {1} the
+ * kind's details, {K} the record kind of {0} in the language ("resume" ->
+ * 履歴書), {l} the command local part, {d} ats_domain.  The English SMTP
+ * sentence is "what; fix": what starts with the problem in a few words
+ * before its first colon, because a client may show only the first 80
+ * columns of "550 5.7.1 <sentence>" (NeoMutt prints "SMTP session failed:
+ * 550 5.7.1 " before it).
+ */
 #include "outbound/refusal.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#define COMMANDS_EN "phase.<code>, job.<id>[.<id>...], private, share, resume.<id>, contact.<id>"
+#define COMMANDS_JA "phase.<コード>, job.<ID>[.<ID>...], private, share, resume.<ID>, " \
+	"contact.<ID>"
+#define ID_RULE_EN "write a positive number without leading zeros, at most 18 digits"
+#define ID_RULE_JA "先頭が0でない、18桁以内の正の数を書いてください"
+#define IN_PARTS_EN "send it in parts"
+#define IN_PARTS_JA "メールを分けて送ってください"
+
+struct row {
+	const char *name;
+	const char *what[2];            /* en, ja */
+	const char *fix[2];
+};
+
+static const struct row rows[ATSM_REFUSAL_KIND_COUNT] = {
+	[ATSM_REFUSAL_NONE] = { "none", { "", "" }, { "", "" } },
+	[ATSM_REFUSAL_OTHER] = { "other", { "", "" }, { "", "" } },
+	[ATSM_REFUSAL_NOT_COMMAND] = { "not-command",
+	    { "not a command address: {a}; {d} is only for commands",
+	      "コマンドのアドレスではありません: {a}（{d} はコマンド専用のドメインです）" },
+	    { "write {l}+<command>@{d} with one of: " COMMANDS_EN,
+	      "{l}+<コマンド>@{d} の形で、次のどれかを書いてください: " COMMANDS_JA } },
+	[ATSM_REFUSAL_NO_COMMAND] = { "no-command",
+	    { "no command given: {a}",
+	      "コマンドが書かれていません: {a}" },
+	    { "write {l}+<command>@{d} with one of: " COMMANDS_EN,
+	      "{l}+<コマンド>@{d} の形で、次のどれかを書いてください: " COMMANDS_JA } },
+	[ATSM_REFUSAL_TOO_LONG] = { "too-long",
+	    { "command too long: {a} has over {0} characters",
+	      "コマンドが長すぎます: {a} は {0} 文字を超えています" },
+	    { "split it over several addresses",
+	      "複数のアドレスに分けてください" } },
+	[ATSM_REFUSAL_UNKNOWN_COMMAND] = { "unknown-command",
+	    { "unknown command \"{0}\": {a}",
+	      "不明なコマンド「{0}」: {a}" },
+	    { "known commands: " COMMANDS_EN,
+	      "使えるコマンド: " COMMANDS_JA } },
+	[ATSM_REFUSAL_PHASE_MISSING] = { "phase-missing",
+	    { "phase code missing: {a}",
+	      "フェーズのコードがありません: {a}" },
+	    { "write {l}+phase.<code>@{d} with 1 to 32 letters, digits, '_' or '-'",
+	      "{l}+phase.<コード>@{d} の形で書いてください（英数字・「_」・「-」で1〜32文字）" } },
+	[ATSM_REFUSAL_PHASE_INVALID] = { "phase-invalid",
+	    { "invalid phase code \"{0}\": {a}",
+	      "フェーズのコード「{0}」が正しくありません: {a}" },
+	    { "use 1 to 32 letters, digits, '_' or '-', starting with a letter or digit",
+	      "英数字・「_」・「-」で1〜32文字、先頭は英数字にしてください" } },
+	[ATSM_REFUSAL_JOB_MISSING] = { "job-missing",
+	    { "job id missing: {a}",
+	      "求人IDがありません: {a}" },
+	    { "write {l}+job.<id>@{d} with the job's number in the ATS",
+	      "{l}+job.<ID>@{d} の形で、ATSの求人番号を書いてください" } },
+	[ATSM_REFUSAL_JOB_INVALID] = { "job-invalid",
+	    { "invalid job id \"{0}\": {a}",
+	      "求人ID「{0}」が正しくありません: {a}" },
+	    { ID_RULE_EN, ID_RULE_JA } },
+	[ATSM_REFUSAL_TOO_MANY_JOBS] = { "too-many-jobs",
+	    { "too many jobs: {a} makes {0}, at most {1} per mail",
+	      "求人が多すぎます: {a} で {0} 件になります（1通につき {1} 件まで）" },
+	    { IN_PARTS_EN, IN_PARTS_JA } },
+	[ATSM_REFUSAL_ID_MISSING] = { "id-missing",
+	    { "{0} id missing: {a}",
+	      "{K}のIDがありません: {a}" },
+	    { "write {l}+{0}.<id>@{d} with the {0}'s number in the ATS",
+	      "{l}+{0}.<ID>@{d} の形で、ATSの{K}番号を書いてください" } },
+	[ATSM_REFUSAL_ID_INVALID] = { "id-invalid",
+	    { "invalid {0} id \"{1}\": {a}",
+	      "{K}のID「{1}」が正しくありません: {a}" },
+	    { ID_RULE_EN, ID_RULE_JA } },
+	[ATSM_REFUSAL_TOO_MANY_IDS] = { "too-many-ids",
+	    { "too many {0}s: {a} passes {1} per mail",
+	      "{K}が多すぎます: {a}（1通につき {1} 件まで）" },
+	    { IN_PARTS_EN, IN_PARTS_JA } },
+	[ATSM_REFUSAL_NO_RECORD] = { "no-record",
+	    { "no {0} {1}: {a} names a {0} that does not exist",
+	      "{K} {1} は存在しません: {a}" },
+	    { "check the id in the ATS",
+	      "ATSで{K}のIDを確認してください" } },
+	[ATSM_REFUSAL_NO_JOB] = { "no-job",
+	    { "no job {0}: {a} names a job that does not exist",
+	      "求人 {0} は存在しません: {a}" },
+	    { "check the id in the ATS",
+	      "ATSで求人のIDを確認してください" } },
+	[ATSM_REFUSAL_NO_PHASE] = { "no-phase",
+	    { "no phase \"{0}\": {a} names no active phase of resumes, contacts or "
+	      "selection processes",
+	      "フェーズ「{0}」はありません: {a} は履歴書・連絡先・選考プロセスのどの有効な"
+	      "フェーズでもありません" },
+	    { "check the phase code in the ATS",
+	      "ATSでフェーズのコードを確認してください" } },
+	[ATSM_REFUSAL_NOT_USER] = { "not-user",
+	    { "not a recruiter: {0} is no registered user and may not use {a}",
+	      "採用担当者ではありません: {0} は登録ユーザーではないため {a} は使えません" },
+	    { "send it from your recruiter account, or remove the {l}+ addresses",
+	      "採用担当者のアカウントから送るか、{l}+ のアドレスを外してください" } },
+	[ATSM_REFUSAL_LOCAL_SENDER] = { "local-sender",
+	    { "not a recruiter: {a} in mail submitted on the server by the local "
+	      "account {0}, which is no recruiter's address",
+	      "採用担当者ではありません: サーバー上のローカルアカウント {0} が出したメールに "
+	      "{a} があります" },
+	    { "{l}+ commands are only for recruiters: send it through the submission "
+	      "service with your recruiter login",
+	      "{l}+ コマンドは採用担当者専用です。採用担当者のログインでサブミッション"
+	      "サービスから送ってください" } },
+	[ATSM_REFUSAL_LOCAL_UNTRUSTED] = { "local-untrusted",
+	    { "commands refused from sendmail: {a} in mail submitted on the server, "
+	      "whose sender {0} is not verified (non_smtp_senders = untrusted)",
+	      "sendmail からのコマンドは受け付けません: サーバー上で出されたメールの {a}"
+	      "（送信者 {0} は確認できません。non_smtp_senders = untrusted）" },
+	    { "send it through the submission service",
+	      "サブミッションサービスから送ってください" } },
+	[ATSM_REFUSAL_PHASE_CONFLICT] = { "phase-conflict",
+	    { "two phases in one mail: {a} says \"{0}\", another address \"{1}\"",
+	      "1通にフェーズが2つあります: {a} は「{0}」、別のアドレスは「{1}」です" },
+	    { "give one phase per mail",
+	      "フェーズは1通につき1つにしてください" } },
+	[ATSM_REFUSAL_SHARE_CONFLICT] = { "share-conflict",
+	    { "both \"{0}\" and \"{1}\" in one mail: {a}",
+	      "「{0}」と「{1}」が同じメールにあります: {a}" },
+	    { "give only one of them",
+	      "どちらか一方だけにしてください" } },
+	[ATSM_REFUSAL_NOT_RECORD_PHASE] = { "not-record-phase",
+	    { "no resume or contact phase \"{0}\": {a} fits none of the records "
+	      "the mail is linked to",
+	      "履歴書・連絡先のフェーズ「{0}」はありません: {a} はこのメールの"
+	      "どのレコードにも当てはまりません" },
+	    { "check the phase code in the ATS",
+	      "ATSでフェーズのコードを確認してください" } },
+	[ATSM_REFUSAL_NOT_PROCESS_PHASE] = { "not-process-phase",
+	    { "no selection-process phase \"{0}\": {a} with {l}+job sets the "
+	      "process's phase",
+	      "選考プロセスのフェーズ「{0}」はありません: {l}+job と一緒の {a} は"
+	      "選考プロセスのフェーズを設定します" },
+	    { "use a selection-process phase code, or set the resume's phase in "
+	      "another mail",
+	      "選考プロセスのフェーズのコードを使うか、履歴書のフェーズは別のメールで"
+	      "設定してください" } },
+	[ATSM_REFUSAL_PHASE_NEEDS_JOB] = { "phase-needs-job",
+	    { "phase \"{0}\" needs a job: {a} is a selection-process phase, and the "
+	      "mail names no job and replies in no process's thread",
+	      "フェーズ「{0}」には求人の指定が必要です: {a} は選考プロセスのフェーズですが、"
+	      "このメールには求人の指定がなく、選考のスレッドへの返信でもありません" },
+	    { "add {l}+job.<id>@{d}",
+	      "{l}+job.<ID>@{d} を宛先に追加してください" } },
+	[ATSM_REFUSAL_AMBIGUOUS] = { "ambiguous",
+	    { "ambiguous address: {0} belongs to several records, so {a} cannot "
+	      "choose",
+	      "宛先があいまいです: {0} は複数のレコードのアドレスのため、{a} の対象を"
+	      "決められません" },
+	    { "name the one meant with {l}+resume.<id>@{d} or {l}+contact.<id>@{d}",
+	      "{l}+resume.<ID>@{d} または {l}+contact.<ID>@{d} で対象を指定してください" } },
+	[ATSM_REFUSAL_NOTHING_TO_PHASE] = { "nothing-to-phase",
+	    { "no record to set phase \"{0}\": {a}, but the mail is linked to no "
+	      "resume or contact",
+	      "フェーズ「{0}」を設定するレコードがありません: {a} がありますが、"
+	      "このメールは履歴書にも連絡先にも紐づいていません" },
+	    { "add the record's address or {l}+resume.<id>@{d}",
+	      "宛先にレコードのアドレスを入れるか、{l}+resume.<ID>@{d} を追加してください" } },
+	[ATSM_REFUSAL_NO_CANDIDATE] = { "no-candidate",
+	    { "no candidate for job {0}: {a} needs one to make a selection process",
+	      "求人 {0} の候補者がいません: {a} で選考プロセスを作るには候補者が必要です" },
+	    { "put the candidate in To, Cc or Bcc, or add {l}+resume.<id>@{d}",
+	      "候補者を To・Cc・Bcc に入れるか、{l}+resume.<ID>@{d} を追加してください" } },
+	[ATSM_REFUSAL_TOO_MANY_PROCESSES] = { "too-many-processes",
+	    { "too many selection processes: {a} would make {0}, at most {1} per mail",
+	      "選考プロセスが多すぎます: {a} で {0} 件になります（1通につき {1} 件まで）" },
+	    { IN_PARTS_EN, IN_PARTS_JA } },
+	[ATSM_REFUSAL_TOO_MANY_RECORDS] = { "too-many-records",
+	    { "too many records: the mail is linked to more than {0} resumes and "
+	      "contacts",
+	      "レコードが多すぎます: このメールは {0} 件を超える履歴書・連絡先に"
+	      "紐づきます" },
+	    { IN_PARTS_EN, IN_PARTS_JA } },
+	[ATSM_REFUSAL_TOO_MANY_ADDRESSES] = { "too-many-addresses",
+	    { "too many recipients: more than {0} addresses (address_max_count)",
+	      "宛先が多すぎます: {0} 件を超えています（address_max_count）" },
+	    { IN_PARTS_EN, IN_PARTS_JA } },
+	[ATSM_REFUSAL_NO_RECORD_LINKED] = { "no-record-linked",
+	    { "no record linked: {a} given, but the mail is linked to no resume or "
+	      "contact",
+	      "紐づくレコードがありません: {a} がありますが、このメールは履歴書にも"
+	      "連絡先にも紐づいていません" },
+	    { "add the record's address or {l}+resume.<id>@{d}",
+	      "宛先にレコードのアドレスを入れるか、{l}+resume.<ID>@{d} を追加してください" } },
+	[ATSM_REFUSAL_GUARD] = { "guard",
+	    { "candidates would see each other: {0} candidates' addresses in To/Cc "
+	      "({1})",
+	      "候補者どうしにアドレスが見えてしまいます: To/Cc に候補者 {0} 人（{1}）" },
+	    { "send one mail per candidate, or put the candidates in Bcc",
+	      "候補者ごとに1通ずつ送るか、候補者を Bcc に入れてください" } },
+};
+
+const char *
+atsm_refusal_kind_name(enum atsm_refusal_kind kind)
+{
+	if ((int)kind <= (int)ATSM_REFUSAL_NONE || kind >= ATSM_REFUSAL_KIND_COUNT)
+		return "?";
+	return rows[kind].name;
+}
+
+/* A record kind in the language. */
+static const char *
+record_word(const char *kind, enum atsm_lang lang)
+{
+	if (lang != ATSM_LANG_JA)
+		return kind;
+	if (strcmp(kind, "resume") == 0)
+		return "履歴書";
+	if (strcmp(kind, "contact") == 0)
+		return "連絡先";
+	return kind;
+}
+
+static void
+put(char *out, size_t size, size_t *n, const char *s, size_t len)
+{
+	if (*n + 1 >= size)
+		return;
+	if (len > size - 1 - *n) {
+		/* cut at a character, not inside a UTF-8 sequence */
+		len = size - 1 - *n;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(out + *n, s, len);
+	*n += len;
+	out[*n] = '\0';
+}
+
+static void
+expand(const struct atsm_refusal *r, enum atsm_lang lang, const char *t, char *out,
+    size_t size, size_t *n)
+{
+	const char *v;
+
+	for (; *t != '\0'; t++) {
+		if (t[0] != '{' || t[1] == '\0' || t[2] != '}') {
+			put(out, size, n, t, 1);
+			continue;
+		}
+		switch (t[1]) {
+		case 'a': v = r->addr; break;
+		case '0': v = r->arg[0]; break;
+		case '1': v = r->arg[1]; break;
+		case 'K': v = record_word(r->arg[0], lang); break;
+		case 'l': v = r->lp; break;
+		case 'd': v = r->domain; break;
+		default: v = NULL; break;
+		}
+		if (v == NULL) {
+			put(out, size, n, t, 1);
+			continue;
+		}
+		put(out, size, n, v, strlen(v));
+		t += 2;
+	}
+}
+
+/* s as printable ASCII ('?' for any other byte) into out. */
+static void
+ascii(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	if (size == 0)
+		return;
+	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < size; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+	out[i] = '\0';
+}
+
+void
+atsm_refusal_set(struct atsm_refusal *r, enum atsm_refusal_kind kind, const char *lp,
+    const char *domain, const char *addr, const char *arg0, const char *arg1)
+{
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	ascii(r->lp, sizeof(r->lp), lp);
+	ascii(r->domain, sizeof(r->domain), domain);
+	ascii(r->addr, sizeof(r->addr), addr);
+	ascii(r->arg[0], sizeof(r->arg[0]), arg0);
+	ascii(r->arg[1], sizeof(r->arg[1]), arg1);
+	if ((int)kind <= (int)ATSM_REFUSAL_OTHER || kind >= ATSM_REFUSAL_KIND_COUNT)
+		return;
+	expand(r, ATSM_LANG_EN, rows[kind].what[0], r->text, sizeof(r->text), &n);
+	put(r->text, sizeof(r->text), &n, "; ", 2);
+	expand(r, ATSM_LANG_EN, rows[kind].fix[0], r->text, sizeof(r->text), &n);
+}
 
 void
 atsm_refusal_render(const struct atsm_refusal *r, enum atsm_lang lang, char *what,
     size_t what_size, char *fix, size_t fix_size)
 {
-	(void)lang;
-	snprintf(what, what_size, "%s", r->text);
+	int l = lang == ATSM_LANG_JA ? 1 : 0;
+	size_t n = 0;
+
+	if (what_size > 0)
+		what[0] = '\0';
 	if (fix_size > 0)
 		fix[0] = '\0';
+	if ((int)r->kind <= (int)ATSM_REFUSAL_OTHER || r->kind >= ATSM_REFUSAL_KIND_COUNT) {
+		/* the English sentence is all that is known */
+		if (what_size > 0)
+			snprintf(what, what_size, "%s", r->text);
+		return;
+	}
+	if (what_size > 0)
+		expand(r, lang, rows[r->kind].what[l], what, what_size, &n);
+	n = 0;
+	if (fix_size > 0)
+		expand(r, lang, rows[r->kind].fix[l], fix, fix_size, &n);
 }

@@ -19,9 +19,48 @@
 #define ATSM_REFUSAL_ARG_MAX 160
 #define ATSM_REFUSAL_TEXT_MAX 512
 
+/* Every sentence of the outbound decision.  arg[0], arg[1]: the kind's
+ * details; addr: the command address concerned.  "RCPT": refused at RCPT
+ * when the address alone shows it (and again at the end of the message
+ * for mail that never passed the milter's RCPT stage). */
 enum atsm_refusal_kind {
 	ATSM_REFUSAL_NONE = 0,
-	ATSM_REFUSAL_OTHER            /* only the English sentence (text) is known */
+	ATSM_REFUSAL_OTHER,           /* only the English sentence (text) is known */
+	/* the address itself (rules/command.c): RCPT */
+	ATSM_REFUSAL_NOT_COMMAND,     /* at ats_domain, not <localpart>+<command> */
+	ATSM_REFUSAL_NO_COMMAND,      /* <localpart>@ alone */
+	ATSM_REFUSAL_TOO_LONG,        /* arg0: the limit */
+	ATSM_REFUSAL_UNKNOWN_COMMAND, /* arg0: the command */
+	ATSM_REFUSAL_PHASE_MISSING,
+	ATSM_REFUSAL_PHASE_INVALID,   /* arg0: the code */
+	ATSM_REFUSAL_JOB_MISSING,
+	ATSM_REFUSAL_JOB_INVALID,     /* arg0: the id as written */
+	ATSM_REFUSAL_TOO_MANY_JOBS,   /* arg0: how many, arg1: the limit */
+	ATSM_REFUSAL_ID_MISSING,      /* arg0: resume | contact */
+	ATSM_REFUSAL_ID_INVALID,      /* arg0: resume | contact, arg1: the id as written */
+	ATSM_REFUSAL_TOO_MANY_IDS,    /* arg0: resume | contact, arg1: the limit */
+	/* the address against the directory: RCPT */
+	ATSM_REFUSAL_NO_RECORD,       /* arg0: resume | contact, arg1: the id */
+	ATSM_REFUSAL_NO_JOB,          /* arg0: the id */
+	ATSM_REFUSAL_NO_PHASE,        /* arg0: the code; an active phase of no kind */
+	ATSM_REFUSAL_NOT_USER,        /* arg0: the sender; commands from no recruiter */
+	ATSM_REFUSAL_LOCAL_SENDER,    /* arg0: the envelope sender (sendmail, no recruiter) */
+	ATSM_REFUSAL_LOCAL_UNTRUSTED, /* arg0: the envelope sender (non_smtp_senders) */
+	/* the whole mail: end of message */
+	ATSM_REFUSAL_PHASE_CONFLICT,  /* arg0: this code, arg1: the other */
+	ATSM_REFUSAL_SHARE_CONFLICT,  /* arg0: this one, arg1: the other */
+	ATSM_REFUSAL_NOT_RECORD_PHASE,    /* arg0: the code; no resume/contact phase */
+	ATSM_REFUSAL_NOT_PROCESS_PHASE,   /* arg0: the code; with ats+job */
+	ATSM_REFUSAL_PHASE_NEEDS_JOB,     /* arg0: the code; a process phase, no job, no thread */
+	ATSM_REFUSAL_AMBIGUOUS,       /* arg0: the address of several records */
+	ATSM_REFUSAL_NOTHING_TO_PHASE,    /* arg0: the code; no record linked */
+	ATSM_REFUSAL_NO_CANDIDATE,    /* arg0: the job id; ats+job, no resume linked */
+	ATSM_REFUSAL_TOO_MANY_PROCESSES,  /* arg0: how many, arg1: the limit */
+	ATSM_REFUSAL_TOO_MANY_RECORDS,    /* arg0: the limit */
+	ATSM_REFUSAL_TOO_MANY_ADDRESSES,  /* arg0: the limit (address_max_count) */
+	ATSM_REFUSAL_NO_RECORD_LINKED,    /* commands, but no resume or contact */
+	ATSM_REFUSAL_GUARD,           /* arg0: how many candidates, arg1: their addresses */
+	ATSM_REFUSAL_KIND_COUNT
 };
 
 struct atsm_refusal {
@@ -32,7 +71,18 @@ struct atsm_refusal {
 	                                          the refusal is about the whole mail */
 	char arg[2][ATSM_REFUSAL_ARG_MAX];     /* the kind's details (an id, a code, ...) */
 	char text[ATSM_REFUSAL_TEXT_MAX];      /* the English sentence the SMTP reply gives */
+	char lp[ATSM_REFUSAL_ARG_MAX];         /* the command local part ("ats") */
+	char domain[ATSM_REFUSAL_ARG_MAX];     /* ats_domain */
 };
+
+/* Fill r for kind (any field may be NULL = ""), its English sentence in
+ * r->text: what is wrong, "; ", how to fix it.  Printable ASCII only: a
+ * byte outside it becomes '?'. */
+void atsm_refusal_set(struct atsm_refusal *r, enum atsm_refusal_kind kind, const char *lp,
+    const char *domain, const char *addr, const char *arg0, const char *arg1);
+
+/* "unknown-command", ... (for logs and tests); "?" for no kind. */
+const char *atsm_refusal_kind_name(enum atsm_refusal_kind kind);
 
 /* What is wrong and how to fix it, in lang (UTF-8, no line breaks): what
  * starts with the problem; fix may be "" when there is nothing to add. */

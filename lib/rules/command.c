@@ -37,6 +37,16 @@
 #define SHOW_WORD_MAX 40
 #define SHOW_SIZE (SHOW_ADDR_MAX + 4)
 
+/* Why, as data (rules/command.h): the code and up to two words. */
+static void
+fault(struct atsm_command_fault *f, enum atsm_command_fault_code code, const char *w0,
+    const char *w1)
+{
+	f->code = code;
+	snprintf(f->word[0], sizeof(f->word[0]), "%s", w0 != NULL ? w0 : "");
+	snprintf(f->word[1], sizeof(f->word[1]), "%s", w1 != NULL ? w1 : "");
+}
+
 /* At most one id per two characters of command text. */
 #define IDS_MAX (ATSM_COMMAND_TEXT_MAX / 2 + 1)
 
@@ -287,10 +297,17 @@ valid_phase(const char *s, size_t n)
 
 static int
 add_phase(struct atsm_command_set *set, const char *who, const char *code,
-    size_t n, struct atsm_err *err)
+    size_t n, struct atsm_command_fault *f, struct atsm_err *err)
 {
 	char b[SHOW_SIZE];
 
+	if (n == 0)
+		fault(f, ATSM_COMMAND_FAULT_PHASE_MISSING, NULL, NULL);
+	else if (!valid_phase(code, n))
+		fault(f, ATSM_COMMAND_FAULT_PHASE_INVALID, show(b, code, n, SHOW_WORD_MAX), NULL);
+	else if (set->has_phase && (strlen(set->phase) != n || memcmp(set->phase, code, n) != 0))
+		fault(f, ATSM_COMMAND_FAULT_PHASE_CONFLICT, show(b, code, n, SHOW_WORD_MAX),
+		    set->phase);
 	if (n == 0)
 		return atsm_err_set(err, "%s: phase code missing; write "
 		    "phase.<code> with " PHASE_RULE, who);
@@ -312,12 +329,13 @@ add_phase(struct atsm_command_set *set, const char *who, const char *code,
 
 static int
 add_jobs(struct atsm_command_set *set, const char *who, const char *ids,
-    size_t n, struct atsm_err *err)
+    size_t n, struct atsm_command_fault *f, struct atsm_err *err)
 {
 	unsigned long long fresh[IDS_MAX], id;
 	size_t nfresh = 0, start = 0, i;
-	char b[SHOW_SIZE];
+	char b[SHOW_SIZE], w[2][24];
 
+	fault(f, ATSM_COMMAND_FAULT_JOB_MISSING, NULL, NULL);
 	if (n == 0)
 		return atsm_err_set(err, "%s: job id missing; write "
 		    "job.<id>[.<id>...] with ids " ID_RULE, who);
@@ -328,6 +346,9 @@ add_jobs(struct atsm_command_set *set, const char *who, const char *ids,
 			return atsm_err_set(err, "%s: empty job id; write "
 			    "job.<id>[.<id>...] with ids " ID_RULE, who);
 		if (parse_id(ids + start, i - start, &id) < 0)
+			fault(f, ATSM_COMMAND_FAULT_JOB_INVALID,
+			    show(b, ids + start, i - start, SHOW_WORD_MAX), NULL);
+		if (parse_id(ids + start, i - start, &id) < 0)
 			return atsm_err_set(err, "%s: job id \"%s\" is not "
 			    "valid; write " ID_RULE, who,
 			    show(b, ids + start, i - start, SHOW_WORD_MAX));
@@ -336,6 +357,9 @@ add_jobs(struct atsm_command_set *set, const char *who, const char *ids,
 			fresh[nfresh++] = id;
 		start = i + 1;
 	}
+	snprintf(w[0], sizeof(w[0]), "%zu", set->njobs + nfresh);
+	snprintf(w[1], sizeof(w[1]), "%d", ATSM_COMMAND_MAX_JOBS);
+	fault(f, ATSM_COMMAND_FAULT_JOBS_TOO_MANY, w[0], w[1]);
 	if (set->njobs + nfresh > ATSM_COMMAND_MAX_JOBS)
 		return atsm_err_set(err, "%s: %zu jobs named; at most %d per "
 		    "mail", who, set->njobs + nfresh, ATSM_COMMAND_MAX_JOBS);
@@ -346,11 +370,19 @@ add_jobs(struct atsm_command_set *set, const char *who, const char *ids,
 
 static int
 add_link(unsigned long long *v, size_t *nv, const char *kind,
-    const char *who, const char *idtext, size_t n, struct atsm_err *err)
+    const char *who, const char *idtext, size_t n, struct atsm_command_fault *f,
+    struct atsm_err *err)
 {
 	unsigned long long id;
-	char b[SHOW_SIZE];
+	char b[SHOW_SIZE], limit[24];
 
+	snprintf(limit, sizeof(limit), "%d", ATSM_COMMAND_MAX_LINKS);
+	if (n == 0)
+		fault(f, ATSM_COMMAND_FAULT_ID_MISSING, kind, NULL);
+	else if (parse_id(idtext, n, &id) < 0)
+		fault(f, ATSM_COMMAND_FAULT_ID_INVALID, kind, show(b, idtext, n, SHOW_WORD_MAX));
+	else
+		fault(f, ATSM_COMMAND_FAULT_IDS_TOO_MANY, kind, limit);
 	if (n == 0)
 		return atsm_err_set(err, "%s: %s id missing; write %s.<id> with "
 		    "an id that is " ID_RULE, who, kind, kind);
@@ -369,8 +401,10 @@ add_link(unsigned long long *v, size_t *nv, const char *kind,
 
 static int
 add_share(struct atsm_command_set *set, const char *who, int share,
-    struct atsm_err *err)
+    struct atsm_command_fault *f, struct atsm_err *err)
 {
+	fault(f, ATSM_COMMAND_FAULT_SHARE_CONFLICT, share > 0 ? "share" : "private",
+	    share > 0 ? "private" : "share");
 	if (set->share != 0 && set->share != share)
 		return atsm_err_set(err, "%s: \"%s\" contradicts \"%s\" named "
 		    "in the same mail; give only one of them", who,
@@ -396,26 +430,27 @@ starts(const char *text, size_t n, const char *word, const char **rest,
 
 static int
 apply(struct atsm_command_set *set, const char *who, const char *text,
-    size_t n, struct atsm_err *err)
+    size_t n, struct atsm_command_fault *f, struct atsm_err *err)
 {
 	const char *r;
 	size_t rn;
 	char b[SHOW_SIZE];
 
 	if (n == 7 && memcmp(text, "private", 7) == 0)
-		return add_share(set, who, -1, err);
+		return add_share(set, who, -1, f, err);
 	if (n == 5 && memcmp(text, "share", 5) == 0)
-		return add_share(set, who, 1, err);
+		return add_share(set, who, 1, f, err);
 	if (starts(text, n, "phase.", &r, &rn))
-		return add_phase(set, who, r, rn, err);
+		return add_phase(set, who, r, rn, f, err);
 	if (starts(text, n, "job.", &r, &rn))
-		return add_jobs(set, who, r, rn, err);
+		return add_jobs(set, who, r, rn, f, err);
 	if (starts(text, n, "resume.", &r, &rn))
 		return add_link(set->resumes, &set->nresumes, "resume", who,
-		    r, rn, err);
+		    r, rn, f, err);
 	if (starts(text, n, "contact.", &r, &rn))
 		return add_link(set->contacts, &set->ncontacts, "contact", who,
-		    r, rn, err);
+		    r, rn, f, err);
+	fault(f, ATSM_COMMAND_FAULT_UNKNOWN, show(b, text, n, SHOW_WORD_MAX), NULL);
 	return atsm_err_set(err, "%s: unknown command \"%s\"; known commands: "
 	    KNOWN_COMMANDS, who, show(b, text, n, SHOW_WORD_MAX));
 }
@@ -424,6 +459,15 @@ int
 atsm_command_add(struct atsm_command_set *set, const char *addr,
     const char *localpart, const char *ats_domain, struct atsm_err *err)
 {
+	return atsm_command_add_fault(set, addr, localpart, ats_domain, NULL, err);
+}
+
+int
+atsm_command_add_fault(struct atsm_command_set *set, const char *addr,
+    const char *localpart, const char *ats_domain, struct atsm_command_fault *fp,
+    struct atsm_err *err)
+{
+	struct atsm_command_fault mine, *f = fp != NULL ? fp : &mine;
 	struct atsm_command_set next;
 	char who[SHOW_SIZE], local[ATSM_COMMAND_TEXT_MAX + 64], text[ATSM_COMMAND_TEXT_MAX];
 	const char *cmd, *w;
@@ -440,12 +484,16 @@ atsm_command_add(struct atsm_command_set *set, const char *addr,
 	    w[wn - 1] == '>'); wn--)
 		;
 	show(who, w, wn, SHOW_ADDR_MAX);
+	memset(f, 0, sizeof(*f));
+	snprintf(f->addr, sizeof(f->addr), "%s", who);
 	n = strlen(local);
 	if (n < lpl || strncasecmp(local, localpart, lpl) != 0 ||
-	    (n > lpl && local[lpl] != '+'))
+	    (n > lpl && local[lpl] != '+')) {
+		fault(f, ATSM_COMMAND_FAULT_NOT_COMMAND, NULL, NULL);
 		return atsm_err_set(err, "%s: not a command address; %s is kept for "
 		    "commands: write %s+<command>@%s with one of: " KNOWN_COMMANDS, who,
 		    ats_domain, localpart, ats_domain);
+	}
 	cmd = local + lpl;
 	n -= lpl;
 	if (n > 0) {
@@ -453,9 +501,17 @@ atsm_command_add(struct atsm_command_set *set, const char *addr,
 		n--;
 	}
 	if (n == 0)
+		fault(f, ATSM_COMMAND_FAULT_EMPTY, NULL, NULL);
+	if (n == 0)
 		return atsm_err_set(err, "%s: no command given; write "
 		    "%s+<command>@%s with one of: " KNOWN_COMMANDS, who,
 		    localpart, ats_domain);
+	if (n > sizeof(text)) {
+		char limit[24];
+
+		snprintf(limit, sizeof(limit), "%zu", sizeof(text));
+		fault(f, ATSM_COMMAND_FAULT_TOO_LONG, limit, NULL);
+	}
 	if (n > sizeof(text))
 		return atsm_err_set(err, "%s: command longer than %zu "
 		    "characters; split it over several addresses", who,
@@ -466,10 +522,11 @@ atsm_command_add(struct atsm_command_set *set, const char *addr,
 		text[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
 	}
 	next = *set;
-	if (apply(&next, who, text, n, err) < 0)
+	if (apply(&next, who, text, n, f, err) < 0)
 		return -1;
 	next.any = true;
 	*set = next;
+	f->code = ATSM_COMMAND_FAULT_NONE;
 	return 0;
 }
 

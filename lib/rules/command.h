@@ -49,6 +49,36 @@ struct atsm_command_set {
 
 void atsm_command_set_init(struct atsm_command_set *set);
 
+/* Why atsm_command_add() refused an address, as data: the outbound
+ * decision says it again in the recruiter's language
+ * (outbound/refusal.h).  The words are printable ASCII excerpts. */
+enum atsm_command_fault_code {
+	ATSM_COMMAND_FAULT_NONE = 0,
+	ATSM_COMMAND_FAULT_NOT_COMMAND,      /* at ats_domain, not <localpart>[+...] */
+	ATSM_COMMAND_FAULT_EMPTY,            /* <localpart> or <localpart>+ alone */
+	ATSM_COMMAND_FAULT_TOO_LONG,         /* word[0]: the limit */
+	ATSM_COMMAND_FAULT_UNKNOWN,          /* word[0]: the command */
+	ATSM_COMMAND_FAULT_PHASE_MISSING,
+	ATSM_COMMAND_FAULT_PHASE_INVALID,    /* word[0]: the code */
+	ATSM_COMMAND_FAULT_PHASE_CONFLICT,   /* word[0]: this code, word[1]: the other */
+	ATSM_COMMAND_FAULT_JOB_MISSING,      /* also an empty id (job.1..2) */
+	ATSM_COMMAND_FAULT_JOB_INVALID,      /* word[0]: the id as written */
+	ATSM_COMMAND_FAULT_JOBS_TOO_MANY,    /* word[0]: how many, word[1]: the limit */
+	ATSM_COMMAND_FAULT_ID_MISSING,       /* word[0]: resume | contact */
+	ATSM_COMMAND_FAULT_ID_INVALID,       /* word[0]: resume | contact, word[1]: the id */
+	ATSM_COMMAND_FAULT_IDS_TOO_MANY,     /* word[0]: resume | contact, word[1]: the limit */
+	ATSM_COMMAND_FAULT_SHARE_CONFLICT    /* word[0]: this one, word[1]: the other */
+};
+
+#define ATSM_COMMAND_WORD_MAX 48
+#define ATSM_COMMAND_SHOW_MAX 108
+
+struct atsm_command_fault {
+	enum atsm_command_fault_code code;
+	char addr[ATSM_COMMAND_SHOW_MAX];    /* the address as written (printable ASCII) */
+	char word[2][ATSM_COMMAND_WORD_MAX];
+};
+
 /* The one canonical form of a command address.  Returns 1 when addr
  * (angle brackets, blanks and a source route allowed) is an address at
  * ats_domain in any written form -- a quoted local part ("ats+job.1"@d,
@@ -76,6 +106,10 @@ bool atsm_command_is_address(const char *addr, const char *localpart,
  * that names the address, meant for "550 5.7.1 <msg>". */
 int atsm_command_add(struct atsm_command_set *set, const char *addr,
     const char *localpart, const char *ats_domain, struct atsm_err *err);
+/* The same, and on -1 why as data in *fault (may be NULL). */
+int atsm_command_add_fault(struct atsm_command_set *set, const char *addr,
+    const char *localpart, const char *ats_domain, struct atsm_command_fault *fault,
+    struct atsm_err *err);
 
 /* A one-line summary for logs and the journal, e.g.
  * "phase=interview jobs=12,13 share resumes=4 contacts=7", or "none".

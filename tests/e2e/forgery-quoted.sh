@@ -107,11 +107,11 @@ tap_is "Postfix delivered nothing to a command address" \
 
 # ---- 2. a malformed quoted command, another name at the command domain: refused
 r=$(submit bad taro@candidate.test '"ats+job.30x5"@ats.atsmail.test')
-tap_like "a malformed quoted command is refused with 550 5.7.1, naming it as written" "$r" \
-	'^550 5.7.1 "ats+job.30x5"@ats.atsmail.test: job id "30x5" is not valid'
+tap_like "a malformed quoted command is refused at its RCPT with 550 5.7.1, naming it as written" "$r" \
+	'^RCPT "ats+job.30x5"@ats.atsmail.test: 550 5.7.1 invalid job id "30x5": "ats+job.30x5"@ats.atsmail.test; '
 r=$(submit other taro@candidate.test '"info"@ats.atsmail.test')
 tap_like "another name at the command domain is refused, never delivered" "$r" \
-	'^550 5.7.1 .*info.*@ats.atsmail.test: not a command address'
+	'^RCPT "info"@ats.atsmail.test: 550 5.7.1 not a command address: "info"@ats.atsmail.test; '
 tap_is "neither is recorded" \
 	"$(q "SELECT count(*) FROM atsmail.messages WHERE rfc_message_id IN
 	     ('bad.$RUN@atsmail.test', 'other.$RUN@atsmail.test')")" "0"

@@ -239,7 +239,7 @@ tap_is "ATS mail recorded once, subject in UTF-8" \
 tap_is "its phase command applied to resume 1003, cause mail_sent, actor alice" \
 	"$(q "select r.phase||':'||h.cause||':'||h.actor_id from atsmail.resumes r join atsmail.phase_history h on h.kind='resume' and h.record_id=r.id join atsmail.messages m on m.id=h.message_id where r.id=1003 and m.idempotency_key='$K1'")" \
 	"active:mail_sent:1"
-tap_ok "the bad command was skipped and named" grep -q "ats+nosuch.1@ats.atsmail.test: unknown command" "$TB_DIR/replay.err"
+tap_ok "the bad command was skipped and named" grep -q "unknown command \"nosuch.1\": ats+nosuch.1@ats.atsmail.test" "$TB_DIR/replay.err"
 tap_is "non-ATS mail not recorded" "$(q "select count(*) from atsmail.messages where idempotency_key = '$K2'")" "0"
 tap_is "bad entry and torn line set aside" "$(wc -l <"$J/rejected.jsonl")" "2"
 tap_ok "the reason names the field" grep -q "env_from" "$TB_DIR/replay.err"

@@ -204,33 +204,33 @@ run_pass() {
 	scenario quoted-command
 	log_ok quoted-command "two quoted or capital commands removed, To and Bcc rewritten" \
 		"$(qid quoted-command 1): tag: token=$(token_of quoted-command) commands_removed=2 headers_rewritten=2"
-	reject_ok quoted-command 2 '"ats+job.30x2"@ats.atsmail.test: job id "30x2" is not valid'
+	reject_ok quoted-command 2 'RCPT .*(job-invalid): invalid job id "30x2": "ats+job.30x2"@ats.atsmail.test'
 
 	# ---- each malformed command, refused
 	scenario unknown-command
-	reject_ok unknown-command 1 'ats+frobnicate@ats.atsmail.test: unknown command "frobnicate"'
+	reject_ok unknown-command 1 'RCPT .*(unknown-command): unknown command "frobnicate": ats+frobnicate@ats.atsmail.test'
 	scenario malformed-command
-	reject_ok malformed-command 1 'job id "abc" is not valid'
-	reject_ok malformed-command 2 'job id "007" is not valid'
-	reject_ok malformed-command 3 'phase code "-bad" is not valid'
-	reject_ok malformed-command 4 'resume id "x1" is not valid'
+	reject_ok malformed-command 1 'RCPT .*invalid job id "abc": ats+job.abc@ats.atsmail.test'
+	reject_ok malformed-command 2 'RCPT .*invalid job id "007": ats+job.007@ats.atsmail.test'
+	reject_ok malformed-command 3 'RCPT .*invalid phase code "-bad": ats+phase.-bad@ats.atsmail.test'
+	reject_ok malformed-command 4 'RCPT .*invalid resume id "x1": ats+resume.x1@ats.atsmail.test'
 	scenario too-many-jobs
-	reject_ok too-many-jobs 1 '21 jobs named; at most 20 per mail'
+	reject_ok too-many-jobs 1 'too many jobs: .* makes 21, at most 20 per mail'
 	scenario share-private
-	reject_ok share-private 1 '"private" contradicts "share"\|"share" contradicts "private"'
+	reject_ok share-private 1 'both "\(share\|private\)" and "\(private\|share\)" in one mail: ats+'
 	scenario bare-ats
-	reject_ok bare-ats 1 'ats@ats.atsmail.test: no command given'
+	reject_ok bare-ats 1 'RCPT .*no command given: ats@ats.atsmail.test'
 	scenario unknown-sender-command
-	reject_ok unknown-sender-command 1 'commands are only for recruiters: intern@atsmail.test is not a registered user'
+	reject_ok unknown-sender-command 1 'not a recruiter: intern@atsmail.test is no registered user and may not use ats+'
 	scenario unknown-target
-	reject_ok unknown-target 1 'job 9999 does not exist'
-	reject_ok unknown-target 2 'there is no resume or contact phase "nosuchphase"'
-	reject_ok unknown-target 3 'resume 99999 does not exist'
-	reject_ok unknown-target 4 'contact 99999 does not exist'
+	reject_ok unknown-target 1 'RCPT .*(no-job): no job 9999: ats+job.9999@ats.atsmail.test names a job that does not exist'
+	reject_ok unknown-target 2 'RCPT .*(no-phase): no phase "nosuchphase": ats+phase.nosuchphase@ats.atsmail.test'
+	reject_ok unknown-target 3 'RCPT .*(no-record): no resume 99999: ats+resume.99999@ats.atsmail.test'
+	reject_ok unknown-target 4 'RCPT .*(no-record): no contact 99999: ats+contact.99999@ats.atsmail.test'
 
 	# ---- guards and policies
 	scenario guard-reject
-	reject_ok guard-reject 1 'taro@candidate.test.*hanako@candidate.test'
+	reject_ok guard-reject 1 'candidates would see each other: .*taro@candidate.test.*hanako@candidate.test'
 	scenario private
 	scenario share
 	scenario exclusion
@@ -278,7 +278,7 @@ run_pass() {
 		"$(qid verp 1): tag: token=$tok .*verp_sender=alice+ats-$tok-[a-z2-7]\{8\}@atsmail.test"
 	reload address_max_count=3
 	scenario too-many-addresses
-	reject_ok too-many-addresses 2 'more than 3 recipient addresses (address_max_count)'
+	reject_ok too-many-addresses 2 'too many recipients: more than 3 addresses (address_max_count)'
 	reload guard_action=reject verp=no
 }
 
@@ -385,8 +385,10 @@ compare() {
 
 # replies: the reply every rejected message of the up pass got, and the
 # reason every held one was held for, for the down pass
+# (a RCPT refused is not: miltertest sees no end of message to compare; its
+# sentence is checked in the log, as the same decision line of both passes)
 replies_of_up_pass() {
-	sed -n -e "s/^.*Q$RUN\.up\.\([^ ]*\)\.\([0-9]*\): reject \([245][0-9][0-9]\) \([245]\.[0-9.]*\): from=<[^>]*>: \(.*\)$/\1\t\2\t\3\t\4\t\5/p" \
+	sed -n -e "/: RCPT [^ ]* ([a-z-]*): /d" -e "s/^.*Q$RUN\.up\.\([^ ]*\)\.\([0-9]*\): reject \([245][0-9][0-9]\) \([245]\.[0-9.]*\): from=<[^>]*>: \(.*\)$/\1\t\2\t\3\t\4\t\5/p" \
 		-e "s/^.*Q$RUN\.up\.\([^ ]*\)\.\([0-9]*\): hold: token=[^ ]* commands_removed=[0-9]* headers_rewritten=[0-9]*\( verp_sender=[^ :]*\)\?: \(.*\)$/\1\t\2\thold\t-\t\4/p" \
 		"$LOG" >"$O/replies"
 }
@@ -400,7 +402,7 @@ db_checks up
 replies_of_up_pass
 tap_is "the up pass's replies and hold reasons are kept for the down pass" \
 	"$(awk -F '\t' '{ n[$3 == "hold" ? "hold" : "reject"]++ } END { printf "%d rejections, %d holds", n["reject"], n["hold"] }' "$O/replies")" \
-	"18 rejections, 4 holds"
+	"5 rejections, 4 holds"    # 13 more are refused at RCPT (their sentences: reject_ok)
 
 # ---- PostgreSQL stopped: the same scenarios; mail journaled
 "$TESTBED" pg-stop "$TB_DIR" >/dev/null 2>&1

@@ -186,8 +186,7 @@ START_TEST(non_smtp_attributed_by_envelope_sender_only)
 	    "taro@candidate.test", CMD("job.3002"), NULL);
 	f.non_smtp = true;
 	f.hdr_from = xstrdup("alice@atsmail.test");
-	expect_reject(&f, "ats+ commands are only for recruiters: this mail was submitted on the "
-	    "server by a local account whose sender nobody@mx.atsmail.test is no recruiter's address");
+	expect_reject(&f, "not a recruiter: ats+job.3002@ats.atsmail.test in mail submitted on the server by the local account nobody@mx.atsmail.test");
 }
 END_TEST
 
@@ -205,8 +204,7 @@ START_TEST(non_smtp_untrusted_is_nobodys)
 	mail(&f, NULL, "alice@atsmail.test", "taro@candidate.test", NULL, "taro@candidate.test",
 	    CMD("private"), NULL);
 	f.non_smtp = true;
-	expect_reject(&f, "ats+ commands are not taken from mail submitted on the server with "
-	    "sendmail (non_smtp_senders = untrusted");
+	expect_reject(&f, "commands refused from sendmail: ats+private@ats.atsmail.test in mail submitted on the server");
 	/* an SMTP submission is not concerned */
 	mail(&f, NULL, "alice@atsmail.test", "taro@candidate.test", NULL, "taro@candidate.test", NULL);
 	decide(&f, ATSM_OUT_LIVE, &p);
@@ -392,14 +390,14 @@ START_TEST(more_addresses_than_address_max_count)
 	set_conf("address_max_count", "3");
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test",
 	    "a@example.com, b@example.com", "taro@candidate.test", "c@example.com", NULL);
-	expect_reject(&f, "more than 3 recipient addresses (address_max_count); send it in parts");
+	expect_reject(&f, "too many recipients: more than 3 addresses (address_max_count); send it in parts");
 	/* REPLAY: noted, the first three examined */
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test",
 	    "a@example.com, b@example.com", "taro@candidate.test", "c@example.com", NULL);
 	decide(&f, ATSM_OUT_REPLAY, &p);
 	ck_assert_int_eq(p.verdict, ATSM_OUT_RECORD);
 	ck_assert_uint_eq(p.n_rcpts, 3);
-	ck_assert_msg(strstr(p.notes, "skipped: this mail has more than 3") != NULL, "%s", p.notes);
+	ck_assert_msg(strstr(p.notes, "skipped: too many recipients: more than 3") != NULL, "%s", p.notes);
 	done(&f, &p);
 	/* exactly at the limit: decided as usual */
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", "taro@candidate.test",
@@ -426,7 +424,7 @@ START_TEST(more_records_than_a_plan_holds)
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", NULL, NULL, "pool0@candidate.test",
 	    "pool1@candidate.test", "pool2@candidate.test", "pool3@candidate.test",
 	    "pool4@candidate.test", NULL);
-	expect_reject(&f, "belong to more than 4096 resumes and contacts");
+	expect_reject(&f, "linked to more than 4096 resumes and contacts");
 	mail(&f, "alice@atsmail.test", "alice@atsmail.test", NULL, NULL, "pool0@candidate.test",
 	    "pool1@candidate.test", "pool2@candidate.test", "pool3@candidate.test",
 	    "pool4@candidate.test", NULL);

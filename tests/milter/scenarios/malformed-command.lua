@@ -1,6 +1,6 @@
 -- malformed-command.lua -- command addresses that do not parse: a job id
 -- that is not a number, one with a leading zero, a phase code that is not
--- one, a resume id that is not a number.  Each mail is rejected with
+-- one, a resume id that is not a number.  Each is refused at its RCPT with
 -- 550 5.7.1 and a sentence that says what is wrong (checked by the runner
 -- in the log); nothing is changed or recorded.
 local t = dofile(dir .. "/common.lua")
