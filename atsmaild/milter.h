@@ -68,6 +68,10 @@ struct milter_msg {
 	struct atsm_buf raw;
 	bool keep_raw;
 	bool raw_overflow;
+	bool raw_checked;               /* keep_raw decided (at the first header) */
+	bool raw_in_body;               /* the empty line after the headers is in raw */
+	bool automatic;                 /* Auto-Submitted (not "no") or atsmail's marker:
+	                                   never explained */
 };
 
 struct milter_session {
