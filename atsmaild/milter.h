@@ -7,6 +7,7 @@
  *	milter-macros.c   the macros of a message ({auth_authen}, {i})
  *	milter-eom.c      the end of a message: decide, journal, act
  *	hdredit.c         To/Cc header values without the command addresses
+ *	explain.c         the explanation mail to a refused recruiter
  */
 #ifndef ATSMAILD_MILTER_H
 #define ATSMAILD_MILTER_H
