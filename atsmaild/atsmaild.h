@@ -28,6 +28,8 @@
  *	milter-macros.c   the macros of a message ({auth_authen}, {i})
  *	milter-eom.c      the end of a message: decide, journal, act
  *	hdredit.c         To/Cc header values without the command addresses
+ *	explain.c         the explanation mail to a refused recruiter, sent by
+ *	                  SMTP from its own thread (docs/refusal-mail.md)
  *	filing-session.c  one Dovecot connection: filing requests and answers
  */
 #ifndef ATSMAILD_H

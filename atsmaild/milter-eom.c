@@ -8,7 +8,8 @@
  * snapshot -- the same decision with PostgreSQL up or down; then by
  * verdict:
  *	PASS     nothing at all: not ATS mail is neither changed nor recorded;
- *	REJECT   550 5.7.1 with the decision's sentence;
+ *	REJECT   550 5.7.1 with the decision's sentence, and the explanation
+ *	         mail to the sender (explain.c);
  *	RECORD   journal the record (atsmaild_record: on disk before we
  *	HOLD     answer), then remove the command addresses from the envelope
  *	         and from To/Cc, replace any X-ATS-* header by our X-ATS-Ref,
@@ -19,8 +20,13 @@
  * cannot be journaled (disk full, permissions): never accepted
  * unrecorded.  The sentence says what to do; the log says why.
  *
- * Inbound: every X-ATS-* header is removed except an X-ATS-Ref whose
- * token verifies under the site secret.
+ * Before deciding: a command address refused at RCPT refuses the whole
+ * mail (its client sent the rest: the mail must not leave without the
+ * command), explained with the mail; atsmail's own explanation (its
+ * marker with a token that verifies) passes untouched.
+ *
+ * Inbound: every X-ATS-* header is removed except an X-ATS-Ref or an
+ * explanation marker whose token verifies under the site secret.
  */
 #include "atsm-build-config.h"
 #include "milter.h"
@@ -33,6 +39,7 @@
 
 #include "base/arena.h"
 #include "base/log.h"
+#include "explain/compose.h"
 #include "outbound/decide.h"
 #include "outbound/record.h"
 #include "rules/command.h"
@@ -47,6 +54,8 @@ qid_of(const struct milter_session *s)
 
 	return q != NULL && *q != '\0' ? q : "NOQUEUE";
 }
+
+static bool own_explanation(const struct milter_session *s);
 
 int
 milter_reply(struct milter_session *s, const char *rcode, const char *xcode, const char *text)
@@ -222,7 +231,10 @@ run(struct milter_session *s, struct atsm_out_plan *p)
 	case ATSM_OUT_REJECT:
 		atsm_log(LOG_INFO, "%s: reject 550 5.7.1: from=<%s>: %s", qid_of(s),
 		    s->msg.facts.env_from, p->reply_text);
-		return milter_reply(s, "550", "5.7.1", p->reply_text);
+		if (milter_reply(s, "550", "5.7.1", p->reply_text) < 0)
+			return -1;
+		milter_explain(s, &p->refusal, true);
+		return 0;
 	case ATSM_OUT_RECORD:
 	case ATSM_OUT_HOLD:
 		break;
@@ -274,6 +286,22 @@ milter_eom_outbound(struct milter_session *s)
 		return milter_reply(s, "552", "5.3.4", "atsmail: the address headers of this mail "
 		    "are too large; send it to fewer recipients");
 	}
+	if (own_explanation(s)) {
+		atsm_log(LOG_DEBUG, "%s: atsmail's explanation mail: passed untouched", qid_of(s));
+		return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
+	}
+	if (s->msg.rcpt_refused) {
+		char text[ATSM_REFUSAL_TEXT_MAX + 64];
+
+		s->msg.rcpt_refused = false;     /* explained here, not at the end */
+		snprintf(text, sizeof(text), "%s; the mail was not sent", s->msg.rcpt_refusal.text);
+		atsm_log(LOG_INFO, "%s: reject 550 5.7.1: from=<%s>: %s", qid_of(s),
+		    s->msg.facts.env_from, text);
+		if (milter_reply(s, "550", "5.7.1", text) < 0)
+			return -1;
+		milter_explain(s, &s->msg.rcpt_refusal, true);
+		return 0;
+	}
 	if (!atsmaild_core_ready()) {
 		atsm_log(LOG_WARNING, "%s: the snapshot has not been loaded from the database yet: "
 		    "mail tempfailed", qid_of(s));
@@ -285,6 +313,36 @@ milter_eom_outbound(struct milter_session *s)
 	return rc;
 }
 
+/* "refused; ref=TOKEN": the token verifies under the site secret. */
+static bool
+genuine_marker(const struct milter_session *s, const struct milter_hdr *h)
+{
+	unsigned char id[ATSM_TOKEN_ID_LEN];
+	const char *v;
+	size_t n;
+
+	if (strcasecmp(h->name, ATSM_EXPLAIN_MARKER) != 0 ||
+	    (v = strstr(h->value, "ref=")) == NULL)
+		return false;
+	v += 4;
+	n = strcspn(v, " \t;\r\n");
+	return atsm_token_verify(&s->gen->keys, v, n, id) == 0;
+}
+
+/* atsmail's own explanation: the null sender and a genuine marker. */
+static bool
+own_explanation(const struct milter_session *s)
+{
+	size_t i;
+
+	if (s->msg.facts.env_from == NULL || s->msg.facts.env_from[0] != '\0')
+		return false;
+	for (i = 0; i < s->msg.n_xats; i++)
+		if (genuine_marker(s, &s->msg.xats[i]))
+			return true;
+	return false;
+}
+
 /* ---- inbound --------------------------------------------------------------------- */
 
 static bool
@@ -294,6 +352,8 @@ genuine_ref(const struct milter_session *s, const struct milter_hdr *h)
 	const char *v = h->value;
 	size_t n;
 
+	if (genuine_marker(s, h))
+		return true;
 	if (strcasecmp(h->name, MILTER_REF_HEADER) != 0)
 		return false;
 	while (isspace((unsigned char)*v))

@@ -8,7 +8,10 @@
  * the headers that matter (From, To, Cc, Message-ID, Subject,
  * In-Reply-To, References, Date, X-ATS-*) by header_max_bytes, the
  * envelope recipients by address_max_count (and ATSM_OUT_MAX_RCPTS).  The
- * body is not kept: only its size and SHA-256.  Inbound mail keeps only
+ * body is not kept (only its size and SHA-256) except while an explanation
+ * could follow a refusal (explain.c): the mail of a known local sender (a
+ * SASL login, or non-SMTP) is kept whole, headers as "Name: value", up to
+ * explain_attach_max.  Inbound mail keeps only
  * its X-ATS-* headers (to remove forged ones) and the To/Cc counts.
  */
 #include "atsm-build-config.h"
@@ -20,6 +23,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "explain/compose.h"
 #include "store/journal.h"
 
 #define KEY_COMPONENT "milter"      /* the idempotency keys of sent mail */
@@ -49,6 +53,7 @@ milter_msg_reset(struct milter_msg *m)
 	hdrs_free(m->addr_hdrs, m->n_addr_hdrs);
 	if (m->sha != NULL)
 		EVP_MD_CTX_free(m->sha);
+	atsm_buf_free(&m->raw);
 	memset(m, 0, sizeof(*m));
 	atsm_out_facts_init(&m->facts);
 	m->dir = ATSM_DIR_INBOUND;
@@ -194,6 +199,41 @@ kept_header(const char *name)
 	return false;
 }
 
+/* The raw mail is kept for sent mail of a known local sender, while
+ * explain_refusals is on: the only mail an explanation can be sent for. */
+static void
+raw_start(struct milter_msg *m, const struct atsm_conf *conf)
+{
+	m->raw_checked = true;
+	m->keep_raw = conf->explain_refusals && m->dir == ATSM_DIR_OUTBOUND &&
+	    ((m->facts.login != NULL && m->facts.login[0] != '\0') || m->facts.non_smtp) &&
+	    m->facts.env_from != NULL && m->facts.env_from[0] != '\0';
+	if (m->keep_raw)
+		atsm_buf_init(&m->raw, conf->explain_attach_max);
+}
+
+static void
+raw_add(struct milter_msg *m, const char *p, size_t n)
+{
+	if (!m->keep_raw || m->raw_overflow)
+		return;
+	if (atsm_buf_append(&m->raw, p, n) < 0)
+		m->raw_overflow = true;
+}
+
+static bool
+automatic_header(const char *name, const char *value)
+{
+	if (strcasecmp(name, ATSM_EXPLAIN_MARKER) == 0)
+		return true;
+	if (strcasecmp(name, "Auto-Submitted") != 0)
+		return false;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	return strncasecmp(value, "no", 2) != 0 || (value[2] != '\0' && value[2] != ' ' &&
+	    value[2] != ';' && value[2] != '\t' && value[2] != '(');
+}
+
 int
 milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char *name,
     const char *value)
@@ -205,6 +245,16 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
 	struct atsm_out_facts *f = &m->facts;
 	size_t cost;
 
+	if (!m->raw_checked)
+		raw_start(m, conf);
+	if (m->keep_raw && !m->raw_overflow) {
+		raw_add(m, name, strlen(name));
+		raw_add(m, ": ", 2);
+		raw_add(m, value, strlen(value));
+		raw_add(m, "\r\n", 2);
+	}
+	if (automatic_header(name, value))
+		m->automatic = true;
 	if (is_to)
 		m->n_to++;
 	if (is_cc)
@@ -258,6 +308,11 @@ void
 milter_msg_body(struct milter_msg *m, const unsigned char *p, size_t n)
 {
 	m->facts.body_size += n;
+	if (m->keep_raw && !m->raw_in_body) {
+		m->raw_in_body = true;
+		raw_add(m, "\r\n", 2);
+	}
+	raw_add(m, (const char *)p, n);
 	if (m->sha != NULL)
 		EVP_DigestUpdate(m->sha, p, n);
 }

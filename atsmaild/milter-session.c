@@ -130,9 +130,17 @@ on_connect(struct milter_session *s, const struct atsm_milter_packet *pkt)
 	return (s->protocol & ATSM_MILTER_P_NR_CONN) ? 0 : reply(s, ATSM_MILTER_R_CONTINUE);
 }
 
+/* The end of a message, whatever ended it (a new MAIL, ABORT, QUIT,
+ * QUIT_NC, the connection lost).  A command address refused at RCPT whose
+ * mail never reached its end (the client gave up, or had nothing else to
+ * send) is explained by mail without it: the client still holds it. */
 static void
 end_message(struct milter_session *s)
 {
+	if (s->msg.rcpt_refused && s->gen != NULL) {
+		milter_explain(s, &s->msg.rcpt_refusal, false);
+		s->msg.rcpt_refused = false;
+	}
 	milter_msg_reset(&s->msg);
 	atsmaild_gen_release(s->gen);
 	s->gen = NULL;

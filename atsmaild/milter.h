@@ -7,6 +7,7 @@
  *	milter-macros.c   the macros of a message ({auth_authen}, {i})
  *	milter-eom.c      the end of a message: decide, journal, act
  *	hdredit.c         To/Cc header values without the command addresses
+ *	explain.c         the explanation mail to a refused recruiter
  */
 #ifndef ATSMAILD_MILTER_H
 #define ATSMAILD_MILTER_H
@@ -68,6 +69,10 @@ struct milter_msg {
 	struct atsm_buf raw;
 	bool keep_raw;
 	bool raw_overflow;
+	bool raw_checked;               /* keep_raw decided (at the first header) */
+	bool raw_in_body;               /* the empty line after the headers is in raw */
+	bool automatic;                 /* Auto-Submitted (not "no") or atsmail's marker:
+	                                   never explained */
 };
 
 struct milter_session {

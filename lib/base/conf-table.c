@@ -212,6 +212,66 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"The address extension delimiter, as Postfix's recipient_delimiter.",
 		"Postfix's and Dovecot's usual choice.",
 	},
+	/* ---- the explanation mail (atsmaild, docs/refusal-mail.md) ---- */
+	{
+		"explain_refusals", ATSM_CONF_BOOL, F(explain_refusals), "yes",
+		NULL, 0, 0, false,
+		"Whether a registered user whose mail atsmail refuses for an ATS reason "
+		"(a wrong command address, a guard, a contradiction) also receives a "
+		"short mail in their own mailbox that says what was wrong and how to fix "
+		"it, with the refused mail attached. Never for mail from outside or "
+		"from atsmail itself.",
+		"Many mail clients hide an SMTP refusal (a status line that goes blank): "
+		"the mail in the mailbox is seen on every client and phone, and nothing "
+		"is lost.",
+	},
+	{
+		"explain_window", ATSM_CONF_TIME, F(explain_window), "1h",
+		NULL, 0, 7 * 86400 * SEC, false,
+		"The same refused mail (the same sender and Message-ID, or the same "
+		"command address refused at RCPT) is explained once within this time: "
+		"clients retry. Kept in memory: a restart of atsmaild may send one more. "
+		"0 explains every refusal.",
+		"Clients retry a refused mail within minutes; one explanation an hour "
+		"reminds without flooding the mailbox.",
+	},
+	{
+		"explain_from", ATSM_CONF_STRING, F(explain_from), "",
+		NULL, 0, 0, false,
+		"The From of the explanation mail, as written in a header (\"atsmail "
+		"<postmaster@example.com>\"). Empty: \"atsmail <postmaster@D>\", D being "
+		"the first of company_domains, else ats_domain, else the host's name. "
+		"It is sent with the null envelope sender, so that it never bounces.",
+		"postmaster exists on every mail domain (RFC 5321): a recruiter who "
+		"replies reaches a person.",
+	},
+	{
+		"explain_attach_max", ATSM_CONF_SIZE, F(explain_attach_max), "10m",
+		NULL, 64 * KIB, 100 * MIB, false,
+		"The largest refused mail attached whole to its explanation; atsmaild "
+		"keeps a mail in memory up to this size while it may be refused (sent "
+		"mail of registered users only). A larger one gets its headers attached "
+		"and a sentence saying so.",
+		"It equals Postfix's default message_size_limit (10240000 bytes): any "
+		"mail Postfix takes is attached whole.",
+	},
+	{
+		"explain_smtp", ATSM_CONF_STRING, F(explain_smtp), "127.0.0.1:25",
+		NULL, 0, 0, false,
+		"Where atsmaild submits the explanation by SMTP: host:port, [IPv6]:port "
+		"or unix:/path. The mail goes through Postfix like any other, to the "
+		"recruiter's mailbox.",
+		"Postfix's sendmail(1) needs a setgid helper (postdrop), which atsmaild "
+		"cannot run under systemd's NoNewPrivileges; the local SMTP service is "
+		"always there.",
+	},
+	{
+		"default_language", ATSM_CONF_ENUM, F(default_language), "ja",
+		"en|ja", 0, 0, false,
+		"The language atsmail writes to a user whose users.lang is empty "
+		"(the explanation mail).",
+		"atsmail is made for Japanese recruiting companies first.",
+	},
 	/* ---- journal ---- */
 	/* ---- inbound: the Dovecot plugin ---- */
 	{

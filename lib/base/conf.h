@@ -76,6 +76,13 @@ struct atsm_conf {
 	bool verp;
 	char *verp_tag;
 	char *recipient_delimiter;
+	/* the explanation mail to a recruiter whose mail was refused (atsmaild) */
+	bool explain_refusals;
+	unsigned explain_window;         /* ms */
+	char *explain_from;              /* "" = atsmail <postmaster@first company domain> */
+	size_t explain_attach_max;
+	char *explain_smtp;              /* host:port or unix:/path */
+	unsigned default_language;       /* enum: "en|ja" (enum atsm_lang) */
 	/* inbound (Dovecot plugin) */
 	size_t inbound_parse_max_bytes;
 	unsigned intake_max_per_hour;
