@@ -33,7 +33,7 @@ sed -e "s|@IMAP_PORT@|$TB_IMAP_PORT|" -e "s|@SUBMISSION_PORT@|$TB_SUBMISSION_POR
 
 # One tmux server of this test (its own socket), 200x50, UTF-8.
 TMUX_SOCK=$NM/tmux.sock
-tm() { tmux -S "$TMUX_SOCK" "$@"; }
+tm() { LC_ALL=C.UTF-8 tmux -u -S "$TMUX_SOCK" "$@"; }
 nm_cleanup() { tm kill-server >/dev/null 2>&1; ad_cleanup; }
 trap nm_cleanup EXIT
 
