@@ -14,6 +14,7 @@ packages=(
 	miltertest swaks python3 procps iproute2 man-db
 	debhelper dpkg-dev lintian git debootstrap zstd libnet-ssleay-perl
 	libsisimai-perl
+	neomutt tmux
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -111,7 +111,7 @@ imap alice@atsmail.test alicepw create Candidates >/dev/null &&
 	imap alice@atsmail.test alicepw copy "$MID2" Candidates >/dev/null
 tap_is "imap.py creates and lists a folder and copies into it" \
 	"$(imap alice@atsmail.test alicepw list | sort | tr '\n' ' ')/$(imap -m Candidates alice@atsmail.test alicepw subject "$MID2" 2>&1)" \
-	"Candidates INBOX /candidate list $TAG"
+	"Candidates Drafts INBOX Junk Sent Trash /candidate list $TAG"
 
 send "$TB_SMTP_PORT" --from x@example.org --to someone@example.com
 if [ "$RC" = 24 ] && grep -q '^<\*\* *554 5.7.1 .*Relay access denied' <<<"$OUT"; then
