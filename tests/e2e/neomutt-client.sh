@@ -20,6 +20,10 @@ set -u
 command -v neomutt >/dev/null || tap_skip_all "neomutt is not installed"
 command -v tmux >/dev/null || tap_skip_all "tmux is not installed"
 plugin_start
+# explanations of refused mail go back through the test bed's Postfix
+ad_stop H
+ad_conf H "explain_smtp = 127.0.0.1:$TB_SMTP_PORT"
+ad_start H
 
 ATS=ats.atsmail.test
 USER=alice@atsmail.test
@@ -129,8 +133,14 @@ EU=${EU##* }
 tap_ok "b: an explanation mail (X-ATS-Explanation) arrives in alice's INBOX" test -n "$EU"
 tap_is "b: it is Auto-Submitted: auto-replied" \
 	"$( [ -n "$EU" ] && imap "$USER" "$PASS" header "uid:$EU" Auto-Submitted 2>&1)" "auto-replied"
-tap_ok "b: it carries the refused mail (its Message-ID)" \
-	sh -c "[ -n '$EU' ] && python3 '$top_srcdir/tests/testbed/imap.py' -p '$TB_IMAP_PORT' '$USER' '$PASS' raw 'uid:$EU' | grep -qF '$(strip "$MB")'"
+# NeoMutt gave up at RCPT: no DATA, so nothing to attach; the explanation
+# names the refused address and says the client still holds the mail
+ER=$( [ -n "$EU" ] && python3 "$top_srcdir/tests/testbed/imap.py" -p "$TB_IMAP_PORT" "$USER" "$PASS" raw "uid:$EU" 2>/dev/null)
+tap_ok "b: it names the refused command address" grep -qF "ats+job.abc@$ATS" <<<"$ER"
+tap_ok "b: it attaches nothing (the client still holds the mail)" \
+	sh -c "[ -n '$EU' ] && ! grep -qi 'message/rfc822' <<'EOF_ER'
+$ER
+EOF_ER"
 
 # ---- c. the candidate's reply: filed, $ATS in NeoMutt's index (%g); a
 #      stranger's mail beside it has no keyword
