@@ -272,6 +272,51 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"(the explanation mail).",
 		"atsmail is made for Japanese recruiting companies first.",
 	},
+	/* ---- templates and bulk send ---- */
+	{
+		"bulk_max_recipients", ATSM_CONF_UINT, F(bulk_max_recipients), "5000",
+		NULL, 1, 100000, false,
+		"The most recipients one bulk job may have (ats+bulk from a mail client, "
+		"or atsmailctl bulk send). A larger one is refused whole, with a sentence "
+		"that says how many it had and what the limit is; nothing is sent.",
+		"PORTERS recommends about 5,000 recipients per bulk send; a larger list is "
+		"more likely a mistake than a campaign, and splitting it keeps one job's "
+		"bounces readable.",
+	},
+	{
+		"bulk_rate", ATSM_CONF_UINT, F(bulk_rate), "10",
+		NULL, 0, 10000, false,
+		"How many mails per second atsmaild's bulk runner submits to Postfix for "
+		"one job (all its SMTP sessions together); 0 submits as fast as Postfix "
+		"takes them.",
+		"Ten a second sends 5,000 mails in under ten minutes while leaving room "
+		"in Postfix's queue for the recruiters' own mail, and stays below the "
+		"rates large receiving providers throttle.",
+	},
+	{
+		"bulk_smtp", ATSM_CONF_STRING, F(bulk_smtp), "127.0.0.1:25",
+		NULL, 0, 0, false,
+		"Where atsmaild's bulk runner submits each mail of a bulk job by SMTP: "
+		"host:port, [IPv6]:port or unix:/path. The service must run atsmaild's "
+		"milter, which records every mail (the runner's signed X-ATS-Bulk "
+		"header says whose mail it is).",
+		"The local SMTP service is always there and runs the milter.",
+	},
+	{
+		"bulk_connections", ATSM_CONF_UINT, F(bulk_connections), "2",
+		NULL, 1, 16, false,
+		"How many SMTP sessions the bulk runner uses at once for one job.",
+		"Two sessions let the journal's group commit take two mails per fsync "
+		"without crowding Postfix's smtpd processes.",
+	},
+	{
+		"template_folder", ATSM_CONF_STRING, F(template_folder), "ATS Templates",
+		NULL, 0, 0, false,
+		"The IMAP folder in which atsmailctl template sync puts, for every "
+		"active user, a draft of each template the user may use. Dovecot's acl "
+		"plugin keeps it read-only (docs/templates.md).",
+		"A name that sorts near the user's own folders and says what it holds.",
+	},
 	/* ---- journal ---- */
 	/* ---- inbound: the Dovecot plugin ---- */
 	{

@@ -83,6 +83,12 @@ struct atsm_conf {
 	size_t explain_attach_max;
 	char *explain_smtp;              /* host:port or unix:/path */
 	unsigned default_language;       /* enum: "en|ja" (enum atsm_lang) */
+	/* templates and bulk send (docs/templates.md, docs/bulk.md) */
+	unsigned bulk_max_recipients;    /* mails of one bulk job */
+	unsigned bulk_rate;              /* mails per second; 0 = as fast as Postfix takes them */
+	char *bulk_smtp;                 /* host:port or unix:/path */
+	unsigned bulk_connections;       /* SMTP sessions of one job */
+	char *template_folder;           /* the IMAP folder of template drafts */
 	/* inbound (Dovecot plugin) */
 	size_t inbound_parse_max_bytes;
 	unsigned intake_max_per_hour;
