@@ -35,6 +35,28 @@ struct atsm_bulk_job_new {
 	size_t n_items;
 };
 
+/* A recipient found by a query, a list or ids. */
+struct atsm_bulk_rcpt {
+	char kind;                        /* 'r' resume, 'c' contact */
+	long long id;
+	char *addr;                       /* its primary address, normalised; NULL = none */
+};
+void atsm_bulk_rcpts_free(struct atsm_bulk_rcpt *v, size_t n);
+
+/* The records a query names (docs/bulk.md, "Queries": "phase=interview1,
+ * job=12, phase-older-than=30d, kind=resume"), visible to user_id, in id
+ * order, at most max + 1 (so that the caller sees the limit passed).
+ * 0 with *out (malloc'd) and *n, -1 with err (a malformed query names the
+ * term). */
+int atsm_bulk_db_query(PGconn *c, const char *query, long long user_id, size_t max,
+    struct atsm_bulk_rcpt **out, size_t *n, struct atsm_err *err);
+
+/* The records of the recipient list name that user_id may use (its own, or
+ * shared): its members, or its saved query.  1 with *out and *n, 0 when
+ * there is no such list, -1 with err. */
+int atsm_bulk_db_list(PGconn *c, const char *name, long long user_id, size_t max,
+    struct atsm_bulk_rcpt **out, size_t *n, struct atsm_err *err);
+
 /* Make the job and its items in one transaction (status 'queued': the
  * runners are woken by NOTIFY atsmail_bulk).  1 with *id, or -1 with err. */
 int atsm_bulk_db_create(PGconn *c, const struct atsm_bulk_job_new *j, long long *id,
