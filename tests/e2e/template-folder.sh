@@ -165,4 +165,28 @@ tap_ok "after rm: alice's folder is empty" grep -qx "count=0" "$W/alice3.out"
 tap_is "audit: created, changed, removed by tester" \
 	"$(sql "select string_agg(action || ':' || actor, ' ' order by id) from atsmail.audit_log where object_kind = 'template' and object_id = 'interview'")" \
 	"template.created:tester template.changed:tester template.removed:tester"
+
+# The shipped configuration beside Debian's /etc/dovecot, the plugin turned
+# on: acl is loaded for imap and not for doveadm or lmtp, and names the
+# shipped global ACL file.
+D=$TB_DIR/debian-conf
+if [ -f /etc/dovecot/dovecot.conf ]; then
+	cp -r /etc/dovecot "$D"
+	sed -i "s|/etc/dovecot/|$D/|g" "$D/dovecot.conf"
+	sed -e "s|@pkgdatadir[@]|$D/share|" -e 's/^#!include_try/!include_try/' \
+		"$top_srcdir/packaging/dovecot/90-atsmail.conf.in" >"$D/conf.d/90-atsmail.conf"
+	mkdir -p "$D/share/dovecot"
+	cp "$top_srcdir/packaging/dovecot/mail-plugins.conf" "$top_srcdir/packaging/dovecot/template-acl" \
+		"$D/share/dovecot/"
+	tap_ok "Debian + 90-atsmail.conf: imap loads atsmail and acl" \
+		bash -c "doveconf -c '$D/dovecot.conf' -f protocol=imap -h mail_plugins | grep -qw acl"
+	tap_is "Debian + 90-atsmail.conf: doveadm loads no acl" \
+		"$(doveconf -c "$D/dovecot.conf" -f protocol=doveadm -h mail_plugins | grep -cw acl)" 0
+	tap_is "Debian + 90-atsmail.conf: the global ACL file" \
+		"$(doveconf -c "$D/dovecot.conf" -h plugin/acl)" "vfile:$D/share/dovecot/template-acl"
+	tap_ok "the shipped ACL file names the default template_folder, owner lr" \
+		grep -qx '"ATS Templates" owner lr' "$top_srcdir/packaging/dovecot/template-acl"
+else
+	tap_ok "Debian's /etc/dovecot/dovecot.conf exists (dovecot-core)" false
+fi
 tap_done
