@@ -13,7 +13,7 @@
  * not UTF-8, naming the file.  Each change is one transaction whose audit
  * entry (template.created, .changed, .removed) is written by the table's
  * trigger with the actor set here (--actor, else the login running the
- * tool).  After a change the drafts of the users concerned are brought in
+ * tool).  After a change the drafts of every user are brought in
  * step (cmd-template-sync.c) when this runs as root with doveadm at hand;
  * otherwise it says to run "template sync".
  */
@@ -244,17 +244,19 @@ check_refs(struct tpl *tp, char *owner_id, size_t n)
 	return 0;
 }
 
-/* After a change: the drafts of the users concerned (all, or the owner of
- * a personal template). */
+/* After a change: the drafts of every user.  Even a personal template
+ * concerns more than its owner (admins may use it; a change of owner or of
+ * sharing moves it between folders), and a user whose folder is already
+ * in step costs one doveadm fetch. */
 static void
-after_change(struct tpl *tp, const char *owner_login)
+after_change(struct tpl *tp)
 {
 	if (!ctl_template_sync_possible(tp->doveadm)) {
 		printf("the template folders are not updated here (needs root and doveadm):"
 		    " run " CTL_PROGNAME " template sync\n");
 		return;
 	}
-	if (ctl_template_sync(tp->ctl, owner_login, tp->doveadm) != 0)
+	if (ctl_template_sync(tp->ctl, NULL, tp->doveadm) != 0)
 		printf("some template folders were not updated: run " CTL_PROGNAME
 		    " template sync\n");
 }
@@ -315,7 +317,7 @@ template_add(struct tpl *tp)
 		return fail(tp, "template add");
 	printf("template %s added (revision 1, %s)\n", tp->code,
 	    tp->personal ? "personal" : "shared");
-	after_change(tp, tp->personal ? tp->owner : NULL);
+	after_change(tp);
 	return CTL_EXIT_OK;
 }
 
@@ -336,12 +338,10 @@ template_edit(struct tpl *tp)
 	    " on_missing = coalesce($12, on_missing),"
 	    " revision = revision + 1, updated_at = now()"
 	    " WHERE code = $1"
-	    " RETURNING revision, shared, (SELECT login FROM atsmail.users WHERE id = owner_id)";
+	    " RETURNING revision";
 	char owner_id[24];
 	const char *p[12];
 	PGresult *r;
-	char *owner_login = NULL;
-	bool shared;
 	int rc, rev;
 
 	if ((rc = check_content(tp)) != 0)
@@ -377,18 +377,11 @@ template_edit(struct tpl *tp)
 		return CTL_EXIT_FAIL;
 	}
 	rev = atoi(PQgetvalue(r, 0, 0));
-	shared = PQgetvalue(r, 0, 1)[0] == 't';
-	if (!PQgetisnull(r, 0, 2))
-		owner_login = strdup(PQgetvalue(r, 0, 2));
 	PQclear(r);
-	if (atsm_db_commit(tp->ctl->conn, &tp->err) < 0) {
-		free(owner_login);
+	if (atsm_db_commit(tp->ctl->conn, &tp->err) < 0)
 		return fail(tp, "template edit");
-	}
 	printf("template %s changed (revision %d)\n", tp->code, rev);
-	/* a template that became personal leaves the others' folders too */
-	after_change(tp, shared || tp->personal ? NULL : owner_login);
-	free(owner_login);
+	after_change(tp);
 	return CTL_EXIT_OK;
 }
 
@@ -416,7 +409,7 @@ template_rm(struct tpl *tp)
 	if (atsm_db_commit(tp->ctl->conn, &tp->err) < 0)
 		return fail(tp, "template rm");
 	printf("template %s removed\n", tp->code);
-	after_change(tp, NULL);
+	after_change(tp);
 	return CTL_EXIT_OK;
 }
 

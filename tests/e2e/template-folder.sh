@@ -131,6 +131,16 @@ imap bob@atsmail.test bobpw list >"$W/bob.out" 2>&1
 tap_ok "bob's folder holds two drafts" grep -qx "count=2" "$W/bob.out"
 tap_ok "bob's personal draft is there, in UTF-8 (English)" grep -q "^draft=bobonly; rev=1|ats+template.bobonly@ats.atsmail.test|Bob's {{date}}|" "$W/bob.out"
 
+# bob's template made shared: alice's folder gets it at once
+ctl edit bobonly --shared --doveadm "$DOVEADM"
+tap_is "edit --shared: exit 0" "$RC" 0
+imap alice@atsmail.test alicepw list >"$W/alice1.out" 2>&1
+tap_ok "after edit --shared: alice sees bob's template, revision 2" \
+	grep -q "^draft=bobonly; rev=2|" "$W/alice1.out"
+ctl edit bobonly --personal --doveadm "$DOVEADM"
+imap alice@atsmail.test alicepw list >"$W/alice1b.out" 2>&1
+tap_ok "after edit --personal: gone from alice's folder again" grep -qx "count=1" "$W/alice1b.out"
+
 # edit: a new revision replaces the old draft
 ctl edit interview --subject "【面接日程】{{resume.name}} 様" --actor tester --doveadm "$DOVEADM"
 tap_is "template edit: exit 0" "$RC" 0
