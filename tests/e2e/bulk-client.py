@@ -13,32 +13,41 @@ usage: bulk-client.py PORT USER PASSWORD RCPTS MSGID SUBJECT BODY
 Prints the server's reply to the end of DATA ("250 ..."), or to the command
 it refused ("550 5.7.1 ..."); exit 0 either way, 1 when it could not talk.
 """
-import email.policy
 import smtplib
 import sys
 from email.header import Header
-from email.message import EmailMessage
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formatdate
 
 
 def compose(user, msgid, subject, body, to, pdf, csv):
-    m = EmailMessage(policy=email.policy.SMTP)
+    # compat32 classes keep the ISO-2022-JP encoding a Japanese client uses
+    text = MIMEText(body.encode("iso-2022-jp"), "plain", "iso-2022-jp")
+    text.replace_header("Content-Transfer-Encoding", "7bit")
+    text.set_payload(body.encode("iso-2022-jp"))
+    if pdf or csv:
+        m = MIMEMultipart()
+        m.attach(text)
+        if pdf:
+            a = MIMEApplication(b"%PDF-1.4\n% atsmail bulk test\n" + bytes(range(256)) * 8, "pdf")
+            a.add_header("Content-Disposition", "attachment", filename="guide.pdf")
+            m.attach(a)
+        if csv:
+            with open(csv, "rb") as f:
+                a = MIMEApplication(f.read(), "csv")
+            a.replace_header("Content-Type", "text/csv")
+            a.add_header("Content-Disposition", "attachment", filename="recipients.csv")
+            m.attach(a)
+    else:
+        m = text
     m["From"] = "Alice Recruiter <%s>" % user
     m["To"] = to
     m["Subject"] = Header(subject, "iso-2022-jp").encode()
     m["Date"] = formatdate(localtime=True)
     m["Message-ID"] = msgid
-    m["MIME-Version"] = "1.0"
-    m.set_content(body.encode("iso-2022-jp"), maintype="text", subtype="plain",
-                  cte="7bit", params={"charset": "iso-2022-jp"})
-    if pdf:
-        m.add_attachment(b"%PDF-1.4\n% atsmail bulk test\n" + bytes(range(256)) * 8,
-                         maintype="application", subtype="pdf", filename="guide.pdf")
-    if csv:
-        with open(csv, "rb") as f:
-            m.add_attachment(f.read(), maintype="text", subtype="csv",
-                             filename="recipients.csv")
-    return m.as_bytes()
+    return m.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def main(argv):
