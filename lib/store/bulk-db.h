@@ -20,6 +20,13 @@ struct atsm_bulk_item_new {
 	bool unmatched;                   /* no record: kept in the job as 'unmatched', not sent */
 	const char *const *extra_rcpts;   /* origin "template": the other recipients */
 	size_t n_extra;
+	/* origin "template": the Message-ID of the mail as the client sent it
+	 * (without brackets), kept on the merged mail so that the client's Sent
+	 * copy, the candidate's reply and the record are one thread; NULL =
+	 * atsm_bulk_db_create gives one.  A second job with the same
+	 * Message-ID (the client sending again after a 451) is not made:
+	 * atsm_bulk_db_create returns 0 and the id of the job that has it. */
+	const char *message_id;
 };
 
 struct atsm_bulk_job_new {
@@ -58,7 +65,9 @@ int atsm_bulk_db_list(PGconn *c, const char *name, long long user_id, size_t max
     struct atsm_bulk_rcpt **out, size_t *n, struct atsm_err *err);
 
 /* Make the job and its items in one transaction (status 'queued': the
- * runners are woken by NOTIFY atsmail_bulk).  1 with *id, or -1 with err. */
+ * runners are woken by NOTIFY atsmail_bulk).  1 with *id; 0 with *id when
+ * an item's given message_id belongs to a job already (that job's id:
+ * the same mail taken twice); -1 with err. */
 int atsm_bulk_db_create(PGconn *c, const struct atsm_bulk_job_new *j, long long *id,
     struct atsm_err *err);
 
