@@ -412,6 +412,47 @@ extra_json(const struct atsm_bulk_item_new *it, struct atsm_buf *b)
 	return atsm_buf_putc(b, ']');
 }
 
+/* The same mail taken before (a client sending again after a 451): the
+ * job that holds one of the given Message-IDs.  1 with *id, 0, -1. */
+static int
+same_mail(PGconn *c, const struct atsm_bulk_job_new *j, long long *id, struct atsm_err *err)
+{
+	struct atsm_buf a;
+	char **v;
+	const char *p[1];
+	PGresult *r;
+	size_t i, n = 0;
+	int rc;
+
+	if ((v = calloc(j->n_items, sizeof(*v))) == NULL)
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory");
+	for (i = 0; i < j->n_items; i++)
+		if (j->items[i].message_id != NULL)
+			v[n++] = (char *)j->items[i].message_id;
+	if (n == 0) {
+		free(v);
+		return 0;
+	}
+	atsm_buf_init(&a, ARRAY_MAX);
+	rc = atsm_out_sql_text_array(v, n, &a);
+	free(v);
+	if (rc < 0) {
+		atsm_buf_free(&a);
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory");
+	}
+	p[0] = atsm_buf_str(&a);
+	r = atsm_db_exec(c, "SELECT job_id FROM atsmail.bulk_items WHERE message_id ="
+	    " ANY($1::text[]) LIMIT 1", 1, p, err);
+	atsm_buf_free(&a);
+	if (r == NULL)
+		return -1;
+	rc = PQntuples(r) > 0;
+	if (rc)
+		*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
 int
 atsm_bulk_db_create(PGconn *c, const struct atsm_bulk_job_new *j, long long *id,
     struct atsm_err *err)
@@ -478,6 +519,14 @@ atsm_bulk_db_create(PGconn *c, const struct atsm_bulk_job_new *j, long long *id,
 	snprintf(total, sizeof(total), "%zu", sendable);
 	if (atsm_db_begin(c, err) < 0)
 		goto out;
+	if ((rc = same_mail(c, j, id, err)) != 0) {
+		if (rc < 0)
+			goto rollback;
+		atsm_db_rollback(c);
+		rc = 0;
+		goto out;
+	}
+	rc = -1;
 	p[1] = j->origin;
 	p[2] = j->template_code != NULL ? j->template_code : "";
 	p[3] = j->subject;
@@ -491,7 +540,9 @@ atsm_bulk_db_create(PGconn *c, const struct atsm_bulk_job_new *j, long long *id,
 	PQclear(r);
 	r = NULL;
 	for (i = 0; i < j->n_items; i++) {
-		if (j->items[i].unmatched) {
+		if (j->items[i].message_id != NULL && !j->items[i].unmatched) {
+			msgids[i] = strdup(j->items[i].message_id);
+		} else if (j->items[i].unmatched) {
 			msgids[i] = strdup("");
 		} else {
 			if (random_hex(hex, 8) < 0) {
