@@ -238,7 +238,7 @@ START_TEST(refusals_in_japanese)
 	    "ats+template.nope@ats.atsmail.test", "nope", NULL);
 	ck_assert(strncmp(r.text, "no template \"nope\": ats+template.nope@", 38) == 0);
 	atsm_refusal_render(&r, ATSM_LANG_JA, what, sizeof(what), fix, sizeof(fix));
-	ck_assert(strncmp(what, "テンプレート「nope」はありません", 48) == 0);
+	ck_assert(strstr(what, "テンプレート「nope」はありません: ") == what);
 	ck_assert_str_eq(atsm_refusal_kind_name(ATSM_REFUSAL_TEMPLATE_SEVERAL), "template-several");
 }
 END_TEST
