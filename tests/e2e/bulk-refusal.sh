@@ -15,7 +15,10 @@
 #      the job's items;
 #   7. ats+bulk.<list>: the list's members are the items; an unknown list:
 #      550 naming it;
-#   8. a taken mail larger than explain_attach_max: 552 5.3.4.
+#   8. a taken mail larger than explain_attach_max: 552 5.3.4;
+#   9. ats+template.<code> to one candidate with a colleague in Cc: a job of
+#      origin template, one item (the candidate, the colleague beside it,
+#      the client's Message-ID kept).
 # The runner that sends the job's mails is tested by bulk-mail.sh.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -150,6 +153,23 @@ r=$(submit "$(am_mid bulk8)" "bulk big" "taro@candidate.test,ats+bulk@$ATS" --at
 tap_ok "a taken mail over explain_attach_max: 552 5.3.4 with the sentence" \
 	grep -q "^552 5.3.4 mail too large for ats+bulk@$ATS: over 65536 bytes (explain_attach_max)" <<<"$r"
 tap_is "no bulk job made" "$(jobs_of "bulk big")" 0
+
+# ---- 9. a template mail ----------------------------------------------------------------------------
+restart
+am_sql "insert into atsmail.templates (code, name, subject, body, lang, shared)
+	values ('offer', 'Offer', 'Offer for {{resume.name}}', 'Dear {{resume.name}},', 'en', true)
+	on conflict (code) do nothing" >/dev/null
+M9=$(am_mid tpl9)
+r=$(submit "$M9" "tpl ok" "taro@candidate.test,bob@atsmail.test,ats+template.offer@$ATS" \
+	--header "Cc: bob@atsmail.test" --body "Dear {{resume.name}},")
+tap_ok "a template mail to one candidate: 250" grep -q "^250 " <<<"$r"
+tap_is "one job of origin template, with the template's code" \
+	"$(am_wait_sql "select origin || ' ' || template_code from atsmail.bulk_jobs where subject = 'tpl ok $AM_RUN'" "template offer")" \
+	"template offer"
+tap_is "one item: taro's resume, bob beside it, the client's Message-ID" \
+	"$(am_sql "select i.rcpt || ' ' || i.record_id || ' ' || array_to_string(i.extra_rcpts, ',') || ' ' || (i.message_id = '$(am_bare "$M9")')
+	     from atsmail.bulk_items i join atsmail.bulk_jobs j on j.id = i.job_id where j.subject = 'tpl ok $AM_RUN'")" \
+	"taro@candidate.test 1001 bob@atsmail.test true"
 
 if [ "$TAP_FAILED" -gt 0 ]; then
 	tap_diag "--- atsmaild's log:"; grep -v 'debug: ' "$LOG" | tail -n 40 | sed 's/^/# /'
