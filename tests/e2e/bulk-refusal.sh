@@ -151,7 +151,7 @@ restart "explain_attach_max = 64k"
 head -c 100000 /dev/urandom | base64 >"$W/big.txt"
 r=$(submit "$(am_mid bulk8)" "bulk big" "taro@candidate.test,ats+bulk@$ATS" --attach "@$W/big.txt")
 tap_ok "a taken mail over explain_attach_max: 552 5.3.4 with the sentence" \
-	grep -q "^552 5.3.4 mail too large for ats+bulk@$ATS: over 65536 bytes (explain_attach_max)" <<<"$r"
+	grep -q "^552 5.3.4 mail too large for a bulk job: over 65536 bytes (explain_attach_max), with ats+bulk@$ATS" <<<"$r"
 tap_is "no bulk job made" "$(jobs_of "bulk big")" 0
 
 # ---- 9. a template mail ----------------------------------------------------------------------------
