@@ -28,6 +28,7 @@
  */
 #include "atsm-build-config.h"
 #include "atsmaild.h"
+#include "milter.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -198,6 +199,7 @@ main(int argc, char **argv)
 	atsmaild_listen_stop(STOP_WAIT_MS);
 	pthread_join(t_accept, NULL);
 	atsmaild_core_stop();
+	milter_take_shutdown();
 	atsmaild_listen_close();
 	atsmaild_gen_shutdown();
 	if (pidfile != NULL)
