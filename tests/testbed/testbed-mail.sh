@@ -26,6 +26,7 @@ mail_render() {
 	local s
 	s=$(<"$MAIL_CONF_IN/$1") || return 1
 	s=${s//@TB@/"$TB"}
+	s=${s//@CONF_IN@/"$MAIL_CONF_IN"}
 	s=${s//@INSTANCE@/"$(basename "$TB")"}
 	s=${s//@SMTP_PORT@/"$TB_SMTP_PORT"}
 	s=${s//@SUBMISSION_PORT@/"$TB_SUBMISSION_PORT"}
