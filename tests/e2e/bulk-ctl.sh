@@ -56,8 +56,10 @@ IDS=$(seq -f 'r%g' 6001 6051 | paste -sd,)
 
 restart() {
 	ad_stop M
+	# the runner's client address in internal_networks: its mail is
+	# outbound from RCPT on, so that its command addresses are taken
 	ad_conf M "explain_smtp = 127.0.0.1:$TB_SMTP_PORT" "bulk_smtp = 127.0.0.1:$TB_SMTP_PORT" \
-		"default_language = en" "$@"
+		"internal_networks = 127.0.0.0/8" "default_language = en" "$@"
 	ad_start M
 }
 sink() {
