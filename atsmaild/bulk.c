@@ -787,15 +787,18 @@ run_job(PGconn *conn, struct run *r, struct atsm_err *err)
 	bool unsure, over, fresh = true;
 	int pass, rc = -1;
 
-	over = strcmp(r->job.status, "done") == 0 || strcmp(r->job.status, "cancelled") == 0;
+	over = strcmp(r->job.status, "done") == 0 || strcmp(r->job.status, "cancelled") == 0 ||
+	    strcmp(r->job.status, "failed") == 0;
 	if (load_run(conn, c, r, err) < 0) {
-		if (db_down(err) || over)
+		if (db_down(err))
 			goto out;
-		atsm_log(LOG_ERR, "bulk %lld: cannot run: %s", r->job.id, err->msg);
-		if (atsm_bulk_db_finish(conn, r->job.id, "failed", err->msg, err) < 0)
-			goto out;
-		snprintf(r->job.status, sizeof(r->job.status), "failed");
-		over = true;
+		if (!over) {
+			atsm_log(LOG_ERR, "bulk %lld: cannot run: %s", r->job.id, err->msg);
+			if (atsm_bulk_db_finish(conn, r->job.id, "failed", err->msg, err) < 0)
+				goto out;
+			snprintf(r->job.status, sizeof(r->job.status), "failed");
+			over = true;
+		}
 	}
 	if (over)
 		goto result;

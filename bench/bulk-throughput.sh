@@ -78,9 +78,18 @@ t0=$(date +%s.%N)
 smtp-source -s "$S" -m "$N" -l "$SIZE" -f alice@atsmail.test -t plain@sink.test \
 	"127.0.0.1:$TB_SMTP_PORT" >/dev/null 2>&1
 wait "$SINK"
+t_sink=$(date +%s.%N)
+for _ in $(seq 1 3000); do
+	prec=$(tb_psql -c "SELECT count(*) FROM atsmail.message_links
+		WHERE target_kind = 'resume' AND target_id = 199999")
+	[ "$prec" = "$N" ] && break
+	sleep 0.1
+done
 t1=$(date +%s.%N)
-plain=$(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN { printf "%.1f", n / (b - a) }')
-plain_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+plain=$(awk -v a="$t0" -v b="$t_sink" -v n="$N" 'BEGIN { printf "%.1f", n / (b - a) }')
+plain_s=$(awk -v a="$t0" -v b="$t_sink" 'BEGIN { printf "%.2f", b - a }')
+plain_all=$(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN { printf "%.1f", n / (b - a) }')
+plain_all_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 
 # bulk: the same number of mails as one job
 postsuper -c "$TB_POSTFIX_CONF" -d ALL >/dev/null 2>&1
@@ -92,7 +101,7 @@ JOB=$("$AD_CTL" -c "$CONF" bulk send --template bench --ids "$IDS" --as alice@at
 t_made=$(date +%s.%N)
 wait "$SINK"
 t_sink=$(date +%s.%N)
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do
 	st=$(tb_psql -c "SELECT status FROM atsmail.bulk_jobs WHERE id = $JOB")
 	rec=$(tb_psql -c "SELECT count(*) FROM atsmail.bulk_items i JOIN atsmail.messages m
 		ON m.rfc_message_id = i.message_id AND m.direction = 'out' WHERE i.job_id = $JOB")
@@ -103,14 +112,17 @@ t1=$(date +%s.%N)
 bulk=$(awk -v a="$t0" -v b="$t_sink" -v n="$N" 'BEGIN { printf "%.1f", n / (b - a) }')
 bulk_s=$(awk -v a="$t0" -v b="$t_sink" 'BEGIN { printf "%.2f", b - a }')
 made_s=$(awk -v a="$t0" -v b="$t_made" 'BEGIN { printf "%.2f", b - a }')
-all_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+bulk_all=$(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN { printf "%.1f", n / (b - a) }')
+bulk_all_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 acc=$(tb_psql -c "SELECT count(*) FROM atsmail.bulk_items WHERE job_id = $JOB AND status = 'accepted'")
 
-printf '%-6s %8s %9s\n' run seconds "mails/s"
-printf '%-6s %8s %9s\n' plain "$plain_s" "$plain"
-printf '%-6s %8s %9s   (job made in %s s; done and every mail recorded after %s s)\n' \
-	bulk "$bulk_s" "$bulk" "$made_s" "$all_s"
-printf 'bulk / plain: %s   target >= 0.8\n' \
-	"$(awk -v a="$bulk" -v b="$plain" 'BEGIN { printf "%.3f", a / b }')"
+printf '%-6s %18s %18s\n' "" "until at the sink" "until recorded"
+printf '%-6s %8s %9s %8s %9s\n' run seconds "mails/s" seconds "mails/s"
+printf '%-6s %8s %9s %8s %9s\n' plain "$plain_s" "$plain" "$plain_all_s" "$plain_all"
+printf '%-6s %8s %9s %8s %9s   (the job made by atsmailctl in %s s)\n' \
+	bulk "$bulk_s" "$bulk" "$bulk_all_s" "$bulk_all" "$made_s"
+printf 'bulk / plain: %s at the sink, %s recorded   target >= 0.8\n' \
+	"$(awk -v a="$bulk" -v b="$plain" 'BEGIN { printf "%.3f", a / b }')" \
+	"$(awk -v a="$bulk_all" -v b="$plain_all" 'BEGIN { printf "%.3f", a / b }')"
 printf 'bulk job %s: %s; %s of %s accepted, %s recorded\n' "$JOB" "$st" "$acc" "$N" "$rec"
 [ "$st" = done ] && [ "$rec" = "$N" ] && [ "$acc" = "$N" ]
