@@ -100,6 +100,7 @@ static struct slot *batch;
 static size_t batch_n, batch_next;
 static double next_at;                  /* pacing: when the next mail may go */
 static const char *batch_from;
+static bool db_warned;
 
 static double
 now_s(void)
@@ -138,9 +139,15 @@ connect_db(const struct atsm_conf *c)
 	p.application_name = "atsmaild-bulk";
 	atsm_err_clear(&err);
 	if ((conn = atsm_db_connect(&p, &err)) == NULL) {
-		atsm_log(LOG_WARNING, "bulk: cannot connect to the database: %s", err.msg);
+		/* once per outage: the runner tries every RETRY_S seconds */
+		atsm_log(db_warned ? LOG_DEBUG : LOG_WARNING, "bulk: cannot connect to the "
+		    "database (trying again every %d s): %s", RETRY_S, err.msg);
+		db_warned = true;
 		return NULL;
 	}
+	if (db_warned)
+		atsm_log(LOG_INFO, "bulk: connected to the database again");
+	db_warned = false;
 	if (atsm_db_command(conn, "LISTEN atsmail_bulk", 0, NULL, &err) < 0) {
 		atsm_log(LOG_WARNING, "bulk: LISTEN atsmail_bulk: %s", err.msg);
 		PQfinish(conn);

@@ -10,7 +10,8 @@
 # internal_networks) with atsmaild as its milter, relay sink.test ->
 # smtp-sink, N mails to N resumes at sink.test:
 #   plain  smtp-source injects N mails of about the size of the bulk mails,
-#          SESSIONS parallel sessions
+#          SESSIONS parallel sessions, each to its own resume (-N numbers
+#          the recipients), as the bulk mails are
 #   bulk   atsmailctl bulk send --template ... --ids (N resumes): the job is
 #          made, atsmaild's bulk runner composes one merged mail per
 #          recipient and submits it over bulk_connections = SESSIONS
@@ -27,6 +28,7 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 . "$top_srcdir/tests/e2e/e2e-lib.sh"
 . "$top_srcdir/tests/e2e/atsmaild-lib.sh"
+. "$top_srcdir/bench/bench-lib.sh"
 
 N=${1:-5000}
 S=${2:-4}
@@ -48,10 +50,11 @@ INSERT INTO atsmail.resumes (id, name, phase, shared) OVERRIDING SYSTEM VALUE
 	SELECT 200000 + g, 'Candidate ' || g, 'new', true FROM generate_series(1, $N) g;
 INSERT INTO atsmail.addresses (owner_kind, owner_id, addr_norm, is_primary)
 	SELECT 'resume', 200000 + g, 'b' || g || '@sink.test', true FROM generate_series(1, $N) g;
+-- smtp-source -N numbers its recipients: 1p@sink.test, 2p@sink.test, ...
 INSERT INTO atsmail.resumes (id, name, phase, shared) OVERRIDING SYSTEM VALUE
-	VALUES (199999, 'Plain Candidate', 'new', true);
+	SELECT 300000 + g, 'Plain ' || g, 'new', true FROM generate_series(0, $N + 1) g;
 INSERT INTO atsmail.addresses (owner_kind, owner_id, addr_norm, is_primary)
-	VALUES ('resume', 199999, 'plain@sink.test', true);
+	SELECT 'resume', 300000 + g, g || 'p@sink.test', true FROM generate_series(0, $N + 1) g;
 INSERT INTO atsmail.templates (code, name, subject, body, lang, shared)
 	VALUES ('bench', 'Bench', 'Hello {{resume.name}}',
 	        E'Dear {{resume.name}},\n\n' || repeat(E'This is a line of the bench mail body.\n', 40),
@@ -64,6 +67,16 @@ ad_conf B "internal_networks = 127.0.0.0/8" "log_level = warning" \
 ad_start B
 CONF=$W/atsmail.conf
 SIZE=2048
+AD_PID=$(ad_pid B)
+PF_PID=$(head -1 "$TB_DIR/postfix/spool/pid/master.pid" | tr -d ' ')
+PG_PID=$(head -1 "$TB_DIR/pg/data/postmaster.pid")
+# cpu_start / cpu_end NAME: ms per mail of atsmaild, Postfix, PostgreSQL
+cpu_start() { c_ad=$(bl_ticks "$AD_PID"); c_pf=$(bl_tree_ticks "$PF_PID"); c_pg=$(bl_tree_ticks "$PG_PID"); }
+cpu_end() {
+	CPU=$(printf '%s %s %s' "$(bl_ms_per $(($(bl_ticks "$AD_PID") - c_ad)) "$N")" \
+		"$(bl_ms_per $(($(bl_tree_ticks "$PF_PID") - c_pf)) "$N")" \
+		"$(bl_ms_per $(($(bl_tree_ticks "$PG_PID") - c_pg)) "$N")")
+}
 
 sink() {
 	timeout 900 smtp-sink -u postfix -M "$N" "127.0.0.1:$TB_SINK_PORT" 1024 >/dev/null 2>&1 &
@@ -74,18 +87,21 @@ sink() {
 # plain: N mails from alice to one resume at the sink
 postsuper -c "$TB_POSTFIX_CONF" -d ALL >/dev/null 2>&1
 sink
+cpu_start
 t0=$(date +%s.%N)
-smtp-source -s "$S" -m "$N" -l "$SIZE" -f alice@atsmail.test -t plain@sink.test \
+smtp-source -s "$S" -m "$N" -l "$SIZE" -N -f alice@atsmail.test -t p@sink.test \
 	"127.0.0.1:$TB_SMTP_PORT" >/dev/null 2>&1
 wait "$SINK"
 t_sink=$(date +%s.%N)
 for _ in $(seq 1 3000); do
 	prec=$(tb_psql -c "SELECT count(*) FROM atsmail.message_links
-		WHERE target_kind = 'resume' AND target_id = 199999")
+		WHERE target_kind = 'resume' AND target_id BETWEEN 300000 AND 300000 + $N + 1")
 	[ "$prec" = "$N" ] && break
 	sleep 0.1
 done
 t1=$(date +%s.%N)
+cpu_end
+CPU_PLAIN=$CPU
 plain=$(awk -v a="$t0" -v b="$t_sink" -v n="$N" 'BEGIN { printf "%.1f", n / (b - a) }')
 plain_s=$(awk -v a="$t0" -v b="$t_sink" 'BEGIN { printf "%.2f", b - a }')
 plain_all=$(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN { printf "%.1f", n / (b - a) }')
@@ -95,6 +111,7 @@ plain_all_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 postsuper -c "$TB_POSTFIX_CONF" -d ALL >/dev/null 2>&1
 IDS=$(seq -f 'r%g' 200001 $((200000 + N)) | paste -sd,)
 sink
+cpu_start
 t0=$(date +%s.%N)
 JOB=$("$AD_CTL" -c "$CONF" bulk send --template bench --ids "$IDS" --as alice@atsmail.test \
 	--no-wait 2>"$W/send.err") || { echo "bulk send failed: $(cat "$W/send.err")" >&2; exit 1; }
@@ -109,6 +126,8 @@ for _ in $(seq 1 3000); do
 	sleep 0.1
 done
 t1=$(date +%s.%N)
+cpu_end
+CPU_BULK=$CPU
 bulk=$(awk -v a="$t0" -v b="$t_sink" -v n="$N" 'BEGIN { printf "%.1f", n / (b - a) }')
 bulk_s=$(awk -v a="$t0" -v b="$t_sink" 'BEGIN { printf "%.2f", b - a }')
 made_s=$(awk -v a="$t0" -v b="$t_made" 'BEGIN { printf "%.2f", b - a }')
@@ -124,5 +143,7 @@ printf '%-6s %8s %9s %8s %9s   (the job made by atsmailctl in %s s)\n' \
 printf 'bulk / plain: %s at the sink, %s recorded   target >= 0.8\n' \
 	"$(awk -v a="$bulk" -v b="$plain" 'BEGIN { printf "%.3f", a / b }')" \
 	"$(awk -v a="$bulk_all" -v b="$plain_all" 'BEGIN { printf "%.3f", a / b }')"
+printf 'CPU ms per mail (atsmaild, Postfix, PostgreSQL): plain %s; bulk %s\n' \
+	"$CPU_PLAIN" "$CPU_BULK"
 printf 'bulk job %s: %s; %s of %s accepted, %s recorded\n' "$JOB" "$st" "$acc" "$N" "$rec"
 [ "$st" = done ] && [ "$rec" = "$N" ] && [ "$acc" = "$N" ]
