@@ -65,6 +65,7 @@ struct atsm_tpl_fields {
 	struct atsm_tpl_field *v;
 	size_t n, cap;
 	char what[96];                    /* the record, for faults: "resume 12 <a@b>" */
+	char lang[8];                     /* labels of {{job.block}}: "en", else Japanese */
 };
 
 void atsm_tpl_fields_init(struct atsm_tpl_fields *f);
@@ -75,13 +76,25 @@ int atsm_tpl_fields_set(struct atsm_tpl_fields *f, const char *key, const char *
 const char *atsm_tpl_fields_get(const struct atsm_tpl_fields *f, const char *key, bool *known);
 /* Is name a tag atsmail knows (docs/templates.md)? */
 bool atsm_tpl_tag_known(const char *name);
+/* The table of tags, ended by a NULL name (for help texts and docs). */
+struct atsm_tpl_tag {
+	const char *name;
+	const char *what;
+};
+const struct atsm_tpl_tag *atsm_tpl_tags(void);
+
+/* Bytes between "{{" and "}}" at most (name, "|" and fallback). */
+#define ATSM_TPL_TAG_SPAN 512
+/* A message atsm_tpl_merge_message accepts at most. */
+#define ATSM_TPL_MESSAGE_MAX (64u * 1024u * 1024u)
 
 enum atsm_tpl_fault_code {
 	ATSM_TPL_FAULT_NONE = 0,
 	ATSM_TPL_FAULT_SYNTAX,            /* "{{" without "}}", an empty or too long tag */
 	ATSM_TPL_FAULT_UNKNOWN_TAG,       /* tag: the name */
 	ATSM_TPL_FAULT_MISSING,           /* tag: the name; the record has no value */
-	ATSM_TPL_FAULT_CHARSET            /* a text part whose charset cannot be read */
+	ATSM_TPL_FAULT_CHARSET,           /* a text part whose charset cannot be read */
+	ATSM_TPL_FAULT_LIMIT              /* the message or its merge is beyond a limit */
 };
 struct atsm_tpl_fault {
 	enum atsm_tpl_fault_code code;
@@ -92,6 +105,17 @@ struct atsm_tpl_fault {
  * and err (one line naming the tag and f->what). */
 int atsm_tpl_merge_text(const char *text, size_t len, const struct atsm_tpl_fields *f,
     enum atsm_tpl_missing missing, struct atsm_buf *out, struct atsm_tpl_fault *fault,
+    struct atsm_err *err);
+
+/* The same; html: values escaped for HTML, the lines of {{job.block}}
+ * joined with <br> (the fallback is the template's own text, as written). */
+int atsm_tpl_merge(const char *text, size_t len, const struct atsm_tpl_fields *f,
+    enum atsm_tpl_missing missing, bool html, struct atsm_buf *out,
+    struct atsm_tpl_fault *fault, struct atsm_err *err);
+
+/* Check the tags of a template's text without values: 0, or -1 with fault
+ * (SYNTAX or UNKNOWN_TAG) and err naming the tag. */
+int atsm_tpl_check(const char *text, size_t len, struct atsm_tpl_fault *fault,
     struct atsm_err *err);
 
 /* Merge the tags of a whole message (headers and body, CRLF or LF) into
