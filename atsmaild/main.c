@@ -28,6 +28,7 @@
  */
 #include "atsm-build-config.h"
 #include "atsmaild.h"
+#include "milter.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -199,6 +200,7 @@ main(int argc, char **argv)
 	pthread_join(t_accept, NULL);
 	atsmaild_bulk_stop();
 	atsmaild_core_stop();
+	milter_take_shutdown();
 	atsmaild_listen_close();
 	atsmaild_gen_shutdown();
 	if (pidfile != NULL)

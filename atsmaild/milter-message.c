@@ -247,7 +247,7 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
 	bool is_to = strcasecmp(name, "To") == 0, is_cc = strcasecmp(name, "Cc") == 0;
 	bool is_bcc = strcasecmp(name, "Bcc") == 0;
 	struct atsm_out_facts *f = &m->facts;
-	size_t cost;
+	size_t cost, *used;
 
 	if (!m->raw_checked)
 		raw_start(m, conf);
@@ -283,11 +283,14 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
 			m->hdr_bytes += cost;
 		return hdr_push(&m->xats, &m->n_xats, name, value);
 	}
-	if (m->hdr_overflow || m->hdr_bytes + cost > conf->header_max_bytes) {
+	/* inbound, these count apart: a large To must not cut the value of
+	 * a genuine X-ATS-Ref (the X-ATS-* budget above stays theirs) */
+	used = m->dir == ATSM_DIR_OUTBOUND ? &m->hdr_bytes : &m->in_hdr_bytes;
+	if (m->hdr_overflow || *used + cost > conf->header_max_bytes) {
 		m->hdr_overflow = true;
 		return 0;
 	}
-	m->hdr_bytes += cost;
+	*used += cost;
 	if (is_to || is_cc || is_bcc) {
 		/* the occurrence index counts every To (Cc, Bcc) seen, kept or
 		 * not; a Bcc header (some clients leave it) is cut of its

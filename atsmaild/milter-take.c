@@ -107,6 +107,7 @@ struct take {
 	size_t n, cap, matched;
 	size_t no_addr;           /* list members without an address: not sendable */
 	char cmd_addr[ATSM_REFUSAL_ADDR_MAX];   /* the command named in sentences */
+	bool again;               /* the job exists already (the same template mail) */
 	struct atsm_refusal r;    /* 550 */
 	struct atsm_err err;      /* 451 */
 };
@@ -417,6 +418,9 @@ create_job(struct take *t, long long *job_id, size_t *n_items)
 			items[0].rcpt = t->v[i].addr;
 			items[0].kind = t->v[i].kind;
 			items[0].record_id = t->v[i].id;
+			/* the merged mail keeps the client's Message-ID: its Sent
+			 * copy, the reply and the record are one thread */
+			items[0].message_id = p->message_id;
 			n = 1;
 			for (k = 0; k < t->n; k++)
 				if (k != i)
@@ -435,7 +439,11 @@ create_job(struct take *t, long long *job_id, size_t *n_items)
 	j.job_id = p->commands.njobs > 0 ? (long long)p->commands.jobs[0] : 0;
 	j.items = items;
 	j.n_items = n;
-	rc = atsm_bulk_db_create(t->conn, &j, job_id, &t->err) < 0 ? -1 : 0;
+	/* 0: the client sent this template mail again (after a 451 whose
+	 * job was made after all): the first job stands, nothing twice */
+	if ((rc = atsm_bulk_db_create(t->conn, &j, job_id, &t->err)) == 0)
+		t->again = true;
+	rc = rc < 0 ? -1 : 0;
 	*n_items = n;
 	free(items);
 	free(extra);
@@ -495,7 +503,7 @@ milter_take(struct milter_session *s, const struct atsm_out_plan *p)
 	struct take t;
 	long long job_id = 0;
 	size_t n_items = 0, i;
-	char num[32];
+	char num[64];
 	int rc;
 
 	memset(&t, 0, sizeof(t));
@@ -537,10 +545,15 @@ milter_take(struct milter_session *s, const struct atsm_out_plan *p)
 		milter_explain(s, &t.r, true);
 		return 0;
 	}
+	if (t.again) {
+		atsm_log(LOG_INFO, "%s: sent again: bulk job %lld has this mail already: original "
+		    "discarded", qid, job_id);
+		return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_DISCARD);
+	}
+	snprintf(num, sizeof(num), " without_address=%zu", t.no_addr);
 	atsm_log(LOG_INFO, "%s: taken: bulk job %lld (%s): user=%s recipients=%zu matched=%zu "
-	    "unmatched=%zu items=%zu%s%s: original discarded", qid, job_id,
+	    "unmatched=%zu items=%zu%s: original discarded", qid, job_id,
 	    p->take.bulk ? "mail" : "template", p->user_login, t.n, t.matched, t.n - t.matched,
-	    n_items, t.no_addr > 0 ? " without_address=" : "",
-	    t.no_addr > 0 ? (snprintf(num, sizeof(num), "%zu", t.no_addr), num) : "");
+	    n_items, t.no_addr > 0 ? num : "");
 	return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_DISCARD);
 }

@@ -57,6 +57,8 @@ struct milter_msg {
 	size_t n_addr_hdrs;
 	int n_to, n_cc, n_bcc;
 	size_t hdr_bytes;               /* of the headers kept, against header_max_bytes */
+	size_t in_hdr_bytes;            /* inbound: of the From/To/Cc... kept (a bulk
+	                                   runner's mail is decided as sent mail) */
 	bool hdr_overflow;
 	bool rcpt_overflow;
 	bool xats_overflow;             /* more than MILTER_XATS_MAX X-ATS-* headers */

@@ -282,8 +282,8 @@ static const struct row rows[ATSM_REFUSAL_KIND_COUNT] = {
 	    { "check the list's name in the ATS",
 	      "ATSでリストの名前を確認してください" } },
 	[ATSM_REFUSAL_TAG_MISSING] = { "tag-missing",
-	    { "no value for {{{0}}} for {1}: {a} would send the tag unfilled",
-	      "{1} には {{{0}}} の値がありません: {a} では差し込めません" },
+	    { "merge tag without a value: {{{0}}} for {1}, in the mail of {a}",
+	      "差し込みタグの値がありません: {1} の {{{0}}}（{a} のメール）" },
 	    { "fill it in the ATS, give the tag a fallback ({{{0}|text}}), or leave that "
 	      "recipient out",
 	      "ATSで値を入力するか、タグに代わりの文字（{{{0}|文字}}）を書くか、その宛先を"
@@ -306,8 +306,9 @@ static const struct row rows[ATSM_REFUSAL_KIND_COUNT] = {
 	      "email または address の列がある見出し行付きの CSV（UTF-8 か Shift_JIS）を"
 	      "添付してください" } },
 	[ATSM_REFUSAL_TAKE_TOO_LARGE] = { "take-too-large",
-	    { "mail too large for {a}: over {0} bytes (explain_attach_max)",
-	      "{a} のメールが大きすぎます: {0} バイトを超えています（explain_attach_max）" },
+	    { "mail too large for a bulk job: over {0} bytes (explain_attach_max), with {a}",
+	      "一括送信にはメールが大きすぎます: {a} のメールが {0} バイトを超えています"
+	      "（explain_attach_max）" },
 	    { "make the attachments smaller",
 	      "添付ファイルを小さくしてください" } },
 };

@@ -10,7 +10,15 @@
 #   5. ats+bulk to two candidates and one stranger (an address of no record): 250, a bulk_jobs row
 #      (origin mail, the mail as source, the commands) with three items,
 #      the stranger 'unmatched', and the original discarded by Postfix,
-#      never delivered.
+#      never delivered;
+#   6. ats+bulk with an attached CSV (an email column): its addresses are
+#      the job's items;
+#   7. ats+bulk.<list>: the list's members are the items; an unknown list:
+#      550 naming it;
+#   8. a taken mail larger than explain_attach_max: 552 5.3.4;
+#   9. ats+template.<code> to one candidate with a colleague in Cc: a job of
+#      origin template, one item (the candidate, the colleague beside it,
+#      the client's Message-ID kept).
 # The runner that sends the job's mails is tested by bulk-mail.sh.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -111,6 +119,57 @@ tap_ok "Postfix discarded the original" \
 	eval "for _ in \$(seq 1 50); do grep -q 'milter triggers DISCARD action' '$TB_MAILLOG' && exit 0; sleep 0.1; done; exit 1"
 tap_is "the original is not recorded as a sent mail" \
 	"$(am_sql "select count(*) from atsmail.messages where rfc_message_id = '$(am_bare "$M5")'")" 0
+
+# ---- 6. the recipients of an attached CSV ------------------------------------------------------
+printf 'name,email\r\nTaro,taro@candidate.test\r\nNobody,nobody@candidate.test\r\n' >"$W/rcpts.csv"
+M6=$(am_mid bulk6)
+r=$(submit "$M6" "bulk csv" "ats+bulk@$ATS" --body "Hello" --attach-type text/csv --attach "@$W/rcpts.csv")
+tap_ok "ats+bulk with a CSV: 250" grep -q "^250 " <<<"$r"
+tap_is "the CSV's addresses are the items, matched or not" \
+	"$(am_wait_sql "select string_agg(i.rcpt || ':' || coalesce(i.record_id::text, '-'), ' ' order by i.rcpt)
+	     from atsmail.bulk_items i join atsmail.bulk_jobs j on j.id = i.job_id where j.subject = 'bulk csv $AM_RUN'" \
+	  "nobody@candidate.test:- taro@candidate.test:1001")" "nobody@candidate.test:- taro@candidate.test:1001"
+
+# ---- 7. a recipient list ------------------------------------------------------------------------
+am_sql "insert into atsmail.recipient_lists (name, owner_id) values ('fair-$AM_RUN', 1);
+	insert into atsmail.recipient_list_members (list_id, record_kind, record_id)
+	select id, 'resume', r from atsmail.recipient_lists, unnest(array[1001, 1002]) r
+	where name = 'fair-$AM_RUN'" >/dev/null
+M7=$(am_mid bulk7)
+r=$(submit "$M7" "bulk list" "ats+bulk.fair-$AM_RUN@$ATS" --body "Hello")
+tap_ok "ats+bulk.<list>: 250" grep -q "^250 " <<<"$r"
+tap_is "the list's members are the items" \
+	"$(am_wait_sql "select string_agg(i.record_id::text, ',' order by i.record_id)
+	     from atsmail.bulk_items i join atsmail.bulk_jobs j on j.id = i.job_id where j.subject = 'bulk list $AM_RUN'" \
+	  "1001,1002")" "1001,1002"
+r=$(submit "$(am_mid bulk7b)" "bulk nolist" "ats+bulk.nosuch-list@$ATS" --body "Hello")
+tap_ok "an unknown list: 550 naming it" \
+	grep -q "^550 5.7.1 no recipient list \"nosuch-list\": ats+bulk.nosuch-list@$ATS names no list you may use" <<<"$r"
+
+# ---- 8. larger than explain_attach_max ------------------------------------------------------------
+restart "explain_attach_max = 64k"
+head -c 100000 /dev/urandom | base64 >"$W/big.txt"
+r=$(submit "$(am_mid bulk8)" "bulk big" "taro@candidate.test,ats+bulk@$ATS" --attach "@$W/big.txt")
+tap_ok "a taken mail over explain_attach_max: 552 5.3.4 with the sentence" \
+	grep -q "^552 5.3.4 mail too large for a bulk job: over 65536 bytes (explain_attach_max), with ats+bulk@$ATS" <<<"$r"
+tap_is "no bulk job made" "$(jobs_of "bulk big")" 0
+
+# ---- 9. a template mail ----------------------------------------------------------------------------
+restart
+am_sql "insert into atsmail.templates (code, name, subject, body, lang, shared)
+	values ('offer', 'Offer', 'Offer for {{resume.name}}', 'Dear {{resume.name}},', 'en', true)
+	on conflict (code) do nothing" >/dev/null
+M9=$(am_mid tpl9)
+r=$(submit "$M9" "tpl ok" "taro@candidate.test,bob@atsmail.test,ats+template.offer@$ATS" \
+	--header "Cc: bob@atsmail.test" --body "Dear {{resume.name}},")
+tap_ok "a template mail to one candidate: 250" grep -q "^250 " <<<"$r"
+tap_is "one job of origin template, with the template's code" \
+	"$(am_wait_sql "select origin || ' ' || template_code from atsmail.bulk_jobs where subject = 'tpl ok $AM_RUN'" "template offer")" \
+	"template offer"
+tap_is "one item: taro's resume, bob beside it, the client's Message-ID" \
+	"$(am_sql "select i.rcpt || ' ' || i.record_id || ' ' || array_to_string(i.extra_rcpts, ',') || ' ' || (i.message_id = '$(am_bare "$M9")')
+	     from atsmail.bulk_items i join atsmail.bulk_jobs j on j.id = i.job_id where j.subject = 'tpl ok $AM_RUN'")" \
+	"taro@candidate.test 1001 bob@atsmail.test true"
 
 if [ "$TAP_FAILED" -gt 0 ]; then
 	tap_diag "--- atsmaild's log:"; grep -v 'debug: ' "$LOG" | tail -n 40 | sed 's/^/# /'

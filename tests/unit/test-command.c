@@ -442,7 +442,8 @@ START_TEST(test_empty_command)
 	ck_assert_int_eq(add("ats@" DOM), -1);
 	ck_assert_str_eq(err.msg, "ats@" DOM ": no command given; write "
 	    "ats+<command>@" DOM " with one of: phase.<code>, "
-	    "job.<id>[.<id>...], private, share, resume.<id>, contact.<id>");
+	    "job.<id>[.<id>...], private, share, resume.<id>, contact.<id>, "
+	    "template.<code>, bulk, bulk.<list>");
 	ck_assert_int_eq(add("<ats+@" DOM ">"), -1);
 	ck_assert_msg(strncmp(err.msg, "ats+@" DOM ": no command given",
 	    strlen("ats+@" DOM ": no command given")) == 0, "%s", err.msg);

@@ -229,11 +229,12 @@ START_TEST(refusals_in_japanese)
 	    "5,012 件です（1回 5,000 件まで。bulk_max_recipients）");
 	atsm_refusal_set(&r, ATSM_REFUSAL_TAG_MISSING, "ats", "ats.atsmail.test",
 	    "ats+template.offer@ats.atsmail.test", "company.name", "resume 12 <a@b.test>");
-	ck_assert_str_eq(r.text, "no value for {{company.name}} for resume 12 <a@b.test>: "
-	    "ats+template.offer@ats.atsmail.test would send the tag unfilled; fill it in the "
+	ck_assert_str_eq(r.text, "merge tag without a value: {{company.name}} for resume 12 "
+	    "<a@b.test>, in the mail of ats+template.offer@ats.atsmail.test; fill it in the "
 	    "ATS, give the tag a fallback ({{company.name|text}}), or leave that recipient out");
 	atsm_refusal_render(&r, ATSM_LANG_JA, what, sizeof(what), fix, sizeof(fix));
-	ck_assert(strstr(what, "{{company.name}} の値がありません") != NULL);
+	ck_assert_str_eq(what, "差し込みタグの値がありません: resume 12 <a@b.test> の "
+	    "{{company.name}}（ats+template.offer@ats.atsmail.test のメール）");
 	atsm_refusal_set(&r, ATSM_REFUSAL_NO_TEMPLATE, "ats", "ats.atsmail.test",
 	    "ats+template.nope@ats.atsmail.test", "nope", NULL);
 	ck_assert(strncmp(r.text, "no template \"nope\": ats+template.nope@", 38) == 0);
