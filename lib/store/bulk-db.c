@@ -770,7 +770,7 @@ atsm_bulk_db_claim(PGconn *c, const char *runner, struct atsm_bulk_job *j,
 {
 	static const char sql_open[] =
 	    "SELECT id FROM atsmail.bulk_jobs WHERE status IN ('queued', 'running')"
-	    " OR (status IN ('done', 'cancelled') AND result_sent_at IS NULL)"
+	    " OR (status IN ('done', 'cancelled', 'failed') AND result_sent_at IS NULL)"
 	    " ORDER BY id LIMIT 100";
 	static const char sql_start[] =
 	    "UPDATE atsmail.bulk_jobs SET status = 'running', runner = $2,"
@@ -800,7 +800,8 @@ atsm_bulk_db_claim(PGconn *c, const char *runner, struct atsm_bulk_job *j,
 		}
 		/* another runner may have ended it between the two reads */
 		if (got == 0 || ((strcmp(j->status, "done") == 0 ||
-		    strcmp(j->status, "cancelled") == 0) && j->result_sent)) {
+		    strcmp(j->status, "cancelled") == 0 || strcmp(j->status, "failed") == 0) &&
+		    j->result_sent)) {
 			if (got == 1)
 				atsm_bulk_job_free(j);
 			atsm_bulk_db_release(c, id);
