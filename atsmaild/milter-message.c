@@ -12,9 +12,9 @@
  * could follow a refusal (explain.c): the mail of a known local sender (a
  * SASL login, or non-SMTP) is kept whole, headers as "Name: value", up to
  * explain_attach_max (also while commands are on: a mail taken for ats+bulk
- * is kept whole in its job).  Inbound mail keeps the same headers (a bulk
- * runner's mail is decided as sent mail when its X-ATS-Bulk verifies) but
- * not its body.
+ * is kept whole in its job).  Inbound mail keeps the same headers and
+ * envelope recipients (a bulk runner's mail is decided as sent mail when
+ * its X-ATS-Bulk verifies), never its body.
  */
 #include "atsm-build-config.h"
 #include "milter.h"
