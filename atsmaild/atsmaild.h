@@ -31,6 +31,8 @@
  *	explain.c         the explanation mail to a refused recruiter, sent by
  *	                  SMTP from its own thread (docs/refusal-mail.md)
  *	filing-session.c  one Dovecot connection: filing requests and answers
+ *	bulk.c            the bulk runner: jobs of bulk send, one mail per
+ *	                  recipient by SMTP to bulk_smtp (docs/bulk.md)
  */
 #ifndef ATSMAILD_H
 #define ATSMAILD_H
@@ -115,6 +117,14 @@ void atsmaild_core_stop(void);
  * before a restart): decisions can be trusted.  Until then every mail is
  * answered with a temporary failure. */
 bool atsmaild_core_ready(void);
+
+/* ---- bulk.c: the bulk runner ------------------------------------------ */
+
+/* Start the runner thread (after the core: it waits for the recorder) /
+ * stop it (before the core: a job stopped midway is resumed at the next
+ * start). */
+int atsmaild_bulk_start(struct atsm_err *err);
+void atsmaild_bulk_stop(void);
 
 /* ---- record.c: journal first ------------------------------------------ */
 

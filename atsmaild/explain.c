@@ -13,7 +13,8 @@
  *
  * How it leaves: the session thread composes it (lib/explain/compose.h)
  * and queues it; one sender thread submits it by SMTP to explain_smtp
- * (MAIL FROM:<>, so that it never bounces), with timeouts.  Not Postfix's
+ * (MAIL FROM:<>, so that it never bounces), with timeouts
+ * (lib/service/smtp-client.h, which the bulk runner shares).  Not Postfix's
  * sendmail(1): its postdrop is setgid, which atsmaild cannot run under
  * systemd's NoNewPrivileges.  Not a forked child either: atsmaild is
  * threaded, and a child of a threaded process may only exec.  The queue
@@ -24,15 +25,11 @@
 #include "atsm-build-config.h"
 #include "milter.h"
 
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,10 +38,10 @@
 #include "explain/compose.h"
 #include "explain/dedupe.h"
 #include "mail/addr.h"
+#include "service/smtp-client.h"
 
 #define QUEUE_MAX 64
 #define IO_TIMEOUT_S 30
-#define REPLY_MAX 4096
 
 struct job {
 	char *rcpt;
@@ -65,202 +62,26 @@ static struct atsm_explain_dedupe seen;
 
 /* ---- SMTP ---------------------------------------------------------------- */
 
-static int
-dial(const char *where, char *why, size_t whysz)
-{
-	struct timeval tv = { IO_TIMEOUT_S, 0 };
-	struct addrinfo hints, *res = NULL, *ai;
-	char host[512], *port;
-	int fd = -1, rc;
-
-	if (strncmp(where, "unix:", 5) == 0) {
-		union {
-			struct sockaddr sa;
-			struct sockaddr_un un;
-		} u;
-		struct sockaddr_un *sun = &u.un;
-
-		memset(&u, 0, sizeof(u));
-		sun->sun_family = AF_UNIX;
-		if (strlen(where + 5) >= sizeof(sun->sun_path)) {
-			snprintf(why, whysz, "explain_smtp %s: path too long", where);
-			return -1;
-		}
-		memcpy(sun->sun_path, where + 5, strlen(where + 5) + 1);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-			return -1;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, &u.sa, sizeof(*sun)) == 0)
-			return fd;
-		snprintf(why, whysz, "connect to %s: %m", where);
-		close(fd);
-		return -1;
-	}
-	if (where[0] == '[') {
-		snprintf(host, sizeof(host), "%s", where + 1);
-		port = strstr(host, "]:");
-		if (port != NULL) {
-			*port = '\0';
-			port += 2;
-		}
-	} else {
-		snprintf(host, sizeof(host), "%s", where);
-		port = strrchr(host, ':');
-		if (port != NULL)
-			*port++ = '\0';
-	}
-	if (port == NULL || *port == '\0') {
-		snprintf(why, whysz, "explain_smtp %s: not host:port, [IPv6]:port or unix:/path",
-		    where);
-		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(why, whysz, "explain_smtp %s: %s", where, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		snprintf(why, whysz, "connect to %s: %m", where);
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-static int
-put_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* Read one reply (all its lines) into r: its code, or -1. */
-static int
-get_reply(int fd, char *r, size_t size)
-{
-	size_t have = 0;
-	char *line;
-
-	r[0] = '\0';
-	for (;;) {
-		ssize_t k;
-
-		/* the last line is "DDD " and ends with CRLF */
-		line = r;
-		for (char *e; (e = strstr(line, "\r\n")) != NULL; line = e + 2)
-			if (e - line >= 4 && line[3] == ' ')
-				return atoi(line);
-		if (have + 1 >= size)
-			return -1;
-		if ((k = read(fd, r + have, size - have - 1)) <= 0)
-			return -1;
-		have += (size_t)k;
-		r[have] = '\0';
-	}
-}
-
-static int
-command(int fd, const char *cmd, int want, char *r, size_t size)
-{
-	int code;
-
-	if (cmd != NULL && put_all(fd, cmd, strlen(cmd)) < 0) {
-		snprintf(r, size, "write failed: %m");
-		return -1;
-	}
-	code = get_reply(fd, r, size);
-	r[strcspn(r, "\r\n")] = '\0';
-	if (code < 0) {
-		snprintf(r, size, "no reply (timeout or connection closed)");
-		return -1;
-	}
-	return code / 100 == want ? 0 : -1;
-}
-
-/* The message: every line ended by CRLF, a leading dot doubled. */
-static int
-put_data(int fd, const char *p, size_t n)
-{
-	struct atsm_buf b;
-	bool bol = true;
-	size_t i;
-	int rc = 0;
-
-	atsm_buf_init(&b, 2 * n + 16);
-	for (i = 0; i < n && rc == 0; i++) {
-		if (bol && p[i] == '.')
-			rc = atsm_buf_putc(&b, '.');
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			rc = rc < 0 ? rc : atsm_buf_putc(&b, '\r');
-		if (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n')) {
-			rc = rc < 0 ? rc : atsm_buf_puts(&b, "\r\n");
-			bol = true;
-			continue;
-		}
-		rc = rc < 0 ? rc : atsm_buf_putc(&b, p[i]);
-		bol = p[i] == '\n';
-	}
-	if (rc == 0 && !bol)
-		rc = atsm_buf_puts(&b, "\r\n");
-	if (rc == 0)
-		rc = atsm_buf_puts(&b, ".\r\n");
-	if (rc == 0)
-		rc = put_all(fd, b.data, b.len);
-	atsm_buf_free(&b);
-	return rc;
-}
-
 static void
 submit(const struct job *j)
 {
-	char r[REPLY_MAX], cmd[1024], host[256] = "localhost";
-	int fd;
+	const char *rcpts[1] = { j->rcpt };
+	struct atsm_smtp smtp;
+	int code;
 
-	r[0] = '\0';
-	if ((fd = dial(j->smtp, r, sizeof(r))) < 0) {
-		atsm_log(LOG_WARNING, "%s: explanation to <%s> not sent: %s", j->what, j->rcpt,
-		    r[0] != '\0' ? r : "cannot connect");
+	if (atsm_smtp_open(&smtp, j->smtp, NULL, IO_TIMEOUT_S) < 0) {
+		atsm_log(LOG_WARNING, "%s: explanation to <%s> not sent: %s: %s", j->what,
+		    j->rcpt, j->smtp, smtp.reply[0] != '\0' ? smtp.reply : "cannot connect");
 		return;
 	}
-	(void)gethostname(host, sizeof(host) - 1);
-	snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", host);
-	if (command(fd, NULL, 2, r, sizeof(r)) < 0 || command(fd, cmd, 2, r, sizeof(r)) < 0 ||
-	    command(fd, "MAIL FROM:<>\r\n", 2, r, sizeof(r)) < 0)
-		goto fail;
-	snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>\r\n", j->rcpt);
-	if (command(fd, cmd, 2, r, sizeof(r)) < 0 || command(fd, "DATA\r\n", 3, r, sizeof(r)) < 0)
-		goto fail;
-	if (put_data(fd, j->mail, j->len) < 0) {
-		snprintf(r, sizeof(r), "write failed: %m");
-		goto fail;
-	}
-	if (command(fd, NULL, 2, r, sizeof(r)) < 0)
-		goto fail;
-	atsm_log(LOG_INFO, "%s: explanation sent to <%s> (%zu bytes): %s", j->what, j->rcpt,
-	    j->len, r);
-	(void)command(fd, "QUIT\r\n", 2, r, sizeof(r));
-	close(fd);
-	return;
-fail:
-	atsm_log(LOG_WARNING, "%s: explanation to <%s> not sent: %s: %s", j->what, j->rcpt,
-	    j->smtp, r);
-	close(fd);
+	code = atsm_smtp_send(&smtp, "", rcpts, 1, NULL, j->mail, j->len);
+	if (code / 100 == 2)
+		atsm_log(LOG_INFO, "%s: explanation sent to <%s> (%zu bytes): %s", j->what,
+		    j->rcpt, j->len, smtp.reply);
+	else
+		atsm_log(LOG_WARNING, "%s: explanation to <%s> not sent: %s: %s", j->what,
+		    j->rcpt, j->smtp, smtp.reply);
+	atsm_smtp_close(&smtp);
 }
 
 static void *

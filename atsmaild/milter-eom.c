@@ -39,7 +39,10 @@
 
 #include "base/arena.h"
 #include "base/log.h"
+#include "bulk/marker.h"
 #include "explain/compose.h"
+#include "mail/addr.h"
+#include "mail/msgid.h"
 #include "outbound/decide.h"
 #include "outbound/record.h"
 #include "rules/command.h"
@@ -175,6 +178,77 @@ apply_plan(struct milter_session *s, const struct atsm_out_plan *p)
 	return 0;
 }
 
+/* ---- the bulk runner's mail ------------------------------------------------------ */
+
+/* A mail atsmaild's bulk runner submitted (without a login): its
+ * X-ATS-Bulk verifies under the site secret for its Message-ID, and its
+ * envelope sender is an address of the active user the marker names.
+ * Then it is that user's sent mail, as if they had logged in: 1, with
+ * the login put in the facts.  0: no marker, or one that does not verify
+ * (a forged X-ATS-* header: logged, and removed like any other). */
+static int
+bulk_runner_mail(struct milter_session *s)
+{
+	struct atsm_out_facts *f = &s->msg.facts;
+	struct atsm_snapshot_view *v;
+	struct atsm_bulk_mark mark;
+	struct atsm_dir_user by_login, by_addr;
+	struct atsm_dir dir;
+	struct atsm_err err;
+	char *msgid = NULL, *from = NULL;
+	const struct milter_hdr *h = NULL;
+	size_t i;
+	int ok = 0;
+
+	for (i = 0; i < s->msg.n_xats && h == NULL; i++)
+		if (strcasecmp(s->msg.xats[i].name, ATSM_BULK_MARKER) == 0)
+			h = &s->msg.xats[i];
+	if (h == NULL)
+		return 0;
+	atsm_err_clear(&err);
+	if (atsm_msgid_bare(f->hdr_message_id, &msgid) < 0 || msgid == NULL ||
+	    atsm_bulk_marker_check(&s->gen->keys, h->value, msgid, &mark, &err) < 0) {
+		atsm_log(LOG_WARNING, "%s: forged " ATSM_BULK_MARKER " header (%s): removed, "
+		    "the mail is decided as it otherwise would be", qid_of(s),
+		    msgid == NULL ? "the mail has no Message-ID" : err.msg);
+		free(msgid);
+		return 0;
+	}
+	free(msgid);
+	if (f->env_from == NULL || f->env_from[0] == '\0' ||
+	    atsm_addr_normalize(f->env_from, &from, NULL) < 0 || !atsmaild_core_ready() ||
+	    atsm_snapshot_view_begin(atsmaild_core.snap, &v, &dir, &err) < 0) {
+		atsm_log(LOG_WARNING, "%s: " ATSM_BULK_MARKER " of job %lld: cannot check the "
+		    "envelope sender <%s>%s%s: treated as forged", qid_of(s), mark.job,
+		    f->env_from != NULL ? f->env_from : "", err.msg[0] != '\0' ? ": " : "",
+		    err.msg);
+		free(from);
+		return 0;
+	}
+	if (dir.ops->user_by_login(dir.ctx, mark.login, &by_login, &err) == 1 &&
+	    dir.ops->user_by_addr(dir.ctx, from, &by_addr, &err) == 1 && by_login.active &&
+	    by_login.id == by_addr.id)
+		ok = 1;
+	atsm_snapshot_view_end(v);
+	if (!ok) {
+		atsm_log(LOG_WARNING, "%s: " ATSM_BULK_MARKER " of job %lld names user %s, whose "
+		    "address <%s> is not (or who is not active): treated as forged", qid_of(s),
+		    mark.job, mark.login, from);
+		free(from);
+		return 0;
+	}
+	free(from);
+	free(f->login);
+	if ((f->login = strdup(mark.login)) == NULL) {
+		s->msg.failed = true;
+		return 0;
+	}
+	f->bulk_marked = true;
+	atsm_log(LOG_INFO, "%s: bulk job %lld item %d of user %s: decided as sent mail",
+	    qid_of(s), mark.job, mark.item, mark.login);
+	return 1;
+}
+
 /* ---- outbound ------------------------------------------------------------------ */
 
 /* Decide over a view of the snapshot: 0 with the plan, -1 with err. */
@@ -227,6 +301,13 @@ run(struct milter_session *s, struct atsm_out_plan *p)
 	switch (p->verdict) {
 	case ATSM_OUT_PASS:
 		atsm_log(LOG_DEBUG, "%s: not ATS mail: passed untouched", qid_of(s));
+		if (s->msg.facts.bulk_marked) {
+			size_t nx;
+
+			/* the marker never leaves, whatever the verdict */
+			if (delete_xats(s, NULL, &nx) < 0)
+				return -1;
+		}
 		return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
 	case ATSM_OUT_REJECT:
 		atsm_log(LOG_INFO, "%s: reject 550 5.7.1: from=<%s>: %s", qid_of(s),
@@ -235,6 +316,8 @@ run(struct milter_session *s, struct atsm_out_plan *p)
 			return -1;
 		milter_explain(s, &p->refusal, true);
 		return 0;
+	case ATSM_OUT_TAKE:
+		return milter_take(s, p);
 	case ATSM_OUT_RECORD:
 	case ATSM_OUT_HOLD:
 		break;
@@ -307,6 +390,13 @@ milter_eom_outbound(struct milter_session *s)
 		    "mail tempfailed", qid_of(s));
 		return tempfail(s, "atsmail: starting up, try again later");
 	}
+	/* sent mail without a login (sendmail, or a client of an internal
+	 * network) may be the bulk runner's: its marker names the user */
+	if (!s->msg.facts.bulk_marked && (s->msg.facts.login == NULL ||
+	    s->msg.facts.login[0] == '\0') && !s->msg.facts.non_smtp)
+		(void)bulk_runner_mail(s);
+	if (s->msg.failed)
+		return tempfail(s, "atsmail: cannot take this mail now, try again later");
 	memset(&plan, 0, sizeof(plan));
 	rc = run(s, &plan);
 	atsm_out_plan_free(&plan);
@@ -372,6 +462,12 @@ milter_eom_inbound(struct milter_session *s)
 
 	if (s->msg.xats_overflow)
 		return milter_reply(s, "552", "5.3.4", "too many X-ATS-* header fields");
+	if (s->msg.n_xats > 0 && !s->msg.hdr_overflow && !s->msg.rcpt_overflow &&
+	    !s->msg.failed && bulk_runner_mail(s) == 1) {
+		/* atsmaild's bulk runner: the user's sent mail (docs/bulk-smtp.md) */
+		s->msg.dir = ATSM_DIR_OUTBOUND;
+		return milter_eom_outbound(s);
+	}
 	if (s->msg.n_xats > 0) {
 		if (delete_xats(s, genuine_ref, &n) < 0) {
 			atsm_buf_reset(&s->out);

@@ -11,8 +11,10 @@
  * body is not kept (only its size and SHA-256) except while an explanation
  * could follow a refusal (explain.c): the mail of a known local sender (a
  * SASL login, or non-SMTP) is kept whole, headers as "Name: value", up to
- * explain_attach_max.  Inbound mail keeps only
- * its X-ATS-* headers (to remove forged ones) and the To/Cc counts.
+ * explain_attach_max (also while commands are on: a mail taken for ats+bulk
+ * is kept whole in its job).  Inbound mail keeps the same headers and
+ * envelope recipients (a bulk runner's mail is decided as sent mail when
+ * its X-ATS-Bulk verifies), never its body.
  */
 #include "atsm-build-config.h"
 #include "milter.h"
@@ -200,12 +202,15 @@ kept_header(const char *name)
 }
 
 /* The raw mail is kept for sent mail of a known local sender, while
- * explain_refusals is on: the only mail an explanation can be sent for. */
+ * explain_refusals is on (the only mail an explanation can be sent for)
+ * or commands are (ats_domain): a mail taken for ats+bulk or
+ * ats+template is kept whole in its bulk job (milter-take.c). */
 static void
 raw_start(struct milter_msg *m, const struct atsm_conf *conf)
 {
 	m->raw_checked = true;
-	m->keep_raw = conf->explain_refusals && m->dir == ATSM_DIR_OUTBOUND &&
+	m->keep_raw = (conf->explain_refusals || (conf->ats_domain != NULL &&
+	    conf->ats_domain[0] != '\0')) && m->dir == ATSM_DIR_OUTBOUND &&
 	    ((m->facts.login != NULL && m->facts.login[0] != '\0') || m->facts.non_smtp) &&
 	    m->facts.env_from != NULL && m->facts.env_from[0] != '\0';
 	if (m->keep_raw)
@@ -239,11 +244,10 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
     const char *value)
 {
 	bool xats = strncasecmp(name, MILTER_HDR_PREFIX, strlen(MILTER_HDR_PREFIX)) == 0;
-	bool outbound = m->dir == ATSM_DIR_OUTBOUND;
 	bool is_to = strcasecmp(name, "To") == 0, is_cc = strcasecmp(name, "Cc") == 0;
 	bool is_bcc = strcasecmp(name, "Bcc") == 0;
 	struct atsm_out_facts *f = &m->facts;
-	size_t cost;
+	size_t cost, *used;
 
 	if (!m->raw_checked)
 		raw_start(m, conf);
@@ -261,7 +265,9 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
 		m->n_cc++;
 	if (is_bcc)
 		m->n_bcc++;
-	if (!xats && (!outbound || (!is_to && !is_cc && !is_bcc && !kept_header(name))))
+	/* inbound mail keeps them too: a bulk runner's mail (its X-ATS-Bulk
+	 * verified at the end) is decided as sent mail (milter-eom.c) */
+	if (!xats && !is_to && !is_cc && !is_bcc && !kept_header(name))
 		return 0;
 	cost = strlen(name) + strlen(value) + 4;
 	if (xats) {
@@ -277,11 +283,14 @@ milter_msg_header(struct milter_msg *m, const struct atsm_conf *conf, const char
 			m->hdr_bytes += cost;
 		return hdr_push(&m->xats, &m->n_xats, name, value);
 	}
-	if (m->hdr_overflow || m->hdr_bytes + cost > conf->header_max_bytes) {
+	/* inbound, these count apart: a large To must not cut the value of
+	 * a genuine X-ATS-Ref (the X-ATS-* budget above stays theirs) */
+	used = m->dir == ATSM_DIR_OUTBOUND ? &m->hdr_bytes : &m->in_hdr_bytes;
+	if (m->hdr_overflow || *used + cost > conf->header_max_bytes) {
 		m->hdr_overflow = true;
 		return 0;
 	}
-	m->hdr_bytes += cost;
+	*used += cost;
 	if (is_to || is_cc || is_bcc) {
 		/* the occurrence index counts every To (Cc, Bcc) seen, kept or
 		 * not; a Bcc header (some clients leave it) is cut of its
@@ -317,6 +326,27 @@ milter_msg_body(struct milter_msg *m, const unsigned char *p, size_t n)
 		EVP_DigestUpdate(m->sha, p, n);
 }
 
+/* A Content-Type of text/csv (or application/csv) in the kept mail: its
+ * recipients may be in a CSV (ats+bulk).  Only a hint for the decision:
+ * milter-take.c parses the MIME structure. */
+static bool
+has_csv(const struct atsm_buf *raw)
+{
+	const char *p = raw->data;
+	size_t i;
+
+	for (i = 0; p != NULL && i + 13 < raw->len; i++) {
+		if (strncasecmp(raw->data + i, "content-type:", 13) != 0)
+			continue;
+		p = raw->data + i + 13;
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (strncasecmp(p, "text/csv", 8) == 0 || strncasecmp(p, "application/csv", 15) == 0)
+			return true;
+	}
+	return false;
+}
+
 int
 milter_msg_finish(struct milter_msg *m, const struct atsm_token_keys *keys,
     const char *queue_id, struct atsm_err *err)
@@ -331,6 +361,7 @@ milter_msg_finish(struct milter_msg *m, const struct atsm_token_keys *keys,
 	if ((f->queue_id = strdup(queue_id != NULL ? queue_id : "")) == NULL)
 		return atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory");
 	f->submitted_at = (long long)time(NULL);
+	f->csv_attached = m->keep_raw && !m->raw_overflow && has_csv(&m->raw);
 	f->body_sha256[0] = '\0';
 	if (m->sha != NULL && EVP_DigestFinal_ex(m->sha, md, &mdlen) == 1 && mdlen == 32) {
 		for (i = 0; i < mdlen; i++)

@@ -6,6 +6,7 @@
  *	                  the configuration in force)
  *	milter-macros.c   the macros of a message ({auth_authen}, {i})
  *	milter-eom.c      the end of a message: decide, journal, act
+ *	milter-take.c     a mail taken (ats+bulk, ats+template): the bulk job
  *	hdredit.c         To/Cc header values without the command addresses
  *	explain.c         the explanation mail to a refused recruiter
  */
@@ -19,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "atsmaild.h"
+#include "outbound/decide.h"
 #include "outbound/facts.h"
 #include "outbound/refusal.h"
 #include "service/milter-proto.h"
@@ -55,6 +57,8 @@ struct milter_msg {
 	size_t n_addr_hdrs;
 	int n_to, n_cc, n_bcc;
 	size_t hdr_bytes;               /* of the headers kept, against header_max_bytes */
+	size_t in_hdr_bytes;            /* inbound: of the From/To/Cc... kept (a bulk
+	                                   runner's mail is decided as sent mail) */
 	bool hdr_overflow;
 	bool rcpt_overflow;
 	bool xats_overflow;             /* more than MILTER_XATS_MAX X-ATS-* headers */
@@ -73,6 +77,7 @@ struct milter_msg {
 	bool raw_in_body;               /* the empty line after the headers is in raw */
 	bool automatic;                 /* Auto-Submitted (not "no") or atsmail's marker:
 	                                   never explained */
+	bool csv_seen;                  /* a Content-Type text/csv (milter_msg_finish) */
 };
 
 struct milter_session {
@@ -125,6 +130,13 @@ int milter_reply(struct milter_session *s, const char *rcode, const char *xcode,
  * attached; otherwise the client still holds it.  Never fails the
  * session: what goes wrong is logged. */
 void milter_explain(struct milter_session *s, const struct atsm_refusal *r, bool with_mail);
+
+/* milter-take.c: a TAKE plan made into a bulk job, the original
+ * discarded; or 550 / 552 / 451 with its sentence.  -1 when the reply
+ * does not fit. */
+int milter_take(struct milter_session *s, const struct atsm_out_plan *p);
+/* Close the pool of milter_take's connections (at exit). */
+void milter_take_shutdown(void);
 
 /* hdredit.c */
 typedef bool (*milter_addr_pred)(const char *addr, void *arg);

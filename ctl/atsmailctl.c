@@ -37,6 +37,7 @@ static const struct ctl_command commands[] = {
 	  ctl_cmd_audit, ctl_cmd_audit_usage },
 	{ "held", "mail waiting for approval: list, release, reject", ctl_cmd_held,
 	  ctl_cmd_held_usage },
+	{ "bulk", "bulk send: send, status, list, cancel", ctl_cmd_bulk, ctl_cmd_bulk_usage },
 	{ "unresolved", "intake mail waiting for a record: list, assign", ctl_cmd_unresolved,
 	  ctl_cmd_unresolved_usage },
 	{ "snapshot", "atsmaild's local snapshot: status, sync", ctl_cmd_snapshot,

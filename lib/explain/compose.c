@@ -10,6 +10,7 @@
  * instead rather than lose the character.
  */
 #include "explain/compose.h"
+#include "explain/parts.h"
 #include "explain/text.h"
 
 #include <errno.h>
@@ -63,9 +64,8 @@ atsm_explain_from_domain(const char *from, char *dom, size_t size)
 	return 0;
 }
 
-/* RFC 5322 date of t, in UTC, not from the locale. */
-static int
-put_date(struct atsm_buf *out, long long now)
+int
+atsm_explain_put_date(struct atsm_buf *out, long long now)
 {
 	static const char *const day[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
@@ -91,17 +91,11 @@ put_b64(struct atsm_buf *out, const unsigned char *p, size_t n)
 	return atsm_buf_puts(out, (const char *)b);
 }
 
-/* "Subject: " and the value: as it is when ASCII and short, else as
- * encoded words of whole characters, one per folded line. */
-static int
-put_subject(struct atsm_buf *out, const char *v)
+int
+atsm_explain_put_words(struct atsm_buf *out, const char *v)
 {
 	size_t n = strlen(v), i = 0;
 
-	if (ascii(v, n) && n <= 78 - 9)
-		return atsm_buf_printf(out, "Subject: %s\r\n", v);
-	if (atsm_buf_puts(out, "Subject:") < 0)
-		return -1;
 	while (i < n) {
 		size_t take = 0, len;
 
@@ -118,6 +112,18 @@ put_subject(struct atsm_buf *out, const char *v)
 			return -1;
 		i += take;
 	}
+	return 0;
+}
+
+int
+atsm_explain_put_subject(struct atsm_buf *out, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (ascii(v, n) && n <= 78 - 9)
+		return atsm_buf_printf(out, "Subject: %s\r\n", v);
+	if (atsm_buf_puts(out, "Subject:") < 0 || atsm_explain_put_words(out, v) < 0)
+		return -1;
 	return atsm_buf_puts(out, "\r\n");
 }
 
@@ -166,8 +172,8 @@ to_iso2022jp(const char *text, size_t n, struct atsm_buf *out)
 	return rc;
 }
 
-static int
-put_text_part(struct atsm_buf *out, const struct atsm_explain_in *in, const char *text,
+int
+atsm_explain_put_text_part(struct atsm_buf *out, enum atsm_lang lang, const char *text,
     size_t n, const char *boundary)
 {
 	struct atsm_buf jis;
@@ -175,7 +181,7 @@ put_text_part(struct atsm_buf *out, const struct atsm_explain_in *in, const char
 
 	if (atsm_buf_printf(out, "--%s\r\n", boundary) < 0)
 		return -1;
-	if (in->lang == ATSM_LANG_JA) {
+	if (lang == ATSM_LANG_JA) {
 		atsm_buf_init(&jis, TEXT_MAX);
 		if (to_iso2022jp(text, n, &jis) == 0) {
 			rc = atsm_buf_puts(out, "Content-Type: text/plain; charset=ISO-2022-JP\r\n"
@@ -264,7 +270,8 @@ atsm_explain_compose(const struct atsm_explain_in *in, struct atsm_buf *out,
 	if (atsm_explain_body(in, subject, &text) < 0)
 		goto done;
 	if (atsm_buf_printf(out, "From: %s\r\nTo: <%s>\r\n", in->from, in->to) < 0 ||
-	    put_subject(out, atsm_buf_str(&subj)) < 0 || put_date(out, in->now) < 0 ||
+	    atsm_explain_put_subject(out, atsm_buf_str(&subj)) < 0 ||
+	    atsm_explain_put_date(out, in->now) < 0 ||
 	    atsm_buf_printf(out, "Message-ID: <atsmail-explain.%s@%s>\r\n", in->unique, dom) < 0 ||
 	    atsm_buf_printf(out, "Auto-Submitted: auto-replied\r\n"
 	    "X-Auto-Response-Suppress: All\r\n"
@@ -275,7 +282,7 @@ atsm_explain_compose(const struct atsm_explain_in *in, struct atsm_buf *out,
 	    "\r\n"
 	    "This is a MIME message.\r\n\r\n", ATSM_EXPLAIN_MARKER, in->marker,
 	    atsm_lang_name(in->lang), boundary) < 0 ||
-	    put_text_part(out, in, text.data != NULL ? text.data : "", text.len, boundary) < 0)
+	    atsm_explain_put_text_part(out, in->lang, text.data != NULL ? text.data : "", text.len, boundary) < 0)
 		goto done;
 	if (in->mail != NULL && put_attachment(out, in, boundary) < 0)
 		goto done;

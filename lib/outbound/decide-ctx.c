@@ -21,6 +21,7 @@ atsm_out_verdict_name(enum atsm_out_verdict v)
 	case ATSM_OUT_RECORD: return "record";
 	case ATSM_OUT_REJECT: return "reject";
 	case ATSM_OUT_HOLD: return "hold";
+	case ATSM_OUT_TAKE: return "take";
 	}
 	return "?";
 }
@@ -101,6 +102,12 @@ atsm_out_fault_refusal(const struct atsm_out_ctx *c, const struct atsm_command_f
 		[ATSM_COMMAND_FAULT_ID_INVALID] = ATSM_REFUSAL_ID_INVALID,
 		[ATSM_COMMAND_FAULT_IDS_TOO_MANY] = ATSM_REFUSAL_TOO_MANY_IDS,
 		[ATSM_COMMAND_FAULT_SHARE_CONFLICT] = ATSM_REFUSAL_SHARE_CONFLICT,
+		[ATSM_COMMAND_FAULT_TEMPLATE_MISSING] = ATSM_REFUSAL_TEMPLATE_MISSING,
+		[ATSM_COMMAND_FAULT_TEMPLATE_INVALID] = ATSM_REFUSAL_TEMPLATE_INVALID,
+		[ATSM_COMMAND_FAULT_TEMPLATE_CONFLICT] = ATSM_REFUSAL_TEMPLATE_CONFLICT,
+		[ATSM_COMMAND_FAULT_LIST_MISSING] = ATSM_REFUSAL_LIST_MISSING,
+		[ATSM_COMMAND_FAULT_LIST_INVALID] = ATSM_REFUSAL_LIST_INVALID,
+		[ATSM_COMMAND_FAULT_LIST_CONFLICT] = ATSM_REFUSAL_LIST_CONFLICT,
 	};
 	enum atsm_refusal_kind k = (size_t)f->code < sizeof(kinds) / sizeof(kinds[0]) ?
 	    kinds[f->code] : ATSM_REFUSAL_OTHER;

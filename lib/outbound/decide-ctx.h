@@ -81,6 +81,9 @@ int atsm_out_check_address(struct atsm_out_ctx *c, const char *addr, struct atsm
 int atsm_out_sender_refusal(struct atsm_out_ctx *c, const char *addr, struct atsm_refusal *r);
 
 
+/* decide-take.c: ats+bulk / ats+template; TAKE, or a refusal (*stop). */
+int atsm_out_decide_take(struct atsm_out_ctx *c, int *stop);
+
 /* decide-guard.c */
 int atsm_out_decide_guard(struct atsm_out_ctx *c);
 int atsm_out_decide_visibility(struct atsm_out_ctx *c);

@@ -15,6 +15,7 @@
  *	   References / In-Reply-To messages, before step 8)
  *	6. guard, then needs_approval -> HOLD          (decide-guard.c)
  *	7. visibility
+ *	4b. ats+bulk / ats+template: TAKE, or refused  (decide-take.c)
  *	8. token and VERP stamp; then, for the record, the thread the mail
  *	   belongs to and whether its Message-ID is recorded already
  *
@@ -254,6 +255,12 @@ decide(struct atsm_out_ctx *c)
 		(void)atsm_out_refuse_with(c, &r);
 		return 0;
 	}
+	if ((p->commands.bulk || p->commands.has_template) && c->mode == ATSM_OUT_LIVE) {
+		/* taken, not delivered: none of what follows concerns it */
+		if (atsm_out_decide_take(c, &stop) < 0)
+			return -1;
+		return 0;
+	}
 	if (atsm_out_decide_commands(c, &stop) < 0)
 		return -1;
 	if (stop)
@@ -314,7 +321,8 @@ atsm_out_decide(const struct atsm_dir *dir, const struct atsm_conf *conf,
 		atsm_out_plan_free(p);
 		return -1;
 	}
-	if (p->verdict == ATSM_OUT_PASS || p->verdict == ATSM_OUT_REJECT) {
+	if (p->verdict == ATSM_OUT_PASS || p->verdict == ATSM_OUT_REJECT ||
+	    p->verdict == ATSM_OUT_TAKE) {
 		/* nothing to record: links, processes and the thread are not the caller's */
 		p->n_links = p->n_phases = p->n_procs = p->n_jobs = 0;
 		memset(&p->vis, 0, sizeof(p->vis));

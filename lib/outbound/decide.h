@@ -44,7 +44,9 @@ enum atsm_out_verdict {
 	ATSM_OUT_PASS,       /* not ATS mail (or no known sender): touch nothing, record nothing */
 	ATSM_OUT_RECORD,     /* ATS mail: apply the actions below, then record */
 	ATSM_OUT_REJECT,     /* 550 5.7.1 reply_text; nothing recorded or changed */
-	ATSM_OUT_HOLD        /* like RECORD, plus put the mail on hold (reply_text as reason) */
+	ATSM_OUT_HOLD,       /* like RECORD, plus put the mail on hold (reply_text as reason) */
+	ATSM_OUT_TAKE        /* ats+bulk / ats+template: not delivered; the plan's take says
+	                        what the bulk job is (the milter makes it, then discards) */
 };
 
 enum atsm_out_mode {
@@ -96,6 +98,27 @@ struct atsm_out_process {
 	char to_phase[ATSM_DIR_PHASE_MAX];     /* the phase to set; "" = keep (exists, no ats+phase) */
 };
 
+/* One recipient of a taken mail: a non-command envelope recipient and the
+ * record its address belongs to (the first resume, else contact, as the
+ * matching of struct atsm_out_rcpt), or none. */
+struct atsm_out_take_rcpt {
+	const char *addr;              /* normalised */
+	enum atsm_record_kind kind;    /* RESUME, CONTACT, or NONE: unmatched */
+	long long id;
+};
+
+/* What a TAKE plan asks for: a bulk job (docs/bulk-smtp.md). */
+struct atsm_out_take {
+	bool bulk;                     /* ats+bulk: one mail per recipient (origin "mail");
+	                                  else one template mail (origin "template") */
+	char list[ATSM_COMMAND_CODE_MAX + 1];          /* ats+bulk.<list>; "" = none */
+	char template_code[ATSM_COMMAND_CODE_MAX + 1]; /* ats+template.<code>; "" = none */
+	struct atsm_out_take_rcpt *rcpts;
+	size_t n_rcpts, n_matched;
+	char *commands_json;           /* {"phase":..,"jobs":[..],"share":..} (arena) */
+	size_t limit;                  /* bulk_max_recipients in force */
+};
+
 /* Bounds of a plan.  A LIVE mail that would pass one is rejected with a
  * sentence; REPLAY keeps the first ones and says so in notes. */
 #define ATSM_OUT_MAX_LINKS 4096       /* resumes and contacts of one mail */
@@ -143,6 +166,7 @@ struct atsm_out_plan {
 	char token[ATSM_TOKEN_MAX];    /* X-ATS-Ref: facts.token, else one made with keys, else "" */
 	char verp_sender[ATSM_OUT_VERP_MAX];   /* stamped envelope sender, "" = do not stamp */
 	char notes[ATSM_OUT_NOTES_MAX];        /* commands skipped (REPLAY), guard allowed */
+	struct atsm_out_take take;     /* TAKE only */
 	struct atsm_arena arena;       /* everything above that is a pointer */
 };
 
@@ -175,7 +199,13 @@ int atsm_out_decide_rcpt(const struct atsm_dir *dir, const struct atsm_conf *con
 /* Free what a plan holds; p may be zeroed or filled by atsm_out_decide(). */
 void atsm_out_plan_free(struct atsm_out_plan *p);
 
-/* "pass", "record", "reject", "hold"; "to", "cc", "bcc". */
+/* A TAKE plan's checks again over the recipients the milter found beyond
+ * the envelope (a list, a CSV): n recipients, of which matched have a
+ * record.  0 when they pass; 1 with r (limit, no match, none at all). */
+int atsm_out_take_check(const struct atsm_conf *conf, const struct atsm_out_plan *p,
+    size_t n, size_t matched, struct atsm_refusal *r);
+
+/* "pass", "record", "reject", "hold", "take"; "to", "cc", "bcc". */
 const char *atsm_out_verdict_name(enum atsm_out_verdict v);
 const char *atsm_out_rcpt_kind_name(enum atsm_out_rcpt_kind k);
 

@@ -45,6 +45,9 @@ struct atsm_out_facts {
 	char idem_key[65];      /* journal/record idempotency key (atsm_journal_make_key) */
 	char token[ATSM_TOKEN_MAX]; /* the X-ATS-Ref token given to this mail ("" = none yet) */
 	long long submitted_at; /* unix time the mail was seen */
+	/* LIVE only, never journaled: */
+	bool bulk_marked;       /* a bulk runner's mail (its X-ATS-Bulk verified): never taken */
+	bool csv_attached;      /* a text/csv part: ats+bulk recipients may come from it */
 };
 
 void atsm_out_facts_init(struct atsm_out_facts *f);

@@ -15,9 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define COMMANDS_EN "phase.<code>, job.<id>[.<id>...], private, share, resume.<id>, contact.<id>"
+#define COMMANDS_EN "phase.<code>, job.<id>[.<id>...], private, share, resume.<id>, " \
+	"contact.<id>, template.<code>, bulk, bulk.<list>"
 #define COMMANDS_JA "phase.<コード>, job.<ID>[.<ID>...], private, share, resume.<ID>, " \
-	"contact.<ID>"
+	"contact.<ID>, template.<コード>, bulk, bulk.<リスト名>"
+#define CODE_RULE_EN "use 1 to 32 letters, digits, '_' or '-', starting with a letter or digit"
+#define CODE_RULE_JA "英数字・「_」・「-」で1〜32文字、先頭は英数字にしてください"
 #define ID_RULE_EN "write a positive number without leading zeros, at most 18 digits"
 #define ID_RULE_JA "先頭が0でない、18桁以内の正の数を書いてください"
 #define IN_PARTS_EN "send it in parts"
@@ -205,6 +208,109 @@ static const struct row rows[ATSM_REFUSAL_KIND_COUNT] = {
 	      "候補者どうしにアドレスが見えてしまいます: To/Cc に候補者 {0} 人（{1}）" },
 	    { "send one mail per candidate, or put the candidates in Bcc",
 	      "候補者ごとに1通ずつ送るか、候補者を Bcc に入れてください" } },
+	[ATSM_REFUSAL_TEMPLATE_MISSING] = { "template-missing",
+	    { "template code missing: {a}",
+	      "テンプレートのコードがありません: {a}" },
+	    { "write {l}+template.<code>@{d} with the template's code",
+	      "{l}+template.<コード>@{d} の形で、テンプレートのコードを書いてください" } },
+	[ATSM_REFUSAL_TEMPLATE_INVALID] = { "template-invalid",
+	    { "invalid template code \"{0}\": {a}",
+	      "テンプレートのコード「{0}」が正しくありません: {a}" },
+	    { CODE_RULE_EN, CODE_RULE_JA } },
+	[ATSM_REFUSAL_TEMPLATE_CONFLICT] = { "template-conflict",
+	    { "two templates in one mail: {a} says \"{0}\", another address \"{1}\"",
+	      "1通にテンプレートが2つあります: {a} は「{0}」、別のアドレスは「{1}」です" },
+	    { "give one template per mail",
+	      "テンプレートは1通につき1つにしてください" } },
+	[ATSM_REFUSAL_LIST_MISSING] = { "list-missing",
+	    { "list name missing: {a}",
+	      "リスト名がありません: {a}" },
+	    { "write {l}+bulk.<list>@{d} with the name of a recipient list, or {l}+bulk@{d} "
+	      "alone",
+	      "{l}+bulk.<リスト名>@{d} の形で宛先リストの名前を書くか、{l}+bulk@{d} だけに"
+	      "してください" } },
+	[ATSM_REFUSAL_LIST_INVALID] = { "list-invalid",
+	    { "invalid list name \"{0}\": {a}",
+	      "リスト名「{0}」が正しくありません: {a}" },
+	    { CODE_RULE_EN, CODE_RULE_JA } },
+	[ATSM_REFUSAL_LIST_CONFLICT] = { "list-conflict",
+	    { "two lists in one mail: {a} says \"{0}\", another address \"{1}\"",
+	      "1通にリストが2つあります: {a} は「{0}」、別のアドレスは「{1}」です" },
+	    { "name one list per mail",
+	      "リストは1通につき1つにしてください" } },
+	[ATSM_REFUSAL_BULK_TOO_MANY] = { "bulk-too-many",
+	    { "too many recipients for one bulk mail: {a} has {0} recipients; at most {1} "
+	      "(bulk_max_recipients)",
+	      "一括送信の宛先が多すぎます: {a} の宛先は {0} 件です（1回 {1} 件まで。"
+	      "bulk_max_recipients）" },
+	    { IN_PARTS_EN, IN_PARTS_JA } },
+	[ATSM_REFUSAL_BULK_NO_MATCH] = { "bulk-no-match",
+	    { "no recipient matches a record: none of the {0} recipients of {a} is the "
+	      "address of a resume or contact",
+	      "レコードに一致する宛先がありません: {a} の宛先 {0} 件のどれも履歴書・連絡先の"
+	      "アドレスではありません" },
+	    { "check the addresses, or register the records in the ATS first",
+	      "アドレスを確認するか、先にATSにレコードを登録してください" } },
+	[ATSM_REFUSAL_BULK_EMPTY] = { "bulk-empty",
+	    { "no recipients: {a} was given, but the mail names nobody to send to",
+	      "宛先がありません: {a} がありますが、送る相手が指定されていません" },
+	    { "put the recipients in Bcc, name a list with {l}+bulk.<list>@{d}, or attach a "
+	      "CSV with an email column",
+	      "宛先を Bcc に入れるか、{l}+bulk.<リスト名>@{d} でリストを指定するか、email 列の"
+	      "ある CSV を添付してください" } },
+	[ATSM_REFUSAL_TEMPLATE_SEVERAL] = { "template-several",
+	    { "a template mail is merged for one record: {a}, but the recipients name {0} "
+	      "records",
+	      "テンプレートのメールは1件のレコードについて差し込みます: {a} がありますが、"
+	      "宛先は {0} 件のレコードです" },
+	    { "name one, or add {l}+bulk@{d} to send one mail each",
+	      "宛先を1件にするか、{l}+bulk@{d} を追加して1件ずつ送ってください" } },
+	[ATSM_REFUSAL_BULK_LOOP] = { "bulk-loop",
+	    { "a bulk job's mail cannot start another: {a} in a mail the bulk runner sent",
+	      "一括送信のメールから一括送信はできません: 一括送信で送られたメールに {a} が"
+	      "あります" },
+	    { "remove {a} from the template or the mail",
+	      "テンプレートまたはメールから {a} を外してください" } },
+	[ATSM_REFUSAL_NO_TEMPLATE] = { "no-template",
+	    { "no template \"{0}\": {a} names no template you may use",
+	      "テンプレート「{0}」はありません: {a} はあなたが使えるテンプレートではありません" },
+	    { "check the code in the \"ATS Templates\" folder or with atsmailctl template list",
+	      "「ATS Templates」フォルダーか atsmailctl template list でコードを確認してください" } },
+	[ATSM_REFUSAL_NO_LIST] = { "no-list",
+	    { "no recipient list \"{0}\": {a} names no list you may use",
+	      "宛先リスト「{0}」はありません: {a} はあなたが使えるリストではありません" },
+	    { "check the list's name in the ATS",
+	      "ATSでリストの名前を確認してください" } },
+	[ATSM_REFUSAL_TAG_MISSING] = { "tag-missing",
+	    { "merge tag without a value: {{{0}}} for {1}, in the mail of {a}",
+	      "差し込みタグの値がありません: {1} の {{{0}}}（{a} のメール）" },
+	    { "fill it in the ATS, give the tag a fallback ({{{0}|text}}), or leave that "
+	      "recipient out",
+	      "ATSで値を入力するか、タグに代わりの文字（{{{0}|文字}}）を書くか、その宛先を"
+	      "外してください" } },
+	[ATSM_REFUSAL_TAG_UNKNOWN] = { "tag-unknown",
+	    { "unknown merge tag {{{0}}}: {a}",
+	      "不明な差し込みタグ {{{0}}}: {a}" },
+	    { "check its spelling; the tags: docs/templates.md",
+	      "綴りを確認してください（タグの一覧: docs/templates.md）" } },
+	[ATSM_REFUSAL_TAG_SYNTAX] = { "tag-syntax",
+	    { "a merge tag cannot be read: {a}: {0}",
+	      "差し込みタグを読めません: {a}: {0}" },
+	    { "write each tag as {{name}}",
+	      "タグは {{名前}} の形で書いてください" } },
+	[ATSM_REFUSAL_CSV_BAD] = { "csv-bad",
+	    { "the attached CSV cannot be used: {a}: {0}",
+	      "添付の CSV が使えません: {a}: {0}" },
+	    { "attach a CSV (UTF-8 or Shift_JIS) with a header line that has an email or "
+	      "address column",
+	      "email または address の列がある見出し行付きの CSV（UTF-8 か Shift_JIS）を"
+	      "添付してください" } },
+	[ATSM_REFUSAL_TAKE_TOO_LARGE] = { "take-too-large",
+	    { "mail too large for a bulk job: over {0} bytes (explain_attach_max), with {a}",
+	      "一括送信にはメールが大きすぎます: {a} のメールが {0} バイトを超えています"
+	      "（explain_attach_max）" },
+	    { "make the attachments smaller",
+	      "添付ファイルを小さくしてください" } },
 };
 
 const char *

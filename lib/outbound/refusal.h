@@ -60,6 +60,25 @@ enum atsm_refusal_kind {
 	ATSM_REFUSAL_TOO_MANY_ADDRESSES,  /* arg0: the limit (address_max_count) */
 	ATSM_REFUSAL_NO_RECORD_LINKED,    /* commands, but no resume or contact */
 	ATSM_REFUSAL_GUARD,           /* arg0: how many candidates, arg1: their addresses */
+	/* templates and bulk send (ats+template, ats+bulk: docs/bulk.md) */
+	ATSM_REFUSAL_TEMPLATE_MISSING,    /* RCPT: template. without a code */
+	ATSM_REFUSAL_TEMPLATE_INVALID,    /* RCPT: arg0: the code */
+	ATSM_REFUSAL_TEMPLATE_CONFLICT,   /* arg0: this code, arg1: the other */
+	ATSM_REFUSAL_LIST_MISSING,        /* RCPT: bulk. without a name */
+	ATSM_REFUSAL_LIST_INVALID,        /* RCPT: arg0: the name */
+	ATSM_REFUSAL_LIST_CONFLICT,       /* arg0: this name, arg1: the other */
+	ATSM_REFUSAL_BULK_TOO_MANY,       /* arg0: how many recipients, arg1: the limit */
+	ATSM_REFUSAL_BULK_NO_MATCH,       /* arg0: how many recipients; none is a record's */
+	ATSM_REFUSAL_BULK_EMPTY,          /* no recipient at all (envelope, list, CSV) */
+	ATSM_REFUSAL_TEMPLATE_SEVERAL,    /* arg0: how many records the recipients name */
+	ATSM_REFUSAL_BULK_LOOP,           /* a bulk job's own mail names ats+bulk/template */
+	ATSM_REFUSAL_NO_TEMPLATE,         /* arg0: the code; none this user may use */
+	ATSM_REFUSAL_NO_LIST,             /* arg0: the name; no such list for this user */
+	ATSM_REFUSAL_TAG_MISSING,         /* arg0: the tag, arg1: the record */
+	ATSM_REFUSAL_TAG_UNKNOWN,         /* arg0: the tag */
+	ATSM_REFUSAL_TAG_SYNTAX,          /* arg0: what the merge said */
+	ATSM_REFUSAL_CSV_BAD,             /* arg0: what is wrong with the attached CSV */
+	ATSM_REFUSAL_TAKE_TOO_LARGE,      /* arg0: the limit in bytes (explain_attach_max) */
 	ATSM_REFUSAL_KIND_COUNT
 };
 

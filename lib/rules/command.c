@@ -26,7 +26,7 @@
 #include "mail/addr.h"
 
 #define KNOWN_COMMANDS "phase.<code>, job.<id>[.<id>...], private, share, " \
-	"resume.<id>, contact.<id>"
+	"resume.<id>, contact.<id>, template.<code>, bulk, bulk.<list>"
 #define ID_RULE "a positive number without leading zeros, at most 18 digits"
 #define PHASE_RULE "1 to 32 letters, digits, '_' or '-', starting with a " \
 	"letter or digit"
@@ -414,6 +414,73 @@ add_share(struct atsm_command_set *set, const char *who, int share,
 	return 0;
 }
 
+/* ats+template.<code> and ats+bulk.<list>: a code in the phase code's
+ * syntax, one per mail (a second, different one contradicts the first).
+ * what names it in sentences; codes[] are the fault codes for missing,
+ * invalid and conflicting. */
+static int
+add_code(char *slot, bool *has, const char *what, const char *form, const char *who,
+    const char *code, size_t n, const enum atsm_command_fault_code codes[3],
+    struct atsm_command_fault *f, struct atsm_err *err)
+{
+	char b[SHOW_SIZE];
+
+	if (n == 0) {
+		fault(f, codes[0], NULL, NULL);
+		return atsm_err_set(err, "%s: %s missing; write %s with " PHASE_RULE,
+		    who, what, form);
+	}
+	if (!valid_phase(code, n)) {
+		fault(f, codes[1], show(b, code, n, SHOW_WORD_MAX), NULL);
+		return atsm_err_set(err, "%s: %s \"%s\" is not valid; use " PHASE_RULE,
+		    who, what, show(b, code, n, SHOW_WORD_MAX));
+	}
+	if (*has && slot[0] != '\0' && (strlen(slot) != n || memcmp(slot, code, n) != 0)) {
+		fault(f, codes[2], show(b, code, n, SHOW_WORD_MAX), slot);
+		return atsm_err_set(err, "%s: %s \"%s\" contradicts %s \"%s\" named "
+		    "in the same mail; give one per mail", who, what,
+		    show(b, code, n, SHOW_WORD_MAX), what, slot);
+	}
+	memcpy(slot, code, n);
+	slot[n] = '\0';
+	*has = true;
+	return 0;
+}
+
+static int
+add_template(struct atsm_command_set *set, const char *who, const char *code, size_t n,
+    struct atsm_command_fault *f, struct atsm_err *err)
+{
+	static const enum atsm_command_fault_code codes[3] = {
+		ATSM_COMMAND_FAULT_TEMPLATE_MISSING, ATSM_COMMAND_FAULT_TEMPLATE_INVALID,
+		ATSM_COMMAND_FAULT_TEMPLATE_CONFLICT };
+
+	return add_code(set->template_code, &set->has_template, "template code",
+	    "template.<code>", who, code, n, codes, f, err);
+}
+
+/* ats+bulk alone, or ats+bulk.<list>: a list may be named once; ats+bulk
+ * beside ats+bulk.<list> is the same bulk mail. */
+static int
+add_bulk(struct atsm_command_set *set, const char *who, const char *list, size_t n,
+    bool named, struct atsm_command_fault *f, struct atsm_err *err)
+{
+	static const enum atsm_command_fault_code codes[3] = {
+		ATSM_COMMAND_FAULT_LIST_MISSING, ATSM_COMMAND_FAULT_LIST_INVALID,
+		ATSM_COMMAND_FAULT_LIST_CONFLICT };
+	bool has = set->bulk_list[0] != '\0';
+
+	if (!named) {
+		set->bulk = true;
+		return 0;
+	}
+	if (add_code(set->bulk_list, &has, "list name", "bulk.<list>", who, list, n, codes, f,
+	    err) < 0)
+		return -1;
+	set->bulk = true;
+	return 0;
+}
+
 /* True when text[0..n) starts with word; *rest is what follows it. */
 static bool
 starts(const char *text, size_t n, const char *word, const char **rest,
@@ -450,6 +517,14 @@ apply(struct atsm_command_set *set, const char *who, const char *text,
 	if (starts(text, n, "contact.", &r, &rn))
 		return add_link(set->contacts, &set->ncontacts, "contact", who,
 		    r, rn, f, err);
+	if (starts(text, n, "template.", &r, &rn))
+		return add_template(set, who, r, rn, f, err);
+	if (n == 8 && memcmp(text, "template", 8) == 0)
+		return add_template(set, who, "", 0, f, err);
+	if (n == 4 && memcmp(text, "bulk", 4) == 0)
+		return add_bulk(set, who, NULL, 0, false, f, err);
+	if (starts(text, n, "bulk.", &r, &rn))
+		return add_bulk(set, who, r, rn, true, f, err);
 	fault(f, ATSM_COMMAND_FAULT_UNKNOWN, show(b, text, n, SHOW_WORD_MAX), NULL);
 	return atsm_err_set(err, "%s: unknown command \"%s\"; known commands: "
 	    KNOWN_COMMANDS, who, show(b, text, n, SHOW_WORD_MAX));
@@ -564,6 +639,11 @@ atsm_command_describe(const struct atsm_command_set *set,
 		    set->share > 0 ? "share" : "private");
 	rc |= put_ids(&b, "resumes", set->resumes, set->nresumes);
 	rc |= put_ids(&b, "contacts", set->contacts, set->ncontacts);
+	if (set->has_template)
+		rc |= atsm_buf_printf(&b, "%stemplate=%s", b.len ? " " : "", set->template_code);
+	if (set->bulk)
+		rc |= atsm_buf_printf(&b, "%sbulk%s%s", b.len ? " " : "",
+		    set->bulk_list[0] != '\0' ? "=list:" : "", set->bulk_list);
 	rc |= atsm_buf_puts(out, b.len ? atsm_buf_str(&b) : "none");
 	atsm_buf_free(&b);
 	return rc ? -1 : 0;

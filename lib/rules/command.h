@@ -15,6 +15,10 @@
  *	private | share       visibility of the recorded item
  *	resume.<id>           link the mail to this resume (several allowed)
  *	contact.<id>          link the mail to this contact (several allowed)
+ *	template.<code>       merge the mail with template <code> (one per mail)
+ *	bulk | bulk.<list>    send one mail per recipient (of the envelope, of
+ *	                      the recipient list <list>, or of an attached CSV)
+ * Template codes and list names follow the phase code's syntax.
  * Ids are positive decimal integers without leading zeros, at most
  * ATSM_COMMAND_ID_DIGITS digits.  Repeated ids and repeated identical
  * commands collapse.
@@ -34,6 +38,7 @@
 #define ATSM_COMMAND_PHASE_MAX 32    /* characters of a phase code */
 #define ATSM_COMMAND_ID_DIGITS 18    /* fits an SQL bigint */
 #define ATSM_COMMAND_TEXT_MAX 400    /* characters after the '+' */
+#define ATSM_COMMAND_CODE_MAX 32     /* characters of a template code or list name */
 
 struct atsm_command_set {
 	bool any;                     /* at least one command address was added */
@@ -45,6 +50,10 @@ struct atsm_command_set {
 	size_t nresumes, ncontacts;
 	unsigned long long resumes[ATSM_COMMAND_MAX_LINKS];
 	unsigned long long contacts[ATSM_COMMAND_MAX_LINKS];
+	bool has_template;            /* ats+template.<code> */
+	char template_code[ATSM_COMMAND_CODE_MAX + 1];   /* lower case */
+	bool bulk;                    /* ats+bulk or ats+bulk.<list> */
+	char bulk_list[ATSM_COMMAND_CODE_MAX + 1];       /* "" = none (lower case) */
 };
 
 void atsm_command_set_init(struct atsm_command_set *set);
@@ -67,7 +76,13 @@ enum atsm_command_fault_code {
 	ATSM_COMMAND_FAULT_ID_MISSING,       /* word[0]: resume | contact */
 	ATSM_COMMAND_FAULT_ID_INVALID,       /* word[0]: resume | contact, word[1]: the id */
 	ATSM_COMMAND_FAULT_IDS_TOO_MANY,     /* word[0]: resume | contact, word[1]: the limit */
-	ATSM_COMMAND_FAULT_SHARE_CONFLICT    /* word[0]: this one, word[1]: the other */
+	ATSM_COMMAND_FAULT_SHARE_CONFLICT,   /* word[0]: this one, word[1]: the other */
+	ATSM_COMMAND_FAULT_TEMPLATE_MISSING, /* template. without a code */
+	ATSM_COMMAND_FAULT_TEMPLATE_INVALID, /* word[0]: the code */
+	ATSM_COMMAND_FAULT_TEMPLATE_CONFLICT,/* word[0]: this code, word[1]: the other */
+	ATSM_COMMAND_FAULT_LIST_MISSING,     /* bulk. without a name */
+	ATSM_COMMAND_FAULT_LIST_INVALID,     /* word[0]: the name */
+	ATSM_COMMAND_FAULT_LIST_CONFLICT     /* word[0]: this name, word[1]: the other */
 };
 
 #define ATSM_COMMAND_WORD_MAX 48
@@ -112,7 +127,8 @@ int atsm_command_add_fault(struct atsm_command_set *set, const char *addr,
     struct atsm_err *err);
 
 /* A one-line summary for logs and the journal, e.g.
- * "phase=interview jobs=12,13 share resumes=4 contacts=7", or "none".
+ * "phase=interview jobs=12,13 share resumes=4 contacts=7 template=offer
+ * bulk=list:spring", or "none".
  * out is appended to; 0, or -1 when out is full. */
 int atsm_command_describe(const struct atsm_command_set *set,
     struct atsm_buf *out);

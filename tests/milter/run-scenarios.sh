@@ -60,16 +60,17 @@ PASS=up
 
 # write_conf KEY=VALUE...: the base configuration with some settings changed
 write_conf() {
-	local guard=reject verp=no amax=1000 kv
+	local guard=reject verp=no amax=1000 bmax=5000 kv
 	for kv in "$@"; do
 		case "$kv" in
 		guard_action=*) guard=${kv#*=} ;;
 		verp=*) verp=${kv#*=} ;;
 		address_max_count=*) amax=${kv#*=} ;;
+		bulk_max_recipients=*) bmax=${kv#*=} ;;
 		esac
 	done
 	ad_conf M "internal_networks = 10.0.0.0/8" "guard_action = $guard" "verp = $verp" \
-		"address_max_count = $amax"
+		"address_max_count = $amax" "bulk_max_recipients = $bmax"
 }
 
 # reload KEY=VALUE...: rewrite the configuration and SIGHUP; waits for the log line
@@ -152,7 +153,8 @@ rows() { echo "SELECT count(*) FROM atsmail.messages WHERE rfc_message_id LIKE '
 TWO_PASS="negotiate inbound-forged tagged inbound-genuine not-ats unknown-sender bcc-command
 	header-rewrite quoted-command unknown-command malformed-command too-many-jobs share-private bare-ats
 	unknown-sender-command unknown-target guard-reject private share exclusion internal-network
-	approval-hold several-messages abort reload guard-hold guard-allow verp too-many-addresses"
+	approval-hold several-messages abort reload guard-hold guard-allow verp too-many-addresses
+	bulk-too-many template-several bulk-genuine bulk-forged"
 
 # reload-hold.sh: called by reload.lua in the middle of its first message
 cat >"$W/reload-hold.sh" <<SH
@@ -279,7 +281,27 @@ run_pass() {
 	reload address_max_count=3
 	scenario too-many-addresses
 	reject_ok too-many-addresses 2 'too many recipients: more than 3 addresses (address_max_count)'
+
+	# ---- ats+bulk / ats+template: refused from the snapshot alone (PostgreSQL
+	# up or down); the bulk runner's mail (docs/bulk-smtp.md)
+	reload bulk_max_recipients=2
+	scenario bulk-too-many
+	reject_ok bulk-too-many 1 'too many recipients for one bulk mail: ats+bulk@ats.atsmail.test has 3 recipients; at most 2 (bulk_max_recipients)'
 	reload guard_action=reject verp=no
+	scenario template-several
+	reject_ok template-several 1 'a template mail is merged for one record: ats+template.offer@ats.atsmail.test, but the recipients name 2 records; name one, or add ats+bulk@ats.atsmail.test to send one mail each'
+	scenario bulk-genuine -D "marker=$("$top_builddir/tests/milter/bulk-marker" "$W/secret" 7 1 \
+		alice@atsmail.test "$(qid bulk-genuine 1)@atsmail.test")"
+	log_ok bulk-genuine "the marker verifies: decided as alice's sent mail" \
+		"bulk job 7 item 1 of user alice@atsmail.test: decided as sent mail"
+	log_ok bulk-genuine "tagged, its command address removed" \
+		"$(qid bulk-genuine 1): tag: token=$(token_of bulk-genuine) commands_removed=1"
+	# a genuine marker of another mail (its Message-ID) is a forgery here
+	scenario bulk-forged -D "marker=$("$top_builddir/tests/milter/bulk-marker" "$W/secret" 7 1 \
+		alice@atsmail.test "$(qid bulk-genuine 1)@atsmail.test")"
+	log_ok bulk-forged "the forged marker is logged" "forged X-ATS-Bulk header"
+	log_ok bulk-forged "and the mail is inbound, its X-ATS-* removed" \
+		"$(qid bulk-forged 1): inbound: removed 1 forged X-ATS-\* header(s), kept 0"
 }
 
 # ---- the database after a pass ------------------------------------------------
@@ -357,6 +379,14 @@ db_checks() {
 		"$(sql_wait 1 "SELECT count(*) FROM atsmail.messages WHERE token = '$(token_of guard-hold)'")" "1"
 	tap_is "guard-allow: the mail is recorded ($(label))" \
 		"$(sql_wait 1 "SELECT count(*) FROM atsmail.messages WHERE token = '$(token_of guard-allow)'")" "1"
+	for s in bulk-too-many template-several bulk-forged; do
+		tap_is "$s: nothing recorded ($(label))" "$(sql "$(rows "$s")")" "0"
+	done
+	tap_is "bulk-genuine: the runner's mail is recorded as sent by alice, its ats+private applied ($(label))" \
+		"$(sql_wait "out 1 private" "SELECT direction || ' ' || owner_id || ' ' || visibility FROM atsmail.messages
+		        WHERE token = '$(token_of bulk-genuine)'")" "out 1 private"
+	tap_is "bulk-too-many, template-several: no bulk job made ($(label))" \
+		"$(sql "SELECT count(*) FROM atsmail.bulk_jobs WHERE subject LIKE 'scenario Q$RUN.$PASS.%'")" "0"
 	tap_is "too-many-addresses: the mail cut at the envelope is recorded, the rejected one not ($(label))" \
 		"$(sql_wait 1 "SELECT string_agg($MSGNO, ',')
 		        FROM atsmail.messages WHERE rfc_message_id LIKE 'Q$RUN.$PASS.too-many-addresses.%'")" "1"
@@ -402,7 +432,7 @@ db_checks up
 replies_of_up_pass
 tap_is "the up pass's replies and hold reasons are kept for the down pass" \
 	"$(awk -F '\t' '{ n[$3 == "hold" ? "hold" : "reject"]++ } END { printf "%d rejections, %d holds", n["reject"], n["hold"] }' "$O/replies")" \
-	"5 rejections, 4 holds"    # 13 more are refused at RCPT (their sentences: reject_ok)
+	"7 rejections, 4 holds"    # 13 more are refused at RCPT (their sentences: reject_ok)
 
 # ---- PostgreSQL stopped: the same scenarios; mail journaled
 "$TESTBED" pg-stop "$TB_DIR" >/dev/null 2>&1

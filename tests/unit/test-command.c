@@ -429,7 +429,8 @@ START_TEST(test_unknown_command_lists_known)
 	ck_assert_int_eq(add("ats+jbo.12@" DOM), -1);
 	ck_assert_str_eq(err.msg, "ats+jbo.12@" DOM ": unknown command "
 	    "\"jbo.12\"; known commands: phase.<code>, job.<id>[.<id>...], "
-	    "private, share, resume.<id>, contact.<id>");
+	    "private, share, resume.<id>, contact.<id>, template.<code>, bulk, "
+	    "bulk.<list>");
 	ck_assert_int_eq(add("ats+shared@" DOM), -1);
 	ck_assert_int_eq(add("ats+phase@" DOM), -1);
 	ck_assert(!set.any);
@@ -441,7 +442,8 @@ START_TEST(test_empty_command)
 	ck_assert_int_eq(add("ats@" DOM), -1);
 	ck_assert_str_eq(err.msg, "ats@" DOM ": no command given; write "
 	    "ats+<command>@" DOM " with one of: phase.<code>, "
-	    "job.<id>[.<id>...], private, share, resume.<id>, contact.<id>");
+	    "job.<id>[.<id>...], private, share, resume.<id>, contact.<id>, "
+	    "template.<code>, bulk, bulk.<list>");
 	ck_assert_int_eq(add("<ats+@" DOM ">"), -1);
 	ck_assert_msg(strncmp(err.msg, "ats+@" DOM ": no command given",
 	    strlen("ats+@" DOM ": no command given")) == 0, "%s", err.msg);
@@ -485,6 +487,74 @@ START_TEST(test_combination_and_describe)
 }
 END_TEST
 
+START_TEST(test_template_and_bulk)
+{
+	struct atsm_command_fault f;
+	struct atsm_buf b;
+
+	ck_assert_int_eq(add("ats+template.Offer-1@" DOM), 0);
+	ck_assert(set.has_template);
+	ck_assert_str_eq(set.template_code, "offer-1");
+	/* the same code again collapses; another one contradicts it */
+	ck_assert_int_eq(add("ats+template.offer-1@" DOM), 0);
+	ck_assert_int_eq(atsm_command_add_fault(&set, "ats+template.reject@" DOM, NULL, DOM, &f,
+	    &err), -1);
+	ck_assert_int_eq(f.code, ATSM_COMMAND_FAULT_TEMPLATE_CONFLICT);
+	ck_assert_str_eq(f.word[0], "reject");
+	ck_assert_str_eq(f.word[1], "offer-1");
+	ck_assert_str_eq(f.addr, "ats+template.reject@" DOM);
+	assert_reply_line(err.msg);
+	ck_assert_str_eq(set.template_code, "offer-1");
+	ck_assert(!set.bulk);
+	ck_assert_int_eq(add("ats+bulk@" DOM), 0);
+	ck_assert(set.bulk);
+	ck_assert_str_eq(set.bulk_list, "");
+	ck_assert_int_eq(add("ats+bulk.spring_2026@" DOM), 0);
+	ck_assert_str_eq(set.bulk_list, "spring_2026");
+	ck_assert_int_eq(add("ats+bulk@" DOM), 0);
+	ck_assert_str_eq(set.bulk_list, "spring_2026");
+	ck_assert_int_eq(atsm_command_add_fault(&set, "ats+bulk.autumn@" DOM, NULL, DOM, &f,
+	    &err), -1);
+	ck_assert_int_eq(f.code, ATSM_COMMAND_FAULT_LIST_CONFLICT);
+	atsm_buf_init(&b, 1024);
+	ck_assert_int_eq(atsm_command_describe(&set, &b), 0);
+	ck_assert_str_eq(atsm_buf_str(&b), "template=offer-1 bulk=list:spring_2026");
+	atsm_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_template_and_bulk_faults)
+{
+	struct atsm_command_fault f;
+	static const struct { const char *addr; enum atsm_command_fault_code code;
+	    const char *word; } cases[] = {
+		{ "ats+template.@" DOM, ATSM_COMMAND_FAULT_TEMPLATE_MISSING, "" },
+		{ "ats+template@" DOM, ATSM_COMMAND_FAULT_TEMPLATE_MISSING, "" },
+		{ "ats+template._x@" DOM, ATSM_COMMAND_FAULT_TEMPLATE_INVALID, "_x" },
+		{ "ats+template.a.b@" DOM, ATSM_COMMAND_FAULT_TEMPLATE_INVALID, "a.b" },
+		{ "ats+template.abcdefghijabcdefghijabcdefghijabc@" DOM,
+		  ATSM_COMMAND_FAULT_TEMPLATE_INVALID, "abcdefghijabcdefghijabcdefghijabc" },
+		{ "ats+bulk.@" DOM, ATSM_COMMAND_FAULT_LIST_MISSING, "" },
+		{ "ats+bulk.x y@" DOM, ATSM_COMMAND_FAULT_LIST_INVALID, "x y" },
+		{ "ats+bulkx@" DOM, ATSM_COMMAND_FAULT_UNKNOWN, "bulkx" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup();
+		ck_assert_msg(atsm_command_add_fault(&set, cases[i].addr, NULL, DOM, &f, &err) == -1,
+		    "%s accepted", cases[i].addr);
+		ck_assert_msg(f.code == cases[i].code, "%s: fault %d", cases[i].addr, f.code);
+		ck_assert_str_eq(f.word[0], cases[i].word);
+		assert_reply_line(err.msg);
+		ck_assert(!set.any && !set.bulk && !set.has_template);
+	}
+	/* 32 characters is the longest code */
+	setup();
+	ck_assert_int_eq(add("ats+template.abcdefghijabcdefghijabcdefghijab@" DOM), 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -521,6 +591,8 @@ suite(void)
 	tcase_add_test(tc, test_empty_command);
 	tcase_add_test(tc, test_hostile_bytes_give_ascii_sentence);
 	tcase_add_test(tc, test_combination_and_describe);
+	tcase_add_test(tc, test_template_and_bulk);
+	tcase_add_test(tc, test_template_and_bulk_faults);
 	suite_add_tcase(s, tc);
 	return s;
 }

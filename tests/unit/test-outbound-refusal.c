@@ -67,6 +67,12 @@ START_TEST(refused_at_rcpt)
 	at_rcpt(CMD("resume.99999"), ATSM_REFUSAL_NO_RECORD, "no resume 99999: ");
 	at_rcpt(CMD("contact.99999"), ATSM_REFUSAL_NO_RECORD, "no contact 99999: ");
 	at_rcpt(CMD("phase.nosuch"), ATSM_REFUSAL_NO_PHASE, "no phase \"nosuch\": ");
+	/* templates and bulk send: what the address shows alone */
+	at_rcpt(CMD("template."), ATSM_REFUSAL_TEMPLATE_MISSING, "template code missing: "
+	    CMD("template."));
+	at_rcpt(CMD("template._x"), ATSM_REFUSAL_TEMPLATE_INVALID, "invalid template code \"_x\": ");
+	at_rcpt(CMD("bulk."), ATSM_REFUSAL_LIST_MISSING, "list name missing: " CMD("bulk."));
+	at_rcpt(CMD("bulk.a.b"), ATSM_REFUSAL_LIST_INVALID, "invalid list name \"a.b\": ");
 	/* any written form: quoted, mixed case */
 	at_rcpt("\"ats+JOB.9999\"@" DOM, ATSM_REFUSAL_NO_JOB, "no job 9999: \"ats+JOB.9999\"@" DOM);
 }
@@ -81,6 +87,9 @@ START_TEST(accepted_at_rcpt)
 	/* good commands, and what needs the whole mail */
 	ck_assert_int_eq(rcpt(CMD("job.3001"), &r), 0);
 	ck_assert_int_eq(rcpt(CMD("phase.active"), &r), 0);
+	ck_assert_int_eq(rcpt(CMD("bulk"), &r), 0);
+	ck_assert_int_eq(rcpt(CMD("bulk.spring-2026"), &r), 0);
+	ck_assert_int_eq(rcpt(CMD("template.offer"), &r), 0);
 	ck_assert_int_eq(rcpt(CMD("phase.interview1"), &r), 0);   /* a job or thread may follow */
 	ck_assert_int_eq(rcpt(CMD("share"), &r), 0);
 	ck_assert_int_eq(rcpt(CMD("private"), &r), 0);             /* the contradiction waits */
