@@ -89,8 +89,9 @@ edit "$W/draft.eml" "$W/send1.eml" "佐藤 花子 <$HANAKO>" "$M1"
 r=$(python3 "$CLIENT" "$TB_SUBMISSION_PORT" "$ALICE" alicepw \
 	"$HANAKO,ats+template.interview@$ATS,ats+job.3001@$ATS" "$M1" x x --raw "$W/send1.eml")
 tap_ok "the client's mail is accepted (250)" grep -q "^250" <<<"$r"
-V=$(am_imap -w 30 "$TB_IMAP_PORT" "$HANAKO" search "SUBJECT \"佐藤 花子 様 一次面接のご案内\"")
-tap_ok "hanako receives it, its subject merged from her record" test -n "$V"
+V=$(am_imap -w 30 "$TB_IMAP_PORT" "$HANAKO" find "$M1")
+tap_is "hanako receives it, its subject merged from her record" \
+	"$(am_imap "$TB_IMAP_PORT" "$HANAKO" subject "uid:${V:-0}")" "佐藤 花子 様 一次面接のご案内"
 am_imap "$TB_IMAP_PORT" "$HANAKO" raw "uid:${V%% *}" >"$W/got1.eml" 2>/dev/null
 tap_ok "the body is merged (name, sender, job), alice's edit kept, Japanese as a client reads it" \
 	python3 - "$W/got1.eml" <<'PY'
