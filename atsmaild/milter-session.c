@@ -230,8 +230,16 @@ on_rcpt(struct milter_session *s, const struct atsm_milter_packet *pkt)
 		    n == 0 ? "no recipient" : err.msg);
 		return -1;
 	}
-	if (s->gen == NULL || s->msg.dir != ATSM_DIR_OUTBOUND)
+	if (s->gen == NULL)
 		return reply(s, ATSM_MILTER_R_CONTINUE);
+	if (s->msg.dir != ATSM_DIR_OUTBOUND) {
+		/* kept for the end of the message: the bulk runner's mail
+		 * (X-ATS-Bulk) becomes outbound there, with its command
+		 * addresses (atsmaild/bulk.c, milter-eom.c) */
+		(void)milter_msg_rcpt(&s->msg, &s->gen->conf, v[0]);
+		s->msg.rcpt_overflow = false;
+		return reply(s, ATSM_MILTER_R_CONTINUE);
+	}
 	if (rcpt_refusal(s, v[0], &r)) {
 		/* the shape of the end of message's refusal (milter-eom.c) */
 		atsm_log(LOG_INFO, "%s: reject 550 5.7.1: from=<%s>: RCPT %s (%s): %s",
