@@ -414,7 +414,7 @@ load_run(PGconn *conn, const struct atsm_conf *c, struct run *r, struct atsm_err
 	    r->job.user_id, r->fields, err);
 	if (rc < 0)
 		goto out;
-	if (strcmp(r->job.origin, "ctl") == 0) {
+	if (strcmp(r->job.origin, "ctl") == 0 && r->job.source == NULL) {
 		struct atsm_buf d;
 		char from[600], date[64], msgid[300];
 		time_t t = time(NULL);
