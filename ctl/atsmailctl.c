@@ -42,6 +42,8 @@ static const struct ctl_command commands[] = {
 	  ctl_cmd_unresolved_usage },
 	{ "snapshot", "atsmaild's local snapshot: status, sync", ctl_cmd_snapshot,
 	  ctl_cmd_snapshot_usage },
+	{ "template", "mail templates: add, edit, list, show, rm, render, sync",
+	  ctl_cmd_template, ctl_cmd_template_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -82,5 +82,7 @@ int ctl_cmd_bulk(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_bulk_usage(FILE *fp);
 int ctl_cmd_snapshot(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_snapshot_usage(FILE *fp);
+int ctl_cmd_template(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_template_usage(FILE *fp);
 
 #endif

@@ -122,10 +122,11 @@ put_content_type(const struct atsm_mime_part *pt, const char *cs,
 }
 
 /* Copy the header block [h, h+n) to out, leaving out fields named in
- * drop[], and put extra before the blank line. */
+ * drop[], and put extra before the blank line (a last field without its
+ * line end, in a message that has no body, gets eol first). */
 static int
 put_header(const char *h, size_t n, const char *const *drop,
-    const struct atsm_buf *extra, struct atsm_buf *out)
+    const struct atsm_buf *extra, const char *eol, struct atsm_buf *out)
 {
 	size_t i = 0, start, e;
 
@@ -155,7 +156,8 @@ put_header(const char *h, size_t n, const char *const *drop,
 			if (end - start == nl && strncasecmp(h + start, drop[k], nl) == 0)
 				skip = true;
 		}
-		if (!skip && atsm_buf_append(out, h + start, e - start) < 0)
+		if (!skip && (atsm_buf_append(out, h + start, e - start) < 0 ||
+		    (h[e - 1] != '\n' && atsm_buf_puts(out, eol) < 0)))
 			return -1;
 	}
 	if (extra->len > 0 && atsm_buf_append(out, extra->data, extra->len) < 0)
@@ -267,7 +269,7 @@ merge_part(struct job *j, const struct atsm_mime_part *pt, bool top,
 	}
 	if (!has_tag(atsm_buf_str(&text), text.len)) {
 		if (top && subject->len > 0 && put_header(pt->header,
-		    pt->header_len, drop_subject, subject, hdr_out) < 0)
+		    pt->header_len, drop_subject, subject, j->eol, hdr_out) < 0)
 			rc = full(j);
 		goto done;
 	}
@@ -313,7 +315,7 @@ merge_part(struct job *j, const struct atsm_mime_part *pt, bool top,
 	if (rc == 0 && (put_content_type(pt, cs, j->eol, &extra) < 0 ||
 	    atsm_buf_printf(&extra, "Content-Transfer-Encoding: %s%s", cte, j->eol) < 0 ||
 	    put_header(pt->header, pt->header_len, top && subject->len > 0 ?
-	    drop_all : drop_ct, &extra, hdr_out) < 0))
+	    drop_all : drop_ct, &extra, j->eol, hdr_out) < 0))
 		rc = -1;
 	if (rc < 0)
 		rc = full(j);
@@ -392,7 +394,7 @@ atsm_tpl_merge_message(const char *msg, size_t len, const struct atsm_tpl_fields
 			rc = merge_part(&j, pt, top, &subject, &hdr, &body,
 			    &merged);
 		else if (top && subject.len > 0 && put_header(pt->header,
-		    pt->header_len, drop_subject, &subject, &hdr) < 0)
+		    pt->header_len, drop_subject, &subject, j.eol, &hdr) < 0)
 			rc = full(&j);
 		if (rc < 0)
 			break;

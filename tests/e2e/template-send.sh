@@ -42,20 +42,21 @@ INSERT INTO atsmail.addresses (owner_kind, owner_id, addr_norm, is_primary)
 	VALUES ('resume', 5101, 'nokana@candidate.test', true);" >/dev/null || tap_bail "cannot seed"
 
 ad_conf M "explain_smtp = 127.0.0.1:$TB_SMTP_PORT" "bulk_smtp = 127.0.0.1:$TB_SMTP_PORT" \
-	"bulk_rate = 0" "default_language = ja" "doveadm_config = $TB_DIR/dovecot/dovecot.conf"
+	"bulk_rate = 0" "default_language = ja"
 ad_start M
 ctl() { "$CTL" -c "$W/atsmail.conf" "$@"; }
+DOVEADM="doveadm -c $TB_DIR/dovecot/dovecot.conf"
 
 printf '%s\n' '{{resume.name}} 様' '' 'お世話になっております。{{user.name}} です。' \
 	'{{job.title}} の一次面接のご案内をお送りします。' >"$W/body.txt"
 tap_ok "the admin adds a Japanese template with a process phase" \
 	ctl template add interview --name "一次面接のご案内" \
 	--subject "{{resume.name}} 様 一次面接のご案内" --body-file "$W/body.txt" \
-	--lang ja --phase-process interview1
+	--lang ja --phase-process interview1 --doveadm "$DOVEADM"
 printf '%s\n' '{{resume.name}}（{{resume.kana}}）様' >"$W/kana.txt"
 tap_ok "and one that needs the kana" \
-	ctl template add kana --name "カナ" --subject "ご確認" --body-file "$W/kana.txt" --lang ja
-tap_ok "atsmailctl template sync puts the drafts into every user's folder" ctl template sync
+	ctl template add kana --name "カナ" --subject "ご確認" --body-file "$W/kana.txt" --lang ja --doveadm "$DOVEADM"
+tap_ok "atsmailctl template sync puts the drafts into every user's folder" ctl template sync --doveadm "$DOVEADM"
 
 # ---- the draft, as alice's client sees it -------------------------------------
 U=$(am_imap -w 20 -m "$FOLDER" "$TB_IMAP_PORT" "$ALICE" search "HEADER X-ATS-Template interview")

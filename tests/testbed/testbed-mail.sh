@@ -26,6 +26,7 @@ mail_render() {
 	local s
 	s=$(<"$MAIL_CONF_IN/$1") || return 1
 	s=${s//@TB@/"$TB"}
+	s=${s//@CONF_IN@/"$MAIL_CONF_IN"}
 	s=${s//@INSTANCE@/"$(basename "$TB")"}
 	s=${s//@SMTP_PORT@/"$TB_SMTP_PORT"}
 	s=${s//@SUBMISSION_PORT@/"$TB_SUBMISSION_PORT"}
@@ -170,6 +171,12 @@ dovecot_start() {
 		echo "testbed: dovecot: no plugin $p (lib*_${p}_plugin.so) in $TB_DOVECOT_PLUGIN_DIR" >&2
 		return 1
 	done
+	# imap loads Dovecot's acl plugin (the read-only template folder,
+	# dovecot.conf.in): a test's own plugin directory gets a link to it
+	if ! compgen -G "$TB_DOVECOT_PLUGIN_DIR/lib*_acl_plugin.so" >/dev/null; then
+		ln -sf /usr/lib/dovecot/modules/lib01_acl_plugin.so "$TB_DOVECOT_PLUGIN_DIR/" ||
+			return 1
+	fi
 	mail_plugin_exec || return 1
 	mail_render dovecot.conf.in "$d/dovecot.conf" || return 1
 	# keep the users a test added when the test bed is restarted

@@ -326,6 +326,17 @@ START_TEST(test_tpl_mime_lone_tag_merged_to_empty)
 }
 END_TEST
 
+START_TEST(test_tpl_mime_headers_only_keep_their_lines)
+{
+	static const char msg[] = "X-A: a\nSubject: {{resume.name}}\nX-B: b";
+
+	ck_assert_int_eq(merge(msg), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "X-A: a\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "X-B: b\nSubject: =?UTF-8?B?"));
+	ck_assert_ptr_null(strstr(out.data, "{{"));
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -344,6 +355,7 @@ suite(void)
 	tcase_add_test(tc, test_tpl_mime_untagged_message_unchanged);
 	tcase_add_test(tc, test_tpl_mime_unknown_charset_is_a_fault);
 	tcase_add_test(tc, test_tpl_mime_lone_tag_merged_to_empty);
+	tcase_add_test(tc, test_tpl_mime_headers_only_keep_their_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
