@@ -233,11 +233,11 @@ on_rcpt(struct milter_session *s, const struct atsm_milter_packet *pkt)
 	if (s->gen == NULL)
 		return reply(s, ATSM_MILTER_R_CONTINUE);
 	if (s->msg.dir != ATSM_DIR_OUTBOUND) {
-		/* kept for the end of the message: the bulk runner's mail
-		 * (X-ATS-Bulk) becomes outbound there, with its command
-		 * addresses (atsmaild/bulk.c, milter-eom.c) */
-		(void)milter_msg_rcpt(&s->msg, &s->gen->conf, v[0]);
-		s->msg.rcpt_overflow = false;
+		/* kept (bounded, never refused): a bulk runner's mail is decided
+		 * as sent mail at its end, with its envelope (milter-eom.c);
+		 * past address_max_count it is not (rcpt_overflow) */
+		if (milter_msg_rcpt(&s->msg, &s->gen->conf, v[0]) < 0)
+			s->msg.failed = true;
 		return reply(s, ATSM_MILTER_R_CONTINUE);
 	}
 	if (rcpt_refusal(s, v[0], &r)) {

@@ -37,6 +37,9 @@ ad_prepare() {
 	chmod 755 "$d"
 	mkdir -p "$d/modules" "$d/journal" "$d/snapshot"
 	[ -f "$AD_PLUGIN_SO" ] && cp "$AD_PLUGIN_SO" "$d/modules/"
+	# the test bed's imap loads Dovecot's acl plugin (the template folder)
+	# from mail_plugin_dir, which is this directory
+	ln -sf /usr/lib/dovecot/modules/lib01_acl_plugin.so "$d/modules/" 2>/dev/null
 	head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$d/secret"
 	chmod 600 "$d/secret"
 	eval "AD_$name=$d"

@@ -18,7 +18,10 @@
 #   8. a taken mail larger than explain_attach_max: 552 5.3.4;
 #   9. ats+template.<code> to one candidate with a colleague in Cc: a job of
 #      origin template, one item (the candidate, the colleague beside it,
-#      the client's Message-ID kept).
+#      the client's Message-ID kept);
+#  10. the merge check: a tag without a value for a recipient refuses the
+#      whole mail naming the tag and the record, unless the template says
+#      'empty'; an unknown tag is refused.
 # The runner that sends the job's mails is tested by bulk-mail.sh.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -170,6 +173,22 @@ tap_is "one item: taro's resume, bob beside it, the client's Message-ID" \
 	"$(am_sql "select i.rcpt || ' ' || i.record_id || ' ' || array_to_string(i.extra_rcpts, ',') || ' ' || (i.message_id = '$(am_bare "$M9")')
 	     from atsmail.bulk_items i join atsmail.bulk_jobs j on j.id = i.job_id where j.subject = 'tpl ok $AM_RUN'")" \
 	"taro@candidate.test 1001 bob@atsmail.test true"
+
+# ---- 10. the merge check ------------------------------------------------------------------------
+r=$(submit "$(am_mid tag10)" "tag missing" "taro@candidate.test,hanako@candidate.test,ats+bulk@$ATS" \
+	--body "Dear {{resume.name}}, about {{job.title}}")
+tap_ok "a tag without a value (no job named): 550 5.7.1" grep -q "^550 5.7.1" <<<"$r"
+tap_ok "the sentence names the tag and the record" \
+	eval "grep -q 'merge tag without a value: {{job.title}} for resume 100[12]' <<<\"\$r\""
+tap_is "no bulk job made" "$(jobs_of "tag missing")" 0
+r=$(submit "$(am_mid tag10b)" "tag unknown" "taro@candidate.test,ats+bulk@$ATS" --body "Dear {{resume.nmae}},")
+tap_ok "an unknown tag: 550 naming it" grep -q "^550 5.7.1 unknown merge tag {{resume.nmae}}: ats+bulk@$ATS" <<<"$r"
+am_sql "insert into atsmail.templates (code, name, subject, body, lang, shared, on_missing)
+	values ('lenient', 'Lenient', 'x', 'x', 'en', true, 'empty') on conflict (code) do nothing" >/dev/null
+r=$(submit "$(am_mid tag10c)" "tag empty" "taro@candidate.test,ats+template.lenient@$ATS" \
+	--body "Dear {{resume.name}}, about {{job.title}}")
+tap_ok "the same tag with a template whose on_missing is 'empty': 250" grep -q "^250 " <<<"$r"
+tap_is "and its job is made" "$(am_wait_sql "select count(*) from atsmail.bulk_jobs where subject = 'tag empty $AM_RUN'" 1)" 1
 
 if [ "$TAP_FAILED" -gt 0 ]; then
 	tap_diag "--- atsmaild's log:"; grep -v 'debug: ' "$LOG" | tail -n 40 | sed 's/^/# /'

@@ -294,7 +294,8 @@ run_pass() {
 		alice@atsmail.test "$(qid bulk-genuine 1)@atsmail.test")"
 	log_ok bulk-genuine "the marker verifies: decided as alice's sent mail" \
 		"bulk job 7 item 1 of user alice@atsmail.test: decided as sent mail"
-	log_ok bulk-genuine "tagged" "$(qid bulk-genuine 1): tag: token=$(token_of bulk-genuine)"
+	log_ok bulk-genuine "tagged, its command address removed" \
+		"$(qid bulk-genuine 1): tag: token=$(token_of bulk-genuine) commands_removed=1"
 	# a genuine marker of another mail (its Message-ID) is a forgery here
 	scenario bulk-forged -D "marker=$("$top_builddir/tests/milter/bulk-marker" "$W/secret" 7 1 \
 		alice@atsmail.test "$(qid bulk-genuine 1)@atsmail.test")"
@@ -381,9 +382,9 @@ db_checks() {
 	for s in bulk-too-many template-several bulk-forged; do
 		tap_is "$s: nothing recorded ($(label))" "$(sql "$(rows "$s")")" "0"
 	done
-	tap_is "bulk-genuine: the runner's mail is recorded as sent by alice ($(label))" \
-		"$(sql_wait "out 1" "SELECT direction || ' ' || owner_id FROM atsmail.messages
-		        WHERE token = '$(token_of bulk-genuine)'")" "out 1"
+	tap_is "bulk-genuine: the runner's mail is recorded as sent by alice, its ats+private applied ($(label))" \
+		"$(sql_wait "out 1 private" "SELECT direction || ' ' || owner_id || ' ' || visibility FROM atsmail.messages
+		        WHERE token = '$(token_of bulk-genuine)'")" "out 1 private"
 	tap_is "bulk-too-many, template-several: no bulk job made ($(label))" \
 		"$(sql "SELECT count(*) FROM atsmail.bulk_jobs WHERE subject LIKE 'scenario Q$RUN.$PASS.%'")" "0"
 	tap_is "too-many-addresses: the mail cut at the envelope is recorded, the rejected one not ($(label))" \
