@@ -214,9 +214,11 @@ sender_main(void *arg)
 			nap(at - now_s());
 		if (!open) {
 			if (atsm_smtp_open(&smtp, c->bulk_smtp, NULL, IO_TIMEOUT_S) < 0) {
-				/* nothing of this mail was sent: a temporary failure */
-				s->code = 421;
-				memcpy(s->reply, smtp.reply, sizeof(s->reply));
+				/* nothing of this mail was sent: not its fault, sent
+				 * again later without counting a try (code 0) */
+				s->code = 0;
+				snprintf(s->reply, sizeof(s->reply), "%s",
+				    smtp.reply[0] != '\0' ? smtp.reply : "cannot connect");
 				continue;
 			}
 			open = true;
@@ -414,7 +416,7 @@ load_run(PGconn *conn, const struct atsm_conf *c, struct run *r, struct atsm_err
 	    r->job.user_id, r->fields, err);
 	if (rc < 0)
 		goto out;
-	if (strcmp(r->job.origin, "ctl") == 0) {
+	if (strcmp(r->job.origin, "ctl") == 0 && r->job.source == NULL) {
 		struct atsm_buf d;
 		char from[600], date[64], msgid[300];
 		time_t t = time(NULL);
@@ -751,6 +753,13 @@ one_batch(PGconn *conn, const struct atsmaild_gen *g, struct run *r, const size_
 			atsm_log(LOG_WARNING, "bulk %lld: item %d <%s>: the session broke (%s); "
 			    "looked for among the recorded mails before it is sent again",
 			    r->job.id, it->seq, it->rcpt, s->reply);
+			continue;
+		} else if (s->code == 0) {
+			marks[m].state = it->state = ATSM_BULK_PENDING;
+			marks[m].reason = s->reply;
+			atsm_log(LOG_WARNING, "bulk %lld: item %d <%s> not sent, %s is unavailable: %s",
+			    r->job.id, it->seq, it->rcpt, c->bulk_smtp, s->reply);
+			m++;
 			continue;
 		} else if (++r->tries[s->idx] >= TEMP_TRIES) {
 			marks[m].state = it->state = ATSM_BULK_REFUSED;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/csv.h"
+#include "bulk/attach.h"
 #include "bulk/compose.h"
 #include "bulk/result.h"
 #include "mail/addr.h"
@@ -35,6 +36,7 @@
 
 #define CSV_FILE_MAX (64u * 1024u * 1024u)
 #define SHOWN_MAX 20                     /* unmatched rows named */
+#define ATTACH_MAX (16u * 1024u * 1024u)  /* bytes of all --attach files */
 
 void
 ctl_cmd_bulk_usage(FILE *fp)
@@ -42,7 +44,7 @@ ctl_cmd_bulk_usage(FILE *fp)
 	fputs(
 	    "usage: " CTL_PROGNAME " [OPTIONS] bulk send --template CODE\n"
 	    "                     (--query Q | --csv FILE | --ids r12,c7 | --list NAME)\n"
-	    "                     --as LOGIN [--job ID] [--dry-run] [--no-wait]\n"
+	    "                     --as LOGIN [--job ID] [--attach FILE]... [--dry-run] [--no-wait]\n"
 	    "       " CTL_PROGNAME " [OPTIONS] bulk status ID [--csv]\n"
 	    "       " CTL_PROGNAME " [OPTIONS] bulk list\n"
 	    "       " CTL_PROGNAME " [OPTIONS] bulk cancel ID\n"
@@ -67,6 +69,7 @@ ctl_cmd_bulk_usage(FILE *fp)
 	    "  --list NAME      a recipient list (its members or its saved query)\n"
 	    "  --as LOGIN       the sender: an active user with an address\n"
 	    "  --job ID         the job the {{job.*}} tags name\n"
+	    "  --attach FILE    attach FILE to every mail (repeatable; 16 MB in all)\n"
 	    "  --dry-run        print what would go (count, the first merged mail); make nothing\n"
 	    "  --no-wait        make the job and print its id; do not follow it\n"
 	    "\n"
@@ -295,6 +298,62 @@ out:
 
 /* ---- send ---------------------------------------------------------------- */
 
+struct send_opts {
+	const char *tpl, *query, *csv, *ids, *list, *login, *job;
+	const char *attach[ATSM_BULK_ATTACH_FILES_MAX];
+	size_t n_attach;
+	bool dry_run, no_wait;
+};
+
+/* The draft with the --attach files into out: 0, or the exit code. */
+static int
+attach_files(const struct send_opts *o, const struct atsm_buf *draft, struct atsm_buf *out)
+{
+	struct atsm_bulk_file f[ATSM_BULK_ATTACH_FILES_MAX];
+	struct atsm_buf data[ATSM_BULK_ATTACH_FILES_MAX];
+	struct atsm_err err;
+	char boundary[64], chunk[65536];
+	size_t i, total = 0;
+	int rc = CTL_EXIT_FAIL;
+
+	for (i = 0; i < o->n_attach; i++)
+		atsm_buf_init(&data[i], ATTACH_MAX);
+	for (i = 0; i < o->n_attach; i++) {
+		FILE *fp = fopen(o->attach[i], "rb");
+		const char *base = strrchr(o->attach[i], '/');
+		size_t k;
+
+		if (fp == NULL) {
+			ctl_error("bulk send: --attach %s: %s", o->attach[i], strerror(errno));
+			goto out;
+		}
+		while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+			if ((total += k) > ATTACH_MAX || atsm_buf_append(&data[i], chunk, k) < 0) {
+				ctl_error("bulk send: --attach: the files are larger than %u bytes in all",
+				    ATTACH_MAX);
+				fclose(fp);
+				goto out;
+			}
+		}
+		fclose(fp);
+		f[i].name = base != NULL ? base + 1 : o->attach[i];
+		f[i].data = data[i].data != NULL ? data[i].data : "";
+		f[i].len = data[i].len;
+	}
+	snprintf(boundary, sizeof(boundary), "=_atsmail_attach_%ld_%ld", (long)time(NULL),
+	    (long)getpid());
+	atsm_err_clear(&err);
+	if (atsm_bulk_attach(draft->data, draft->len, f, o->n_attach, boundary, out, &err) < 0) {
+		ctl_error("bulk send: --attach: %s", err.msg);
+		goto out;
+	}
+	rc = CTL_EXIT_OK;
+out:
+	for (i = 0; i < o->n_attach; i++)
+		atsm_buf_free(&data[i]);
+	return rc;
+}
+
 static int
 user_by_login(PGconn *c, const char *login, long long *uid, char **addr)
 {
@@ -387,10 +446,6 @@ follow(PGconn *c, long long id)
 	return CTL_EXIT_OK;
 }
 
-struct send_opts {
-	const char *tpl, *query, *csv, *ids, *list, *login, *job;
-	bool dry_run, no_wait;
-};
 
 static int
 send_parse(int argc, char **argv, struct send_opts *o)
@@ -421,10 +476,13 @@ send_parse(int argc, char **argv, struct send_opts *o)
 		} else if (strcmp(argv[i], "--no-wait") == 0) {
 			o->no_wait = true;
 			continue;
-		} else if (strcmp(argv[i], "--attach") == 0) {
-			ctl_error("bulk send: --attach is not supported yet: attach files to a mail "
-			    "sent with ats+bulk instead");
-			return CTL_EXIT_USAGE;
+		} else if (ctl_ops_option(argc, argv, &i, "--attach", &v)) {
+			if (v != NULL && o->n_attach >= ATSM_BULK_ATTACH_FILES_MAX) {
+				ctl_error("bulk send: more than %d --attach", ATSM_BULK_ATTACH_FILES_MAX);
+				return CTL_EXIT_USAGE;
+			}
+			if (v != NULL)
+				o->attach[o->n_attach++] = v;
 		} else {
 			ctl_error("bulk send: unknown argument '%s'", argv[i]);
 			return CTL_EXIT_USAGE;
@@ -450,7 +508,7 @@ bulk_send(struct ctl *ctx, int argc, char **argv)
 	struct atsm_bulk_job_new jn;
 	struct rcpts rc_ = { 0 };
 	struct atsm_err err;
-	struct atsm_buf draft, mail;
+	struct atsm_buf draft, mail, with;
 	char *user_addr = NULL, *kinds = NULL, jobs_json[64], date[64], from[400];
 	const char **addrs = NULL;
 	long long uid = 0, *ids = NULL, job = 0, id;
@@ -472,6 +530,7 @@ bulk_send(struct ctl *ctx, int argc, char **argv)
 	atsm_err_clear(&err);
 	atsm_buf_init(&draft, 64u * 1024u * 1024u);
 	atsm_buf_init(&mail, 64u * 1024u * 1024u);
+	atsm_buf_init(&with, 64u * 1024u * 1024u);
 	if ((got = atsm_tpl_db_load(ctx->conn, o.tpl, uid, &t, &err)) <= 0) {
 		if (got < 0)
 			rc = ctl_ops_db_fail("bulk send", &err);
@@ -582,6 +641,16 @@ bulk_send(struct ctl *ctx, int argc, char **argv)
 		ctl_error("bulk send: template %s: %s", o.tpl, err.msg);
 		goto out;
 	}
+	if (o.n_attach > 0) {
+		struct atsm_buf swap;
+
+		if ((rc = attach_files(&o, &draft, &with)) != 0)
+			goto out;
+		rc = CTL_EXIT_FAIL;
+		swap = draft;
+		draft = with;
+		with = swap;
+	}
 	{
 		bool first = true;
 		size_t bad = 0;
@@ -652,6 +721,11 @@ bulk_send(struct ctl *ctx, int argc, char **argv)
 	jn.commands_json = jobs_json;
 	jn.job_id = job;
 	jn.items = items;
+	if (o.n_attach > 0) {
+		/* the draft with its files travels in the job (origin ctl) */
+		jn.source = draft.data;
+		jn.source_len = draft.len;
+	}
 	if ((got = atsm_bulk_db_create(ctx->conn, &jn, &id, &err)) < 0) {
 		rc = ctl_ops_db_fail("bulk send", &err);
 		goto out;
@@ -678,6 +752,7 @@ out:
 		atsm_template_free(&t);
 	atsm_buf_free(&draft);
 	atsm_buf_free(&mail);
+	atsm_buf_free(&with);
 	free(user_addr);
 	return rc;
 }

@@ -14,7 +14,8 @@
 #   3. the one at candidate.test bounces: bulk status shows it bounced;
 #   4. atsmaild killed (SIGKILL) in the middle of a paced job: started
 #      again, it finishes it and every recipient has exactly one mail;
-#   5. bulk cancel stops a running job: status cancelled, the rest not sent.
+#   5. --attach puts the same file in every mail;
+#   6. bulk cancel stops a running job: status cancelled, the rest not sent.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -56,10 +57,10 @@ IDS=$(seq -f 'r%g' 6001 6051 | paste -sd,)
 
 restart() {
 	ad_stop M
-	# the runner's client address in internal_networks: its mail is
-	# outbound from RCPT on, so that its command addresses are taken
+	# the runner's client address is not in internal_networks: its mail
+	# becomes the user's sent mail by its X-ATS-Bulk marker alone
 	ad_conf M "explain_smtp = 127.0.0.1:$TB_SMTP_PORT" "bulk_smtp = 127.0.0.1:$TB_SMTP_PORT" \
-		"internal_networks = 127.0.0.0/8" "default_language = en" "$@"
+		"default_language = en" "$@"
 	ad_start M
 }
 sink() {
@@ -228,6 +229,28 @@ tap_is "50 messages recorded for the job, none twice" \
 	"$(am_wait_sql "select count(*) || ' ' || count(distinct m.rfc_message_id) from atsmail.messages m
 	           join atsmail.bulk_items i on i.message_id = m.rfc_message_id and m.direction = 'out'
 	           where i.job_id = ${JOB2:-0}" "50 50" 30)" "50 50"
+
+# ---- 4b. --attach: the same file in every mail -----------------------------------------
+sink "$W/sink4"
+printf '%%PDF-1.4\n%% bulk-ctl attachment\n' >"$W/guide.pdf"
+ctl bulk send --template invite --ids r6001,r6002 --as alice@atsmail.test \
+	--attach "$W/guide.pdf" >"$W/attach.csv" 2>"$W/attach.err"
+tap_is "bulk send --attach: 2 mails accepted" "$(grep -c ',accepted,' "$W/attach.csv")" 2
+for _ in $(seq 1 50); do [ "$(files "$W/sink4")" -ge 2 ] && break; sleep 0.2; done
+tap_ok "each carries the file byte for byte and its own merged text" \
+	python3 - "$W/sink4" "$W/guide.pdf" <<'PY'
+import email, email.policy, glob, sys
+want = open(sys.argv[2], "rb").read()
+paths = glob.glob(sys.argv[1] + "/*")
+ok = len(paths) == 2
+for path in paths:
+    m = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
+    pdf = [p for p in m.iter_attachments() if p.get_filename() == "guide.pdf"]
+    text = m.get_body(("plain",)).get_content()
+    ok = ok and len(pdf) == 1 and pdf[0].get_content() == want and "{{" not in text \
+        and text.startswith("候補者 0")
+sys.exit(0 if ok else 1)
+PY
 
 # ---- 5. cancel ---------------------------------------------------------------------------
 restart "bulk_rate = 2"
