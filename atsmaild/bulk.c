@@ -597,6 +597,18 @@ settle(PGconn *conn, struct run *r, struct atsm_err *err)
 	return 0;
 }
 
+/* Every item of the job went (none refused, unmatched or cancelled). */
+static bool
+all_accepted(const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_items; i++)
+		if (r->items[i].state != ATSM_BULK_ACCEPTED)
+			return false;
+	return r->n_items > 0;
+}
+
 /* The acknowledgement or the result mail to the job's user, from the null
  * sender with atsmail's marker (the milter passes it as it is). */
 static void
@@ -886,7 +898,10 @@ result:
 	if (atsm_bulk_db_items(conn, r->job.id, false, &r->items, &r->n_items, err) < 0)
 		goto out;
 	if (!r->job.result_sent) {
-		tell_user(g, r, true);
+		/* one template mail that went as written needs no report: the
+		 * recruiter sent one mail and it left; anything else does */
+		if (strcmp(r->job.origin, "template") != 0 || !all_accepted(r))
+			tell_user(g, r, true);
 		if (atsm_bulk_db_result_sent(conn, r->job.id, err) < 0)
 			goto out;
 	}

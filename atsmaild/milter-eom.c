@@ -464,7 +464,7 @@ milter_eom_inbound(struct milter_session *s)
 		return milter_reply(s, "552", "5.3.4", "too many X-ATS-* header fields");
 	if (s->msg.n_xats > 0 && !s->msg.hdr_overflow && !s->msg.rcpt_overflow &&
 	    !s->msg.failed && bulk_runner_mail(s) == 1) {
-		/* atsmaild's bulk runner: the user's sent mail (docs/bulk-smtp.md) */
+		/* atsmaild's bulk runner: the user's sent mail (docs/bulk.md, "SMTP-time checks") */
 		s->msg.dir = ATSM_DIR_OUTBOUND;
 		return milter_eom_outbound(s);
 	}

@@ -1,7 +1,7 @@
 /* milter-take.c -- a mail the outbound decision TAKES (ats+bulk,
  * ats+template.<code>): made into a bulk job in PostgreSQL, then
  * discarded; atsmaild's bulk runner sends one mail per recipient
- * (docs/bulk-smtp.md).
+ * (docs/bulk.md, "SMTP-time checks").
  *
  * Interface: milter_take (milter.h).
  *

@@ -1,6 +1,6 @@
 /* outbound/decide-take.c -- mail that is taken, not delivered: ats+bulk
  * (one mail per recipient) and ats+template.<code> (one mail merged for its
- * record), decided from the snapshot alone (docs/bulk-smtp.md).
+ * record), decided from the snapshot alone (docs/bulk.md, "SMTP-time checks").
  *
  * After the sender is known to be a user who may give commands, every
  * command address is checked as at RCPT, then:

@@ -107,7 +107,7 @@ struct atsm_out_take_rcpt {
 	long long id;
 };
 
-/* What a TAKE plan asks for: a bulk job (docs/bulk-smtp.md). */
+/* What a TAKE plan asks for: a bulk job (docs/bulk.md, "SMTP-time checks"). */
 struct atsm_out_take {
 	bool bulk;                     /* ats+bulk: one mail per recipient (origin "mail");
 	                                  else one template mail (origin "template") */

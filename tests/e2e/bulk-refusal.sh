@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/e2e/bulk-refusal.sh -- ats+bulk and ats+template at SMTP time
-# (docs/bulk-smtp.md), through the real test bed: alice submits with SMTP
+# (docs/bulk.md, "SMTP-time checks"), through the real test bed: alice submits with SMTP
 # AUTH through Postfix's submission service to atsmaild's milter.
 #   1. ats+bulk to more recipients than bulk_max_recipients: 550 5.7.1 with
 #      the count and the limit, and the explanation mail in her INBOX;

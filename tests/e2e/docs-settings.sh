@@ -79,7 +79,9 @@ check_page() {  # check_page PAGE SETTING...
 ATSMAILD_SETTINGS="milter_socket filing_socket milter_peers filing_peers
 	service_max_connections db_conninfo db_connect_timeout db_statement_timeout ats_domain
 	command_localpart company_domains internal_networks secret_file guard_action verp verp_tag
-	recipient_delimiter intake_max_per_hour bounce_forwarders journal_dir journal_segment_size recorder_batch_max
+	recipient_delimiter intake_max_per_hour bounce_forwarders explain_refusals explain_window
+	explain_from explain_attach_max explain_smtp default_language bulk_max_recipients bulk_rate
+	bulk_smtp bulk_connections journal_dir journal_segment_size recorder_batch_max
 	snapshot_dir snapshot_map_size snapshot_resync_interval header_max_bytes address_max_count
 	decode_max_bytes inbound_parse_max_bytes log_level syslog_facility"
 # shellcheck disable=SC2086
@@ -91,7 +93,7 @@ tap_is "the SETTINGS section of docs/atsmaild.8 lists exactly the settings atsma
 	"$(printf '%s\n' $ATSMAILD_SETTINGS | sort -u | tr '\n' ' ')" "$(printf '%s\n' "$listed" | tr '\n' ' ')"
 check_page atsmail-notifyd.8 db_conninfo webhook_urls webhook_secret_file webhook_connect_timeout \
 	webhook_timeout webhook_max_attempts webhook_retry_base webhook_retry_max
-check_page atsmailctl.8 db_conninfo journal_dir secret_file
+check_page atsmailctl.8 db_conninfo journal_dir secret_file bulk_max_recipients template_folder
 
 # The example configuration shipped in packaging/ parses: atsmailctl stops
 # with 3 on a configuration error and 4 when (as here) no database answers.

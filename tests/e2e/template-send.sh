@@ -125,6 +125,14 @@ tap_ok "the second mail is accepted" grep -q "^250" <<<"$r"
 tap_is "ats+phase.final wins over the template's interview1" \
 	"$(am_wait_sql "select phase from atsmail.processes where resume_id = 1002 and job_id = 3001" final 30)" final
 
+# one mail from a template that went needs no report: no result mail (CSV)
+sleep 1
+csvs=0
+for u in $(am_imap "$TB_IMAP_PORT" "$ALICE" search ALL 2>/dev/null); do
+	am_imap "$TB_IMAP_PORT" "$ALICE" raw "uid:$u" | grep -qi '^Content-Type: text/csv' && csvs=$((csvs + 1))
+done
+tap_is "no result mail for template mails that went" "$csvs" 0
+
 # ---- a tag without a value: refused at SMTP time -----------------------------------
 U2=$(am_imap -m "$FOLDER" "$TB_IMAP_PORT" "$ALICE" search "HEADER X-ATS-Template kana")
 am_imap -m "$FOLDER" "$TB_IMAP_PORT" "$ALICE" raw "uid:${U2%% *}" >"$W/draft2.eml" 2>/dev/null

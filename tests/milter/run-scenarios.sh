@@ -283,7 +283,7 @@ run_pass() {
 	reject_ok too-many-addresses 2 'too many recipients: more than 3 addresses (address_max_count)'
 
 	# ---- ats+bulk / ats+template: refused from the snapshot alone (PostgreSQL
-	# up or down); the bulk runner's mail (docs/bulk-smtp.md)
+	# up or down); the bulk runner's mail (docs/bulk.md, "SMTP-time checks")
 	reload bulk_max_recipients=2
 	scenario bulk-too-many
 	reject_ok bulk-too-many 1 'too many recipients for one bulk mail: ats+bulk@ats.atsmail.test has 3 recipients; at most 2 (bulk_max_recipients)'
