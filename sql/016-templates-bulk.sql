@@ -184,3 +184,25 @@ CREATE POLICY all_rows_auditor ON atsmail.templates FOR SELECT TO atsmail_audito
 DROP POLICY IF EXISTS reader_visible ON atsmail.templates;
 CREATE POLICY reader_visible ON atsmail.templates FOR SELECT TO atsmail_reader
 	USING (shared OR owner_id = (SELECT atsmail.acting_user_id()));
+
+-- Every object belongs to atsmail_owner (004); no function is PUBLIC's.
+DO $$
+DECLARE
+	t text;
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'atsmail_owner')
+	   AND pg_has_role(current_user, 'atsmail_owner', 'USAGE') THEN
+		FOREACH t IN ARRAY ARRAY['templates', 'bulk_jobs', 'bulk_items', 'recipient_lists',
+		                         'recipient_list_members'] LOOP
+			IF (SELECT relowner FROM pg_class WHERE oid = ('atsmail.' || t)::regclass)
+					<> 'atsmail_owner'::regrole THEN
+				EXECUTE format('ALTER TABLE atsmail.%I OWNER TO atsmail_owner', t);
+			END IF;
+		END LOOP;
+		ALTER FUNCTION atsmail.audit_template() OWNER TO atsmail_owner;
+		ALTER FUNCTION atsmail.audit_bulk_job() OWNER TO atsmail_owner;
+		ALTER FUNCTION atsmail.notify_bulk() OWNER TO atsmail_owner;
+	END IF;
+END $$;
+REVOKE ALL ON FUNCTION atsmail.audit_template(), atsmail.audit_bulk_job(),
+	atsmail.notify_bulk() FROM PUBLIC;
