@@ -276,6 +276,7 @@ send_batch(const struct atsm_conf *c, struct slot *v, size_t n, const char *from
 static void
 run_free(struct run *r)
 {
+	bool own_source = r->source != r->job.source;   /* composed here, not the job's */
 	size_t i;
 
 	atsm_bulk_job_free(&r->job);
@@ -286,7 +287,7 @@ run_free(struct run *r)
 		atsm_tpl_fields_free(&r->fields[i]);
 	free(r->fields);
 	free(r->tries);
-	if (r->source != r->job.source)
+	if (own_source)
 		free(r->source);
 	for (i = 0; i < r->n_cmd; i++)
 		free(r->cmd[i]);
@@ -893,8 +894,21 @@ result:
 	atsm_bulk_items_free(r->items, r->n_items);
 	r->items = NULL;
 	r->n_items = 0;
-	if (atsm_bulk_db_job(conn, r->job.id, &r->job, err) < 0)
-		goto out;
+	{
+		/* how the job stands now (a cancel, a result sent by an earlier
+		 * runner); the rest of r->job, its source included, stays */
+		struct atsm_bulk_job now;
+		int got;
+
+		memset(&now, 0, sizeof(now));
+		if ((got = atsm_bulk_db_job(conn, r->job.id, &now, err)) < 0)
+			goto out;
+		if (got > 0) {
+			snprintf(r->job.status, sizeof(r->job.status), "%s", now.status);
+			r->job.result_sent = now.result_sent;
+		}
+		atsm_bulk_job_free(&now);
+	}
 	if (atsm_bulk_db_items(conn, r->job.id, false, &r->items, &r->n_items, err) < 0)
 		goto out;
 	if (!r->job.result_sent) {
