@@ -114,6 +114,12 @@ norm_local(const char *p, size_t n, struct atsm_buf *b, const char **why)
 	}
 	for (i = 0; i < in.len; i++)
 		quote = quote || needs_quotes(in.data[i]);
+	/* a local part that begins with what the front of an address loses
+	 * to trimming (a control character, U+3000) keeps its quotes, or the
+	 * normal form would not be a fixed point: "\u3000b"@x must not become
+	 * b@x when it is normalised again (found by fuzz-addr) */
+	if (!quote && trim_char(in.data, in.len, &i, true))
+		quote = true;
 	if (quote) {
 		rc = atsm_buf_putc(b, '"');
 		for (i = 0; i < in.len && rc == 0; i++) {

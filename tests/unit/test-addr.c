@@ -528,6 +528,10 @@ START_TEST(test_norm_case_and_trim)
 {
 	norm_is("  <Taro.Yamada@Example.CO.JP>  ", "taro.yamada@example.co.jp");
 	norm_is("\xe3\x80\x80taro@example.jp\t", "taro@example.jp");
+	/* a quoted local part that begins with what trimming takes keeps its
+	 * quotes: the normal form is a fixed point (found by fuzz-addr) */
+	norm_is("\"\xe3\x80\x80" "b\"@example.jp", "\"\xe3\x80\x80" "b\"@example.jp");
+	norm_is("\"b\xe3\x80\x80\"@example.jp", "b\xe3\x80\x80@example.jp");
 }
 END_TEST
 
