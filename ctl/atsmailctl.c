@@ -59,6 +59,19 @@ ctl_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int
+ctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ctl_error("%s: %s; see " CTL_PROGNAME " %s --help", cmd, buf, cmd);
+	return CTL_EXIT_USAGE;
+}
+
 bool
 ctl_is_help(const char *arg)
 {

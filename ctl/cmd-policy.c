@@ -108,21 +108,6 @@ begin(struct pol *po, const char *what)
 	return 0;
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ctl_error("policy: %s; see " CTL_PROGNAME " policy --help", buf);
-	return CTL_EXIT_USAGE;
-}
-
 static int
 want_args(struct pol *po, int n, const char *what)
 {
@@ -188,13 +173,13 @@ policy_user(struct pol *po)
 	    (rc = only_options(po, "user", "--mode --default-share --lang")) != 0)
 		return rc;
 	if (po->mode != NULL && !ctl_ops_in(po->mode, modes))
-		return usage_error("--mode '%s' is not one of admin, public, custom, private",
+		return ctl_usage_error("policy", "--mode '%s' is not one of admin, public, custom, private",
 		    po->mode);
 	if (po->defshare != NULL && ctl_ops_bool(po->defshare, &ds) < 0)
-		return usage_error("--default-share '%s' is not yes or no", po->defshare);
+		return ctl_usage_error("policy", "--default-share '%s' is not yes or no", po->defshare);
 	if (po->lang != NULL && strcmp(po->lang, "en") != 0 && strcmp(po->lang, "ja") != 0 &&
 	    strcmp(po->lang, "default") != 0)
-		return usage_error("--lang '%s' is not en, ja or default (the site's "
+		return ctl_usage_error("policy", "--lang '%s' is not en, ja or default (the site's "
 		    "default_language)", po->lang);
 	if (strchr(po->args[0], '@') == NULL || atsm_addr_normalize(po->args[0], &norm, NULL) < 0)
 		norm = NULL;
@@ -337,13 +322,13 @@ policy_exclusion(struct pol *po)
 		    " FROM atsmail.exclusion_domains ORDER BY domain", 0, NULL);
 	}
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "remove") != 0)
-		return usage_error("exclusion: unknown subcommand '%s' (known: list, add, remove)",
+		return ctl_usage_error("policy", "exclusion: unknown subcommand '%s' (known: list, add, remove)",
 		    verb);
 	if ((rc = want_args(po, 2, verb[0] == 'a' ? "exclusion add" : "exclusion remove")) != 0 ||
 	    (rc = only_options(po, "exclusion", verb[0] == 'a' ? "--note" : "")) != 0)
 		return rc;
 	if ((dom = norm_domain(po->args[1])) == NULL)
-		return usage_error("exclusion: '%s' is not a domain", po->args[1]);
+		return ctl_usage_error("policy", "exclusion: '%s' is not a domain", po->args[1]);
 	if ((rc = begin(po, "policy exclusion")) != 0) {
 		free(dom);
 		return rc;
@@ -399,15 +384,15 @@ policy_intake(struct pol *po)
 		    " coalesce(note, '') FROM atsmail.intake_addresses ORDER BY address", 0, NULL);
 	}
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "remove") != 0)
-		return usage_error("intake: unknown subcommand '%s' (known: list, add, remove)",
+		return ctl_usage_error("policy", "intake: unknown subcommand '%s' (known: list, add, remove)",
 		    verb);
 	if ((rc = want_args(po, 2, verb[0] == 'a' ? "intake add" : "intake remove")) != 0 ||
 	    (rc = only_options(po, "intake", verb[0] == 'a' ? "--action --note" : "")) != 0)
 		return rc;
 	if (po->action != NULL && !ctl_ops_in(po->action, intake_actions))
-		return usage_error("intake: --action '%s' is not resume or unresolved", po->action);
+		return ctl_usage_error("policy", "intake: --action '%s' is not resume or unresolved", po->action);
 	if (atsm_addr_normalize(po->args[1], &addr, &po->err) < 0)
-		return usage_error("intake: %s", po->err.msg);
+		return ctl_usage_error("policy", "intake: %s", po->err.msg);
 	if ((rc = begin(po, "policy intake")) != 0) {
 		free(addr);
 		return rc;
@@ -485,7 +470,7 @@ policy_phase(struct pol *po)
 		if ((rc = only_options(po, "phase list", "")) != 0)
 			return rc;
 		if (po->nargs == 2 && !ctl_ops_in(po->args[1], kinds))
-			return usage_error("phase: kind '%s' is not resume, contact or process",
+			return ctl_usage_error("policy", "phase: kind '%s' is not resume, contact or process",
 			    po->args[1]);
 		p[0] = po->nargs == 2 ? po->args[1] : NULL;
 		/* the label last: its characters are wide, the rest align */
@@ -497,21 +482,21 @@ policy_phase(struct pol *po)
 	n = strcmp(verb, "add") == 0 || strcmp(verb, "label") == 0 ? 4 :
 	    strcmp(verb, "deactivate") == 0 || strcmp(verb, "activate") == 0 ? 3 : 0;
 	if (n == 0)
-		return usage_error("phase: unknown subcommand '%s' (known: list, add, label, "
+		return ctl_usage_error("policy", "phase: unknown subcommand '%s' (known: list, add, label, "
 		    "deactivate, activate)", verb);
 	if ((rc = want_args(po, n, verb)) != 0 ||
 	    (rc = only_options(po, "phase", strcmp(verb, "add") == 0 ? "--order" : "")) != 0)
 		return rc;
 	if (!ctl_ops_in(po->args[1], kinds))
-		return usage_error("phase: kind '%s' is not resume, contact or process",
+		return ctl_usage_error("policy", "phase: kind '%s' is not resume, contact or process",
 		    po->args[1]);
 	if (!ctl_ops_phase_code_ok(po->args[2]))
-		return usage_error("phase: code '%s' must match [a-z0-9][a-z0-9_-]{0,31}",
+		return ctl_usage_error("policy", "phase: code '%s' must match [a-z0-9][a-z0-9_-]{0,31}",
 		    po->args[2]);
 	if (n == 4 && po->args[3][0] == '\0')
-		return usage_error("phase: the label of '%s' is empty", po->args[2]);
+		return ctl_usage_error("policy", "phase: the label of '%s' is empty", po->args[2]);
 	if (po->order != NULL && !is_int(po->order))
-		return usage_error("phase: --order '%s' is not a number", po->order);
+		return ctl_usage_error("policy", "phase: --order '%s' is not a number", po->order);
 	if ((rc = begin(po, "policy phase")) != 0)
 		return rc;
 	snprintf(obj, sizeof(obj), "%s/%s", po->args[1], po->args[2]);
@@ -601,12 +586,12 @@ policy_rule(struct pol *po)
 		    (rc = only_options(po, "rule add", "--priority")) != 0)
 			return rc;
 		if (!ctl_ops_in(po->args[1], kinds))
-			return usage_error("rule: kind '%s' is not resume, contact or process",
+			return ctl_usage_error("policy", "rule: kind '%s' is not resume, contact or process",
 			    po->args[1]);
 		if (!ctl_ops_in(po->args[2], events))
-			return usage_error("rule: event '%s' is not reply, bounce or sent", po->args[2]);
+			return ctl_usage_error("policy", "rule: event '%s' is not reply, bounce or sent", po->args[2]);
 		if (po->priority != NULL && !is_int(po->priority))
-			return usage_error("rule: --priority '%s' is not a number", po->priority);
+			return ctl_usage_error("policy", "rule: --priority '%s' is not a number", po->priority);
 		if ((rc = begin(po, "policy rule")) != 0)
 			return rc;
 		p[0] = po->args[1];
@@ -644,12 +629,12 @@ policy_rule(struct pol *po)
 		return rc;
 	}
 	if (strcmp(verb, "remove") != 0)
-		return usage_error("rule: unknown subcommand '%s' (known: list, add, remove)", verb);
+		return ctl_usage_error("policy", "rule: unknown subcommand '%s' (known: list, add, remove)", verb);
 	if ((rc = want_args(po, 2, "rule remove")) != 0 ||
 	    (rc = only_options(po, "rule remove", "")) != 0)
 		return rc;
 	if (!is_int(po->args[1]))
-		return usage_error("rule remove: '%s' is not a rule id", po->args[1]);
+		return ctl_usage_error("policy", "rule remove: '%s' is not a rule id", po->args[1]);
 	if ((rc = begin(po, "policy rule")) != 0)
 		return rc;
 	p[0] = po->args[1];

@@ -87,21 +87,6 @@ ctl_cmd_template_usage(FILE *fp)
 	    "4 database unavailable.\n", fp);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ctl_error("template: %s; see " CTL_PROGNAME " template --help", buf);
-	return CTL_EXIT_USAGE;
-}
-
 static int
 fail(struct tpl *tp, const char *what)
 {
@@ -173,15 +158,15 @@ check_content(struct tpl *tp)
 	int k, rc;
 
 	if (tp->body != NULL && tp->body_file != NULL)
-		return usage_error("give --body or --body-file, not both");
+		return ctl_usage_error("template", "give --body or --body-file, not both");
 	if (tp->personal && tp->shared)
-		return usage_error("--personal and --shared contradict each other");
+		return ctl_usage_error("template", "--personal and --shared contradict each other");
 	if (tp->lang != NULL && !ctl_ops_in(tp->lang, langs))
-		return usage_error("--lang '%s' is not ja or en", tp->lang);
+		return ctl_usage_error("template", "--lang '%s' is not ja or en", tp->lang);
 	if (tp->on_missing != NULL && !ctl_ops_in(tp->on_missing, missing))
-		return usage_error("--on-missing '%s' is not refuse or empty", tp->on_missing);
+		return ctl_usage_error("template", "--on-missing '%s' is not refuse or empty", tp->on_missing);
 	if (tp->name != NULL && tp->name[0] == '\0')
-		return usage_error("--name is empty");
+		return ctl_usage_error("template", "--name is empty");
 	if (tp->body_file != NULL && (tp->body_text = read_body(tp->body_file)) == NULL)
 		return CTL_EXIT_FAIL;
 	if (tp->html_file != NULL && (tp->html_text = read_body(tp->html_file)) == NULL)
@@ -195,7 +180,7 @@ check_content(struct tpl *tp)
 	for (k = 0; k < 3; k++)
 		if (tp->phase[k] != NULL && strcmp(tp->phase[k], "-") != 0 &&
 		    !ctl_ops_phase_code_ok(tp->phase[k]))
-			return usage_error("--phase-%s '%s' is not a phase code", phase_kinds[k],
+			return ctl_usage_error("template", "--phase-%s '%s' is not a phase code", phase_kinds[k],
 			    tp->phase[k]);
 	return 0;
 }
@@ -267,6 +252,32 @@ phase_param(const char *v)
 	return v == NULL || strcmp(v, "-") == 0 ? NULL : v;
 }
 
+/* What add and edit share: the content and the names checked, a
+ * transaction begun as the actor, and the parameters both statements take
+ * alike ($1-$6 and $10, $12); the caller sets the phases ($7-$9) and
+ * shared ($11).  0, or the exit code. */
+static int
+begin_change(struct tpl *tp, const char *what, char *owner_id, size_t n, const char *p[12])
+{
+	int rc;
+
+	if ((rc = check_content(tp)) != 0)
+		return rc;
+	if ((rc = ctl_connect(tp->ctl)) != 0 || (rc = check_refs(tp, owner_id, n)) != 0)
+		return rc;
+	if (ctl_ops_begin(tp->ctl->conn, tp->actor, &tp->err) < 0)
+		return ctl_ops_db_fail(what, &tp->err);
+	p[0] = tp->code;
+	p[1] = tp->name;
+	p[2] = tp->subject;
+	p[3] = tp->body_text;
+	p[4] = tp->html_text;
+	p[5] = tp->lang;
+	p[9] = owner_id[0] != '\0' ? owner_id : NULL;
+	p[11] = tp->on_missing;
+	return 0;
+}
+
 static int
 template_add(struct tpl *tp)
 {
@@ -282,27 +293,15 @@ template_add(struct tpl *tp)
 	int rc;
 
 	if (tp->name == NULL || tp->subject == NULL || (tp->body == NULL && tp->body_file == NULL))
-		return usage_error("add needs --name, --subject and --body or --body-file");
+		return ctl_usage_error("template", "add needs --name, --subject and --body or --body-file");
 	if (tp->personal && tp->owner == NULL)
-		return usage_error("a --personal template needs its --owner");
-	if ((rc = check_content(tp)) != 0)
+		return ctl_usage_error("template", "a --personal template needs its --owner");
+	if ((rc = begin_change(tp, "template add", owner_id, sizeof(owner_id), p)) != 0)
 		return rc;
-	if ((rc = ctl_connect(tp->ctl)) != 0 || (rc = check_refs(tp, owner_id, sizeof(owner_id))) != 0)
-		return rc;
-	if (ctl_ops_begin(tp->ctl->conn, tp->actor, &tp->err) < 0)
-		return ctl_ops_db_fail("template add", &tp->err);
-	p[0] = tp->code;
-	p[1] = tp->name;
-	p[2] = tp->subject;
-	p[3] = tp->body_text;
-	p[4] = tp->html_text;
-	p[5] = tp->lang;
 	p[6] = phase_param(tp->phase[0]);
 	p[7] = phase_param(tp->phase[1]);
 	p[8] = phase_param(tp->phase[2]);
-	p[9] = owner_id[0] != '\0' ? owner_id : NULL;
 	p[10] = tp->personal ? "false" : "true";
-	p[11] = tp->on_missing;
 	if ((r = atsm_db_exec(tp->ctl->conn, sql, 12, p, &tp->err)) == NULL)
 		return fail(tp, "template add");
 	if (PQntuples(r) == 0) {
@@ -344,24 +343,12 @@ template_edit(struct tpl *tp)
 	PGresult *r;
 	int rc, rev;
 
-	if ((rc = check_content(tp)) != 0)
+	if ((rc = begin_change(tp, "template edit", owner_id, sizeof(owner_id), p)) != 0)
 		return rc;
-	if ((rc = ctl_connect(tp->ctl)) != 0 || (rc = check_refs(tp, owner_id, sizeof(owner_id))) != 0)
-		return rc;
-	if (ctl_ops_begin(tp->ctl->conn, tp->actor, &tp->err) < 0)
-		return ctl_ops_db_fail("template edit", &tp->err);
-	p[0] = tp->code;
-	p[1] = tp->name;
-	p[2] = tp->subject;
-	p[3] = tp->body_text;
-	p[4] = tp->html_text;
-	p[5] = tp->lang;
 	p[6] = tp->phase[0];
 	p[7] = tp->phase[1];
 	p[8] = tp->phase[2];
-	p[9] = owner_id[0] != '\0' ? owner_id : NULL;
 	p[10] = tp->personal ? "false" : tp->shared ? "true" : NULL;
-	p[11] = tp->on_missing;
 	if ((r = atsm_db_exec(tp->ctl->conn, sql, 12, p, &tp->err)) == NULL) {
 		if (strcmp(tp->err.sqlstate, "23514") == 0) {
 			atsm_db_rollback(tp->ctl->conn);
@@ -543,17 +530,17 @@ template_render(struct tpl *tp)
 	int rc, found;
 
 	if (tp->as == NULL)
-		return usage_error("render needs --as LOGIN (whose template, who sends)");
+		return ctl_usage_error("template", "render needs --as LOGIN (whose template, who sends)");
 	if ((tp->resume == NULL) == (tp->contact == NULL))
-		return usage_error("render needs one of --resume ID and --contact ID");
+		return ctl_usage_error("template", "render needs one of --resume ID and --contact ID");
 	kind = tp->resume != NULL ? 'r' : 'c';
 	id = strtoll(rid, &end, 10);
 	if (*rid == '\0' || *end != '\0' || id <= 0)
-		return usage_error("'%s' is not a record id", rid);
+		return ctl_usage_error("template", "'%s' is not a record id", rid);
 	if (tp->job != NULL) {
 		job = strtoll(tp->job, &end, 10);
 		if (*tp->job == '\0' || *end != '\0' || job <= 0)
-			return usage_error("--job '%s' is not a job id", tp->job);
+			return ctl_usage_error("template", "--job '%s' is not a job id", tp->job);
 	}
 	if ((rc = ctl_connect(tp->ctl)) != 0)
 		return rc;
@@ -680,7 +667,7 @@ ctl_cmd_template(struct ctl *ctx, int argc, char **argv)
 		if (strcmp(argv[1], subs[s].name) == 0)
 			break;
 	if (s == sizeof(subs) / sizeof(subs[0]))
-		return usage_error("unknown subcommand '%s' (known: add, edit, list, show, rm, "
+		return ctl_usage_error("template", "unknown subcommand '%s' (known: add, edit, list, show, rm, "
 		    "render, sync)", argv[1]);
 	allowed = strcmp(subs[s].options, "content") == 0 ? content_opts : subs[s].options;
 	for (i = 2; i < argc; i++) {
@@ -689,7 +676,7 @@ ctl_cmd_template(struct ctl *ctx, int argc, char **argv)
 
 		if (strcmp(argv[i], "--personal") == 0 || strcmp(argv[i], "--shared") == 0) {
 			if (strstr(allowed, argv[i]) == NULL)
-				return usage_error("template %s: option %s does not apply here",
+				return ctl_usage_error("template", "template %s: option %s does not apply here",
 				    argv[1], argv[i]);
 			if (argv[i][2] == 'p')
 				tp.personal = true;
@@ -716,7 +703,7 @@ ctl_cmd_template(struct ctl *ctx, int argc, char **argv)
 				if (strstr(allowed, opts[o].name) == NULL ||
 				    (strstr(allowed, word) == NULL &&
 				    strcmp(allowed + strlen(allowed) - n, opts[o].name) != 0))
-					return usage_error("template %s: option %s does not "
+					return ctl_usage_error("template", "template %s: option %s does not "
 					    "apply here", argv[1], opts[o].name);
 			}
 			*(const char **)((char *)&tp + opts[o].off) = v;
@@ -724,16 +711,16 @@ ctl_cmd_template(struct ctl *ctx, int argc, char **argv)
 		if (matched)
 			continue;
 		if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error("template %s: unknown option '%s'", argv[1], argv[i]);
+			return ctl_usage_error("template", "template %s: unknown option '%s'", argv[1], argv[i]);
 		if (!subs[s].code || tp.code != NULL)
-			return usage_error("template %s: too many arguments ('%s')", argv[1],
+			return ctl_usage_error("template", "template %s: too many arguments ('%s')", argv[1],
 			    argv[i]);
 		tp.code = argv[i];
 	}
 	if (subs[s].code && tp.code == NULL)
-		return usage_error("template %s needs a CODE", argv[1]);
+		return ctl_usage_error("template", "template %s needs a CODE", argv[1]);
 	if (tp.code != NULL && !atsm_template_code_valid(tp.code))
-		return usage_error("'%s' is not a template code ([a-z0-9][a-z0-9_-]*, at most 32)",
+		return ctl_usage_error("template", "'%s' is not a template code ([a-z0-9][a-z0-9_-]*, at most 32)",
 		    tp.code);
 	actor = tp.actor;
 	tp.actor = ctl_ops_actor(actor);

@@ -47,6 +47,8 @@ struct ctl_command {
 
 /* "atsmailctl: <message>" on stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "<cmd>: <what>; see atsmailctl <cmd> --help" on stderr; returns CTL_EXIT_USAGE. */
+int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "help", "--help" or "-h". */
 bool ctl_is_help(const char *arg);
