@@ -317,6 +317,18 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"plugin keeps it read-only (docs/templates.md).",
 		"A name that sorts near the user's own folders and says what it holds.",
 	},
+	/* ---- approval of held mail ---- */
+	{
+		"approval_remind_after", ATSM_CONF_TIME, F(approval_remind_after), "4h",
+		NULL, 1 * SEC, 7u * 24u * 3600u * SEC, false,
+		"How long mail held for approval waits before its approvers are reminded "
+		"(approval.reminder, once per mail), by atsmailctl approval run. The "
+		"approvers were told when the mail was held; the reminder is for the mail "
+		"nobody has decided.",
+		"Half a working day: a candidate waits no longer than that for an "
+		"answer that was written, and an approver who was out gets one more "
+		"mail, not one an hour.",
+	},
 	/* ---- journal ---- */
 	/* ---- inbound: the Dovecot plugin ---- */
 	{

@@ -89,6 +89,8 @@ struct atsm_conf {
 	char *bulk_smtp;                 /* host:port or unix:/path */
 	unsigned bulk_connections;       /* SMTP sessions of one job */
 	char *template_folder;           /* the IMAP folder of template drafts */
+	/* approval of held mail (docs/approval.md) */
+	unsigned approval_remind_after;  /* ms */
 	/* inbound (Dovecot plugin) */
 	size_t inbound_parse_max_bytes;
 	unsigned intake_max_per_hour;
