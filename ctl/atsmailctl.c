@@ -35,7 +35,9 @@ static const struct ctl_command commands[] = {
 	  ctl_cmd_history_usage },
 	{ "audit", "the audit log's hash chain: verify, anchor its head, export",
 	  ctl_cmd_audit, ctl_cmd_audit_usage },
-	{ "held", "mail waiting for approval: list, release, reject", ctl_cmd_held,
+	{ "approval", "mail held for approval: list, approve, reject, run (decisions by mail,"
+	  " reminders)", ctl_cmd_approval, ctl_cmd_approval_usage },
+	{ "held", "the older name of approval (release = approve)", ctl_cmd_held,
 	  ctl_cmd_held_usage },
 	{ "bulk", "bulk send: send, status, list, cancel", ctl_cmd_bulk, ctl_cmd_bulk_usage },
 	{ "unresolved", "intake mail waiting for a record: list, assign", ctl_cmd_unresolved,

@@ -1,25 +1,28 @@
-/* cmd-held.c -- atsmailctl held: mail that waits for approval.
+/* cmd-approval.c -- atsmailctl approval (alias: held): mail that waits
+ * for approval.
  *
- *   atsmailctl held list [--all]
- *   atsmailctl held release ID [--postfix-config DIR] [--postsuper PATH]
- *                               [--postqueue PATH] [--db-only] [--actor NAME]
- *   atsmailctl held reject ID [--reason TEXT] [--postfix-config DIR]
- *                               [--postsuper PATH] [--db-only] [--actor NAME]
+ *   atsmailctl approval list [--all]
+ *   atsmailctl approval approve ID [--postfix-config DIR] [--postsuper PATH]
+ *                                  [--postqueue PATH] [--db-only] [--actor NAME]
+ *   atsmailctl approval reject ID --reason TEXT [--postfix-config DIR]
+ *                                  [--postsuper PATH] [--db-only] [--actor NAME]
+ *   atsmailctl approval run [--follow] ...      (cmd-approval-run.c)
+ * ("held release" is "approval approve"; `held` takes the same words.)
  *
  * A mail of a user who needs approval is put in Postfix's hold queue by
- * atsmaild and recorded as held (sql/014-held-mail.sql): no phase moved,
- * no message.sent.  release runs `postsuper -H QUEUE_ID` (Postfix sends
- * it) and then atsmail.held_release(), which applies its phase changes,
- * sends message.sent and audits; reject runs `postsuper -d QUEUE_ID hold`
- * and atsmail.held_reject().  (postsuper -H moves the mail to the
+ * atsmaild and recorded as held (sql/014-held-mail.sql), and its approvers
+ * are told (sql/020-approval.sql).  approve runs `postsuper -H QUEUE_ID`
+ * (Postfix sends it) and then atsmail.held_release(), which applies its
+ * phase changes, sends message.sent and audits; reject runs `postsuper -d
+ * QUEUE_ID hold` and atsmail.held_reject().  Either way
+ * atsmail.approval_decided() then tells the sender (approval.approved,
+ * approval.rejected with the reason).  (postsuper -H moves the mail to the
  * deferred queue; `postqueue -i` then asks for its delivery at once.)
- * Both in one transaction that holds the row
- * lock of the held mail across postsuper, so two approvers cannot decide
- * one mail twice.  postsuper says how many messages it touched (it exits
- * 0 for an unknown queue id): anything but one refuses the change, unless
- * --db-only says the mail was released or deleted by hand already.
- * Run as root (postsuper needs it).  The approval workflow -- approvers,
- * telling them -- is issue 13 (docs/atsmailctl.md).
+ * Both in one transaction that holds the row lock of the held mail across
+ * postsuper, so two approvers cannot decide one mail twice.  postsuper
+ * says how many messages it touched (it exits 0 for an unknown queue id):
+ * anything but one refuses the change, unless --db-only says the mail was
+ * released or deleted by hand already.  Run as root (postsuper needs it).
  */
 #include "ctl-ops.h"
 
@@ -29,26 +32,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd-approval.h"
+
 #define POSTSUPER_OUT_MAX 4096    /* what is read of postsuper's output */
 
 void
-ctl_cmd_held_usage(FILE *fp)
+ctl_cmd_approval_usage(FILE *fp)
 {
 	fputs(
-	    "usage: " CTL_PROGNAME " [OPTIONS] held list [--all]\n"
-	    "       " CTL_PROGNAME " [OPTIONS] held release ID [--postfix-config DIR]\n"
+	    "usage: " CTL_PROGNAME " [OPTIONS] approval list [--all]\n"
+	    "       " CTL_PROGNAME " [OPTIONS] approval approve ID [--postfix-config DIR]\n"
 	    "                     [--postsuper PATH] [--postqueue PATH] [--db-only] [--actor NAME]\n"
-	    "       " CTL_PROGNAME " [OPTIONS] held reject ID [--reason TEXT] [--postfix-config DIR]\n"
+	    "       " CTL_PROGNAME " [OPTIONS] approval reject ID --reason TEXT [--postfix-config DIR]\n"
 	    "                     [--postsuper PATH] [--db-only] [--actor NAME]\n"
+	    "       " CTL_PROGNAME " [OPTIONS] approval run [--follow] [--interval SECONDS]\n"
+	    "                     [--postfix-config DIR] [--postsuper PATH] [--postqueue PATH]\n"
+	    "       (" CTL_PROGNAME " held list | release | reject: the same, release = approve)\n"
 	    "\n"
 	    "  list     the mail waiting for approval, one a line: ID, queue id, sender,\n"
-	    "           held since, recipients, subject (--all: decided ones too, with\n"
-	    "           the decision)\n"
-	    "  release  postsuper -H the mail's queue id, then record it as sent: its\n"
-	    "           phase changes, message.sent, the audit entry; then postqueue -i\n"
-	    "           (Postfix delivers it now, not at its next queue run)\n"
+	    "           held since, recipients, state, subject (--all: decided ones too,\n"
+	    "           with the decision); a decision asked for by mail shows in state\n"
+	    "  approve  postsuper -H the mail's queue id, then record it as sent: its\n"
+	    "           phase changes, message.sent, the audit entry; the sender is told\n"
+	    "           (approval.approved); then postqueue -i (Postfix delivers it now)\n"
 	    "  reject   postsuper -d the mail's queue id (from the hold queue only), then\n"
-	    "           record it as rejected; nothing else happens to the records\n"
+	    "           record it as rejected and tell the sender why (approval.rejected);\n"
+	    "           nothing else happens to the records\n"
+	    "  run      apply the decisions approvers sent by mail (ats+approve.ID,\n"
+	    "           ats+reject.ID) as approve / reject do, and remind the approvers of\n"
+	    "           mail held longer than approval_remind_after (once); --follow: again\n"
+	    "           every --interval seconds (default 30) until stopped\n"
 	    "\n"
 	    "  ID                   the message's id (messages.id, as list prints it)\n"
 	    "  --postfix-config DIR the Postfix instance (postsuper -c DIR; default: the\n"
@@ -57,12 +70,19 @@ ctl_cmd_held_usage(FILE *fp)
 	    "  --postqueue PATH     the postqueue program (default: postqueue on PATH)\n"
 	    "  --db-only            do not run postsuper: the mail was released or deleted\n"
 	    "                       by hand already (or has no queue id); record only\n"
-	    "  --reason TEXT        why it was rejected (kept in the audit entry)\n"
+	    "  --reason TEXT        why it was rejected: told to the sender, audited\n"
 	    "  --actor NAME         who decides, for the audit log (default: the login)\n"
 	    "\n"
 	    "Needs root for postsuper and a login of atsmail_writer.\n"
 	    "Exit codes: 0 done, 1 not held / already decided / postsuper failed or found\n"
-	    "nothing, 2 usage, 3 configuration, 4 database unavailable.\n", fp);
+	    "nothing (run: a decision failed), 2 usage, 3 configuration, 4 database\n"
+	    "unavailable.\n", fp);
+}
+
+void
+ctl_cmd_held_usage(FILE *fp)
+{
+	ctl_cmd_approval_usage(fp);
 }
 
 static int
@@ -79,13 +99,16 @@ held_list(struct ctl *ctx, bool all)
 	    " coalesce(u.login, '-'), to_char(h.held_at AT TIME ZONE 'UTC',"
 	    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	    " (SELECT count(*) FROM atsmail.message_recipients r WHERE r.message_id = m.id),"
-	    " coalesce(h.decision || ' by ' || h.decided_by, 'held'),"
+	    " coalesce(h.decision || ' by ' || h.decided_by, (SELECT 'held, ' || r.decision"
+	    "  || ' asked by ' || a.login FROM atsmail.approval_requests r"
+	    "  JOIN atsmail.users a ON a.id = r.approver_id WHERE r.message_id = h.message_id"
+	    "  AND r.applied_at IS NULL ORDER BY r.id LIMIT 1), 'held'),"
 	    " coalesce(replace(replace(m.subject, E'\\t', ' '), E'\\n', ' '), '')"
 	    " FROM atsmail.held_messages h JOIN atsmail.messages m ON m.id = h.message_id"
 	    " LEFT JOIN atsmail.users u ON u.id = m.owner_id"
 	    " WHERE $1::boolean OR h.decision IS NULL ORDER BY h.held_at, h.message_id",
 	    1, p, &err)) == NULL)
-		return ctl_ops_db_fail("held list", &err);
+		return ctl_ops_db_fail("approval list", &err);
 	printf("id\tqueue_id\tsender\theld_at\trecipients\tstate\tsubject\n");
 	for (i = 0; i < PQntuples(res); i++)
 		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
@@ -107,11 +130,11 @@ run(const char *const *argv, char *out, size_t outsz, const char *what)
 
 	out[0] = '\0';
 	if (pipe(fd) < 0) {
-		ctl_error("held %s: cannot run %s: %s", what, argv[0], strerror(errno));
+		ctl_error("approval %s: cannot run %s: %s", what, argv[0], strerror(errno));
 		return -1;
 	}
 	if ((pid = fork()) < 0) {
-		ctl_error("held %s: cannot run %s: %s", what, argv[0], strerror(errno));
+		ctl_error("approval %s: cannot run %s: %s", what, argv[0], strerror(errno));
 		close(fd[0]);
 		close(fd[1]);
 		return -1;
@@ -145,7 +168,7 @@ run(const char *const *argv, char *out, size_t outsz, const char *what)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		ctl_error("held %s: %s failed (%s %d): %s", what, argv[0],
+		ctl_error("approval %s: %s failed (%s %d): %s", what, argv[0],
 		    WIFEXITED(status) ? "exit" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), out);
 		return -1;
@@ -178,7 +201,7 @@ postsuper(const char *prog, const char *conf_dir, const char *op, const char *qi
 		return -1;
 	hit = strstr(out, strcmp(op, "-H") == 0 ? "Released from hold: " : "Deleted: ");
 	if (hit == NULL) {
-		ctl_error("held %s: %s %s %s did not say what it did: %s", what, prog, op, qid,
+		ctl_error("approval %s: %s %s %s did not say what it did: %s", what, prog, op, qid,
 		    out);
 		return -1;
 	}
@@ -204,24 +227,37 @@ deliver_now(const char *prog, const char *conf_dir, const char *qid)
 	argv[argc++] = qid;
 	argv[argc] = NULL;
 	if (run(argv, out, sizeof(out), "release") < 0)
-		ctl_error("held release: warning: mail %s is released but waits for Postfix's "
+		ctl_error("approval approve: warning: mail %s is released but waits for Postfix's "
 		    "next queue run", qid);
 }
 
-struct held_opts {
-	const char *id;
-	const char *conf_dir;
-	const char *prog;
-	const char *postqueue;
-	const char *reason;
-	const char *actor;
-	bool db_only;
-};
-
+/* In the decision's transaction: the sender is told (020's
+ * approval_decided keeps the reason) and the request by mail that asked
+ * for it, if any, is closed.  0, or -1 with err. */
 static int
-held_decide(struct ctl *ctx, bool release, const struct held_opts *o)
+told(struct ctl *ctx, const struct ctl_approval_opts *o, struct atsm_err *err)
 {
-	const char *what = release ? "release" : "reject";
+	const char *p[2] = { o->id, o->reason };
+	PGresult *res;
+
+	if ((res = atsm_db_exec(ctx->conn, "SELECT atsmail.approval_decided($1::bigint, $2)",
+	    2, p, err)) == NULL)
+		return -1;
+	PQclear(res);
+	if (o->request == NULL)
+		return 0;
+	p[0] = o->request;
+	if ((res = atsm_db_exec(ctx->conn, "SELECT atsmail.approval_request_done($1::bigint,"
+	    " 'applied', NULL)", 1, p, err)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+ctl_approval_decide(struct ctl *ctx, bool release, const struct ctl_approval_opts *o)
+{
+	const char *what = release ? "approve" : "reject";
 	const char *actor = ctl_ops_actor(o->actor);
 	struct atsm_err err;
 	const char *p[3];
@@ -244,9 +280,9 @@ held_decide(struct ctl *ctx, bool release, const struct held_opts *o)
 	}
 	if (PQntuples(res) == 0 || !PQgetisnull(res, 0, 1)) {
 		if (PQntuples(res) == 0)
-			ctl_error("held %s: message %s was never held for approval", what, o->id);
+			ctl_error("approval %s: message %s was never held for approval", what, o->id);
 		else
-			ctl_error("held %s: message %s was %s already by %s", what, o->id,
+			ctl_error("approval %s: message %s was %s already by %s", what, o->id,
 			    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 		PQclear(res);
 		atsm_db_rollback(ctx->conn);
@@ -256,7 +292,7 @@ held_decide(struct ctl *ctx, bool release, const struct held_opts *o)
 	PQclear(res);
 	if (!o->db_only) {
 		if (qid[0] == '\0') {
-			ctl_error("held %s: message %s has no Postfix queue id recorded: %s it by "
+			ctl_error("approval %s: message %s has no Postfix queue id recorded: %s it by "
 			    "hand (postsuper %s) and run again with --db-only", what, o->id,
 			    release ? "release" : "delete", release ? "-H" : "-d");
 			atsm_db_rollback(ctx->conn);
@@ -265,7 +301,7 @@ held_decide(struct ctl *ctx, bool release, const struct held_opts *o)
 		n = postsuper(o->prog, o->conf_dir, release ? "-H" : "-d", qid, what);
 		if (n != 1) {
 			if (n == 0)
-				ctl_error("held %s: Postfix holds no mail %s in its hold queue (released "
+				ctl_error("approval %s: Postfix holds no mail %s in its hold queue (released "
 				    "or deleted by hand? then run again with --db-only): nothing recorded",
 				    what, qid);
 			atsm_db_rollback(ctx->conn);
@@ -277,14 +313,18 @@ held_decide(struct ctl *ctx, bool release, const struct held_opts *o)
 	res = release ?
 	    atsm_db_exec(ctx->conn, "SELECT atsmail.held_release($1::bigint, $2)", 2, p, &err) :
 	    atsm_db_exec(ctx->conn, "SELECT atsmail.held_reject($1::bigint, $2, $3)", 3, p, &err);
+	if (res != NULL && told(ctx, o, &err) < 0) {
+		PQclear(res);
+		res = NULL;
+	}
 	if (res == NULL || atsm_db_commit(ctx->conn, &err) < 0) {
 		if (res != NULL)
 			PQclear(res);
 		else
 			atsm_db_rollback(ctx->conn);
 		if (!o->db_only)
-			ctl_error("held %s: Postfix has %s mail %s but the database did not record "
-			    "it: run `" CTL_PROGNAME " held %s %s --db-only` once the database is "
+			ctl_error("approval %s: Postfix has %s mail %s but the database did not record "
+			    "it: run `" CTL_PROGNAME " approval %s %s --db-only` once the database is "
 			    "back", what, release ? "released" : "deleted", qid, what, o->id);
 		return ctl_ops_db_fail(what, &err);
 	}
@@ -308,39 +348,44 @@ is_id(const char *s)
 	return i > 0;
 }
 
-int
-ctl_cmd_held(struct ctl *ctx, int argc, char **argv)
+/* approval and held: one command, held the older name (release = approve). */
+static int
+approval(struct ctl *ctx, const char *cmd, int argc, char **argv)
 {
-	struct held_opts o = { NULL, NULL, "postsuper", "postqueue", NULL, NULL, false };
+	struct ctl_approval_opts o = { NULL, NULL, "postsuper", "postqueue", NULL, NULL, NULL,
+	    false };
 	bool all = false, release;
 	const char *v;
 	int i;
 
 	if (argc < 2) {
-		ctl_error("held: which one? list, release or reject");
-		ctl_cmd_held_usage(stderr);
+		ctl_error("%s: which one? list, approve, reject or run", cmd);
+		ctl_cmd_approval_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
 	for (i = 1; i < argc; i++)
 		if (ctl_is_help(argv[i])) {
-			ctl_cmd_held_usage(stdout);
+			ctl_cmd_approval_usage(stdout);
 			return CTL_EXIT_OK;
 		}
 	if (strcmp(argv[1], "list") == 0) {
 		for (i = 2; i < argc; i++) {
 			if (strcmp(argv[i], "--all") != 0) {
-				ctl_error("held list: unexpected argument '%s'", argv[i]);
+				ctl_error("%s list: unexpected argument '%s'", cmd, argv[i]);
 				return CTL_EXIT_USAGE;
 			}
 			all = true;
 		}
 		return held_list(ctx, all);
 	}
-	if (strcmp(argv[1], "release") != 0 && strcmp(argv[1], "reject") != 0) {
-		ctl_error("held: unknown subcommand '%s' (known: list, release, reject)", argv[1]);
+	if (strcmp(argv[1], "run") == 0)
+		return ctl_approval_run(ctx, argc - 1, argv + 1);
+	release = strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "release") == 0;
+	if (!release && strcmp(argv[1], "reject") != 0) {
+		ctl_error("%s: unknown subcommand '%s' (known: list, approve, reject, run)", cmd,
+		    argv[1]);
 		return CTL_EXIT_USAGE;
 	}
-	release = strcmp(argv[1], "release") == 0;
 	for (i = 2; i < argc; i++) {
 		if (ctl_ops_option(argc, argv, &i, "--postfix-config", &v)) {
 			if ((o.conf_dir = v) == NULL)
@@ -362,15 +407,31 @@ ctl_cmd_held(struct ctl *ctx, int argc, char **argv)
 		} else if (o.id == NULL && argv[i][0] != '-') {
 			o.id = argv[i];
 		} else {
-			ctl_error("held %s: unexpected argument '%s'; see " CTL_PROGNAME
-			    " held --help", argv[1], argv[i]);
+			ctl_error("%s %s: unexpected argument '%s'; see " CTL_PROGNAME
+			    " approval --help", cmd, argv[1], argv[i]);
 			return CTL_EXIT_USAGE;
 		}
 	}
 	if (o.id == NULL || !is_id(o.id)) {
-		ctl_error("held %s: give the message's id (a number, as held list prints it)%s%s",
-		    argv[1], o.id != NULL ? ", not " : "", o.id != NULL ? o.id : "");
+		ctl_error("%s %s: give the message's id (a number, as list prints it)%s%s",
+		    cmd, argv[1], o.id != NULL ? ", not " : "", o.id != NULL ? o.id : "");
 		return CTL_EXIT_USAGE;
 	}
-	return held_decide(ctx, release, &o);
+	/* the sender is told why: `approval reject` needs it (held keeps its old form) */
+	if (!release && strcmp(cmd, "approval") == 0 && (o.reason == NULL || o.reason[0] == '\0'))
+		return ctl_usage_error("approval", "reject %s: --reason TEXT is needed (the sender "
+		    "is told why)", o.id);
+	return ctl_approval_decide(ctx, release, &o);
+}
+
+int
+ctl_cmd_approval(struct ctl *ctx, int argc, char **argv)
+{
+	return approval(ctx, "approval", argc, argv);
+}
+
+int
+ctl_cmd_held(struct ctl *ctx, int argc, char **argv)
+{
+	return approval(ctx, "held", argc, argv);
 }

@@ -6,6 +6,9 @@
  *   policy phase list [KIND] | add KIND CODE LABEL [--order N] | label KIND CODE LABEL
  *                | deactivate KIND CODE | activate KIND CODE
  *   policy rule list | add KIND EVENT FROM|- TO [--priority N] | remove ID
+ *   policy approval USER|@GROUP [--approver LOGIN] [--remove-approver LOGIN]
+ *                [--needs yes|no] [--off]          (cmd-policy-approval.c)
+ *   policy group GROUP [add|remove LOGIN...]       (cmd-policy-approval.c)
  *
  * Without a change a subcommand shows.  Every change runs in one
  * transaction with its audit entry ("policy.<what>.<verb>", actor --actor
@@ -52,6 +55,9 @@ ctl_cmd_policy_usage(FILE *fp)
 	    "                                          | deactivate KIND CODE | activate KIND CODE\n"
 	    "       " CTL_PROGNAME " [OPTIONS] policy rule list | add KIND EVENT FROM|- TO [--priority N]\n"
 	    "                                          | remove ID\n"
+	    "       " CTL_PROGNAME " [OPTIONS] policy approval USER|@GROUP [--approver LOGIN]...\n"
+	    "                             [--remove-approver LOGIN]... [--needs yes|no] [--off]\n"
+	    "       " CTL_PROGNAME " [OPTIONS] policy group GROUP [add LOGIN... | remove LOGIN...]\n"
 	    "\n"
 	    "  user        show a user's sharing mode, default share and language; --mode,\n"
 	    "              --default-share and --lang (en, ja, default) change them\n"
@@ -63,6 +69,12 @@ ctl_cmd_policy_usage(FILE *fp)
 	    "              cannot be deleted, deactivate it\n"
 	    "  rule        \"on EVENT (reply, bounce, sent) while in phase FROM (- = any)\n"
 	    "              move to TO\"; the highest priority wins\n"
+	    "  approval    whether a user's (or a group's members') ATS mail waits for\n"
+	    "              approval, and who approves it; --approver adds one and turns\n"
+	    "              approval on, --off turns it off (approvers kept); without\n"
+	    "              an option: show (approved_by: who is told and may decide;\n"
+	    "              nobody named: the admins)\n"
+	    "  group       the members of a group that approval is set for\n"
 	    "\n"
 	    "Every change is written to the audit log with its actor: --actor NAME, else\n"
 	    "the login running " CTL_PROGNAME ".  Exit codes: 0 done (also when nothing\n"
@@ -678,7 +690,7 @@ ctl_cmd_policy(struct ctl *ctx, int argc, char **argv)
 	memset(&po, 0, sizeof(po));
 	po.ctl = ctx;
 	if (argc < 2) {
-		ctl_error("policy: which one? user, exclusion, intake, phase or rule");
+		ctl_error("policy: which one? user, exclusion, intake, phase, rule, approval or group");
 		ctl_cmd_policy_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
@@ -687,12 +699,14 @@ ctl_cmd_policy(struct ctl *ctx, int argc, char **argv)
 			ctl_cmd_policy_usage(stdout);
 			return CTL_EXIT_OK;
 		}
+	if (strcmp(argv[1], "approval") == 0 || strcmp(argv[1], "group") == 0)
+		return ctl_policy_approval(ctx, argc, argv);
 	for (s = 0; s < sizeof(subs) / sizeof(subs[0]); s++)
 		if (strcmp(argv[1], subs[s].name) == 0)
 			break;
 	if (s == sizeof(subs) / sizeof(subs[0])) {
 		ctl_error("policy: unknown subcommand '%s' (known: user, exclusion, intake, phase, "
-		    "rule)", argv[1]);
+		    "rule, approval, group)", argv[1]);
 		return CTL_EXIT_USAGE;
 	}
 	for (i = 2; i < argc; i++) {

@@ -43,4 +43,6 @@ bool ctl_ops_in(const char *s, const char *const *set);
 /* yes/no, true/false, on/off, 1/0, はい/いいえ, ○/×: 0 and *v, or -1. */
 int ctl_ops_bool(const char *s, bool *v);
 
+/* policy approval | group (cmd-policy-approval.c); argv[1] names which. */
+int ctl_policy_approval(struct ctl *ctx, int argc, char **argv);
 #endif

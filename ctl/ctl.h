@@ -78,6 +78,8 @@ int ctl_cmd_audit(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_audit_usage(FILE *fp);
 int ctl_cmd_held(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_held_usage(FILE *fp);
+int ctl_cmd_approval(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_approval_usage(FILE *fp);
 int ctl_cmd_unresolved(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_unresolved_usage(FILE *fp);
 int ctl_cmd_bulk(struct ctl *ctx, int argc, char **argv);
