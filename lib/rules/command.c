@@ -481,6 +481,35 @@ add_bulk(struct atsm_command_set *set, const char *who, const char *list, size_t
 	return 0;
 }
 
+/* ats+approve.<id> or ats+reject.<id>: one decision on one held mail per
+ * mail (the same one twice collapses).  Not in KNOWN_COMMANDS: approvers
+ * are given the address in the approval request, recruiters never write it. */
+static int
+add_approval(struct atsm_command_set *set, const char *who, int decision, const char *idtext,
+    size_t n, struct atsm_command_fault *f, struct atsm_err *err)
+{
+	const char *word = decision > 0 ? "approve" : "reject";
+	unsigned long long id;
+	char b[SHOW_SIZE], w[2][32];
+
+	if (parse_id(idtext, n, &id) < 0) {
+		fault(f, ATSM_COMMAND_FAULT_APPROVAL_INVALID, word, show(b, idtext, n, SHOW_WORD_MAX));
+		return atsm_err_set(err, "%s: %s needs the id of the held mail; write %s.<id> with "
+		    "an id that is " ID_RULE, who, word, word);
+	}
+	if (set->approval != 0 && (set->approval != decision || set->approval_id != id)) {
+		snprintf(w[0], sizeof(w[0]), "%s.%llu", word, id);
+		snprintf(w[1], sizeof(w[1]), "%s.%llu", set->approval > 0 ? "approve" : "reject",
+		    set->approval_id);
+		fault(f, ATSM_COMMAND_FAULT_APPROVAL_CONFLICT, w[0], w[1]);
+		return atsm_err_set(err, "%s: \"%s\" contradicts \"%s\" named in the same mail; "
+		    "decide on one held mail per mail", who, w[0], w[1]);
+	}
+	set->approval = decision;
+	set->approval_id = id;
+	return 0;
+}
+
 /* True when text[0..n) starts with word; *rest is what follows it. */
 static bool
 starts(const char *text, size_t n, const char *word, const char **rest,
@@ -525,6 +554,10 @@ apply(struct atsm_command_set *set, const char *who, const char *text,
 		return add_bulk(set, who, NULL, 0, false, f, err);
 	if (starts(text, n, "bulk.", &r, &rn))
 		return add_bulk(set, who, r, rn, true, f, err);
+	if (starts(text, n, "approve.", &r, &rn) || (n == 7 && memcmp(text, "approve", 7) == 0))
+		return add_approval(set, who, 1, n > 7 ? r : "", n > 7 ? rn : 0, f, err);
+	if (starts(text, n, "reject.", &r, &rn) || (n == 6 && memcmp(text, "reject", 6) == 0))
+		return add_approval(set, who, -1, n > 6 ? r : "", n > 6 ? rn : 0, f, err);
 	fault(f, ATSM_COMMAND_FAULT_UNKNOWN, show(b, text, n, SHOW_WORD_MAX), NULL);
 	return atsm_err_set(err, "%s: unknown command \"%s\"; known commands: "
 	    KNOWN_COMMANDS, who, show(b, text, n, SHOW_WORD_MAX));
@@ -644,6 +677,9 @@ atsm_command_describe(const struct atsm_command_set *set,
 	if (set->bulk)
 		rc |= atsm_buf_printf(&b, "%sbulk%s%s", b.len ? " " : "",
 		    set->bulk_list[0] != '\0' ? "=list:" : "", set->bulk_list);
+	if (set->approval != 0)
+		rc |= atsm_buf_printf(&b, "%s%s=%llu", b.len ? " " : "",
+		    set->approval > 0 ? "approve" : "reject", set->approval_id);
 	rc |= atsm_buf_puts(out, b.len ? atsm_buf_str(&b) : "none");
 	atsm_buf_free(&b);
 	return rc ? -1 : 0;

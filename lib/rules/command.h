@@ -18,6 +18,9 @@
  *	template.<code>       merge the mail with template <code> (one per mail)
  *	bulk | bulk.<list>    send one mail per recipient (of the envelope, of
  *	                      the recipient list <list>, or of an attached CSV)
+ *	approve.<id>          an approver's decision on held mail <id> (one per
+ *	reject.<id>           mail; the milter checks and records it,
+ *	                      docs/approval.md)
  * Template codes and list names follow the phase code's syntax.
  * Ids are positive decimal integers without leading zeros, at most
  * ATSM_COMMAND_ID_DIGITS digits.  Repeated ids and repeated identical
@@ -54,6 +57,8 @@ struct atsm_command_set {
 	char template_code[ATSM_COMMAND_CODE_MAX + 1];   /* lower case */
 	bool bulk;                    /* ats+bulk or ats+bulk.<list> */
 	char bulk_list[ATSM_COMMAND_CODE_MAX + 1];       /* "" = none (lower case) */
+	int approval;                 /* 0 none, 1 ats+approve.<id>, -1 ats+reject.<id> */
+	unsigned long long approval_id;                  /* the held mail (messages.id) */
 };
 
 void atsm_command_set_init(struct atsm_command_set *set);
@@ -82,7 +87,9 @@ enum atsm_command_fault_code {
 	ATSM_COMMAND_FAULT_TEMPLATE_CONFLICT,/* word[0]: this code, word[1]: the other */
 	ATSM_COMMAND_FAULT_LIST_MISSING,     /* bulk. without a name */
 	ATSM_COMMAND_FAULT_LIST_INVALID,     /* word[0]: the name */
-	ATSM_COMMAND_FAULT_LIST_CONFLICT     /* word[0]: this name, word[1]: the other */
+	ATSM_COMMAND_FAULT_LIST_CONFLICT,    /* word[0]: this name, word[1]: the other */
+	ATSM_COMMAND_FAULT_APPROVAL_INVALID, /* word[0]: approve | reject, word[1]: the id */
+	ATSM_COMMAND_FAULT_APPROVAL_CONFLICT /* word[0]: this command, word[1]: the other */
 };
 
 #define ATSM_COMMAND_WORD_MAX 48
