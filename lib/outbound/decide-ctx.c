@@ -22,6 +22,7 @@ atsm_out_verdict_name(enum atsm_out_verdict v)
 	case ATSM_OUT_REJECT: return "reject";
 	case ATSM_OUT_HOLD: return "hold";
 	case ATSM_OUT_TAKE: return "take";
+	case ATSM_OUT_DECISION: return "decision";
 	}
 	return "?";
 }
@@ -108,6 +109,8 @@ atsm_out_fault_refusal(const struct atsm_out_ctx *c, const struct atsm_command_f
 		[ATSM_COMMAND_FAULT_LIST_MISSING] = ATSM_REFUSAL_LIST_MISSING,
 		[ATSM_COMMAND_FAULT_LIST_INVALID] = ATSM_REFUSAL_LIST_INVALID,
 		[ATSM_COMMAND_FAULT_LIST_CONFLICT] = ATSM_REFUSAL_LIST_CONFLICT,
+		[ATSM_COMMAND_FAULT_APPROVAL_INVALID] = ATSM_REFUSAL_APPROVAL_INVALID,
+		[ATSM_COMMAND_FAULT_APPROVAL_CONFLICT] = ATSM_REFUSAL_APPROVAL_CONFLICT,
 	};
 	enum atsm_refusal_kind k = (size_t)f->code < sizeof(kinds) / sizeof(kinds[0]) ?
 	    kinds[f->code] : ATSM_REFUSAL_OTHER;

@@ -6,6 +6,7 @@
  *	decide-recipients.c  recipients, their records, the sender
  *	decide-commands.c    the ats+ commands checked against the directory
  *	decide-guard.c       guard, approval, visibility, token and VERP stamp
+ *	decide-approval.c    a decision on held mail (ats+approve, ats+reject)
  *
  * Each step returns 0, or -1 when the directory failed or memory ran out
  * (c->err says which).  A step that refuses the mail sets *stop (LIVE)
@@ -69,6 +70,10 @@ const char *atsm_out_lp(const struct atsm_out_ctx *c);
 int atsm_out_decide_recipients(struct atsm_out_ctx *c);
 int atsm_out_decide_records(struct atsm_out_ctx *c);
 int atsm_out_decide_sender(struct atsm_out_ctx *c, bool *found);
+
+/* decide-approval.c: ats+approve / ats+reject alone from a logged-in
+ * user: DECISION; otherwise refused (never 1: a refusal sets the verdict). */
+int atsm_out_decide_approval(struct atsm_out_ctx *c);
 
 /* decide-commands.c */
 int atsm_out_decide_commands(struct atsm_out_ctx *c, int *stop);

@@ -15,6 +15,7 @@
  *	   References / In-Reply-To messages, before step 8)
  *	6. guard, then needs_approval -> HOLD          (decide-guard.c)
  *	7. visibility
+ *	4a. ats+approve / ats+reject: DECISION, or refused (decide-approval.c)
  *	4b. ats+bulk / ats+template: TAKE, or refused  (decide-take.c)
  *	8. token and VERP stamp; then, for the record, the thread the mail
  *	   belongs to and whether its Message-ID is recorded already
@@ -255,6 +256,8 @@ decide(struct atsm_out_ctx *c)
 		(void)atsm_out_refuse_with(c, &r);
 		return 0;
 	}
+	if (p->commands.approval != 0 && !c->cmd_failed && c->mode == ATSM_OUT_LIVE)
+		return atsm_out_decide_approval(c);   /* a command to the server, not mail */
 	if ((p->commands.bulk || p->commands.has_template) && c->mode == ATSM_OUT_LIVE) {
 		/* taken, not delivered: none of what follows concerns it */
 		if (atsm_out_decide_take(c, &stop) < 0)
@@ -282,6 +285,9 @@ decide(struct atsm_out_ctx *c)
 		snprintf(p->reply_text, sizeof(p->reply_text), "mail from %s waits for "
 		    "approval (the user needs approval before mail to candidates leaves)",
 		    p->user_login);
+		if (c->conf->ats_domain != NULL && c->conf->ats_domain[0] != '\0')
+			snprintf(p->command_at, sizeof(p->command_at), "%s@%s", atsm_out_lp(c),
+			    c->conf->ats_domain);
 	}
 	if (atsm_out_decide_visibility(c) < 0 || find_thread(c) < 0)
 		return -1;
@@ -322,7 +328,7 @@ atsm_out_decide(const struct atsm_dir *dir, const struct atsm_conf *conf,
 		return -1;
 	}
 	if (p->verdict == ATSM_OUT_PASS || p->verdict == ATSM_OUT_REJECT ||
-	    p->verdict == ATSM_OUT_TAKE) {
+	    p->verdict == ATSM_OUT_TAKE || p->verdict == ATSM_OUT_DECISION) {
 		/* nothing to record: links, processes and the thread are not the caller's */
 		p->n_links = p->n_phases = p->n_procs = p->n_jobs = 0;
 		memset(&p->vis, 0, sizeof(p->vis));

@@ -45,8 +45,11 @@ enum atsm_out_verdict {
 	ATSM_OUT_RECORD,     /* ATS mail: apply the actions below, then record */
 	ATSM_OUT_REJECT,     /* 550 5.7.1 reply_text; nothing recorded or changed */
 	ATSM_OUT_HOLD,       /* like RECORD, plus put the mail on hold (reply_text as reason) */
-	ATSM_OUT_TAKE        /* ats+bulk / ats+template: not delivered; the plan's take says
+	ATSM_OUT_TAKE,       /* ats+bulk / ats+template: not delivered; the plan's take says
 	                        what the bulk job is (the milter makes it, then discards) */
+	ATSM_OUT_DECISION    /* ats+approve.<id> / ats+reject.<id> alone (commands.approval):
+	                        the milter records the request (atsm_out_approval_answer),
+	                        then discards; nothing is recorded as mail */
 };
 
 enum atsm_out_mode {
@@ -166,6 +169,9 @@ struct atsm_out_plan {
 	char token[ATSM_TOKEN_MAX];    /* X-ATS-Ref: facts.token, else one made with keys, else "" */
 	char verp_sender[ATSM_OUT_VERP_MAX];   /* stamped envelope sender, "" = do not stamp */
 	char notes[ATSM_OUT_NOTES_MAX];        /* commands skipped (REPLAY), guard allowed */
+	char command_at[ATSM_OUT_VERP_MAX];    /* HOLD: "<localpart>@<ats_domain>", where its
+	                                          approvers send ats+approve.<id>; "" = no
+	                                          commands (ats_domain unset) */
 	struct atsm_out_take take;     /* TAKE only */
 	struct atsm_arena arena;       /* everything above that is a pointer */
 };
@@ -205,7 +211,14 @@ void atsm_out_plan_free(struct atsm_out_plan *p);
 int atsm_out_take_check(const struct atsm_conf *conf, const struct atsm_out_plan *p,
     size_t n, size_t matched, struct atsm_refusal *r);
 
-/* "pass", "record", "reject", "hold", "take"; "to", "cc", "bcc". */
+/* A DECISION plan: what atsmail.approval_by_mail() answered (state
+ * "recorded", "not_user", "not_held", "decided", "not_approver"; sender:
+ * the held mail's sender, or the login; decided: "released by x") as 0
+ * (recorded: accept, deliver nowhere) or 1 with r (550 5.7.1 r->text). */
+int atsm_out_approval_answer(const struct atsm_conf *conf, const struct atsm_command_set *cs,
+    const char *state, const char *sender, const char *decided, struct atsm_refusal *r);
+
+/* "pass", "record", "reject", "hold", "take", "decision"; "to", "cc", "bcc". */
 const char *atsm_out_verdict_name(enum atsm_out_verdict v);
 const char *atsm_out_rcpt_kind_name(enum atsm_out_rcpt_kind k);
 

@@ -44,6 +44,7 @@ atsm_out_facts_free(struct atsm_out_facts *f)
 	free(f->hdr_in_reply_to);
 	free(f->hdr_references);
 	free(f->hdr_date);
+	free(f->preview);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -48,6 +48,8 @@ struct atsm_out_facts {
 	/* LIVE only, never journaled: */
 	bool bulk_marked;       /* a bulk runner's mail (its X-ATS-Bulk verified): never taken */
 	bool csv_attached;      /* a text/csv part: ats+bulk recipients may come from it */
+	char *preview;          /* HOLD: the first text of the body for its approvers
+	                           (mail/preview.h), or NULL; goes into the record payload */
 };
 
 void atsm_out_facts_init(struct atsm_out_facts *f);

@@ -282,6 +282,11 @@ atsm_out_record_payload(const struct atsm_out_facts *f, const struct atsm_out_pl
 		put(&b, o, "held", json_true());
 		put(&b, o, "queue_id", queue_id(f));
 		put(&b, o, "hold_reason", text(&b, "hold_reason", p->reply_text));
+		/* what its approvers are shown and where they answer (020) */
+		if (f->preview != NULL)
+			put(&b, o, "preview", text(&b, "preview", f->preview));
+		if (p->command_at[0] != '\0')
+			put(&b, o, "command_at", text(&b, "command_at", p->command_at));
 	}
 	if (b.bad != NULL) {
 		json_decref(o);

@@ -79,6 +79,14 @@ enum atsm_refusal_kind {
 	ATSM_REFUSAL_TAG_SYNTAX,          /* arg0: what the merge said */
 	ATSM_REFUSAL_CSV_BAD,             /* arg0: what is wrong with the attached CSV */
 	ATSM_REFUSAL_TAKE_TOO_LARGE,      /* arg0: the limit in bytes (explain_attach_max) */
+	/* a decision on held mail (ats+approve.<id>, ats+reject.<id>: docs/approval.md) */
+	ATSM_REFUSAL_APPROVAL_INVALID,    /* RCPT: arg0: approve | reject, arg1: the id */
+	ATSM_REFUSAL_APPROVAL_CONFLICT,   /* arg0: this command, arg1: the other */
+	ATSM_REFUSAL_APPROVAL_MIXED,      /* other recipients or commands beside it */
+	ATSM_REFUSAL_APPROVAL_NO_LOGIN,   /* not sent by a logged-in user */
+	ATSM_REFUSAL_NOT_HELD,            /* arg0: the id; no such held mail */
+	ATSM_REFUSAL_DECIDED,             /* arg0: the id, arg1: "released by x" */
+	ATSM_REFUSAL_NOT_APPROVER,        /* arg0: the id, arg1: the held mail's sender */
 	ATSM_REFUSAL_KIND_COUNT
 };
 

@@ -113,7 +113,8 @@ START_TEST(payload_of_a_held_mail_moving_a_process)
 	    "\"rule\":\"command\",\"ambiguous\":false}],"
 	    "\"recipients\":1,\"held\":true,\"queue_id\":\"4XyZ0a1b2C\","
 	    "\"hold_reason\":\"mail from erin@atsmail.test waits for approval (the user "
-	    "needs approval before mail to candidates leaves)\"}");
+	    "needs approval before mail to candidates leaves)\","
+	    "\"command_at\":\"ats@ats.atsmail.test\"}");
 	done(&f, &p);
 }
 END_TEST
