@@ -43,6 +43,7 @@
 #include "explain/compose.h"
 #include "mail/addr.h"
 #include "mail/msgid.h"
+#include "mail/preview.h"
 #include "outbound/decide.h"
 #include "outbound/record.h"
 #include "rules/command.h"
@@ -267,6 +268,34 @@ decide(struct milter_session *s, struct atsm_out_plan *p, struct atsm_err *err)
 	return rc;
 }
 
+/* A held mail's approvers see the start of its text (020): taken from the
+ * mail kept for explanations; none when it was not kept whole or has no
+ * text.  Never fails the mail: a preview is a help, not a record. */
+static void
+held_preview(struct milter_session *s)
+{
+	struct atsm_err err;
+	json_t *ok;
+	char *t = NULL;
+
+	if (!s->msg.keep_raw || s->msg.raw_overflow || s->msg.raw.data == NULL)
+		return;
+	atsm_err_clear(&err);
+	if (atsm_mail_text_preview(s->msg.raw.data, s->msg.raw.len, ATSM_PREVIEW_MAX, &t,
+	    &err) < 0) {
+		atsm_log(LOG_WARNING, "%s: held without a preview: %s", qid_of(s), err.msg);
+		return;
+	}
+	if (t != NULL && (ok = json_string(t)) == NULL) {
+		free(t);                  /* not UTF-8 after all: no preview */
+		t = NULL;
+	} else if (t != NULL) {
+		json_decref(ok);
+	}
+	free(s->msg.facts.preview);
+	s->msg.facts.preview = t;
+}
+
 /* Journal the record of a RECORD/HOLD plan: 0, or -1 with err. */
 static int
 journal(struct milter_session *s, const struct atsm_out_plan *p, struct atsm_err *err)
@@ -318,6 +347,8 @@ run(struct milter_session *s, struct atsm_out_plan *p)
 		return 0;
 	case ATSM_OUT_TAKE:
 		return milter_take(s, p);
+	case ATSM_OUT_DECISION:
+		return milter_approval(s, p);
 	case ATSM_OUT_RECORD:
 	case ATSM_OUT_HOLD:
 		break;
@@ -325,6 +356,8 @@ run(struct milter_session *s, struct atsm_out_plan *p)
 	/* the decision may have made the token (it normally keeps ours) */
 	if (p->token[0] != '\0')
 		snprintf(s->msg.facts.token, sizeof(s->msg.facts.token), "%s", p->token);
+	if (p->verdict == ATSM_OUT_HOLD)
+		held_preview(s);
 	if (journal(s, p, &err) < 0) {
 		atsm_log(LOG_ERR, "%s: cannot journal the record (mail tempfailed): %s", qid_of(s),
 		    err.msg);

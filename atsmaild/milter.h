@@ -7,6 +7,7 @@
  *	milter-macros.c   the macros of a message ({auth_authen}, {i})
  *	milter-eom.c      the end of a message: decide, journal, act
  *	milter-take.c     a mail taken (ats+bulk, ats+template): the bulk job
+ *	milter-approval.c a decision on held mail (ats+approve, ats+reject)
  *	hdredit.c         To/Cc header values without the command addresses
  *	explain.c         the explanation mail to a refused recruiter
  */
@@ -137,6 +138,13 @@ void milter_explain(struct milter_session *s, const struct atsm_refusal *r, bool
 int milter_take(struct milter_session *s, const struct atsm_out_plan *p);
 /* Close the pool of milter_take's connections (at exit). */
 void milter_take_shutdown(void);
+
+/* milter-approval.c: a DECISION plan (ats+approve.<id>, ats+reject.<id>)
+ * recorded as a request and the mail discarded; or 550 / 451 with its
+ * sentence.  -1 when the reply does not fit. */
+int milter_approval(struct milter_session *s, const struct atsm_out_plan *p);
+/* Close the pool of milter_approval's connection (at exit). */
+void milter_approval_shutdown(void);
 
 /* hdredit.c */
 typedef bool (*milter_addr_pred)(const char *addr, void *arg);
