@@ -169,8 +169,15 @@ DECLARE
 BEGIN
 	FOR a IN SELECT o.approver_id FROM atsmail.messages m,
 	         LATERAL atsmail.approvers_of(m.owner_id) o WHERE m.id = p_mid LOOP
-		PERFORM atsmail.notify(p_kind, a, NULL, params, 'message', p_mid::text);
-		n := n + 1;
+		-- a notification that cannot be queued (an approver without an
+		-- address) must not stop the record or the decision around it
+		BEGIN
+			PERFORM atsmail.notify(p_kind, a, NULL, params, 'message', p_mid::text);
+			n := n + 1;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'approval: % of message % to user % not queued: %', p_kind, p_mid,
+				a, SQLERRM;
+		END;
 	END LOOP;
 	RETURN n;
 END $$;
@@ -304,8 +311,14 @@ BEGIN
 		params := params || jsonb_build_object('reason',
 			coalesce(nullif(p_reason, ''), '(no reason given)'));
 	END IF;
-	RETURN atsmail.notify(CASE h.decision WHEN 'released' THEN 'approval.approved'
-		ELSE 'approval.rejected' END, m.owner_id, NULL, params, 'message', p_id::text);
+	-- Postfix has acted already: telling the sender must not undo the record
+	BEGIN
+		RETURN atsmail.notify(CASE h.decision WHEN 'released' THEN 'approval.approved'
+			ELSE 'approval.rejected' END, m.owner_id, NULL, params, 'message', p_id::text);
+	EXCEPTION WHEN OTHERS THEN
+		RAISE WARNING 'approval: the sender of message % not told: %', p_id, SQLERRM;
+		RETURN NULL;
+	END;
 END $$;
 
 -- ------------------------------------------------------------- reminders
