@@ -33,6 +33,8 @@
  *	filing-session.c  one Dovecot connection: filing requests and answers
  *	bulk.c            the bulk runner: jobs of bulk send, one mail per
  *	                  recipient by SMTP to bulk_smtp (docs/bulk.md)
+ *	notify.c          the notification sender: atsmail.notifications by
+ *	                  SMTP to notify_smtp (docs/notifications.md)
  */
 #ifndef ATSMAILD_H
 #define ATSMAILD_H
@@ -125,6 +127,13 @@ bool atsmaild_core_ready(void);
  * start). */
 int atsmaild_bulk_start(struct atsm_err *err);
 void atsmaild_bulk_stop(void);
+
+/* ---- notify.c: the notification sender ---------------------------------- */
+
+/* Start the sender thread (after the core) / stop it (before the core: a
+ * notification not yet sent stays queued in PostgreSQL). */
+int atsmaild_notify_start(struct atsm_err *err);
+void atsmaild_notify_stop(void);
 
 /* ---- record.c: journal first ------------------------------------------ */
 

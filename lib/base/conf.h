@@ -89,6 +89,12 @@ struct atsm_conf {
 	char *bulk_smtp;                 /* host:port or unix:/path */
 	unsigned bulk_connections;       /* SMTP sessions of one job */
 	char *template_folder;           /* the IMAP folder of template drafts */
+	/* notifications: atsmail's own mail (atsmaild/notify.c, docs/notifications.md) */
+	struct atsm_conf_list notify_kinds;  /* the kinds sent; "all" */
+	char *notify_from;               /* "" = as explain_from */
+	char *notify_smtp;               /* host:port or unix:/path */
+	unsigned notify_max_attempts;
+	unsigned notify_retry_base;      /* ms */
 	/* approval of held mail (docs/approval.md) */
 	unsigned approval_remind_after;  /* ms */
 	/* inbound (Dovecot plugin) */
