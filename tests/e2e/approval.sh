@@ -11,7 +11,9 @@
 # removes a second mail from the hold queue and tells erin why; bob's
 # ats+reject.<id> with a reason in the body does the same through
 # `approval run`; a mail held longer than approval_remind_after reminds
-# bob once.  Groups: a group that needs approval makes its members need it.
+# bob once.  Every notification is checked where it is read: in the
+# IMAP INBOX of its recipient, sent by atsmaild's notification sender.
+# Groups: a group that needs approval makes its members need it.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -28,7 +30,7 @@ ad_wire M
 tb_start pg postfix dovecot
 trap ad_cleanup EXIT
 ad_db
-ad_conf M
+ad_conf M "notify_smtp = 127.0.0.1:$TB_SMTP_PORT" "explain_smtp = 127.0.0.1:$TB_SMTP_PORT"
 ad_start M
 W=$(ad_dir M)
 LOG=$(ad_log M)
@@ -63,6 +65,25 @@ notified() {
 	q "select coalesce((select $4 from atsmail.notifications n
 	     where n.kind = '$1' and n.to_addr = '$2' and n.ref_kind = 'message' and n.ref_id = '$3'
 	     order by n.id desc limit 1), '(none)')"
+}
+# the UID of the newest notification of KIND (whose subject holds WORD) in
+# USER's INBOX, waiting up to 30 s; "" when none came
+inbox_uid() {
+	local uids u
+	for _ in $(seq 1 60); do
+		uids=$(am_imap "$TB_IMAP_PORT" "$1" search "HEADER X-ATS-Notification \"$2\"" 2>/dev/null)
+		for u in $(tr ' ' '\n' <<<"$uids" | sort -rn); do
+			am_imap "$TB_IMAP_PORT" "$1" subject "uid:$u" | grep -qF -- "$3" && { echo "$u"; return; }
+		done
+		sleep 0.5
+	done
+}
+# the text of message UID in USER's INBOX, decoded
+inbox_text() {
+	am_imap "$TB_IMAP_PORT" "$1" raw "uid:$2" | python3 -c '
+import email, email.policy, sys
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
+print(m.get_body(("plain",)).get_content())'
 }
 # erin's held mail: "ID QID"
 hold_one() {
@@ -119,6 +140,12 @@ tap_is "bob gets approval.request naming the address to approve at" \
 tap_ok "... with the preview and the sender" \
 	has "$(notified approval.request bob@atsmail.test "${ID1:-0}" \
 		"(params->>'sender') || ' ' || (params->>'preview')")" "^erin@atsmail.test Dear candidate"
+U1=$(inbox_uid bob@atsmail.test approval.request "approve-me")
+tap_ok "the approval request is in bob's IMAP INBOX" test -n "$U1"
+REPLY_TO=$(am_imap "$TB_IMAP_PORT" bob@atsmail.test header "uid:${U1:-0}" Reply-To)
+tap_is "... a reply to it goes to ats+approve.$ID1" "$REPLY_TO" "<ats+approve.$ID1@$ATS>"
+tap_ok "... it shows the start of the held mail's text" \
+	has "$(inbox_text bob@atsmail.test "${U1:-0}")" "the interview is on Monday at 10:00 (approve-me)"
 tap_is "nobody else is asked (not carol, not the admins)" \
 	"$(q "select count(*) from atsmail.notifications where kind = 'approval.request'
 	     and ref_id = '${ID1:-0}' and to_addr <> 'bob@atsmail.test'")" 0
@@ -136,9 +163,11 @@ tap_ok "bob's decision beside another recipient: 550 5.7.1, sent alone" \
 	has "$r" "^550 5.7.1 a decision on held mail is sent alone"
 
 # ---- 4. bob approves by mail; approval run releases it -------------------------
-r=$(am_submit "$TB_SUBMISSION_PORT" bob@atsmail.test bob@atsmail.test "ats+approve.$ID1@$ATS" \
-	--header "Subject: Re: approve-me" --body "OK to send.")
-tap_ok "bob's reply to ats+approve.$ID1 is accepted" grep -q "^250" <<<"$r"
+NOTE_ID=$(am_imap "$TB_IMAP_PORT" bob@atsmail.test header "uid:${U1:-0}" Message-ID)
+r=$(am_submit "$TB_SUBMISSION_PORT" bob@atsmail.test bob@atsmail.test "${REPLY_TO:-<none>}" \
+	--header "To: $REPLY_TO" --header "Subject: Re: approve-me" \
+	--header "In-Reply-To: $NOTE_ID" --body "OK to send.")
+tap_ok "bob's reply to the approval request (ats+approve.$ID1) is accepted" grep -q "^250" <<<"$r"
 tap_is "the request is recorded, not applied" \
 	"$(q "select decision || ' ' || (applied_at is null) from atsmail.approval_requests
 	     where message_id = ${ID1:-0}")" "approve true"
@@ -160,6 +189,8 @@ tap_is "the phase is applied now (process 4001 in interview1)" \
 	"$(q "select phase from atsmail.processes where id = 4001")" interview1
 tap_is "erin is told it was approved, by bob" \
 	"$(notified approval.approved erin@atsmail.test "$ID1" "params->>'approver'")" bob@atsmail.test
+U=$(inbox_uid erin@atsmail.test approval.approved "approve-me")
+tap_ok "... in her IMAP INBOX, naming bob" has "$(inbox_text erin@atsmail.test "${U:-0}")" "bob@atsmail.test"
 ctl approval run --postfix-config "$TB_POSTFIX_CONF"
 tap_is "a second run has nothing to do: exit 0, no request" "$RC $(grep -c '^request' "$W/out")" "0 0"
 r=$(am_submit "$TB_SUBMISSION_PORT" bob@atsmail.test bob@atsmail.test "ats+reject.$ID1@$ATS" \
@@ -181,6 +212,9 @@ tap_is "it is recorded as rejected" "$(q "select status from atsmail.messages wh
 tap_is "erin is told why" \
 	"$(notified approval.rejected erin@atsmail.test "$ID2" "(params->>'reason') || ' / ' || (params->>'approver')")" \
 	"wrong candidate / bob@atsmail.test"
+U=$(inbox_uid erin@atsmail.test approval.rejected "reject-me")
+tap_ok "... in her IMAP INBOX, with the reason" \
+	has "$(inbox_text erin@atsmail.test "${U:-0}")" "wrong candidate"
 tap_is "resume 1001 keeps its phase" "$(q "select phase from atsmail.resumes where id = 1001")" new
 
 # ---- 6. reject by mail, the reason in the body ---------------------------------
@@ -215,6 +249,7 @@ tap_ok "held over approval_remind_after (1h): the run says it reminded" \
 	grep -q "reminded the approvers of 1 held mail" "$W/out"
 tap_is "bob gets approval.reminder saying how long it waits" \
 	"$(notified approval.reminder bob@atsmail.test "${ID4:-0}" "params->>'waiting'")" 2h
+tap_ok "... in his IMAP INBOX" test -n "$(inbox_uid bob@atsmail.test approval.reminder "remind-me")"
 ctl approval run --postfix-config "$TB_POSTFIX_CONF"
 tap_is "... once: a second run reminds nobody" \
 	"$(q "select count(*) from atsmail.notifications where kind = 'approval.reminder'

@@ -94,7 +94,8 @@ tap_is "the SETTINGS section of docs/atsmaild.8 lists exactly the settings atsma
 	"$(printf '%s\n' $ATSMAILD_SETTINGS | sort -u | tr '\n' ' ')" "$(printf '%s\n' "$listed" | tr '\n' ' ')"
 check_page atsmail-notifyd.8 db_conninfo webhook_urls webhook_secret_file webhook_connect_timeout \
 	webhook_timeout webhook_max_attempts webhook_retry_base webhook_retry_max
-check_page atsmailctl.8 db_conninfo journal_dir secret_file bulk_max_recipients template_folder
+check_page atsmailctl.8 db_conninfo journal_dir secret_file bulk_max_recipients template_folder \
+	approval_remind_after
 
 # The example configuration shipped in packaging/ parses: atsmailctl stops
 # with 3 on a configuration error and 4 when (as here) no database answers.
