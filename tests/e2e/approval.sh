@@ -11,8 +11,9 @@
 # removes a second mail from the hold queue and tells erin why; bob's
 # ats+reject.<id> with a reason in the body does the same through
 # `approval run`; a mail held longer than approval_remind_after reminds
-# bob once.  Every notification is checked where it is read: in the
-# IMAP INBOX of its recipient, sent by atsmaild's notification sender.
+# bob once; PostgreSQL failing a decision by mail is 451.  Every
+# notification is checked where it is read: in the IMAP INBOX of its
+# recipient, sent by atsmaild's notification sender.
 # Groups: a group that needs approval makes its members need it.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -256,7 +257,19 @@ tap_is "... once: a second run reminds nobody" \
 	     and ref_id = '${ID4:-0}'")" 1
 tap_ok "it still waits for a decision" eval "on_hold | grep -qx '$QID4'"
 
-# ---- 8. held is an alias ---------------------------------------------------------
+# ---- 8. the database failing: 451, nothing lost ---------------------------------
+q "revoke execute on function atsmail.approval_by_mail(bigint, text, text, text, text)
+   from atsmail_writer" >/dev/null
+r=$(am_submit "$TB_SUBMISSION_PORT" bob@atsmail.test bob@atsmail.test "ats+approve.$ID4@$ATS" \
+	--header "Subject: ok" --body "fine")
+q "grant execute on function atsmail.approval_by_mail(bigint, text, text, text, text)
+   to atsmail_writer" >/dev/null
+tap_ok "PostgreSQL failing the decision's statement: 451 4.3.0 (the client retries)" \
+	has "$r" "^451 4.3.0 atsmail: cannot take this decision now"
+tap_is "... and nothing is recorded" \
+	"$(q "select count(*) from atsmail.approval_requests where message_id = ${ID4:-0}")" 0
+
+# ---- 9. held is an alias ---------------------------------------------------------
 ctl held release "$ID4" --postfix-config "$TB_POSTFIX_CONF"
 tap_is "held release (the older name) approves: exit 0" "$RC" 0
 tap_is "... and erin is told" \
