@@ -42,14 +42,17 @@ on_signal(int sig)
 	stop = 1;
 }
 
-/* A failed request is closed with why; a closing that fails is only said. */
-static void
+/* A failed request is closed with why: 1.  0 when another run (a timer
+ * beside the service, an admin) applied it meanwhile: no failure.  A
+ * closing that fails is said and counts as a failure. */
+static int
 close_failed(struct ctl *ctx, const char *request, int rc)
 {
 	struct atsm_err err;
 	const char *p[2];
 	char why[128];
 	PGresult *res;
+	int closed;
 
 	snprintf(why, sizeof(why), "atsmailctl approval run: the decision failed (exit %d; "
 	    "see its log)", rc);
@@ -58,9 +61,13 @@ close_failed(struct ctl *ctx, const char *request, int rc)
 	if ((res = atsm_db_exec(ctx->conn, "SELECT atsmail.approval_request_done($1::bigint,"
 	    " 'failed', $2)", 2, p, &err)) == NULL) {
 		ctl_error("approval run: cannot close request %s: %s", request, err.msg);
-		return;
+		return 1;
 	}
+	closed = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
+	if (!closed)
+		printf("request %s: applied meanwhile by another run\n", request);
+	return closed;
 }
 
 /* One pass: the requests, then the reminders.  An exit code. */
@@ -96,10 +103,8 @@ pass(struct ctl *ctx, const struct ctl_approval_opts *base)
 			PQclear(res);
 			return rc;
 		}
-		if (rc != CTL_EXIT_OK) {
-			close_failed(ctx, o.request, rc);
+		if (rc != CTL_EXIT_OK && close_failed(ctx, o.request, rc))
 			worst = CTL_EXIT_FAIL;
-		}
 	}
 	PQclear(res);
 	fflush(stdout);

@@ -275,11 +275,14 @@ BEGIN
 		ORDER BY r.message_id, r.requested_at, r.id;
 END $$;
 
+-- Closes an open request; false when it was closed already (another run).
 CREATE OR REPLACE FUNCTION atsmail.approval_request_done(p_id bigint, p_outcome text,
-	p_error text) RETURNS void
+	p_error text) RETURNS boolean
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-	UPDATE atsmail.approval_requests SET applied_at = now(), outcome = p_outcome,
-		error = p_error WHERE id = p_id AND applied_at IS NULL
+	WITH done AS (UPDATE atsmail.approval_requests SET applied_at = now(),
+		outcome = p_outcome, error = p_error WHERE id = p_id AND applied_at IS NULL
+		RETURNING 1)
+	SELECT EXISTS (SELECT 1 FROM done)
 $$;
 
 -- ----------------------------------------------------- the sender is told

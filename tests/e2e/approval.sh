@@ -269,7 +269,21 @@ tap_ok "PostgreSQL failing the decision's statement: 451 4.3.0 (the client retri
 tap_is "... and nothing is recorded" \
 	"$(q "select count(*) from atsmail.approval_requests where message_id = ${ID4:-0}")" 0
 
-# ---- 9. held is an alias ---------------------------------------------------------
+# ---- 9. a request that cannot be applied is closed as failed ----------------------
+read -r ID5 QID5 <<<"$(hold_one "gone-by-hand" "hanako@candidate.test")"
+am_submit "$TB_SUBMISSION_PORT" bob@atsmail.test bob@atsmail.test "ats+approve.$ID5@$ATS" \
+	--header "Subject: ok" --body "fine" >/dev/null
+postsuper -c "$TB_POSTFIX_CONF" -H "${QID5:-none}" >/dev/null 2>&1
+ctl approval run --postfix-config "$TB_POSTFIX_CONF"
+tap_is "a mail released by hand: approval run exits 1" "$RC" 1
+tap_is "... its request is closed as failed, the mail still recorded as held" \
+	"$(q "select r.outcome || ' ' || m.status from atsmail.approval_requests r
+	     join atsmail.messages m on m.id = r.message_id where r.message_id = ${ID5:-0}")" \
+	"failed held"
+ctl approval run --postfix-config "$TB_POSTFIX_CONF"
+tap_is "... and is not tried again: the next run exits 0" "$RC" 0
+
+# ---- 10. held is an alias --------------------------------------------------------
 ctl held release "$ID4" --postfix-config "$TB_POSTFIX_CONF"
 tap_is "held release (the older name) approves: exit 0" "$RC" 0
 tap_is "... and erin is told" \
