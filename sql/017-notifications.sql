@@ -143,9 +143,11 @@ CREATE OR REPLACE TRIGGER notifications_notify
 --                     to its owner (the intake mailbox's user)
 --   bounce.hard       a hard bounce ("hard", status not 4.x.x) of a
 --                     recipient of a recorded sent mail: to its sender
--- Never for mail that says it was generated (p.generated: Auto-Submitted
--- other than "no", X-ATS-Notification, X-ATS-Explanation) nor for
--- auto-replies, and once per message and record (or recipient): a second
+-- Intake notifications never for mail that says it was generated
+-- (p.generated: Auto-Submitted other than "no", X-ATS-Notification,
+-- X-ATS-Explanation) nor for auto-replies; bounce.hard only for a recorded
+-- sent mail, which a notification never is.  Once per message and record
+-- (or recipient): a second
 -- copy of the same mail, or a second bounce, queues nothing more.
 DO $$
 BEGIN
@@ -164,12 +166,13 @@ DECLARE
 	bid bigint;
 	rcpts jsonb;
 BEGIN
-	IF coalesce((p->>'generated')::boolean, false)
-	   OR coalesce((p->>'auto_reply')::boolean, false) THEN
-		RETURN 0;
-	END IF;
+	-- a bounce is generated mail by nature (Postfix writes Auto-Submitted
+	-- on it); a notification never bounces (null sender) and is no
+	-- recorded sent mail, so the bounce path needs no such check
 	IF p->>'verdict' IN ('file', 'intake') AND p->>'intake' IS NOT NULL
-	   AND NOT coalesce((p->>'bounce')::boolean, false) THEN
+	   AND NOT coalesce((p->>'bounce')::boolean, false)
+	   AND NOT coalesce((p->>'generated')::boolean, false)
+	   AND NOT coalesce((p->>'auto_reply')::boolean, false) THEN
 		FOR r IN SELECT l.target_id AS id, l.rule, res.name, res.owner_id
 				FROM atsmail.message_links l
 				JOIN atsmail.resumes res ON res.id = l.target_id
