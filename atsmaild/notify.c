@@ -219,6 +219,7 @@ submit(const struct atsm_conf *c, const char *to, const struct atsm_buf *mail, c
 {
 	const char *rcpts[1] = { to };
 	struct atsm_smtp smtp;
+	char *p;
 	int code;
 
 	qid[0] = '\0';
@@ -233,6 +234,11 @@ submit(const struct atsm_conf *c, const char *to, const struct atsm_buf *mail, c
 		atsm_smtp_queue_id(smtp.reply, qid, qsize);
 	if (code >= 0)
 		atsm_smtp_close(&smtp);
+	/* stored as text: a reply that is not ASCII must not fail the UPDATE
+	 * of a mail Postfix has taken (it would be sent again) */
+	for (p = reply; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	return code;
 }
 
