@@ -176,12 +176,6 @@ claim(PGconn *conn, struct note *n, struct atsm_err *err)
 	return 1;
 }
 
-static int
-store(PGconn *conn, const char *sql, int np, const char *const *pv, struct atsm_err *err)
-{
-	return atsm_db_command(conn, sql, np, pv, err);
-}
-
 /* ---- one notification ----------------------------------------------------- */
 
 /* Compose n into out: 0, or -1 with err (the notification cannot be sent
@@ -225,6 +219,7 @@ submit(const struct atsm_conf *c, const char *to, const struct atsm_buf *mail, c
 {
 	const char *rcpts[1] = { to };
 	struct atsm_smtp smtp;
+	char *p;
 	int code;
 
 	qid[0] = '\0';
@@ -239,7 +234,23 @@ submit(const struct atsm_conf *c, const char *to, const struct atsm_buf *mail, c
 		atsm_smtp_queue_id(smtp.reply, qid, qsize);
 	if (code >= 0)
 		atsm_smtp_close(&smtp);
+	/* stored as text: a reply that is not ASCII must not fail the UPDATE
+	 * of a mail Postfix has taken (it would be sent again) */
+	for (p = reply; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	return code;
+}
+
+/* Any 32 bits that differ between notifications and attempts: several
+ * atsmaild (and the rows of one outage) do not retry in lockstep. */
+static uint32_t
+jitter(const struct note *n)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint32_t)ts.tv_nsec ^ (uint32_t)strtoul(n->id, NULL, 10) * 2654435761u;
 }
 
 /* Send n (claimed, its row locked in conn's transaction) and store what
@@ -259,7 +270,7 @@ handle(PGconn *conn, struct atsmaild_gen *g, struct note *n, struct atsm_err *er
 		atsm_log(LOG_INFO, "notify %s: %s to <%s> suppressed (not in notify_kinds)",
 		    n->id, n->kind, n->to);
 		pv[1] = "kind turned off (notify_kinds)";
-		return store(conn, SQL_SUPPRESS, 2, pv, err);
+		return atsm_db_command(conn, SQL_SUPPRESS, 2, pv, err);
 	}
 	atsm_buf_init(&mail, ATSM_NOTIFY_MAIL_MAX);
 	atsm_err_clear(&cerr);
@@ -270,7 +281,7 @@ handle(PGconn *conn, struct atsmaild_gen *g, struct note *n, struct atsm_err *er
 		snprintf(attempts, sizeof(attempts), "%u", n->attempts + 1);
 		pv[1] = cerr.msg;
 		pv[2] = attempts;
-		return store(conn, SQL_FAILED, 3, pv, err);
+		return atsm_db_command(conn, SQL_FAILED, 3, pv, err);
 	}
 	code = submit(c, n->to, &mail, reply, sizeof(reply), qid, sizeof(qid));
 	atsm_buf_free(&mail);
@@ -282,22 +293,21 @@ handle(PGconn *conn, struct atsmaild_gen *g, struct note *n, struct atsm_err *er
 	case ATSM_NOTIFY_SENT:
 		atsm_log(LOG_INFO, "notify %s: %s sent to <%s>: %s", n->id, n->kind, n->to, reply);
 		pv[1] = qid[0] != '\0' ? qid : NULL;
-		rc = store(conn, SQL_SENT, 2, pv, err);
+		rc = atsm_db_command(conn, SQL_SENT, 2, pv, err);
 		break;
 	case ATSM_NOTIFY_RETRY:
 		snprintf(delay, sizeof(delay), "%lu", atsm_webhook_backoff_ms(n->attempts,
-		    c->notify_retry_base, RETRY_MAX_MS,
-		    (uint32_t)((unsigned long long)time(NULL) * 2654435761u ^ (unsigned long long)strtoll(n->id, NULL, 10))));
+		    c->notify_retry_base, RETRY_MAX_MS, jitter(n)));
 		atsm_log(LOG_WARNING, "notify %s: %s to <%s> not sent (attempt %u of %u), "
 		    "tried again in %s ms: %s", n->id, n->kind, n->to, n->attempts,
 		    c->notify_max_attempts, delay, reply);
 		pv[3] = delay;
-		rc = store(conn, SQL_RETRY, 4, pv, err);
+		rc = atsm_db_command(conn, SQL_RETRY, 4, pv, err);
 		break;
 	default:
 		atsm_log(LOG_ERR, "notify %s: %s to <%s> failed after %u attempt(s): %s", n->id,
 		    n->kind, n->to, n->attempts, reply);
-		rc = store(conn, SQL_FAILED, 3, pv, err);
+		rc = atsm_db_command(conn, SQL_FAILED, 3, pv, err);
 		break;
 	}
 	return rc;
