@@ -7,7 +7,8 @@
 #     them, carol (no member) does not;
 #   - mail to recruit@ arrives unhandled, in 未対応/bob by a sender-domain
 #     rule, in 未対応/alice by a subject rule (before it), in 未対応 by no
-#     rule; the assignee is notified (shared.assigned queued for bob);
+#     rule; the assignee is notified (shared.assigned: the mail in bob's
+#     INBOX, through Postfix);
 #   - alice MOVEs the mail to 対応中: bob sees it there; it is recorded as
 #     in progress, assigned to alice, by alice (shared_events, audit log);
 #     bob moves it to 完了 (done, assignee kept), another to 対応中/bob;
@@ -19,6 +20,11 @@ set -u
 . "$top_srcdir/tests/e2e/plugin-lib.sh"
 
 plugin_start "shared_mailboxes = recruit@atsmail.test"
+# again, now that the test bed's SMTP port is known: notifications go
+# through Postfix to the assignee's INBOX
+ad_stop H
+ad_conf H "shared_mailboxes = recruit@atsmail.test" "notify_smtp = 127.0.0.1:$TB_SMTP_PORT"
+ad_start H
 SH="Shared/recruit@atsmail.test"
 DOVEADM="doveadm -c $TB_DIR/dovecot/dovecot.conf"
 sql() { tb_psql -c "$*"; }
@@ -71,6 +77,13 @@ tap_is "the thread key of a new mail is its own Message-ID" \
 tap_is "bob is notified (shared.assigned, to his address, with the subject)" \
 	"$(sql "select n.to_addr || '|' || (n.params->>'subject') || '|' || (n.params->>'mailbox') from atsmail.notifications n join atsmail.shared_items i on n.ref_kind = 'shared_item' and n.ref_id = i.id::text where n.kind = 'shared.assigned' and i.rfc_message_id = '$(strip "$M1")'")" \
 	"bob@atsmail.test|応募します|recruit@atsmail.test"
+
+tap_is "the notification is sent" \
+	"$(wait_sql "select n.state from atsmail.notifications n join atsmail.shared_items i on n.ref_kind = 'shared_item' and n.ref_id = i.id::text where i.rfc_message_id = '$(strip "$M1")'" sent)" sent
+U=$(imap -w 20 bob@atsmail.test bobpw search 'HEADER X-ATS-Notification "shared.assigned"' 2>/dev/null)
+tap_ok "the notification mail is in bob's INBOX" test -n "$U"
+tap_ok "it is marked Auto-Submitted (no loops)" \
+	eval "imap bob@atsmail.test bobpw header 'uid:${U%% *}' Auto-Submitted | grep -q auto-generated"
 
 M2=$(mid shared2)
 mx taro@candidate.test recruit@atsmail.test --header "Message-Id: $M2" \
