@@ -13,7 +13,9 @@
 #     in progress, assigned to alice, by alice (shared_events, audit log);
 #     bob moves it to 完了 (done, assignee kept), another to 対応中/bob;
 #   - a move to a folder that is no status folder records nothing; a
-#     delivery retried with the same Message-ID makes no second item.
+#     delivery retried with the same Message-ID makes no second item;
+#   - PostgreSQL down: a delivery is accepted and stays in INBOX, a
+#     member's move is made; both failures to record are logged.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -147,5 +149,22 @@ tap_is "still one item for it" \
 tap_ok "atsmaild logged no error" eval "! grep -i 'shared.*not recorded\|stays in INBOX' '$PW/atsmaild.log'"
 tap_ok "Dovecot logged no refile error" \
 	eval "! grep -q 'not moved to' '$TB_DIR/dovecot/dovecot.log'"
+
+# ---- PostgreSQL down: nothing lost, nothing refused
+"$top_srcdir/tests/testbed/testbed.sh" pg-stop "$TB_DIR" >/dev/null || tap_bail "pg-stop failed"
+M4=$(mid shared4)
+mx taro@candidate.test recruit@atsmail.test --header "Message-Id: $M4" \
+	--header "Subject: while the database is down" --body "x"
+tap_ok "database down: the mail is delivered all the same, and stays in INBOX" \
+	imap -w 20 recruit@atsmail.test recruitpw find "$M4"
+tap_ok "atsmaild says it is not recorded and stays in INBOX" \
+	grep -q "shared mailbox recruit@atsmail.test: not recorded as a shared item: .*; the mail stays in INBOX" \
+	"$PW/atsmaild.log"
+tap_ok "a member's move is made all the same" \
+	imap -m "$SH/INBOX" alice@atsmail.test alicepw move "$M2" "$SH/完了"
+tap_ok "bob sees it moved" imap -m "$SH/完了" -w 15 bob@atsmail.test bobpw find "$M2"
+tap_ok "and the failure to record it is logged with the mover" \
+	eval "grep -q 'moved to 完了 by alice@atsmail.test is not recorded' '$PW/atsmaild.log'"
+"$top_srcdir/tests/testbed/testbed.sh" pg-start "$TB_DIR" >/dev/null || tap_bail "pg-start failed"
 
 tap_done
