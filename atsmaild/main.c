@@ -204,6 +204,7 @@ main(int argc, char **argv)
 	atsmaild_core_stop();
 	milter_take_shutdown();
 	milter_approval_shutdown();
+	atsmaild_shared_shutdown();
 	atsmaild_listen_close();
 	atsmaild_gen_shutdown();
 	if (pidfile != NULL)

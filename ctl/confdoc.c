@@ -17,17 +17,49 @@
 #include <string.h>
 
 /* Text from the table in roff: backslashes doubled as \e, a leading '.'
- * or '\'' made literal, and hyphens left alone (they are in words). */
+ * or '\'' made literal, and hyphens left alone (they are in words).  A
+ * character outside ASCII (the Japanese folder names of shared mailboxes)
+ * is written \[uXXXX]: groff reads its input as Latin-1 unless told, and
+ * the escape renders the same in every locale.  The table is ours and
+ * UTF-8; a byte that does not start a sequence is written as it is. */
 static void
 roff(const char *s)
 {
-	if (*s == '.' || *s == '\'')
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+	int more;
+
+	if (*p == '.' || *p == '\'')
 		fputs("\\&", stdout);
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
+	while (*p != '\0') {
+		if (*p == '\\') {
 			fputs("\\e", stdout);
-		else
-			putchar(*s);
+			p++;
+			continue;
+		}
+		if (*p < 0x80) {
+			putchar(*p++);
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			cp = *p & 0x1f;
+			more = 1;
+		} else if ((*p & 0xf0) == 0xe0) {
+			cp = *p & 0x0f;
+			more = 2;
+		} else if ((*p & 0xf8) == 0xf0) {
+			cp = *p & 0x07;
+			more = 3;
+		} else {
+			putchar(*p++);
+			continue;
+		}
+		p++;
+		while (more > 0 && (*p & 0xc0) == 0x80) {
+			cp = cp << 6 | (*p++ & 0x3f);
+			more--;
+		}
+		printf("\\[u%04lX]", cp);
 	}
 }
 

@@ -317,6 +317,61 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"plugin keeps it read-only (docs/templates.md).",
 		"A name that sorts near the user's own folders and says what it holds.",
 	},
+	/* ---- shared mailboxes (docs/shared-mailboxes.md) ---- */
+	{
+		"shared_mailboxes", ATSM_CONF_LIST, F(shared_mailboxes), "",
+		NULL, 0, 0, false,
+		"The Dovecot users that are shared mailboxes (for example "
+		"\"recruit@example.com\"): mail delivered to one is recorded as an "
+		"unhandled item, given an assignee by the rules of atsmailctl shared rule, "
+		"and filed in the unhandled folder; a member who moves it between the "
+		"status folders changes its status and assignee. Members reach it through "
+		"Dovecot's shared namespace; atsmailctl shared sync makes the folders and "
+		"gives each member its rights. Empty: no shared mailbox.",
+		"A shared mailbox is a decision of the site, and an ordinary user's "
+		"mailbox must never be treated as one by default.",
+	},
+	{
+		"shared_folder_unhandled", ATSM_CONF_STRING, F(shared_folder_unhandled), "未対応",
+		NULL, 0, 0, false,
+		"The folder of a shared mailbox holding the mail nobody handles yet; new "
+		"mail lands in it, or in its subfolder named after the assignee a rule "
+		"chose. A subfolder per member (\"未対応/alice\") assigns the mail to the "
+		"member; the folder itself means no assignee.",
+		"The word Japanese shared-mailbox products (Mailwise) show for the status.",
+	},
+	{
+		"shared_folder_progress", ATSM_CONF_STRING, F(shared_folder_progress), "対応中",
+		NULL, 0, 0, false,
+		"The folder of a shared mailbox holding the mail being handled. A mail "
+		"moved into the folder itself is assigned to the member who moved it; "
+		"into a member's subfolder, to that member.",
+		"As shared_folder_unhandled.",
+	},
+	{
+		"shared_folder_done", ATSM_CONF_STRING, F(shared_folder_done), "完了",
+		NULL, 0, 0, false,
+		"The folder of a shared mailbox holding the mail that is handled; a mail "
+		"moved into it keeps its assignee.",
+		"As shared_folder_unhandled.",
+	},
+	{
+		"shared_answered_status", ATSM_CONF_ENUM, F(shared_answered_status), "done",
+		"done|progress", 0, 0, false,
+		"What a member's reply from their own client makes of a shared-mailbox "
+		"thread: done, or in progress (a conversation that goes on). The mail is "
+		"moved to that status folder for every member.",
+		"Most mail to a shared address needs one answer.",
+	},
+	{
+		"shared_doveadm", ATSM_CONF_STRING, F(shared_doveadm), "doveadm",
+		NULL, 0, 0, false,
+		"The doveadm command (a path, or a name looked up in PATH, optionally "
+		"followed by options such as \"-c /etc/dovecot/dovecot.conf\") that "
+		"atsmailctl shared sync and atsmaild run to make the folders of a shared "
+		"mailbox, set its members' rights and move a thread between status folders.",
+		"Debian's doveadm is in PATH and reads the system's Dovecot configuration.",
+	},
 	/* ---- notifications ---- */
 	{
 		"notify_kinds", ATSM_CONF_LIST, F(notify_kinds), "all",

@@ -25,6 +25,8 @@
  * "reject|hold|allow" are in that enum's order. */
 #define ATSM_NON_SMTP_CHECKED 0     /* non_smtp_senders = checked */
 #define ATSM_NON_SMTP_UNTRUSTED 1   /* non_smtp_senders = untrusted */
+#define ATSM_SHARED_ANSWERED_DONE 0      /* shared_answered_status = done */
+#define ATSM_SHARED_ANSWERED_PROGRESS 1  /* shared_answered_status = progress */
 
 /* A logical line (with its continuation lines) longer than this is an error;
  * a file longer than ATSM_CONF_FILE_MAX is refused before it is parsed. */
@@ -89,6 +91,13 @@ struct atsm_conf {
 	char *bulk_smtp;                 /* host:port or unix:/path */
 	unsigned bulk_connections;       /* SMTP sessions of one job */
 	char *template_folder;           /* the IMAP folder of template drafts */
+	/* shared mailboxes (docs/shared-mailboxes.md) */
+	struct atsm_conf_list shared_mailboxes;  /* Dovecot users that are shared mailboxes */
+	char *shared_folder_unhandled;
+	char *shared_folder_progress;
+	char *shared_folder_done;
+	unsigned shared_answered_status; /* enum: "done|progress" (ATSM_SHARED_ANSWERED_*) */
+	char *shared_doveadm;            /* command and options */
 	/* notifications: atsmail's own mail (atsmaild/notify.c, docs/notifications.md) */
 	struct atsm_conf_list notify_kinds;  /* the kinds sent; "all" */
 	char *notify_from;               /* "" = as explain_from */

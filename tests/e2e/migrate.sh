@@ -76,8 +76,8 @@ for f in "$SQL"/*.sql; do
 done
 tap_is "re-running the files added no seed twice" \
 	"$(tb_psql -c "select count(*) from atsmail.phases")" "$before"
-tap_is "re-running kept the policies (7 tables of mail, templates)" \
-	"$(tb_psql -c "select count(*) from pg_policies where schemaname='atsmail' and policyname='reader_visible'")" 8
+tap_is "re-running kept the policies (7 tables of mail, templates, 4 of shared mailboxes)" \
+	"$(tb_psql -c "select count(*) from pg_policies where schemaname='atsmail' and policyname='reader_visible'")" 12
 tap_is "re-running kept RLS forced on messages" \
 	"$(tb_psql -c "select relforcerowsecurity from pg_class where oid='atsmail.messages'::regclass")" t
 

@@ -274,6 +274,34 @@ tap_ok "a phase that is not configured is refused" eval "! tb_psql -c \"update a
 tap_ok "a phase code that is not ASCII is refused" eval "! tb_psql -c \"insert into atsmail.phases (kind, code, label) values ('process', '面接', 'x')\" 2>/dev/null"
 plan=$(tb_psql -c "set enable_seqscan = off; explain (costs off) select owner_kind, owner_id from atsmail.addresses where addr_norm = 'family@cand.test'")
 tap_ok "an address lookup uses the addr_norm index" grep -q "addresses_addr_idx" <<<"$plan"
+# ------------------------------------------------------ shared mailboxes
+# sql/018: a reader sees the items, history, members and rules of the
+# shared mailboxes it is a member of, and nothing of the others.
+tb_psql >/dev/null <<'SQL'
+INSERT INTO atsmail.shared_members (mailbox, user_id)
+	SELECT 'recruit@corp.test', id FROM atsmail.users WHERE login IN ('alice@corp.test', 'bob@corp.test');
+INSERT INTO atsmail.shared_members (mailbox, user_id)
+	SELECT 'sales@corp.test', id FROM atsmail.users WHERE login = 'carol@corp.test';
+INSERT INTO atsmail.shared_rules (mailbox, match, pattern, assignee_user_id)
+	SELECT 'recruit@corp.test', 'sender_domain', 'cand.test', id FROM atsmail.users WHERE login = 'bob@corp.test';
+SQL
+as milter_r "select item_id from atsmail.shared_deliver('recruit@corp.test', 'r1@cand.test', 'r1@cand.test', 'recruit@corp.test', 'taro@cand.test', 'entry', now(), NULL, true)" >/dev/null
+as milter_r "select item_id from atsmail.shared_deliver('sales@corp.test', 's1@client.test', 's1@client.test', 'sales@corp.test', 'x@client.test', 'order', now(), NULL, true)" >/dev/null
+sh_items() { as "$1" "select coalesce(string_agg(mailbox, ',' order by mailbox), '-') from atsmail.shared_items"; }
+tap_is "a member (alice) sees the items of her shared mailbox only" "$(sh_items alice_r)" "recruit@corp.test"
+tap_is "carol sees the items of hers only" "$(sh_items carol_r)" "sales@corp.test"
+tap_is "a reader that is no member sees no item" "$(sh_items nobody_r)" "-"
+tap_is "the app role acting for bob sees what bob sees" \
+	"$(as webapp_r "set atsmail.acting_user = 'bob@corp.test'; select string_agg(mailbox, ',') from atsmail.shared_items")" "recruit@corp.test"
+tap_is "the history follows the item" \
+	"$(as carol_r "select string_agg(what, ',') from atsmail.shared_events")|$(as nobody_r "select count(*) from atsmail.shared_events")" "delivered|0"
+tap_is "members and rules follow the membership" \
+	"$(as carol_r "select count(*) from atsmail.shared_members")/$(as carol_r "select count(*) from atsmail.shared_rules")" "1/0"
+tap_is "the writer and the auditor see every item" \
+	"$(as milter_r "select count(*) from atsmail.shared_items")/$(as audit_r "select count(*) from atsmail.shared_items")" "2/2"
+tap_ok "a reader cannot change an item" refused alice_r "update atsmail.shared_items set status = 'done'"
+tap_ok "a reader cannot record a move" refused alice_r \
+	"select atsmail.shared_move('recruit@corp.test', 'r1@cand.test', 'alice@corp.test', 'done', NULL)"
 tap_is "nothing in schema atsmail is granted to PUBLIC" \
 	"$(tb_psql -c "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a where n.nspname = 'atsmail' and a.grantee = 0")" 0
 tap_is "no function of schema atsmail is executable by PUBLIC" \
