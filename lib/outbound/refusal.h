@@ -79,6 +79,10 @@ enum atsm_refusal_kind {
 	ATSM_REFUSAL_TAG_SYNTAX,          /* arg0: what the merge said */
 	ATSM_REFUSAL_CSV_BAD,             /* arg0: what is wrong with the attached CSV */
 	ATSM_REFUSAL_TAKE_TOO_LARGE,      /* arg0: the limit in bytes (explain_attach_max) */
+	/* shared mailboxes (docs/shared-mailboxes.md): a reply in a thread another
+	 * member has; addr is the shared mailbox, not a command address */
+	ATSM_REFUSAL_SHARED_ASSIGNED,     /* arg0: the assignee, arg1: since when */
+	ATSM_REFUSAL_SHARED_ANSWERED,     /* arg0: who answered, arg1: when */
 	ATSM_REFUSAL_KIND_COUNT
 };
 
