@@ -31,6 +31,8 @@
  *	explain.c         the explanation mail to a refused recruiter, sent by
  *	                  SMTP from its own thread (docs/refusal-mail.md)
  *	filing-session.c  one Dovecot connection: filing requests and answers
+ *	shared.c          shared mailboxes: an item per delivered mail, a
+ *	                  member's move recorded (docs/shared-mailboxes.md)
  *	bulk.c            the bulk runner: jobs of bulk send, one mail per
  *	                  recipient by SMTP to bulk_smtp (docs/bulk.md)
  */
@@ -162,6 +164,23 @@ struct atsmaild_conn {
 };
 void atsmaild_milter_session(struct atsmaild_conn *c);
 void atsmaild_filing_session(struct atsmaild_conn *c);
+
+/* ---- shared.c: shared mailboxes (docs/shared-mailboxes.md) ------------- */
+
+struct atsm_in_facts;
+struct atsm_filing_request;
+struct atsm_filing_answer;
+/* Record the mail of f, delivered to the shared mailbox f->mailbox_user
+ * (shared_deliver): 0 and the status folder to file it in, or -1 when it
+ * could not be recorded (folder ""; the mail stays where it is).  note
+ * says what happened, for the log. */
+int atsmaild_shared_deliver(const struct atsm_conf *conf, const struct atsm_in_facts *f,
+    char *folder, size_t n, char *note, size_t notelen);
+/* Record a member's move (a request with how move): the answer is always
+ * OK ("recorded", "ignored" or "not-recorded"; never a reason to refuse). */
+void atsmaild_shared_move(const struct atsm_conf *conf, const struct atsm_filing_request *q,
+    struct atsm_filing_answer *a);
+void atsmaild_shared_shutdown(void);
 
 /* conn.c: the service is stopping (set once by atsmaild_conn_stop()): a
  * session leaves at its next message boundary. */

@@ -15,6 +15,10 @@
  * read for want of memory is such a failure too; one that cannot be read
  * as mail at all is answered OK, not filed).  A malformed request gets
  * ERROR and the connection is closed (the plugin reconnects).
+ * A mail delivered to a shared mailbox is also recorded as a shared item
+ * and answered with its status folder; a member's move into a folder of
+ * a shared mailbox (how move) is recorded (shared.c).  Neither changes
+ * whether the mail is accepted.
  */
 #include "atsm-build-config.h"
 #include "atsmaild.h"
@@ -30,6 +34,7 @@
 #include "inbound/facts.h"
 #include "inbound/record.h"
 #include "service/filing.h"
+#include "shared/shared.h"
 #include "store/recorder.h"
 
 #define READ_CHUNK (64u * 1024u)
@@ -139,6 +144,29 @@ take_keywords(const struct atsm_in_plan *p, struct atsm_filing_answer *a)
 			    p->keywords[i]);
 }
 
+/* A delivery to a shared mailbox: the item and the folder it goes to, its
+ * note added to the answer's text.  Nothing here fails the delivery. */
+static void
+shared_delivery(const struct atsmaild_gen *g, const struct atsm_in_facts *f,
+    struct atsm_filing_answer *a)
+{
+	char note[512];
+	size_t len;
+
+	if (f->how != ATSM_IN_DELIVERY || strcmp(f->mailbox, "INBOX") != 0 ||
+	    !atsm_shared_is_mailbox(&g->conf, f->mailbox_user))
+		return;
+	if (atsmaild_shared_deliver(&g->conf, f, a->folder, sizeof(a->folder), note,
+	    sizeof(note)) < 0)
+		atsm_log(LOG_ERR, "%s: shared mailbox %s: %s; the mail stays in INBOX",
+		    mid_of(f), f->mailbox_user, note);
+	else
+		atsm_log(LOG_INFO, "%s: shared mailbox %s: %s, filed in %s", mid_of(f),
+		    f->mailbox_user, note, a->folder);
+	len = strlen(a->text);
+	snprintf(a->text + len, sizeof(a->text) - len, "; %s", note);
+}
+
 /* File one mail; a is the answer to send. */
 static void
 file(const struct atsm_filing_request *r, struct atsm_filing_answer *a)
@@ -154,6 +182,10 @@ file(const struct atsm_filing_request *r, struct atsm_filing_answer *a)
 	atsm_in_facts_init(&f);
 	if (g == NULL) {
 		say(a, ATSM_FILING_TEMPFAIL, "stopping", "atsmaild is stopping");
+		goto out;
+	}
+	if (r->move) {
+		atsmaild_shared_move(&g->conf, r, a);
 		goto out;
 	}
 	if (facts_build(&g->conf, r, &f, &err) < 0) {
@@ -186,6 +218,7 @@ file(const struct atsm_filing_request *r, struct atsm_filing_answer *a)
 	if (p.verdict == ATSM_IN_IGNORE) {
 		say(a, ATSM_FILING_OK, "ignored", "%s: not ATS mail (%s)", mid_of(&f), p.notes);
 		atsm_log(LOG_DEBUG, "%s", a->text);
+		shared_delivery(g, &f, a);
 		goto out;
 	}
 	if (journal(&f, &p, &err) < 0) {
@@ -198,6 +231,7 @@ file(const struct atsm_filing_request *r, struct atsm_filing_answer *a)
 	say(a, ATSM_FILING_OK, "filed", "%s: %s for %s/%s, key %s (%s)", mid_of(&f),
 	    atsm_in_verdict_name(p.verdict), f.mailbox_user, f.mailbox, f.idem_key, p.notes);
 	atsm_log(LOG_INFO, "%s", a->text);
+	shared_delivery(g, &f, a);
 out:
 	atsm_in_plan_free(&p);
 	atsm_in_facts_free(&f);

@@ -26,21 +26,31 @@
  *   To refuse an APPEND, save_finish() returns -1 with a
  *   MAIL_ERROR_UNAVAILABLE error: imap answers "NO [UNAVAILABLE] <text>"
  *   and rolls the transaction back, so the mail is not kept.
- *   Other saves (IMAP COPY/MOVE, dsync, doveadm) are not filed.
+ *   Other saves (IMAP COPY/MOVE, dsync, doveadm) are not filed.  A
+ *   COPY/MOVE into a folder of a shared namespace is told to the service
+ *   once made (a member's move in a shared mailbox, atsmail-shared.c).
+ *   A delivery the service answers with a folder (a shared mailbox's
+ *   status folder) is moved there after its commit, by UID, like the
+ *   keywords of an APPEND.
  */
 #include "atsmail-plugin.h"
 
 #include "array.h"
 #include "mail-index.h"
+#include "mail-namespace.h"
+#include "mailbox-list.h"
 #include "seq-range-array.h"
 
 #define ATSMAIL_CONTEXT(obj) MODULE_CONTEXT_REQUIRE(obj, atsmail_storage_module)
 #define ATSMAIL_REFUSED "atsmail could not file this mail; please try again later"
 
-/* Keywords of one appended mail, applied after the commit. */
+/* Keywords of one appended mail, applied after the commit; or the folder
+ * a delivered mail goes to. */
 struct atsmail_pending {
 	unsigned int save_idx;          /* its place among the transaction's saves */
 	const char *keywords[ATSM_FILING_KEYWORDS_MAX + 1];
+	const char *folder;             /* NULL: none */
+	const char *what;               /* the mail, for the log */
 };
 
 struct atsmail_mailbox {
@@ -52,6 +62,10 @@ struct atsmail_mailbox {
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(atsmail_storage_module, &mail_storage_module_register);
+
+static struct atsmail_pending *
+pending_add(struct atsmail_mailbox *abox, struct mailbox_transaction_context *t,
+    unsigned int save_idx, const struct atsm_filing_answer *ans);
 
 /* ---- delivery: copy() with saving ---------------------------------------- */
 
@@ -109,13 +123,25 @@ atsmail_copy(struct mail_save_context *ctx, struct mail *mail)
 	struct mailbox *box = ctx->transaction->box;
 	struct atsmail_mailbox *abox = ATSMAIL_CONTEXT(box);
 	struct atsmail_user *auser = atsmail_user_of(box);
+	struct mailbox_transaction_context *t = ctx->transaction;
+	unsigned int save_idx = t->save_count;
 	struct atsmail_filed out;
-	bool refuse = FALSE;
+	struct atsmail_pending *p;
+	bool refuse = FALSE, member_move;
+	int ret;
 
 	if (ctx->saving && !ctx->moving && auser != NULL) T_BEGIN {
 		atsmail_file_mail(auser, box, mail, FALSE, envelope_sender(ctx, mail), &out);
 		if (out.ok && out.answer.n_keywords > 0)
 			save_add_keywords(ctx, &out.answer);
+		if (out.ok && out.answer.folder[0] != '\0') {
+			struct atsm_filing_answer none;
+
+			i_zero(&none);
+			p = pending_add(abox, t, save_idx, &none);
+			p->folder = p_strdup(abox->pending_pool, out.answer.folder);
+			p->what = p_strdup(abox->pending_pool, out.what);
+		}
 		refuse = !out.ok && !auser->set.deliver_on_failure;
 	} T_END;
 	if (refuse) {
@@ -124,12 +150,18 @@ atsmail_copy(struct mail_save_context *ctx, struct mail *mail)
 		mail_storage_set_error(box->storage, MAIL_ERROR_TEMP, ATSMAIL_REFUSED);
 		return -1;
 	}
-	return abox->module_ctx.super.copy(ctx, mail);
+	member_move = !ctx->saving && auser != NULL &&
+	    mailbox_list_get_namespace(box->list)->type == MAIL_NAMESPACE_TYPE_SHARED;
+	ret = abox->module_ctx.super.copy(ctx, mail);
+	if (ret == 0 && member_move) T_BEGIN {
+		atsmail_shared_moved(auser, box, mail);
+	} T_END;
+	return ret;
 }
 
 /* ---- IMAP APPEND: save_finish(), keywords after the commit --------------- */
 
-static void
+static struct atsmail_pending *
 pending_add(struct atsmail_mailbox *abox, struct mailbox_transaction_context *t,
     unsigned int save_idx, const struct atsm_filing_answer *ans)
 {
@@ -148,6 +180,7 @@ pending_add(struct atsmail_mailbox *abox, struct mailbox_transaction_context *t,
 	for (i = 0; i < ans->n_keywords; i++)
 		p->keywords[i] = p_strdup(abox->pending_pool, ans->keywords[i]);
 	p->keywords[i] = NULL;
+	return p;
 }
 
 static void
@@ -215,7 +248,8 @@ pending_apply(struct mailbox *box, const ARRAY_TYPE(seq_range) *uids,
 	mail = mail_alloc(kt, 0, NULL);
 	seq_range_array_iter_init(&iter, uids);
 	for (i = 0; i < n; i++) {
-		if (!seq_range_array_iter_nth(&iter, pending[i].save_idx, &uid) ||
+		if (pending[i].keywords[0] == NULL ||
+		    !seq_range_array_iter_nth(&iter, pending[i].save_idx, &uid) ||
 		    !mail_set_uid(mail, uid))
 			continue;
 		kw = mailbox_keywords_create_valid(kbox, pending[i].keywords);
@@ -227,6 +261,32 @@ pending_apply(struct mailbox *box, const ARRAY_TYPE(seq_range) *uids,
 		e_warning(box->event, ATSMAIL_NAME ": keywords not set: %s",
 		    mailbox_get_last_internal_error(kbox, NULL));
 	mailbox_free(&kbox);
+}
+
+/* Deliveries to move into a folder: handed to the user, moved when it is
+ * freed (atsmail-shared.c says why not now). */
+static void
+pending_refile(struct mailbox *box, const ARRAY_TYPE(seq_range) *uids,
+    const struct atsmail_pending *pending, unsigned int n)
+{
+	struct atsmail_user *auser = atsmail_user_of(box);
+	struct seq_range_iter iter;
+	unsigned int i;
+	uint32_t uid;
+
+	seq_range_array_iter_init(&iter, uids);
+	for (i = 0; i < n; i++) {
+		if (pending[i].folder == NULL)
+			continue;
+		if (!seq_range_array_iter_nth(&iter, pending[i].save_idx, &uid)) {
+			e_error(box->event, ATSMAIL_NAME ": %s: its UID is unknown after the "
+			    "commit; it stays in %s, not in %s", pending[i].what,
+			    mailbox_get_vname(box), pending[i].folder);
+			continue;
+		}
+		atsmail_shared_refile_later(auser, box->storage->user, mailbox_get_vname(box),
+		    uid, pending[i].folder, pending[i].what);
+	}
 }
 
 static int
@@ -250,6 +310,7 @@ atsmail_transaction_commit(struct mailbox_transaction_context *t,
 	ret = abox->module_ctx.super.transaction_commit(t, changes_r);
 	if (pool != NULL) {
 		if (ret == 0 && n > 0) T_BEGIN {
+			pending_refile(box, &changes_r->saved_uids, pending, n);
 			pending_apply(box, &changes_r->saved_uids, pending, n);
 		} T_END;
 		pool_unref(&pool);

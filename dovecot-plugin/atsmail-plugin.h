@@ -7,6 +7,8 @@
  *	atsmail-mailbox.c  the mailbox vfuncs (copy for LMTP/LDA delivery,
  *	                   save_finish for IMAP APPEND, transaction commit to
  *	                   put keywords on appended mail)
+ *	atsmail-shared.c   shared mailboxes: a delivery moved into the status
+ *	                   folder the service named, a member's move told
  *
  * Every decision is the service's (atsmaild), reached through
  * atsmail-core.h.  When it cannot be had, atsmail_on_failure says what
@@ -24,9 +26,15 @@
 
 #include "atsmail-core.h"
 
+struct atsmail_refile;
+ARRAY_DEFINE_TYPE(atsmail_refile, struct atsmail_refile);
+
 struct atsmail_user {
 	union mail_user_module_context module_ctx;
 	struct atsmail_settings set;
+	/* deliveries committed, to move into a shared mailbox's status
+	 * folder when the user is freed (atsmail-shared.c) */
+	ARRAY_TYPE(atsmail_refile) refile;
 	/* a bad setting, for the log: every mail of this user then fails as
 	 * atsmail_on_failure says, since it cannot be filed */
 	const char *bad;
@@ -54,6 +62,15 @@ struct atsmail_filed {
  * NULL unknown. */
 void atsmail_file_mail(struct atsmail_user *auser, struct mailbox *box, struct mail *mail,
     bool append, const char *env_from, struct atsmail_filed *out);
+
+/* Shared mailboxes (atsmail-shared.c).  A delivery committed as UID uid
+ * of vname, to be moved into folder when user is freed; the moves, done
+ * then; a member's COPY/MOVE of mail into box (told to the service, never
+ * refused). */
+void atsmail_shared_refile_later(struct atsmail_user *auser, struct mail_user *user,
+    const char *vname, uint32_t uid, const char *folder, const char *what);
+void atsmail_shared_refile_all(struct atsmail_user *auser, struct mail_user *user);
+void atsmail_shared_moved(struct atsmail_user *auser, struct mailbox *box, struct mail *mail);
 
 /* Exported for Dovecot's module loader (lib90_atsmail_plugin.so). */
 extern const char *atsmail_plugin_version;

@@ -10,6 +10,8 @@
  * level, naming the setting and its value; the user's mail then fails as
  * atsmail_on_failure says (tempfail unless that one says deliver), since
  * the plugin cannot file it and must not pretend it did.
+ * When the user is freed, the deliveries to a shared mailbox are moved into
+ * their status folders (atsmail-shared.c says why then).
  */
 #include "atsmail-plugin.h"
 
@@ -30,11 +32,21 @@ atsmail_user_of(struct mailbox *box)
 	return ATSMAIL_USER_CONTEXT(box->storage->user);
 }
 
+static void
+atsmail_user_deinit(struct mail_user *user)
+{
+	struct atsmail_user *auser = ATSMAIL_USER_CONTEXT(user);
+
+	atsmail_shared_refile_all(auser, user);
+	auser->module_ctx.super.deinit(user);
+}
+
 void
 atsmail_mail_user_created(struct mail_user *user)
 {
 	struct atsmail_settings set;
 	struct atsmail_user *auser;
+	struct mail_user_vfuncs *v;
 	char errbuf[ATSMAIL_TEXT_MAX];
 	int rc;
 
@@ -49,6 +61,10 @@ atsmail_mail_user_created(struct mail_user *user)
 	}
 	auser = p_new(user->pool, struct atsmail_user, 1);
 	auser->set = set;
+	v = user->vlast;
+	auser->module_ctx.super = *v;
+	user->vlast = &auser->module_ctx.super;
+	v->deinit = atsmail_user_deinit;
 	MODULE_CONTEXT_SET(user, atsmail_user_module, auser);
 	if (rc < 0) {
 		auser->bad = p_strdup(user->pool, errbuf);

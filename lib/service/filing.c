@@ -31,7 +31,8 @@ enum {
 	F_USER = 1u << 0, F_MAILBOX = 1u << 1, F_HOW = 1u << 2, F_ENV_FROM = 1u << 3,
 	F_ENV_TO = 1u << 4, F_SIZE = 1u << 5, F_SHA256 = 1u << 6, F_RECEIVED = 1u << 7,
 	F_UID = 1u << 8, F_HEAD = 1u << 9,
-	F_RESULT = 1u << 10, F_TEXT = 1u << 11
+	F_RESULT = 1u << 10, F_TEXT = 1u << 11,
+	F_OWNER = 1u << 12, F_MESSAGE_ID = 1u << 13, F_FOLDER = 1u << 14
 };
 
 struct atsm_filing_parser {
@@ -208,7 +209,9 @@ atsm_filing_request_encode(const struct atsm_filing_request *r, struct atsm_buf 
 	}
 	if (put_str(out, "user", r->user, err) < 0 ||
 	    put_str(out, "mailbox", r->mailbox, err) < 0 ||
-	    put_str(out, "how", r->append ? "append" : "delivery", err) < 0 ||
+	    put_str(out, "how", r->move ? "move" : r->append ? "append" : "delivery", err) < 0 ||
+	    (r->owner != NULL && put_str(out, "owner", r->owner, err) < 0) ||
+	    (r->message_id != NULL && put_str(out, "message-id", r->message_id, err) < 0) ||
 	    (r->env_from != NULL && put_str(out, "env-from", r->env_from, err) < 0) ||
 	    (r->env_to != NULL && put_str(out, "env-to", r->env_to, err) < 0) ||
 	    put_unsigned(out, "size", r->size, err) < 0 ||
@@ -251,6 +254,9 @@ atsm_filing_answer_encode(const struct atsm_filing_answer *a, struct atsm_buf *o
 	if (strnlen(a->text, sizeof(a->text)) == sizeof(a->text))
 		return atsm_err_set(err, "the answer's text is not a string of at most %d bytes",
 		    ATSM_FILING_TEXT_MAX - 1);
+	if (strnlen(a->folder, sizeof(a->folder)) == sizeof(a->folder))
+		return atsm_err_set(err, "the answer's folder is not a string of at most %d bytes",
+		    ATSM_FILING_FOLDER_MAX - 1);
 	if (atsm_buf_printf(out, "%s\t%d\n", status_names[a->status], ATSM_FILING_VERSION) < 0) {
 		atsm_err_setc(err, ATSM_ERR_NOMEM, "the answer does not fit in %zu bytes",
 		    out->limit);
@@ -261,6 +267,8 @@ atsm_filing_answer_encode(const struct atsm_filing_answer *a, struct atsm_buf *o
 	for (i = 0; i < a->n_keywords; i++)
 		if (put_str(out, "keyword", a->keywords[i], err) < 0)
 			return encode_failed(out, len0);
+	if (a->folder[0] != '\0' && put_str(out, "folder", a->folder, err) < 0)
+		return encode_failed(out, len0);
 	if (put_str(out, "text", a->text, err) < 0)
 		return encode_failed(out, len0);
 	if (atsm_buf_putc(out, '\n') < 0) {
@@ -280,6 +288,8 @@ request_clear(struct atsm_filing_request *r)
 	free(r->mailbox);
 	free(r->env_from);
 	free(r->env_to);
+	free(r->owner);
+	free(r->message_id);
 	free(r->head);
 	memset(r, 0, sizeof(*r));
 }
@@ -467,14 +477,27 @@ request_field(struct atsm_filing_parser *p, const char *name, const char *v, siz
 	if (strcmp(name, "how") == 0) {
 		if (once(p, F_HOW, name, err) < 0)
 			return -1;
-		if (strcmp(v, "delivery") != 0 && strcmp(v, "append") != 0) {
+		if (strcmp(v, "delivery") != 0 && strcmp(v, "append") != 0 &&
+		    strcmp(v, "move") != 0) {
 			char show[80];
 
 			return fail(p, err, ATSM_ERR_INPUT, "line %u: 'how' is '%s', not "
-			    "'delivery' or 'append'", p->line_no, shown(v, len, show, sizeof(show)));
+			    "'delivery', 'append' or 'move'", p->line_no,
+			    shown(v, len, show, sizeof(show)));
 		}
 		r->append = v[0] == 'a';
+		r->move = v[0] == 'm';
 		return 0;
+	}
+	if (strcmp(name, "owner") == 0 || strcmp(name, "message-id") == 0) {
+		bool owner = name[0] == 'o';
+
+		if (once(p, owner ? F_OWNER : F_MESSAGE_ID, name, err) < 0)
+			return -1;
+		if (len == 0)
+			return fail(p, err, ATSM_ERR_INPUT, "line %u: '%s' is empty", p->line_no,
+			    name);
+		return dup_value(p, owner ? &r->owner : &r->message_id, v, len, err);
 	}
 	if (strcmp(name, "env-from") == 0)
 		return once(p, F_ENV_FROM, name, err) < 0 ? -1 :
@@ -557,6 +580,15 @@ answer_field(struct atsm_filing_parser *p, const char *name, const char *v, size
 		memcpy(a->keywords[a->n_keywords++], v, len + 1);
 		return 0;
 	}
+	if (strcmp(name, "folder") == 0) {
+		if (once(p, F_FOLDER, name, err) < 0)
+			return -1;
+		if (len == 0 || len >= sizeof(a->folder))
+			return fail(p, err, ATSM_ERR_INPUT, "line %u: 'folder' is %s", p->line_no,
+			    len == 0 ? "empty" : "longer than 511 bytes");
+		memcpy(a->folder, v, len + 1);
+		return 0;
+	}
 	if (strcmp(name, "text") == 0) {
 		if (once(p, F_TEXT, name, err) < 0)
 			return -1;
@@ -635,8 +667,8 @@ static bool
 known_name(enum filing_kind kind, const char *name)
 {
 	static const char *const req[] = { "user", "mailbox", "how", "env-from", "env-to",
-	    "size", "sha256", "received", "uid", "head", NULL };
-	static const char *const ans[] = { "result", "keyword", "text", NULL };
+	    "size", "sha256", "received", "uid", "head", "owner", "message-id", NULL };
+	static const char *const ans[] = { "result", "keyword", "folder", "text", NULL };
 	const char *const *n;
 
 	for (n = kind == KIND_REQUEST ? req : ans; *n != NULL; n++)

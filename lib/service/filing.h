@@ -11,8 +11,10 @@
  *	FILE\t1\n                          OK\t1\n   (or TEMPFAIL\t1\n, or ERROR\t1\n)
  *	user\t<value>\n                    result\t<filed|ignored|duplicate|...>\n
  *	mailbox\t<value>\n                 keyword\t$ATS\n        (0 to 8 times)
- *	how\tdelivery | append\n           text\t<value>\n        (what happened, for the log)
- *	env-from\t<value>\n   (optional)   \n
+ *	how\tdelivery | append | move\n    folder\t<value>\n      (optional: file it there)
+ *	owner\t<value>\n      (optional)   text\t<value>\n        (what happened, for the log)
+ *	message-id\t<value>\n (optional)   \n
+ *	env-from\t<value>\n   (optional)
  *	env-to\t<value>\n     (optional)
  *	size\t<decimal>\n
  *	sha256\t<64 hex>\n
@@ -56,9 +58,15 @@
 #define ATSM_FILING_KEYWORDS_MAX 8
 #define ATSM_FILING_KEYWORD_MAX 32       /* bytes of one keyword, NUL included */
 #define ATSM_FILING_TEXT_MAX 1024        /* bytes of the answer's text, NUL included */
+#define ATSM_FILING_FOLDER_MAX 512       /* bytes of the answer's folder, NUL included */
 
 struct atsm_filing_request {
 	bool append;                  /* how: IMAP APPEND (else LMTP/LDA delivery) */
+	bool move;                    /* how: a member's COPY/MOVE into a folder of a
+	                                 shared mailbox (docs/shared-mailboxes.md) */
+	char *owner;                  /* the Dovecot user whose mailbox it is, when not
+	                                 user (a shared namespace); NULL = user */
+	char *message_id;             /* Message-ID header value (move: no head is sent) */
 	char *user;                   /* Dovecot user name */
 	char *mailbox;                /* mailbox name */
 	char *env_from;               /* NULL = unknown, "" = the null sender */
@@ -83,6 +91,9 @@ struct atsm_filing_answer {
 	size_t n_keywords;
 	char keywords[ATSM_FILING_KEYWORDS_MAX][ATSM_FILING_KEYWORD_MAX];
 	char text[ATSM_FILING_TEXT_MAX];
+	/* a delivery: the folder of the same account to file the mail in
+	 * instead ("" = where it is; a shared mailbox's 未対応/alice) */
+	char folder[ATSM_FILING_FOLDER_MAX];
 };
 
 /* Append the encoded request / answer to out.  0, or -1 with err (a

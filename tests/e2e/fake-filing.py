@@ -132,7 +132,7 @@ def read_request(reader):
     for name in REQUIRED:
         if name not in fields:
             raise Malformed("%s is missing" % name)
-    if fields["how"] not in (b"delivery", b"append"):
+    if fields["how"] not in (b"delivery", b"append", b"move"):
         raise Malformed("how %r" % fields["how"])
     for name in ("size", "head", "uid"):
         if name in fields and not re.fullmatch(rb"[0-9]+", fields[name]):

@@ -32,12 +32,14 @@ commands and their output (one line unless said otherwise):
   create MAILBOX
   append MAILBOX FILE [FLAG...]   append FILE ("-" = stdin), prints its UID
                         when the server reports it (APPENDUID), else "ok"
+Mailbox names are given and printed in UTF-8 (sent in modified UTF-7).
 Raw output turns CRLF into LF and is otherwise byte for byte what the
 server holds.
 
 exit codes: 0 done; 1 message or result not found (after -w); 2 usage;
 3 login refused; 4 connection or protocol error.
 """
+import base64
 import email.header
 import imaplib
 import os
@@ -59,6 +61,41 @@ class Usage(Exception):
 def quote(s):
     """An IMAP quoted string (for mailbox names and search values)."""
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def mutf7(name):
+    """A mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3): names are
+    given and printed in UTF-8 (未対応/alice), sent as &ZypbfF.../alice."""
+    res, run = [], []
+
+    def flush():
+        if run:
+            b = "".join(run).encode("utf-16-be")
+            res.append("&" + base64.b64encode(b).decode().rstrip("=").replace("/", ",") + "-")
+            run.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            res.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(res)
+
+
+def from_mutf7(name):
+    """The UTF-8 of a name in modified UTF-7."""
+    def dec(mo):
+        b64 = mo.group(1)
+        if not b64:
+            return "&"
+        b64 = b64.replace(",", "/")
+        return base64.b64decode(b64 + "=" * (-len(b64) % 4)).decode("utf-16-be")
+    return re.sub(r"&([A-Za-z0-9+,]*)-", dec, name)
+
+
+def mbox(name):
+    return quote(mutf7(name))
 
 
 def out(data):
@@ -87,7 +124,7 @@ class Client:
             sys.exit(EXIT_LOGIN)
 
     def select(self, readonly=True):
-        check(*self.m.select(quote(self.mailbox), readonly=readonly), "SELECT " + self.mailbox)
+        check(*self.m.select(mbox(self.mailbox), readonly=readonly), "SELECT " + self.mailbox)
 
     def polled(self, fn):
         """fn() until it returns something true or -w expires (then NotFound)."""
@@ -167,13 +204,13 @@ def run(c, cmd, args):
                 name = mo.group(1)
                 if name.startswith(b'"'):
                     name = re.sub(rb"\\(.)", rb"\1", name[1:-1])
-                out(name)
+                out(from_mutf7(name.decode("ascii", "replace")))
     elif cmd == "count":
-        typ, data = c.m.select(quote(c.mailbox), readonly=True)
+        typ, data = c.m.select(mbox(c.mailbox), readonly=True)
         out(check(typ, data, "SELECT")[0])
     elif cmd == "create":
         need(1)
-        check(*c.m.create(quote(args[0])), "CREATE")
+        check(*c.m.create(mbox(args[0])), "CREATE")
         out("ok")
     elif cmd == "append":
         need(2)
@@ -184,7 +221,7 @@ def run(c, cmd, args):
                 data = f.read()
         data = re.sub(rb"\r?\n", b"\r\n", data)
         flags = "(%s)" % " ".join(args[2:]) if len(args) > 2 else None
-        typ, resp = c.m.append(quote(args[0]), flags, None, data)
+        typ, resp = c.m.append(mbox(args[0]), flags, None, data)
         check(typ, resp, "APPEND")
         mo = re.search(rb"APPENDUID \d+ (\d+)", resp[0] or b"")
         out(mo.group(1) if mo else "ok")
@@ -225,10 +262,10 @@ def run(c, cmd, args):
             check(*c.m.uid("STORE", str(uid), op, "(%s)" % " ".join(args[2:])), "STORE")
             out("ok")
         elif cmd == "copy":
-            check(*c.m.uid("COPY", str(uid), quote(args[1])), "COPY")
+            check(*c.m.uid("COPY", str(uid), mbox(args[1])), "COPY")
             out("ok")
         elif cmd == "move":
-            check(*c.m.uid("MOVE", str(uid), quote(args[1])), "MOVE")
+            check(*c.m.uid("MOVE", str(uid), mbox(args[1])), "MOVE")
             out("ok")
     else:
         raise Usage("unknown command " + cmd)

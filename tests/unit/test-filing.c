@@ -2,6 +2,7 @@
  * (lib/service/filing.c): byte-exact encodings, round trips, escaping,
  * feeds split anywhere, requests back to back, and every malformation
  * the parsers name.  Linked with lib/libatsmail-client.la alone. */
+#define _GNU_SOURCE 1   /* memmem */
 #include "atsm-check.h"
 #include "service/filing.h"
 
@@ -377,6 +378,92 @@ START_TEST(test_answer_round_trip)
 }
 END_TEST
 
+/* Shared mailboxes (docs/shared-mailboxes.md): a member's move, with the
+ * owner of the shared namespace and the Message-ID instead of a head;
+ * the folder a delivery is filed in. */
+static const char move_request_wire[] =
+    "FILE\t1\n"
+    "user\talice@atsmail.test\n"
+    "mailbox\t\xe5\xaf\xbe\xe5\xbf\x9c\xe4\xb8\xad/bob\n"
+    "how\tmove\n"
+    "owner\trecruit@atsmail.test\n"
+    "message-id\t<a@b>\n"
+    "size\t10\n"
+    "sha256\t\n"
+    "received\t1700000000\n"
+    "head\t0\n"
+    "\n";
+
+START_TEST(test_shared_fields_round_trip)
+{
+	struct atsm_filing_request r;
+	const struct atsm_filing_request *g;
+	struct atsm_filing_answer a;
+	struct atsm_filing_parser *p = atsm_filing_parser_new(HEAD_MAX);
+	struct atsm_err err;
+	size_t len;
+	char *w;
+
+	memset(&r, 0, sizeof(r));
+	r.move = true;
+	r.user = "alice@atsmail.test";
+	r.mailbox = "\xe5\xaf\xbe\xe5\xbf\x9c\xe4\xb8\xad/bob";
+	r.owner = "recruit@atsmail.test";
+	r.message_id = "<a@b>";
+	r.size = 10;
+	r.received_at = 1700000000;
+	w = encode_request(&r, &len);
+	ck_assert_uint_eq(len, sizeof(move_request_wire) - 1);
+	ck_assert(memcmp(w, move_request_wire, len) == 0);
+	feed_request(p, w, len, 0);
+	g = atsm_filing_request_get(p);
+	ck_assert(g->move && !g->append);
+	ck_assert_str_eq(g->owner, "recruit@atsmail.test");
+	ck_assert_str_eq(g->message_id, "<a@b>");
+	ck_assert_uint_eq(g->head_len, 0);
+
+	/* absent in an ordinary request */
+	atsm_filing_parser_reset(p);
+	full_request(&r);
+	w = encode_request(&r, &len);
+	feed_request(p, w, len, 0);
+	ck_assert(!atsm_filing_request_get(p)->move);
+	ck_assert_ptr_null(atsm_filing_request_get(p)->owner);
+	ck_assert_ptr_null(atsm_filing_request_get(p)->message_id);
+	atsm_filing_parser_free(p);
+
+	/* the answer's folder */
+	p = atsm_filing_parser_new(0);
+	memset(&a, 0, sizeof(a));
+	a.status = ATSM_FILING_OK;
+	strcpy(a.result, "filed");
+	strcpy(a.folder, "\xe6\x9c\xaa\xe5\xaf\xbe\xe5\xbf\x9c/bob");
+	strcpy(a.text, "t");
+	w = encode_answer(&a, &len);
+	ck_assert(memmem(w, len, "\nfolder\t\xe6\x9c\xaa\xe5\xaf\xbe\xe5\xbf\x9c/bob\n", 20) != NULL);
+	feed_answer(p, w, len, 0);
+	ck_assert_str_eq(atsm_filing_answer_get(p)->folder, a.folder);
+	atsm_filing_parser_reset(p);
+	a.folder[0] = '\0';
+	w = encode_answer(&a, &len);
+	ck_assert(memmem(w, len, "folder", 6) == NULL);
+	feed_answer(p, w, len, 0);
+	ck_assert_str_eq(atsm_filing_answer_get(p)->folder, "");
+
+	/* an empty folder is malformed, named */
+	atsm_filing_parser_reset(p);
+	ck_assert_int_eq(atsm_filing_answer_feed(p, "OK\t1\nresult\tfiled\nfolder\t\n\n", 27, &err), -1);
+	ck_assert_str_eq(err.msg, "line 3: 'folder' is empty");
+	atsm_filing_parser_free(p);
+
+	/* so is a how nobody knows */
+	p = atsm_filing_parser_new(HEAD_MAX);
+	ck_assert_int_eq(atsm_filing_request_feed(p, "FILE\t1\nhow\tcopy\n", 16, &err), -1);
+	ck_assert_str_eq(err.msg, "line 2: 'how' is 'copy', not 'delivery', 'append' or 'move'");
+	atsm_filing_parser_free(p);
+}
+END_TEST
+
 /* ---- incremental feeding -------------------------------------------------- */
 
 START_TEST(test_split_one_byte_at_a_time)
@@ -569,7 +656,7 @@ END_TEST
 
 START_TEST(test_values_malformed)
 {
-	ck_assert_has(req_err("how", "how\tlmtp"), "'how' is 'lmtp', not 'delivery' or 'append'");
+	ck_assert_has(req_err("how", "how\tlmtp"), "'how' is 'lmtp', not 'delivery', 'append' or 'move'");
 	ck_assert_has(req_err("size", "size\t12x"), "'size' is not a decimal number: '12x'");
 	ck_assert_has(req_err("size", "size\t"), "'size' is not a decimal number");
 	ck_assert_has(req_err("size", "size\t-1"), "'size' is not a decimal number");
@@ -751,6 +838,7 @@ suite(void)
 	tcase_add_test(tc, test_request_round_trip);
 	tcase_add_test(tc, test_request_round_trip_extremes);
 	tcase_add_test(tc, test_answer_round_trip);
+	tcase_add_test(tc, test_shared_fields_round_trip);
 	tcase_add_test(tc, test_split_one_byte_at_a_time);
 	tcase_add_test(tc, test_two_requests_back_to_back);
 	tcase_add_test(tc, test_answer_leaves_what_follows);
