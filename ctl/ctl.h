@@ -86,5 +86,9 @@ int ctl_cmd_snapshot(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_snapshot_usage(FILE *fp);
 int ctl_cmd_template(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_template_usage(FILE *fp);
+int ctl_cmd_shared(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_shared_usage(FILE *fp);
+/* shared sync (cmd-shared-sync.c): argv[0] is "sync" */
+int ctl_cmd_shared_sync(struct ctl *ctx, int argc, char **argv);
 
 #endif
