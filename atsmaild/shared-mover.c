@@ -2,10 +2,12 @@
  * shared mailbox's own account, to its status folder for every member
  * (docs/shared-mailboxes.md, "Answered at send time"):
  *
- *	doveadm move -u MAILBOX TARGET mailbox SOURCE* header Message-ID <ID>
+ *	doveadm move -u MAILBOX TARGET mailbox SOURCE header Message-ID <ID>
  *
- * once per other status folder tree (未対応*, 対応中* for done; 未対応*,
- * 完了* for progress), doveadm being the words of shared_doveadm.
+ * once per source: INBOX (a mail delivery did not file) and the other
+ * status folder trees (未対応*, 対応中* for done; 未対応*, 完了* for
+ * progress), doveadm being the words of shared_doveadm.  doveadm moves
+ * every copy that matches, and nothing (exit 0) when none does.
  *
  * Interface: atsmaild_shared_mover_queue, atsmaild_shared_mover_stop
  * (milter.h).
@@ -46,7 +48,7 @@ extern char **environ;
 struct job {
 	char *doveadm;                  /* shared_doveadm, split when run */
 	char *mailbox, *target, *msgid;
-	char *sources[2];               /* wildcard patterns */
+	char *sources[3];               /* INBOX and wildcard patterns */
 	int tries;
 	time_t due;
 	struct job *next;
@@ -71,6 +73,7 @@ job_free(struct job *j)
 	free(j->msgid);
 	free(j->sources[0]);
 	free(j->sources[1]);
+	free(j->sources[2]);
 	free(j);
 }
 
@@ -146,7 +149,7 @@ move(struct job *j)
 	int rc;
 
 	snprintf(id, sizeof(id), "<%s>", j->msgid);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		const char *args[] = { "move", "-u", j->mailbox, j->target, "mailbox",
 		    j->sources[i], "header", "Message-ID", id, NULL };
 
@@ -165,7 +168,8 @@ move(struct job *j)
 			return -1;
 		}
 	}
-	atsm_log(LOG_INFO, "shared mailbox %s: <%s> moved to %s", j->mailbox, j->msgid, j->target);
+	atsm_log(LOG_INFO, "shared mailbox %s: <%s> moved to %s (from wherever it was of %s, %s, "
+	    "%s)", j->mailbox, j->msgid, j->target, j->sources[0], j->sources[1], j->sources[2]);
 	return 0;
 }
 
@@ -258,11 +262,12 @@ atsmaild_shared_mover_queue(const struct atsm_conf *conf, const char *mailbox,
 	j->mailbox = strdup(mailbox);
 	j->target = strdup(target);
 	j->msgid = strdup(msgid);
-	j->sources[0] = pattern(conf->shared_folder_unhandled);
-	j->sources[1] = pattern(st == ATSM_SHARED_DONE ? conf->shared_folder_progress :
+	j->sources[0] = strdup("INBOX");
+	j->sources[1] = pattern(conf->shared_folder_unhandled);
+	j->sources[2] = pattern(st == ATSM_SHARED_DONE ? conf->shared_folder_progress :
 	    conf->shared_folder_done);
 	if (j->doveadm == NULL || j->mailbox == NULL || j->target == NULL || j->msgid == NULL ||
-	    j->sources[0] == NULL || j->sources[1] == NULL)
+	    j->sources[0] == NULL || j->sources[1] == NULL || j->sources[2] == NULL)
 		goto nomem;
 	j->due = time(NULL);
 	pthread_once(&once, start);

@@ -111,6 +111,8 @@ static const char timeline_sql[] =
 	"  WHERE i.message_id IN (SELECT id FROM mails)"
 	"     OR i.rfc_message_id IN (SELECT rfc_message_id FROM mails)"
 	"     OR i.thread_key IN (SELECT rfc_message_id FROM mails)"
+	"     OR EXISTS (SELECT 1 FROM atsmail.shared_events r WHERE r.item_id = i.id"
+	"      AND r.detail->>'reply' IN (SELECT rfc_message_id FROM mails))"
 	" ) x ORDER BY t, ord, oid";
 
 static int
