@@ -1,6 +1,5 @@
 /* milter-shared.c -- a member's reply in a shared mailbox's thread, at
- * the end of the message (docs/shared-mailboxes.md, "Answered at send
- * time").
+ * the end of the message (docs/shared-reply.md).
  *
  * Interface: milter_shared_check, milter_shared_answered,
  * milter_shared_shutdown (milter.h).

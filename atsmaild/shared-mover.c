@@ -1,6 +1,6 @@
 /* shared-mover.c -- a thread answered by a member's reply is moved, in the
  * shared mailbox's own account, to its status folder for every member
- * (docs/shared-mailboxes.md, "Answered at send time"):
+ * (docs/shared-reply.md):
  *
  *	doveadm move -u MAILBOX TARGET mailbox SOURCE header Message-ID <ID>
  *

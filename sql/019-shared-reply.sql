@@ -1,5 +1,5 @@
 -- 019-shared-reply.sql -- a member's reply in a shared mailbox's thread,
--- at SMTP time (docs/shared-mailboxes.md, "Answered at send time").
+-- at SMTP time (docs/shared-reply.md).
 --
 -- shared_reply_state()  what atsmaild's milter reads for a reply: the
 --                       threads its References / In-Reply-To name, one row

@@ -1,6 +1,5 @@
 /* outbound/shared-reply.h -- a member's reply in a shared mailbox's
- * thread, decided at SMTP time (docs/shared-mailboxes.md, "Answered at
- * send time"): pure, over the state of the threads the reply names, which
+ * thread, decided at SMTP time (docs/shared-reply.md): pure, over the state of the threads the reply names, which
  * atsmaild reads from PostgreSQL (atsmail.shared_reply_state, sql/019).
  *
  *	the thread is                        the reply

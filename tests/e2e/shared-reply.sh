@@ -1,6 +1,6 @@
 #!/bin/bash
 # shared-reply.sh -- a member's reply in a shared mailbox's thread, end to
-# end (docs/shared-mailboxes.md, "Answered at send time"): Postfix's
+# end (docs/shared-reply.md): Postfix's
 # submission -> atsmaild's milter -> PostgreSQL; delivery to the shared
 # mailbox through LMTP and the plugin; two members' IMAP sessions through
 # Dovecot's shared namespace.
