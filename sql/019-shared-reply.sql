@@ -176,7 +176,8 @@ BEGIN
 			OWNER TO atsmail_owner;
 	END IF;
 END $$;
-REVOKE ALL ON FUNCTION atsmail.shared_member_logins(), atsmail.shared_reply_state(text, text[]),
+REVOKE ALL ON FUNCTION atsmail.shared_time_text(timestamptz), atsmail.shared_member_logins(),
+	atsmail.shared_reply_state(text, text[]),
 	atsmail.shared_member_id(text, text),
 	atsmail.shared_forced(text, text, text, text, text, text),
 	atsmail.shared_answered(text, text, text, text, text) FROM PUBLIC;
