@@ -35,6 +35,8 @@
  *	                  member's move recorded (docs/shared-mailboxes.md)
  *	bulk.c            the bulk runner: jobs of bulk send, one mail per
  *	                  recipient by SMTP to bulk_smtp (docs/bulk.md)
+ *	notify.c          the notification sender: atsmail.notifications by
+ *	                  SMTP to notify_smtp (docs/notifications.md)
  */
 #ifndef ATSMAILD_H
 #define ATSMAILD_H
@@ -127,6 +129,13 @@ bool atsmaild_core_ready(void);
  * start). */
 int atsmaild_bulk_start(struct atsm_err *err);
 void atsmaild_bulk_stop(void);
+
+/* ---- notify.c: the notification sender ---------------------------------- */
+
+/* Start the sender thread (after the core) / stop it (before the core: a
+ * notification not yet sent stays queued in PostgreSQL). */
+int atsmaild_notify_start(struct atsm_err *err);
+void atsmaild_notify_stop(void);
 
 /* ---- record.c: journal first ------------------------------------------ */
 

@@ -185,6 +185,7 @@ main(int argc, char **argv)
 	 * tempfailed for, not a reason to die */
 	(void)atsm_daemon_on_signal(SIGXFSZ, SIG_IGN, true, NULL);
 	if (atsmaild_core_start(&conf, &err) < 0 || atsmaild_bulk_start(&err) < 0 ||
+	    atsmaild_notify_start(&err) < 0 ||
 	    pthread_create(&t_accept, NULL, accept_main, &accept_rc) != 0) {
 		atsm_log(LOG_ERR, "cannot start: %s", err.msg[0] != '\0' ? err.msg : "threads");
 		return EX_SOFTWARE;
@@ -198,6 +199,7 @@ main(int argc, char **argv)
 	atsm_log(LOG_INFO, "stopping");
 	atsmaild_listen_stop(STOP_WAIT_MS);
 	pthread_join(t_accept, NULL);
+	atsmaild_notify_stop();
 	atsmaild_bulk_stop();
 	atsmaild_core_stop();
 	milter_take_shutdown();

@@ -41,6 +41,7 @@
 #include "base/log.h"
 #include "bulk/marker.h"
 #include "explain/compose.h"
+#include "notify/compose.h"
 #include "mail/addr.h"
 #include "mail/msgid.h"
 #include "outbound/decide.h"
@@ -457,7 +458,9 @@ milter_eom_outbound(struct milter_session *s)
 	return rc;
 }
 
-/* "refused; ref=TOKEN": the token verifies under the site secret. */
+/* "refused; ref=TOKEN" (an explanation, a bulk result) or "<kind>;
+ * ref=TOKEN" (a notification, atsmaild/notify.c): the token verifies
+ * under the site secret. */
 static bool
 genuine_marker(const struct milter_session *s, const struct milter_hdr *h)
 {
@@ -465,7 +468,8 @@ genuine_marker(const struct milter_session *s, const struct milter_hdr *h)
 	const char *v;
 	size_t n;
 
-	if (strcasecmp(h->name, ATSM_EXPLAIN_MARKER) != 0 ||
+	if ((strcasecmp(h->name, ATSM_EXPLAIN_MARKER) != 0 &&
+	    strcasecmp(h->name, ATSM_NOTIFY_MARKER) != 0) ||
 	    (v = strstr(h->value, "ref=")) == NULL)
 		return false;
 	v += 4;
@@ -473,7 +477,8 @@ genuine_marker(const struct milter_session *s, const struct milter_hdr *h)
 	return atsm_token_verify(&s->gen->keys, v, n, id) == 0;
 }
 
-/* atsmail's own explanation: the null sender and a genuine marker. */
+/* atsmail's own explanation or notification: the null sender and a
+ * genuine marker. */
 static bool
 own_explanation(const struct milter_session *s)
 {

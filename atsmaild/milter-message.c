@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "explain/compose.h"
+#include "notify/compose.h"
 #include "store/journal.h"
 
 #define KEY_COMPONENT "milter"      /* the idempotency keys of sent mail */
@@ -229,7 +230,8 @@ raw_add(struct milter_msg *m, const char *p, size_t n)
 static bool
 automatic_header(const char *name, const char *value)
 {
-	if (strcasecmp(name, ATSM_EXPLAIN_MARKER) == 0)
+	if (strcasecmp(name, ATSM_EXPLAIN_MARKER) == 0 ||
+	    strcasecmp(name, ATSM_NOTIFY_MARKER) == 0)
 		return true;
 	if (strcasecmp(name, "Auto-Submitted") != 0)
 		return false;

@@ -17,175 +17,16 @@
  */
 #include "cmd-template.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/buf.h"
+#include "doveadm.h"
 #include "store/template-db.h"
 #include "template/template.h"
-
-#define SYNC_ARGV_MAX 32
-#define SYNC_OUT_MAX (16u * 1024u * 1024u)
-#define EX_NOUSER 67
-
-struct dova {
-	char *words;                  /* the --doveadm string, split in place */
-	char *argv[SYNC_ARGV_MAX];
-	int n;                        /* words of the command itself */
-};
-
-static int
-dova_init(struct dova *d, const char *cmd)
-{
-	char *p, *save = NULL;
-
-	memset(d, 0, sizeof(*d));
-	if ((d->words = strdup(cmd != NULL && *cmd != '\0' ? cmd : "doveadm")) == NULL)
-		return -1;
-	for (p = strtok_r(d->words, " \t", &save); p != NULL && d->n < SYNC_ARGV_MAX - 12;
-	    p = strtok_r(NULL, " \t", &save))
-		d->argv[d->n++] = p;
-	return d->n > 0 ? 0 : -1;
-}
-
-bool
-ctl_template_sync_possible(const char *doveadm)
-{
-	struct dova d;
-	bool ok = false;
-
-	if (geteuid() != 0 || dova_init(&d, doveadm) < 0) {
-		if (geteuid() == 0)
-			free(d.words);
-		return false;
-	}
-	if (strchr(d.argv[0], '/') != NULL)
-		ok = access(d.argv[0], X_OK) == 0;
-	else {
-		const char *path = getenv("PATH");
-		char *copy = strdup(path != NULL ? path : "/usr/bin:/bin"), *dir, *save = NULL;
-
-		for (dir = copy != NULL ? strtok_r(copy, ":", &save) : NULL; dir != NULL && !ok;
-		    dir = strtok_r(NULL, ":", &save)) {
-			char full[4096];
-
-			snprintf(full, sizeof(full), "%s/%s", dir, d.argv[0]);
-			ok = access(full, X_OK) == 0;
-		}
-		free(copy);
-	}
-	free(d.words);
-	return ok;
-}
-
-/* Run d's command with the extra words, input on stdin (may be NULL),
- * stdout into out, stderr into errout.  The exit status, or -1. */
-static int
-run(struct dova *d, const char *const *extra, const char *input, size_t inlen,
-    struct atsm_buf *out, struct atsm_buf *errout)
-{
-	int in[2], o[2], e[2], status, i, n = d->n;
-	size_t off = 0;
-	pid_t pid;
-	struct pollfd pf[3];
-	char *argv[SYNC_ARGV_MAX];
-
-	for (i = 0; i < n; i++)
-		argv[i] = d->argv[i];
-	for (i = 0; extra[i] != NULL && n < SYNC_ARGV_MAX - 1; i++)
-		argv[n++] = (char *)(uintptr_t)extra[i];
-	argv[n] = NULL;
-	if (pipe(in) < 0 || pipe(o) < 0 || pipe(e) < 0)
-		return -1;
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(o[1], 1);
-		dup2(e[1], 2);
-		close(in[0]); close(in[1]); close(o[0]); close(o[1]); close(e[0]); close(e[1]);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(in[0]);
-	close(o[1]);
-	close(e[1]);
-	if (input == NULL || inlen == 0) {
-		close(in[1]);
-		in[1] = -1;
-	} else
-		(void)fcntl(in[1], F_SETFL, O_NONBLOCK);
-	for (;;) {
-		int np = 0, k;
-		char buf[8192];
-		ssize_t r;
-
-		pf[0].fd = o[0];
-		pf[0].events = POLLIN;
-		pf[1].fd = e[0];
-		pf[1].events = POLLIN;
-		pf[2].fd = in[1];
-		pf[2].events = POLLOUT;
-		if (o[0] < 0 && e[0] < 0 && in[1] < 0)
-			break;
-		np = 3;
-		if (poll(pf, (nfds_t)np, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (k = 0; k < 2; k++) {
-			int *fd = k == 0 ? &o[0] : &e[0];
-			struct atsm_buf *b = k == 0 ? out : errout;
-
-			if (*fd < 0 || (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-				continue;
-			r = read(*fd, buf, sizeof(buf));
-			if (r > 0)
-				(void)atsm_buf_append(b, buf, (size_t)r);
-			else if (r == 0 || errno != EINTR) {
-				close(*fd);
-				*fd = -1;
-			}
-		}
-		if (in[1] >= 0 && (pf[2].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-			r = write(in[1], input + off, inlen - off);
-			if (r > 0)
-				off += (size_t)r;
-			if ((r < 0 && errno != EAGAIN && errno != EINTR) || off == inlen) {
-				close(in[1]);
-				in[1] = -1;
-			}
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* One line of doveadm's complaint, for our message. */
-static const char *
-first_line(struct atsm_buf *b)
-{
-	char *nl;
-
-	if (b->data == NULL)
-		return "(no message)";
-	if ((nl = strchr(b->data, '\n')) != NULL)
-		*nl = '\0';
-	return b->data;
-}
 
 struct have {
 	char uid[16];
@@ -249,7 +90,7 @@ static const char usable_sql[] =
     " ORDER BY t.code";
 
 static int
-sync_user(struct ctl *ctx, struct dova *d, const char *uid, const char *addr,
+sync_user(struct ctl *ctx, struct ctl_doveadm *d, const char *uid, const char *addr,
     const char *display, int *failed)
 {
 	const char *folder = ctx->conf.template_folder;
@@ -262,14 +103,14 @@ sync_user(struct ctl *ctx, struct dova *d, const char *uid, const char *addr,
 	int rc, k, added = 0, removed = 0, nt;
 	char expunge[4096] = "";
 
-	atsm_buf_init(&out, SYNC_OUT_MAX);
+	atsm_buf_init(&out, CTL_DOVEADM_OUT_MAX);
 	atsm_buf_init(&err, 64 * 1024);
 	{
 		const char *w[] = { "mailbox", "create", "-s", "-u", addr, folder, NULL };
 
-		rc = run(d, w, NULL, 0, &out, &err);
+		rc = ctl_doveadm_run(d, w, NULL, 0, &out, &err);
 	}
-	if (rc == EX_NOUSER) {
+	if (rc == CTL_DOVEADM_EX_NOUSER) {
 		printf("%s: not a Dovecot user here, skipped\n", addr);
 		goto done;
 	}
@@ -280,11 +121,11 @@ sync_user(struct ctl *ctx, struct dova *d, const char *uid, const char *addr,
 		const char *w[] = { "fetch", "-u", addr, "uid hdr.x-ats-template",
 		    "mailbox", folder, NULL };
 
-		rc = run(d, w, NULL, 0, &out, &err);
+		rc = ctl_doveadm_run(d, w, NULL, 0, &out, &err);
 	}
 	if (rc != 0) {
 		ctl_error("template sync: %s: doveadm fetch failed (exit %d): %s", addr, rc,
-		    first_line(&err));
+		    ctl_doveadm_first_line(&err));
 		(*failed)++;
 		goto done;
 	}
@@ -337,10 +178,10 @@ sync_user(struct ctl *ctx, struct dova *d, const char *uid, const char *addr,
 			} else {
 				atsm_buf_reset(&out);
 				atsm_buf_reset(&err);
-				rc = run(d, w, draft.data, draft.len, &out, &err);
+				rc = ctl_doveadm_run(d, w, draft.data, draft.len, &out, &err);
 				if (rc != 0) {
 					ctl_error("template sync: %s: doveadm save of %s failed "
-					    "(exit %d): %s", addr, code, rc, first_line(&err));
+					    "(exit %d): %s", addr, code, rc, ctl_doveadm_first_line(&err));
 					(*failed)++;
 				} else
 					added++;
@@ -368,9 +209,9 @@ sync_user(struct ctl *ctx, struct dova *d, const char *uid, const char *addr,
 
 		atsm_buf_reset(&out);
 		atsm_buf_reset(&err);
-		if ((rc = run(d, w, NULL, 0, &out, &err)) != 0) {
+		if ((rc = ctl_doveadm_run(d, w, NULL, 0, &out, &err)) != 0) {
 			ctl_error("template sync: %s: doveadm expunge failed (exit %d): %s",
-			    addr, rc, first_line(&err));
+			    addr, rc, ctl_doveadm_first_line(&err));
 			(*failed)++;
 			removed = 0;
 		}
@@ -394,7 +235,7 @@ ctl_template_sync(struct ctl *ctx, const char *login, const char *doveadm)
 	    " ORDER BY u.id";
 	const char *p[1] = { login };
 	struct atsm_err e;
-	struct dova d;
+	struct ctl_doveadm d;
 	PGresult *r;
 	int rc, i, failed = 0;
 
@@ -405,7 +246,7 @@ ctl_template_sync(struct ctl *ctx, const char *login, const char *doveadm)
 		    "ats+template.<code>@<ats_domain> needs it");
 		return CTL_EXIT_CONFIG;
 	}
-	if (dova_init(&d, doveadm) < 0) {
+	if (ctl_doveadm_init(&d, doveadm) < 0) {
 		ctl_error("template sync: --doveadm names no command");
 		return CTL_EXIT_USAGE;
 	}
@@ -431,4 +272,10 @@ ctl_template_sync(struct ctl *ctx, const char *login, const char *doveadm)
 	if (rc != 0)
 		return rc;
 	return failed > 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+bool
+ctl_template_sync_possible(const char *doveadm)
+{
+	return ctl_doveadm_possible(doveadm);
 }

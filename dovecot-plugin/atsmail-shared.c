@@ -75,13 +75,19 @@ refile_one(struct mail_user *user, const struct atsmail_refile *r)
 			goto out;
 		}
 	}
+	if (mailbox_open(dst) < 0) {
+		error = t_strdup_printf("cannot open %s: %s", r->folder,
+		    mailbox_get_last_internal_error(dst, NULL));
+		goto out;
+	}
 	if (mailbox_sync(src, 0) < 0) {
 		error = t_strdup_printf("cannot open %s: %s", r->vname,
 		    mailbox_get_last_internal_error(src, NULL));
 		goto out;
 	}
-	st = mailbox_transaction_begin(src, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
-	    "atsmail shared refile");
+	/* a save needs an external transaction (the index is not the
+	 * source of the change); the expunge an ordinary one */
+	st = mailbox_transaction_begin(src, 0, "atsmail shared refile");
 	dt = mailbox_transaction_begin(dst, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
 	    "atsmail shared refile");
 	mail = mail_alloc(st, 0, NULL);
@@ -109,7 +115,8 @@ refile_one(struct mail_user *user, const struct atsmail_refile *r)
 		mailbox_transaction_rollback(&st);
 		goto out;
 	}
-	if (mailbox_transaction_commit(&st) < 0)
+	/* the sync carries the expunge out, as the end of an IMAP MOVE does */
+	if (mailbox_transaction_commit(&st) < 0 || mailbox_sync(src, 0) < 0)
 		error = t_strdup_printf("copied to %s but not removed from %s: %s", r->folder,
 		    r->vname, mailbox_get_last_internal_error(src, NULL));
 out:

@@ -16,6 +16,10 @@
 --                user's primary one when addr is NULL.  Audited
 --                (notification.queued); the insert wakes the sender
 --                (NOTIFY atsmail_notify).
+-- record_inbound(p)  wraps 010's function (now record_inbound_core):
+--                intake mail filed on an existing resume, intake mail that
+--                made one, and a hard bounce queue intake.duplicate,
+--                intake.created and bounce.hard (notify_inbound, below).
 -- A notification never causes another: the mail carries Auto-Submitted:
 -- auto-generated and X-ATS-Notification, its envelope sender is null (no
 -- bounce comes back), and the intake and bounce paths below skip mail that
@@ -128,6 +132,112 @@ CREATE OR REPLACE TRIGGER notifications_notify
 	FOR EACH ROW WHEN (NEW.state = 'queued')
 	EXECUTE FUNCTION atsmail.notify_notification();
 
+-- --------------------------------------- what recorded mail tells people
+-- record_inbound(p) (010) is wrapped, not rewritten: the recorder calls
+-- atsmail.record_inbound(p), which records the mail as before
+-- (record_inbound_core) and then queues what it tells:
+--   intake.duplicate  mail that reached an intake address (p.intake) and
+--                     was filed on the sender's existing resume (link rule
+--                     sender_address): to that resume's owner
+--   intake.created    intake mail that made a resume (link rule intake):
+--                     to its owner (the intake mailbox's user)
+--   bounce.hard       a hard bounce ("hard", status not 4.x.x) of a
+--                     recipient of a recorded sent mail: to its sender
+-- Intake notifications never for mail that says it was generated
+-- (p.generated: Auto-Submitted other than "no", X-ATS-Notification,
+-- X-ATS-Explanation) nor for auto-replies; bounce.hard only for a recorded
+-- sent mail, which a notification never is.  Once per message and record
+-- (or recipient): a second
+-- copy of the same mail, or a second bounce, queues nothing more.
+DO $$
+BEGIN
+	IF to_regprocedure('atsmail.record_inbound_core(jsonb)') IS NULL THEN
+		ALTER FUNCTION atsmail.record_inbound(jsonb) RENAME TO record_inbound_core;
+	END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION atsmail.notify_inbound(mid bigint, p jsonb) RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r record;
+	m record;
+	k text;
+	n integer := 0;
+	bid bigint;
+	rcpts jsonb;
+BEGIN
+	-- a bounce is generated mail by nature (Postfix writes Auto-Submitted
+	-- on it); a notification never bounces (null sender) and is no
+	-- recorded sent mail, so the bounce path needs no such check
+	IF p->>'verdict' IN ('file', 'intake') AND p->>'intake' IS NOT NULL
+	   AND NOT coalesce((p->>'bounce')::boolean, false)
+	   AND NOT coalesce((p->>'generated')::boolean, false)
+	   AND NOT coalesce((p->>'auto_reply')::boolean, false) THEN
+		FOR r IN SELECT l.target_id AS id, l.rule, res.name, res.owner_id
+				FROM atsmail.message_links l
+				JOIN atsmail.resumes res ON res.id = l.target_id
+				WHERE l.message_id = mid AND l.target_kind = 'resume'
+				  AND l.rule IN ('sender_address', 'intake') AND res.owner_id IS NOT NULL
+				ORDER BY l.target_id LOOP
+			k := CASE r.rule WHEN 'intake' THEN 'intake.created' ELSE 'intake.duplicate' END;
+			CONTINUE WHEN EXISTS (SELECT 1 FROM atsmail.notifications x
+				WHERE x.ref_kind = 'message' AND x.ref_id = mid::text AND x.kind = k
+				  AND x.params->>'resume_id' = r.id::text);
+			PERFORM atsmail.notify(k, r.owner_id, NULL,
+				jsonb_build_object('resume_id', r.id, 'resume_name', r.name,
+				                   'from', p->>'sender', 'subject', coalesce(p->>'subject', '')),
+				'message', mid::text);
+			n := n + 1;
+		END LOOP;
+	END IF;
+	IF p->>'verdict' = 'bounce' THEN
+		IF p->'v' IS NULL THEN          -- format 1 (010)
+			bid := atsmail.message_ref(jsonb_build_object(
+				'id', coalesce(p->'bounced_message_id', '0'), 'key', ''));
+			rcpts := coalesce(p->'bounced', '[]');
+		ELSE
+			bid := atsmail.message_ref(p->'bounced');
+			rcpts := coalesce(p->'bounced_rcpts', '[]');
+		END IF;
+		FOR r IN SELECT DISTINCT ON (b->>'a') b->>'a' AS a,
+				coalesce(nullif(b->>'diag', ''), b->>'st', '') AS why
+				FROM jsonb_array_elements(rcpts) AS b
+				WHERE coalesce((b->>'hard')::boolean, false)
+				  AND coalesce(b->>'st', '') NOT LIKE '4%'
+				ORDER BY b->>'a' LOOP
+			SELECT msg.owner_id, msg.subject, msg.rfc_message_id,
+			       to_char(coalesce(msg.sent_at, msg.created_at), 'YYYY-MM-DD HH24:MI TZ') AS at
+				INTO m FROM atsmail.messages msg
+				WHERE msg.id = bid AND msg.direction = 'out' AND msg.owner_id IS NOT NULL
+				  AND EXISTS (SELECT 1 FROM atsmail.message_recipients mr
+				              WHERE mr.message_id = msg.id AND mr.address = r.a);
+			CONTINUE WHEN NOT FOUND;
+			CONTINUE WHEN EXISTS (SELECT 1 FROM atsmail.notifications x
+				WHERE x.ref_kind = 'message' AND x.ref_id = bid::text
+				  AND x.kind = 'bounce.hard' AND x.params->>'recipient' = r.a);
+			PERFORM atsmail.notify('bounce.hard', m.owner_id, NULL,
+				jsonb_build_object('recipient', r.a, 'subject', coalesce(m.subject, ''),
+				                   'reason', r.why, 'sent_at', m.at,
+				                   'message_id', coalesce(m.rfc_message_id, '')),
+				'message', bid::text);
+			n := n + 1;
+		END LOOP;
+	END IF;
+	RETURN n;
+END $$;
+
+CREATE OR REPLACE FUNCTION atsmail.record_inbound(p jsonb) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	mid bigint;
+BEGIN
+	mid := atsmail.record_inbound_core(p);
+	IF mid <> 0 AND p->>'verdict' IN ('file', 'intake', 'bounce') THEN
+		PERFORM atsmail.notify_inbound(mid, p);
+	END IF;
+	RETURN mid;
+END $$;
+
 -- ------------------------------------------------------------ privileges
 -- Writers (atsmaild's sender, atsmailctl) read and update the state;
 -- rows are made by notify() only.  Readers see none: a notification
@@ -147,9 +257,15 @@ BEGIN
 			OWNER TO atsmail_owner;
 		ALTER FUNCTION atsmail.audit_notification() OWNER TO atsmail_owner;
 		ALTER FUNCTION atsmail.notify_notification() OWNER TO atsmail_owner;
+		ALTER FUNCTION atsmail.notify_inbound(bigint, jsonb) OWNER TO atsmail_owner;
+		ALTER FUNCTION atsmail.record_inbound(jsonb) OWNER TO atsmail_owner;
+		ALTER FUNCTION atsmail.record_inbound_core(jsonb) OWNER TO atsmail_owner;
 	END IF;
 END $$;
 REVOKE ALL ON FUNCTION atsmail.notify(text, bigint, text, jsonb, text, text),
-	atsmail.audit_notification(), atsmail.notify_notification() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION atsmail.notify(text, bigint, text, jsonb, text, text)
-	TO atsmail_writer;
+	atsmail.audit_notification(), atsmail.notify_notification(),
+	atsmail.notify_inbound(bigint, jsonb), atsmail.record_inbound(jsonb),
+	atsmail.record_inbound_core(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION atsmail.notify(text, bigint, text, jsonb, text, text),
+	atsmail.notify_inbound(bigint, jsonb), atsmail.record_inbound(jsonb),
+	atsmail.record_inbound_core(jsonb) TO atsmail_writer;

@@ -244,7 +244,10 @@ BEGIN
 		jsonb_build_object('assignee', (SELECT login FROM atsmail.users WHERE id = uid),
 		                   'rule', how, 'from', p_from, 'rcpt', p_rcpt));
 
+	-- the item stands even when the notification cannot be queued (an
+	-- assignee without an address): the failure is in its history
 	IF uid IS NOT NULL AND NOT coalesce(p_auto, false) THEN
+	BEGIN
 		PERFORM atsmail.notify('shared.assigned', uid, NULL,
 			jsonb_build_object('mailbox', p_mailbox,
 			                   'folder', 'unhandled',
@@ -255,6 +258,12 @@ BEGIN
 			                   'item', it.id::text,
 			                   'rule', coalesce(how, '')),
 			'shared_item', it.id::text);
+	EXCEPTION WHEN OTHERS THEN
+		UPDATE atsmail.shared_events e SET detail = e.detail ||
+			jsonb_build_object('notify_error', SQLERRM)
+		WHERE e.item_id = it.id AND e.what = 'delivered';
+		RAISE WARNING 'shared_deliver: item %: the assignee is not notified: %', it.id, SQLERRM;
+	END;
 	END IF;
 
 	RETURN QUERY SELECT it.id, true, it.status,

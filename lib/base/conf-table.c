@@ -372,6 +372,54 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"mailbox, set its members' rights and move a thread between status folders.",
 		"Debian's doveadm is in PATH and reads the system's Dovecot configuration.",
 	},
+	/* ---- notifications ---- */
+	{
+		"notify_kinds", ATSM_CONF_LIST, F(notify_kinds), "all",
+		NULL, 0, 0, false,
+		"The kinds of notification atsmaild sends, separated by commas and/or "
+		"white space: shared.assigned, approval.request, approval.reminder, "
+		"approval.rejected, approval.approved, intake.duplicate, intake.created, "
+		"bounce.hard, or all. A notification of another kind is kept in "
+		"atsmail.notifications as suppressed and not sent; an empty list sends "
+		"none (docs/notifications.md).",
+		"Each kind answers a question someone asked; a site that has its own way "
+		"of hearing about one (the ATS's screen, say) turns that kind off.",
+	},
+	{
+		"notify_from", ATSM_CONF_STRING, F(notify_from), "",
+		NULL, 0, 0, false,
+		"The From of notifications, as written in a header (\"atsmail "
+		"<postmaster@example.com>\"). Empty: explain_from, and as it is empty, "
+		"\"atsmail <postmaster@D>\", D being the first of company_domains, else "
+		"ats_domain, else the host's name. Notifications are sent with the null "
+		"envelope sender, so that none bounces.",
+		"One sender for all of atsmail's own mail is what users learn to "
+		"recognise and what their filters match.",
+	},
+	{
+		"notify_smtp", ATSM_CONF_STRING, F(notify_smtp), "127.0.0.1:25",
+		NULL, 0, 0, false,
+		"Where atsmaild submits notifications by SMTP: host:port, [IPv6]:port or "
+		"unix:/path. The service should run atsmaild's milter, which passes a "
+		"notification untouched (its X-ATS-Notification header is signed).",
+		"The local SMTP service is always there, as for explain_smtp.",
+	},
+	{
+		"notify_max_attempts", ATSM_CONF_UINT, F(notify_max_attempts), "10",
+		NULL, 1, 100, false,
+		"How many times atsmaild tries to submit one notification while the SMTP "
+		"service answers 4xx or cannot be reached; then the notification is "
+		"marked failed, with the last reply. A 5xx reply fails it at once.",
+		"With notify_retry_base 30s, ten attempts cover about four hours: a "
+		"restart or a full disk of Postfix, not a notification days late.",
+	},
+	{
+		"notify_retry_base", ATSM_CONF_TIME, F(notify_retry_base), "30s",
+		NULL, SEC, 3600 * SEC, false,
+		"The delay before the first retry of a notification; each further "
+		"attempt doubles it, up to an hour.",
+		"Long enough for Postfix to come back from a restart.",
+	},
 	/* ---- journal ---- */
 	/* ---- inbound: the Dovecot plugin ---- */
 	{

@@ -98,6 +98,12 @@ struct atsm_conf {
 	char *shared_folder_done;
 	unsigned shared_answered_status; /* enum: "done|progress" (ATSM_SHARED_ANSWERED_*) */
 	char *shared_doveadm;            /* command and options */
+	/* notifications: atsmail's own mail (atsmaild/notify.c, docs/notifications.md) */
+	struct atsm_conf_list notify_kinds;  /* the kinds sent; "all" */
+	char *notify_from;               /* "" = as explain_from */
+	char *notify_smtp;               /* host:port or unix:/path */
+	unsigned notify_max_attempts;
+	unsigned notify_retry_base;      /* ms */
 	/* inbound (Dovecot plugin) */
 	size_t inbound_parse_max_bytes;
 	unsigned intake_max_per_hour;

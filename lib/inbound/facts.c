@@ -302,6 +302,7 @@ atsm_in_facts_from_message(struct atsm_in_facts *f, const char *msg, size_t len,
 	};
 	struct atsm_mime_msg m;
 	const struct atsm_mime_headers *h;
+	const char *v;
 	size_t n = len, i;
 
 	if (msg == NULL)
@@ -332,6 +333,10 @@ atsm_in_facts_from_message(struct atsm_in_facts *f, const char *msg, size_t len,
 	}
 	if (take_kind(f, &m) < 0)
 		goto oom;
+	v = atsm_mime_header(h, "Auto-Submitted");
+	f->is_generated = (v != NULL && atsm_auto_submitted(v)) ||
+	    atsm_mime_header(h, "X-ATS-Notification") != NULL ||
+	    atsm_mime_header(h, "X-ATS-Explanation") != NULL;
 	f->from_mailer_daemon = from_is_daemon(f->hdr_from, f->env_from);
 	if (f->from_mailer_daemon)
 		reason_add(f, "from a mailer-daemon or system sender");
@@ -403,6 +408,7 @@ atsm_in_facts_to_json(const struct atsm_in_facts *f)
 	bad |= put(o, "is_mdn", json_boolean(f->is_mdn));
 	bad |= put(o, "is_list", json_boolean(f->is_list));
 	bad |= put(o, "is_autoreply", json_boolean(f->is_autoreply));
+	bad |= put(o, "is_generated", json_boolean(f->is_generated));
 	bad |= put(o, "from_mailer_daemon", json_boolean(f->from_mailer_daemon));
 	bad |= put(o, "classify_reason", atsm_fj_text(f->classify_reason));
 	bad |= put(o, "orig_message_id", atsm_fj_text(f->orig_message_id));
@@ -504,6 +510,7 @@ facts_read(const json_t *j, struct atsm_in_facts *f, struct atsm_err *err)
 	    atsm_fj_get_bool(&fj, j, "is_mdn", &f->is_mdn, err) < 0 ||
 	    atsm_fj_get_bool(&fj, j, "is_list", &f->is_list, err) < 0 ||
 	    atsm_fj_get_bool(&fj, j, "is_autoreply", &f->is_autoreply, err) < 0 ||
+	    atsm_fj_get_bool(&fj, j, "is_generated", &f->is_generated, err) < 0 ||
 	    atsm_fj_get_bool(&fj, j, "from_mailer_daemon", &f->from_mailer_daemon, err) < 0 ||
 	    get_bounced(j, f, err) < 0)
 		return -1;

@@ -65,6 +65,9 @@ struct atsm_in_facts {
 	bool is_mdn;            /* a read receipt (RFC 8098): not a reply, no phase rule */
 	bool is_list;           /* list or bulk mail: filed only inside a recorded thread */
 	bool is_autoreply;      /* an automatic reply: filed, no phase rule */
+	bool is_generated;      /* Auto-Submitted (not "no"), or atsmail's own
+	                           notification or explanation: causes no
+	                           notification (sql/017) */
 	bool from_mailer_daemon;  /* the address it would be filed under is a system
 	                             sender (From; without one, the envelope sender) */
 	char classify_reason[160];

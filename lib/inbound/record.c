@@ -193,6 +193,10 @@ atsm_in_record_payload(const struct atsm_in_facts *f, const struct atsm_in_plan 
 	put(&b, "sender", text_or_null(p->sender));
 	put(&b, "sender_name", text_or_null(p->sender_name));
 	put(&b, "intake_unresolved", json_boolean(p->intake_unresolved));
+	/* for the notifications of sql/017: the intake address the mail
+	 * reached, and whether it was generated (no notification then) */
+	put(&b, "intake", text_or_null(p->intake_address[0] != '\0' ? p->intake_address : NULL));
+	put(&b, "generated", json_boolean(f->is_generated));
 	put(&b, "links", links(p));
 	put(&b, "bounced", atsm_payload_msgref(p->verdict == ATSM_IN_BOUNCE ? &p->bounced : &none));
 	put(&b, "bounced_rcpts", bounced_rcpts(f, p));

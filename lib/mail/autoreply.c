@@ -65,6 +65,15 @@ atsm_ci_contains(const char *h, const char *n)
 }
 
 bool
+atsm_auto_submitted(const char *value)
+{
+	const char *s = value + strspn(value, " \t");
+
+	/* RFC 3834 3.1.7: any value but "no" (a comment may follow it) */
+	return strncasecmp(s, "no", 2) != 0 || (s[2] != '\0' && strchr(" \t;(", s[2]) == NULL);
+}
+
+bool
 atsm_mailer_daemon(const char *addr)
 {
 	const char *s, *at, *e;
@@ -190,13 +199,8 @@ atsm_autoreply_detect(const struct atsm_mime_msg *m, const char *env_from,
 	if (m == NULL || m->n == 0)
 		return false;
 	h = &m->v[0].hdr;
-	/* RFC 3834 3.1.7: any value but "no" (a comment may follow it) */
-	if ((v = atsm_mime_header(h, "Auto-Submitted")) != NULL) {
-		const char *s = v + strspn(v, " \t");
-
-		if (strncasecmp(s, "no", 2) != 0 || (s[2] != '\0' && strchr(" \t;(", s[2]) == NULL))
-			return atsm_mail_because(reason, "Auto-Submitted", v);
-	}
+	if ((v = atsm_mime_header(h, "Auto-Submitted")) != NULL && atsm_auto_submitted(v))
+		return atsm_mail_because(reason, "Auto-Submitted", v);
 	if (atsm_mime_header(h, "X-Autoreply") != NULL)
 		return atsm_mail_because(reason, "X-Autoreply header", NULL);
 	if (atsm_mime_header(h, "X-Autorespond") != NULL)

@@ -34,6 +34,9 @@ bool atsm_autoreply_detect(const struct atsm_mime_msg *m,
     const char *env_from, struct atsm_buf *reason);
 
 /* The auto-reply subject rule alone, on header block h. */
+/* An Auto-Submitted value that says the mail was generated: anything but
+ * "no" (RFC 3834 3.1.7; a comment may follow it). */
+bool atsm_auto_submitted(const char *value);
 bool atsm_autoreply_subject(const struct atsm_mime_headers *h, struct atsm_buf *reason);
 
 /* Does the header value (From, Reply-To: an address list) name a person:

@@ -81,7 +81,8 @@ ATSMAILD_SETTINGS="milter_socket filing_socket milter_peers filing_peers
 	command_localpart company_domains internal_networks secret_file guard_action verp verp_tag
 	recipient_delimiter intake_max_per_hour bounce_forwarders explain_refusals explain_window
 	explain_from explain_attach_max explain_smtp default_language bulk_max_recipients bulk_rate
-	bulk_smtp bulk_connections journal_dir journal_segment_size recorder_batch_max
+	bulk_smtp bulk_connections notify_kinds notify_from notify_smtp notify_max_attempts
+	notify_retry_base journal_dir journal_segment_size recorder_batch_max
 	snapshot_dir snapshot_map_size snapshot_resync_interval header_max_bytes address_max_count
 	decode_max_bytes inbound_parse_max_bytes log_level syslog_facility"
 # shellcheck disable=SC2086

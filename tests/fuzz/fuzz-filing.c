@@ -31,7 +31,11 @@ next_piece(unsigned *seed)
 static void
 same_request(const struct atsm_filing_request *a, const struct atsm_filing_request *b)
 {
-	if (a->append != b->append || strcmp(a->user, b->user) != 0 ||
+	if (a->append != b->append || a->move != b->move || strcmp(a->user, b->user) != 0 ||
+	    (a->owner == NULL) != (b->owner == NULL) ||
+	    (a->owner != NULL && strcmp(a->owner, b->owner) != 0) ||
+	    (a->message_id == NULL) != (b->message_id == NULL) ||
+	    (a->message_id != NULL && strcmp(a->message_id, b->message_id) != 0) ||
 	    strcmp(a->mailbox, b->mailbox) != 0 ||
 	    (a->env_from == NULL) != (b->env_from == NULL) ||
 	    (a->env_from != NULL && strcmp(a->env_from, b->env_from) != 0) ||
@@ -49,7 +53,8 @@ same_answer(const struct atsm_filing_answer *a, const struct atsm_filing_answer 
 	size_t i;
 
 	if (a->status != b->status || strcmp(a->result, b->result) != 0 ||
-	    a->n_keywords != b->n_keywords || strcmp(a->text, b->text) != 0)
+	    a->n_keywords != b->n_keywords || strcmp(a->text, b->text) != 0 ||
+	    strcmp(a->folder, b->folder) != 0)
 		abort();
 	for (i = 0; i < a->n_keywords; i++)
 		if (strcmp(a->keywords[i], b->keywords[i]) != 0)

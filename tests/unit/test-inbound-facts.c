@@ -175,6 +175,46 @@ START_TEST(facts_from_raw_iso2022jp_reply)
 }
 END_TEST
 
+/* Mail that says it was generated causes no notification (sql/017):
+ * Auto-Submitted other than "no", or atsmail's own markers. */
+START_TEST(facts_generated_mail)
+{
+	static const struct { const char *hdr; bool generated; } cases[] = {
+		{ "Auto-Submitted: auto-generated\r\n", true },
+		{ "Auto-Submitted: auto-replied (vacation)\r\n", true },
+		{ "Auto-Submitted: no\r\n", false },
+		{ "Auto-Submitted: No (a person)\r\n", false },
+		{ "X-ATS-Notification: intake.duplicate; ref=x\r\n", true },
+		{ "X-ATS-Explanation: refused; ref=x\r\n", true },
+		{ "", false },
+	};
+	struct atsm_in_facts f, g;
+	struct atsm_err err;
+	char raw[1024];
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(raw, sizeof(raw), "From: Taro <taro@candidate.test>\r\n"
+		    "To: recruit@atsmail.test\r\nSubject: hello\r\n"
+		    "Message-ID: <gen-%zu@candidate.test>\r\n%s\r\nbody\r\n", i, cases[i].hdr);
+		atsm_in_facts_init(&f);
+		f.mailbox_user = strdup("recruit@atsmail.test");
+		ck_assert_msg(atsm_in_facts_from_message(&f, raw, strlen(raw), &conf, &err) == 0,
+		    "%s", err.msg);
+		ck_assert_msg(f.is_generated == cases[i].generated, "%s", cases[i].hdr);
+		/* and it survives the JSON form (replay) */
+		ck_assert_ptr_nonnull(j = atsm_in_facts_to_json(&f));
+		atsm_in_facts_init(&g);
+		ck_assert_msg(atsm_in_facts_from_json(j, &g, &err) == 0, "%s", err.msg);
+		ck_assert(g.is_generated == cases[i].generated);
+		json_decref(j);
+		atsm_in_facts_free(&g);
+		atsm_in_facts_free(&f);
+	}
+}
+END_TEST
+
 START_TEST(facts_from_raw_bounce_and_autoreply)
 {
 	struct atsm_in_facts f;
@@ -385,6 +425,7 @@ suite(void)
 	tcase_add_test(tc, facts_key_is_one_per_copy);
 	tcase_add_test(tc, facts_from_raw_iso2022jp_reply);
 	tcase_add_test(tc, facts_from_raw_bounce_and_autoreply);
+	tcase_add_test(tc, facts_generated_mail);
 	tcase_add_test(tc, read_receipts_are_filed_in_their_thread_and_move_nothing);
 	tcase_add_test(tc, list_posts_from_a_candidate_are_not_filed_on_the_candidate);
 	tcase_add_test(tc, auto_replies_are_filed_without_phase_rule);
