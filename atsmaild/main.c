@@ -204,6 +204,8 @@ main(int argc, char **argv)
 	atsmaild_core_stop();
 	milter_take_shutdown();
 	milter_approval_shutdown();
+	milter_shared_shutdown();
+	atsmaild_shared_mover_stop();
 	atsmaild_shared_shutdown();
 	atsmaild_listen_close();
 	atsmaild_gen_shutdown();

@@ -318,15 +318,56 @@ journal(struct milter_session *s, const struct atsm_out_plan *p, struct atsm_err
 	return rc;
 }
 
+/* ats+force alone leaves mail that is not ATS mail: its address goes,
+ * like every command address, from the envelope and from To/Cc. */
 static int
-run(struct milter_session *s, struct atsm_out_plan *p)
+drop_force(struct milter_session *s)
+{
+	size_t nrcpt, nhdr;
+
+	if (drop_command_rcpts(s, &nrcpt) < 0 || rewrite_addr_headers(s, &nhdr) < 0)
+		return -1;
+	atsm_log(LOG_INFO, "%s: %s+force removed: commands_removed=%zu headers_rewritten=%zu",
+	    qid_of(s), s->gen->conf.command_localpart != NULL &&
+	    s->gen->conf.command_localpart[0] != '\0' ? s->gen->conf.command_localpart :
+	    ATSM_COMMAND_LOCALPART_DEFAULT, nrcpt, nhdr);
+	return 0;
+}
+
+/* The accepted mail answers its shared mailbox thread: 0, or the reply
+ * buffer replaced by a 451 when that cannot be recorded. */
+static int
+answered(struct milter_session *s, const struct atsm_out_plan *p,
+    const struct milter_shared *x)
+{
+	if (milter_shared_answered(s, p, x) == 0)
+		return 0;
+	atsm_buf_reset(&s->out);
+	(void)tempfail(s, "atsmail: cannot record the answer in the shared mailbox now, "
+	    "try again later");
+	return 1;
+}
+
+static int
+run(struct milter_session *s, struct atsm_out_plan *p, struct milter_shared *x)
 {
 	struct atsm_err err;
+	int rc;
 
 	atsm_err_clear(&err);
 	if (decide(s, p, &err) < 0) {
 		atsm_log(LOG_ERR, "%s: cannot decide (mail tempfailed): %s", qid_of(s), err.msg);
 		return tempfail(s, "atsmail: cannot decide about this mail now, try again later");
+	}
+	/* a member's reply in a shared mailbox's thread: the guard
+	 * (docs/shared-mailboxes.md); a refusal or a 451 is the answer */
+	if (p->verdict == ATSM_OUT_PASS || p->verdict == ATSM_OUT_RECORD ||
+	    p->verdict == ATSM_OUT_HOLD) {
+		if ((rc = milter_shared_check(s, p, x)) != 0)
+			return rc < 0 ? -1 : 0;
+		/* held mail answers nothing until it is approved */
+		if (p->verdict == ATSM_OUT_HOLD)
+			x->decision.action = ATSM_SHARED_REPLY_NONE;
 	}
 	switch (p->verdict) {
 	case ATSM_OUT_PASS:
@@ -338,6 +379,10 @@ run(struct milter_session *s, struct atsm_out_plan *p)
 			if (delete_xats(s, NULL, &nx) < 0)
 				return -1;
 		}
+		if (p->commands.force && drop_force(s) < 0)
+			return -1;
+		if (answered(s, p, x) != 0)
+			return 0;
 		return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
 	case ATSM_OUT_REJECT:
 		atsm_log(LOG_INFO, "%s: reject 550 5.7.1: from=<%s>: %s", qid_of(s),
@@ -375,12 +420,15 @@ run(struct milter_session *s, struct atsm_out_plan *p)
 	atsm_log(LOG_INFO, "%s: journaled: user=%s visibility=%s links=%zu%s%s", qid_of(s),
 	    p->user_login, p->vis.name, p->n_links, p->notes[0] != '\0' ? " notes: " : "",
 	    p->notes);
+	if (answered(s, p, x) != 0)
+		return 0;
 	return atsm_milter_put_simple(&s->out, ATSM_MILTER_R_CONTINUE);
 }
 
 int
 milter_eom_outbound(struct milter_session *s)
 {
+	struct milter_shared *shared;
 	struct atsm_out_plan plan;
 	struct atsm_err err;
 	int rc;
@@ -431,9 +479,15 @@ milter_eom_outbound(struct milter_session *s)
 		(void)bulk_runner_mail(s);
 	if (s->msg.failed)
 		return tempfail(s, "atsmail: cannot take this mail now, try again later");
+	if ((shared = malloc(sizeof(*shared))) == NULL) {
+		atsm_log(LOG_ERR, "%s: out of memory", qid_of(s));
+		return tempfail(s, "atsmail: cannot take this mail now, try again later");
+	}
 	memset(&plan, 0, sizeof(plan));
-	rc = run(s, &plan);
+	memset(shared, 0, sizeof(*shared));
+	rc = run(s, &plan, shared);
 	atsm_out_plan_free(&plan);
+	free(shared);
 	return rc;
 }
 

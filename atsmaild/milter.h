@@ -8,6 +8,9 @@
  *	milter-eom.c      the end of a message: decide, journal, act
  *	milter-take.c     a mail taken (ats+bulk, ats+template): the bulk job
  *	milter-approval.c a decision on held mail (ats+approve, ats+reject)
+ *	milter-shared.c   a member's reply in a shared mailbox's thread: the
+ *	                  guard, then the thread answered
+ *	shared-mover.c    the answered thread moved in the shared account
  *	hdredit.c         To/Cc header values without the command addresses
  *	explain.c         the explanation mail to a refused recruiter
  */
@@ -24,6 +27,7 @@
 #include "outbound/decide.h"
 #include "outbound/facts.h"
 #include "outbound/refusal.h"
+#include "outbound/shared-reply.h"
 #include "service/milter-proto.h"
 
 #define MILTER_HDR_PREFIX "X-ATS-"
@@ -145,6 +149,32 @@ void milter_take_shutdown(void);
 int milter_approval(struct milter_session *s, const struct atsm_out_plan *p);
 /* Close the pool of milter_approval's connection (at exit). */
 void milter_approval_shutdown(void);
+/* milter-shared.c: the shared mailbox threads a reply names and what
+ * was decided (docs/shared-mailboxes.md). */
+struct milter_shared {
+	char login[ATSM_SHARED_REPLY_LOGIN_MAX];      /* the member who replies */
+	struct atsm_shared_thread threads[ATSM_SHARED_REPLY_THREADS];
+	size_t n;
+	struct atsm_shared_reply decision;
+};
+/* Before the mail is accepted: 0 to go on (x->decision says whether an
+ * accepted mail answers a thread), 1 when a reply was appended (550
+ * refused, or 451: PostgreSQL unreachable for a member's reply), -1 when
+ * the reply does not fit.  No statement for mail that is no reply. */
+int milter_shared_check(struct milter_session *s, const struct atsm_out_plan *p,
+    struct milter_shared *x);
+/* The mail is accepted: record forced and answered, queue the moves.  0,
+ * or -1 (logged) when PostgreSQL failed: the caller tempfails. */
+int milter_shared_answered(struct milter_session *s, const struct atsm_out_plan *p,
+    const struct milter_shared *x);
+void milter_shared_shutdown(void);
+
+/* shared-mover.c: move the mail msgid (bare) of shared mailbox mailbox
+ * into folder target (of status st) with shared_doveadm, from a thread of
+ * its own, retried; never blocks. */
+void atsmaild_shared_mover_queue(const struct atsm_conf *conf, const char *mailbox,
+    const char *target, enum atsm_shared_status st, const char *msgid);
+void atsmaild_shared_mover_stop(void);
 
 /* hdredit.c */
 typedef bool (*milter_addr_pred)(const char *addr, void *arg);

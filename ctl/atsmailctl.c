@@ -46,7 +46,7 @@ static const struct ctl_command commands[] = {
 	  ctl_cmd_snapshot_usage },
 	{ "template", "mail templates: add, edit, list, show, rm, render, sync",
 	  ctl_cmd_template, ctl_cmd_template_usage },
-	{ "shared", "shared mailboxes: sync (folders and members' rights)",
+	{ "shared", "shared mailboxes: list, history, member, rule, sync",
 	  ctl_cmd_shared, ctl_cmd_shared_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -33,6 +33,9 @@ ctl_cmd_history_usage(FILE *fp)
 	    "  DATE TIME  →  COUNTERPARTS  SUBJECT  [notes]      a mail sent\n"
 	    "  DATE TIME  ←  COUNTERPARTS  SUBJECT  [notes]      a mail received\n"
 	    "  DATE TIME  phase FROM → TO  (cause, by USER)      a phase change\n"
+	    "  DATE TIME  shared MAILBOX item N  WHAT  (by USER)  an event of a shared\n"
+	    "             mailbox's item of one of these mails (delivered, status,\n"
+	    "             assignee, answered, forced: atsmailctl shared history N)\n"
 	    "\n"
 	    "  --as LOGIN  show only what the recruiter LOGIN may see (row-level\n"
 	    "              security: other people's private mail is hidden).  Runs with\n"
@@ -64,7 +67,11 @@ static const char *const header_sql[2] = {
  * change names its mail only when the session may see that mail. */
 static const char timeline_sql[] =
 	"WITH procs AS (SELECT p.id, j.title FROM atsmail.processes p"
-	"  JOIN atsmail.jobs j ON j.id = p.job_id WHERE $1 = 'resume' AND p.resume_id = $2::bigint)"
+	"  JOIN atsmail.jobs j ON j.id = p.job_id WHERE $1 = 'resume' AND p.resume_id = $2::bigint),"
+	" mails AS (SELECT m.id, m.rfc_message_id FROM atsmail.message_links l"
+	"  JOIN atsmail.messages m ON m.id = l.message_id"
+	"  WHERE (l.target_kind = $1 AND l.target_id = $2::bigint)"
+	"     OR (l.target_kind = 'process' AND l.target_id IN (SELECT id FROM procs)))"
 	" SELECT to_char(t, 'YYYY-MM-DD HH24:MI'), what, a, b, c FROM ("
 	" SELECT coalesce(m.sent_at, m.received_at, m.created_at) AS t, 0 AS ord, m.id AS oid,"
 	"  CASE m.direction WHEN 'out' THEN '→' ELSE '←' END AS what,"
@@ -95,6 +102,17 @@ static const char timeline_sql[] =
 	"  LEFT JOIN atsmail.users u ON u.id = h.actor_id"
 	"  WHERE (h.kind = $1 AND h.record_id = $2::bigint)"
 	"     OR (h.kind = 'process' AND h.record_id IN (SELECT id FROM procs))"
+	" UNION ALL"
+	" SELECT e.at, 2, e.id, 'shared', i.mailbox || ' item ' || i.id,"
+	"  e.what || CASE WHEN e.from_value IS NULL AND e.to_value IS NULL THEN ''"
+	"   ELSE ' ' || coalesce(e.from_value, '-') || ' → ' || coalesce(e.to_value, '-') END,"
+	"  'by ' || e.actor"
+	"  FROM atsmail.shared_events e JOIN atsmail.shared_items i ON i.id = e.item_id"
+	"  WHERE i.message_id IN (SELECT id FROM mails)"
+	"     OR i.rfc_message_id IN (SELECT rfc_message_id FROM mails)"
+	"     OR i.thread_key IN (SELECT rfc_message_id FROM mails)"
+	"     OR EXISTS (SELECT 1 FROM atsmail.shared_events r WHERE r.item_id = i.id"
+	"      AND r.detail->>'reply' IN (SELECT rfc_message_id FROM mails))"
 	" ) x ORDER BY t, ord, oid";
 
 static int
@@ -103,7 +121,7 @@ history_show(struct ctl *ctx, const char *kind, const char *id, const char *as)
 	struct atsm_err err;
 	PGresult *res;
 	const char *p[2];
-	int i, mails = 0, phases = 0;
+	int i, mails = 0, phases = 0, shared = 0;
 
 	if (atsm_db_command(ctx->conn, "BEGIN READ ONLY", 0, NULL, &err) < 0)
 		return ctl_ops_db_fail("history", &err);
@@ -161,6 +179,10 @@ history_show(struct ctl *ctx, const char *kind, const char *id, const char *as)
 		if (strcmp(what, "phase") == 0) {
 			phases++;
 			printf("%s  phase %s  (%s)\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 2), c);
+		} else if (strcmp(what, "shared") == 0) {
+			shared++;
+			printf("%s  shared %s  %s  (%s)\n", PQgetvalue(res, i, 0),
+			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), c);
 		} else {
 			mails++;
 			printf("%s  %s  %s  %s%s%s%s\n", PQgetvalue(res, i, 0), what,
@@ -170,7 +192,11 @@ history_show(struct ctl *ctx, const char *kind, const char *id, const char *as)
 	}
 	PQclear(res);
 	atsm_db_rollback(ctx->conn);
-	printf("%d mail(s), %d phase change(s)\n", mails, phases);
+	if (shared > 0)
+		printf("%d mail(s), %d phase change(s), %d shared mailbox event(s)\n", mails, phases,
+		    shared);
+	else
+		printf("%d mail(s), %d phase change(s)\n", mails, phases);
 	return CTL_EXIT_OK;
 dbfail:
 	atsm_db_rollback(ctx->conn);

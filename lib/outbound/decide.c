@@ -231,7 +231,7 @@ decide(struct atsm_out_ctx *c)
 	struct atsm_out_plan *p = c->p;
 	struct atsm_refusal r;
 	char num[32];
-	bool found;
+	bool found, cmds;
 	int stop;
 
 	if (read_headers(c) < 0 || atsm_out_decide_recipients(c) < 0)
@@ -245,12 +245,15 @@ decide(struct atsm_out_ctx *c)
 	snprintf(num, sizeof(num), "%d", ATSM_OUT_MAX_LINKS);
 	if (c->recs.truncated && atsm_out_refuse(c, ATSM_REFUSAL_TOO_MANY_RECORDS, "", num, NULL))
 		return 0;
-	if (c->recs.n == 0 && !p->commands.any)
+	/* ats+force alone names nothing to record: the milter removes it
+	 * and the shared mailbox's guard reads it (outbound/shared-reply.h) */
+	cmds = p->commands.any && (c->cmd_failed || atsm_command_set_records(&p->commands));
+	if (c->recs.n == 0 && !cmds)
 		return 0;                         /* not ATS mail: PASS */
 	if (atsm_out_decide_sender(c, &found) < 0)
 		return -1;
 	if (!found) {
-		if (!p->commands.any)
+		if (!cmds)
 			return 0;                 /* nobody's sent mail: PASS */
 		(void)atsm_out_sender_refusal(c, first_command(c), &r);
 		(void)atsm_out_refuse_with(c, &r);

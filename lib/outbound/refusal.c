@@ -16,9 +16,9 @@
 #include <string.h>
 
 #define COMMANDS_EN "phase.<code>, job.<id>[.<id>...], private, share, resume.<id>, " \
-	"contact.<id>, template.<code>, bulk, bulk.<list>"
+	"contact.<id>, template.<code>, bulk, bulk.<list>, force"
 #define COMMANDS_JA "phase.<コード>, job.<ID>[.<ID>...], private, share, resume.<ID>, " \
-	"contact.<ID>, template.<コード>, bulk, bulk.<リスト名>"
+	"contact.<ID>, template.<コード>, bulk, bulk.<リスト名>, force"
 #define CODE_RULE_EN "use 1 to 32 letters, digits, '_' or '-', starting with a letter or digit"
 #define CODE_RULE_JA "英数字・「_」・「-」で1〜32文字、先頭は英数字にしてください"
 #define ID_RULE_EN "write a positive number without leading zeros, at most 18 digits"
@@ -346,6 +346,20 @@ static const struct row rows[ATSM_REFUSAL_KIND_COUNT] = {
 	      "送信者の承認者ではありません: {a} は {1} の保留中のメール {0} についての決定です" },
 	    { "ask an approver of {1} (atsmailctl policy approval {1} names them)",
 	      "{1} の承認者に依頼してください（atsmailctl policy approval {1} で確認できます）" } },
+	[ATSM_REFUSAL_SHARED_ASSIGNED] = { "shared-assigned",
+	    { "assigned to another member: {0} has this thread of shared mailbox {a} "
+	      "since {1}",
+	      "他のメンバーの担当です: 共有メールボックス {a} のこのスレッドは {1} から "
+	      "{0} が担当しています" },
+	    { "leave it to them, or add {l}+force@{d} to send it anyway",
+	      "担当者に任せるか、それでも送るときは {l}+force@{d} を宛先に追加してください" } },
+	[ATSM_REFUSAL_SHARED_ANSWERED] = { "shared-answered",
+	    { "answered by another member: {0} replied in this thread of shared mailbox {a} "
+	      "at {1}",
+	      "他のメンバーが返信済みです: 共有メールボックス {a} のこのスレッドには {1} に "
+	      "{0} が返信しています" },
+	    { "check their reply, or add {l}+force@{d} to send yours anyway",
+	      "その返信を確認するか、それでも送るときは {l}+force@{d} を宛先に追加してください" } },
 };
 
 const char *

@@ -87,6 +87,10 @@ enum atsm_refusal_kind {
 	ATSM_REFUSAL_NOT_HELD,            /* arg0: the id; no such held mail */
 	ATSM_REFUSAL_DECIDED,             /* arg0: the id, arg1: "released by x" */
 	ATSM_REFUSAL_NOT_APPROVER,        /* arg0: the id, arg1: the held mail's sender */
+	/* shared mailboxes (docs/shared-mailboxes.md): a reply in a thread another
+	 * member has; addr is the shared mailbox, not a command address */
+	ATSM_REFUSAL_SHARED_ASSIGNED,     /* arg0: the assignee, arg1: since when */
+	ATSM_REFUSAL_SHARED_ANSWERED,     /* arg0: who answered, arg1: when */
 	ATSM_REFUSAL_KIND_COUNT
 };
 

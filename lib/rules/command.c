@@ -26,7 +26,7 @@
 #include "mail/addr.h"
 
 #define KNOWN_COMMANDS "phase.<code>, job.<id>[.<id>...], private, share, " \
-	"resume.<id>, contact.<id>, template.<code>, bulk, bulk.<list>"
+	"resume.<id>, contact.<id>, template.<code>, bulk, bulk.<list>, force"
 #define ID_RULE "a positive number without leading zeros, at most 18 digits"
 #define PHASE_RULE "1 to 32 letters, digits, '_' or '-', starting with a " \
 	"letter or digit"
@@ -247,6 +247,13 @@ void
 atsm_command_set_init(struct atsm_command_set *set)
 {
 	memset(set, 0, sizeof(*set));
+}
+
+bool
+atsm_command_set_records(const struct atsm_command_set *set)
+{
+	return set->has_phase || set->njobs > 0 || set->share != 0 || set->nresumes > 0 ||
+	    set->ncontacts > 0 || set->has_template || set->bulk;
 }
 
 /* 0 and *out for a positive decimal id without leading zeros, else -1. */
@@ -550,6 +557,10 @@ apply(struct atsm_command_set *set, const char *who, const char *text,
 		return add_template(set, who, r, rn, f, err);
 	if (n == 8 && memcmp(text, "template", 8) == 0)
 		return add_template(set, who, "", 0, f, err);
+	if (n == 5 && memcmp(text, "force", 5) == 0) {
+		set->force = true;
+		return 0;
+	}
 	if (n == 4 && memcmp(text, "bulk", 4) == 0)
 		return add_bulk(set, who, NULL, 0, false, f, err);
 	if (starts(text, n, "bulk.", &r, &rn))
@@ -680,6 +691,8 @@ atsm_command_describe(const struct atsm_command_set *set,
 	if (set->approval != 0)
 		rc |= atsm_buf_printf(&b, "%s%s=%llu", b.len ? " " : "",
 		    set->approval > 0 ? "approve" : "reject", set->approval_id);
+	if (set->force)
+		rc |= atsm_buf_printf(&b, "%sforce", b.len ? " " : "");
 	rc |= atsm_buf_puts(out, b.len ? atsm_buf_str(&b) : "none");
 	atsm_buf_free(&b);
 	return rc ? -1 : 0;

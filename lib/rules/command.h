@@ -21,6 +21,9 @@
  *	approve.<id>          an approver's decision on held mail <id> (one per
  *	reject.<id>           mail; the milter checks and records it,
  *	                      docs/approval.md)
+ *	force                 send a reply in a shared mailbox's thread that
+ *	                      another member has (docs/shared-mailboxes.md);
+ *	                      alone it makes no mail ATS mail
  * Template codes and list names follow the phase code's syntax.
  * Ids are positive decimal integers without leading zeros, at most
  * ATSM_COMMAND_ID_DIGITS digits.  Repeated ids and repeated identical
@@ -59,9 +62,15 @@ struct atsm_command_set {
 	char bulk_list[ATSM_COMMAND_CODE_MAX + 1];       /* "" = none (lower case) */
 	int approval;                 /* 0 none, 1 ats+approve.<id>, -1 ats+reject.<id> */
 	unsigned long long approval_id;                  /* the held mail (messages.id) */
+	bool force;                   /* ats+force: over the shared mailbox's guard */
 };
 
 void atsm_command_set_init(struct atsm_command_set *set);
+
+/* True when set holds commands that concern the record of the mail: any
+ * command but ats+force, which only lets a reply pass the shared
+ * mailbox's guard and names nothing to file the mail on. */
+bool atsm_command_set_records(const struct atsm_command_set *set);
 
 /* Why atsm_command_add() refused an address, as data: the outbound
  * decision says it again in the recruiter's language

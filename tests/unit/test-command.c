@@ -430,10 +430,39 @@ START_TEST(test_unknown_command_lists_known)
 	ck_assert_str_eq(err.msg, "ats+jbo.12@" DOM ": unknown command "
 	    "\"jbo.12\"; known commands: phase.<code>, job.<id>[.<id>...], "
 	    "private, share, resume.<id>, contact.<id>, template.<code>, bulk, "
-	    "bulk.<list>");
+	    "bulk.<list>, force");
 	ck_assert_int_eq(add("ats+shared@" DOM), -1);
 	ck_assert_int_eq(add("ats+phase@" DOM), -1);
 	ck_assert(!set.any);
+}
+END_TEST
+
+/* ats+force: over the shared mailbox's guard; alone it concerns no record */
+START_TEST(test_force)
+{
+	struct atsm_buf b;
+
+	ck_assert(!atsm_command_set_records(&set));
+	ck_assert_int_eq(add("ats+force@" DOM), 0);
+	ck_assert(set.any);
+	ck_assert(set.force);
+	ck_assert(!atsm_command_set_records(&set));
+	/* repeated, or in another case: the same command */
+	ck_assert_int_eq(add("ATS+Force@" DOM), 0);
+	atsm_buf_init(&b, 256);
+	ck_assert_int_eq(atsm_command_describe(&set, &b), 0);
+	ck_assert_str_eq(atsm_buf_str(&b), "force");
+	ck_assert_int_eq(add("ats+share@" DOM), 0);
+	ck_assert(atsm_command_set_records(&set));
+	atsm_buf_reset(&b);
+	ck_assert_int_eq(atsm_command_describe(&set, &b), 0);
+	ck_assert_str_eq(atsm_buf_str(&b), "share force");
+	atsm_buf_free(&b);
+	/* force takes no argument */
+	setup();
+	ck_assert_int_eq(add("ats+force.1@" DOM), -1);
+	ck_assert(!set.force);
+	ck_assert_int_eq(add("ats+forced@" DOM), -1);
 }
 END_TEST
 
@@ -443,7 +472,7 @@ START_TEST(test_empty_command)
 	ck_assert_str_eq(err.msg, "ats@" DOM ": no command given; write "
 	    "ats+<command>@" DOM " with one of: phase.<code>, "
 	    "job.<id>[.<id>...], private, share, resume.<id>, contact.<id>, "
-	    "template.<code>, bulk, bulk.<list>");
+	    "template.<code>, bulk, bulk.<list>, force");
 	ck_assert_int_eq(add("<ats+@" DOM ">"), -1);
 	ck_assert_msg(strncmp(err.msg, "ats+@" DOM ": no command given",
 	    strlen("ats+@" DOM ": no command given")) == 0, "%s", err.msg);
@@ -571,6 +600,7 @@ suite(void)
 	tcase_add_test(tc, test_quoted_command_applied);
 	tcase_add_test(tc, test_malformed_quoted_command_refused);
 	tcase_add_test(tc, test_empty_ats_domain_disables_commands);
+	tcase_add_test(tc, test_force);
 	tcase_add_test(tc, test_other_recipient_is_left_alone);
 	tcase_add_test(tc, test_custom_localpart);
 	tcase_add_test(tc, test_phase_command);
