@@ -253,7 +253,7 @@ bool
 atsm_command_set_records(const struct atsm_command_set *set)
 {
 	return set->has_phase || set->njobs > 0 || set->share != 0 || set->nresumes > 0 ||
-	    set->ncontacts > 0 || set->has_template || set->bulk;
+	    set->ncontacts > 0 || set->has_template || set->bulk || set->approval != 0;
 }
 
 /* 0 and *out for a positive decimal id without leading zeros, else -1. */

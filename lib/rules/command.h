@@ -67,9 +67,10 @@ struct atsm_command_set {
 
 void atsm_command_set_init(struct atsm_command_set *set);
 
-/* True when set holds commands that concern the record of the mail: any
- * command but ats+force, which only lets a reply pass the shared
- * mailbox's guard and names nothing to file the mail on. */
+/* True when set holds commands that concern the records: any command but
+ * ats+force, which only lets a reply pass the shared mailbox's guard and
+ * names nothing to file the mail on.  A decision on held mail
+ * (ats+approve, ats+reject) counts: it is a command to the server. */
 bool atsm_command_set_records(const struct atsm_command_set *set);
 
 /* Why atsm_command_add() refused an address, as data: the outbound
