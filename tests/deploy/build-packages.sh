@@ -122,7 +122,8 @@ dpkg-deb -x "$a" "$tmp/ax"
 want=$(awk '/^\.SH SETTINGS/ { p = 1 } !p { next }
 	/^\.SS / { name = $2; next }
 	/^Default:/ { getline; d = $0; sub(/^\.B /, "", d); if (d == "(empty)") d = "";
-		print "#" name " =" (d == "" ? "" : " " d) }' "$top/docs/atsmail.conf.5")
+		print "#" name " =" (d == "" ? "" : " " d) }' "$top/docs/atsmail.conf.5" |
+	perl -CO -pe 's/\\\[u([0-9A-F]{4,6})\]/chr(hex($1))/ge')
 bad=$(printf '%s\n' "$want" | while IFS= read -r line; do
 	grep -qxF "$line" "$tmp/ax/etc/atsmail/atsmail.conf" || printf '%s; ' "$line"; done)
 tap_is "/etc/atsmail/atsmail.conf lists every setting of atsmail.conf(5), commented, with its default" "$bad" ""
