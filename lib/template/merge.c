@@ -12,6 +12,10 @@
  * (title, company, id, status), with labels in the language of the fields
  * (f->lang, set by the caller from the template; "" reads as Japanese).
  * In HTML, values are escaped and the lines of a block joined with <br>.
+ *
+ * {{notify.<param>}} is known in every template, so that a notification's
+ * own text (notify/own-text.h, codes notify-...) passes the same checks;
+ * a recruiter's mail has no such values, so there it is missing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +59,26 @@ atsm_tpl_tags(void)
 }
 
 bool
+atsm_tpl_tag_is_notify(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || strncmp(name, "notify.", 7) != 0 || name[7] == '\0')
+		return false;
+	for (i = 7; name[i] != '\0'; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '_'))
+			return false;
+	return true;
+}
+
+bool
 atsm_tpl_tag_known(const char *name)
 {
 	size_t i;
 
+	if (atsm_tpl_tag_is_notify(name))
+		return true;
 	for (i = 0; tags[i].name != NULL; i++)
 		if (strcmp(tags[i].name, name) == 0)
 			return true;
