@@ -137,37 +137,6 @@ read_body(const char *path)
 	return atsm_buf_steal(&b);
 }
 
-/* A recruiter's template holds no {{notify.<param>}}: such a value exists
- * only in a notification.  Every other tag is given a value, so the one
- * that is missing is a notify tag.  0, or CTL_EXIT_FAIL after naming it. */
-static int
-no_notify_tag(const char *what, const char *text)
-{
-	const struct atsm_tpl_tag *t;
-	struct atsm_tpl_fields f;
-	struct atsm_tpl_fault fault;
-	struct atsm_buf sink;
-	struct atsm_err e;
-	int rc = 0;
-
-	atsm_tpl_fields_init(&f);
-	for (t = atsm_tpl_tags(); t->name != NULL; t++)
-		if (atsm_tpl_fields_set(&f, t->name, "x") < 0)
-			rc = -1;
-	atsm_buf_init(&sink, strlen(text) * 2 + 4096);
-	if (rc == 0 && atsm_tpl_merge_text(text, strlen(text), &f, ATSM_TPL_MISSING_REFUSE,
-	    &sink, &fault, &e) < 0 && fault.code == ATSM_TPL_FAULT_MISSING &&
-	    atsm_tpl_tag_is_notify(fault.tag)) {
-		ctl_error("template: the %s: {{%s}} is a param of a notification; it has a "
-		    "value only in the text of a notification (codes notify-..., "
-		    "docs/notifications.md)", what, fault.tag);
-		rc = CTL_EXIT_FAIL;
-	}
-	atsm_buf_free(&sink);
-	atsm_tpl_fields_free(&f);
-	return rc < 0 ? CTL_EXIT_FAIL : rc;
-}
-
 /* The tags of one text: 0, or CTL_EXIT_FAIL after naming the tag. */
 static int
 check_tags(const char *what, const char *text)
@@ -181,8 +150,9 @@ check_tags(const char *what, const char *text)
 		ctl_error("template: the %s is not UTF-8", what);
 		return CTL_EXIT_FAIL;
 	}
-	if (atsm_tpl_check(text, strlen(text), &f, &e) == 0)
-		return no_notify_tag(what, text);
+	if (atsm_tpl_check(text, strlen(text), &f, &e) == 0 &&
+	    atsm_tpl_check_no_notify(text, strlen(text), &f, &e) == 0)
+		return 0;
 	ctl_error("template: the %s: %s", what, e.msg);
 	return CTL_EXIT_FAIL;
 }

@@ -427,3 +427,35 @@ atsm_tpl_check(const char *text, size_t len, struct atsm_tpl_fault *fault,
 	atsm_buf_free(&sink);
 	return rc;
 }
+
+int
+atsm_tpl_check_no_notify(const char *text, size_t len, struct atsm_tpl_fault *fault,
+    struct atsm_err *err)
+{
+	size_t i, k;
+
+	if (fault != NULL)
+		memset(fault, 0, sizeof(*fault));
+	/* each "{{" and the name after it (blanks skipped); a fallback does
+	 * not excuse the tag: it would always be the fallback */
+	for (i = 0; i + 1 < len; i++) {
+		char name[ATSM_TPL_TAG_MAX];
+
+		if (text[i] != '{' || text[i + 1] != '{')
+			continue;
+		for (i += 2; i < len && is_blank(text[i]); i++)
+			;
+		for (k = 0; i + k < len && k + 1 < sizeof(name) && !is_blank(text[i + k]) &&
+		    text[i + k] != '|' && text[i + k] != '}'; k++)
+			name[k] = text[i + k];
+		name[k] = '\0';
+		if (atsm_tpl_tag_is_notify(name)) {
+			fault_set(fault, ATSM_TPL_FAULT_MISSING, name, k);
+			return atsm_err_set(err, "template: {{%s}} is a param of a notification; "
+			    "it has a value only in the text of a notification (codes notify-..., "
+			    "docs/notifications.md)", name);
+		}
+		i = i + k - 1;            /* the loop's i++ goes past the name */
+	}
+	return 0;
+}

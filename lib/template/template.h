@@ -121,6 +121,12 @@ int atsm_tpl_merge(const char *text, size_t len, const struct atsm_tpl_fields *f
 int atsm_tpl_check(const char *text, size_t len, struct atsm_tpl_fault *fault,
     struct atsm_err *err);
 
+/* A recruiter's template holds no {{notify.<param>}}: such a value exists
+ * only in a notification's own text (codes notify-...).  0, or -1 with
+ * fault (MISSING) and err naming the tag. */
+int atsm_tpl_check_no_notify(const char *text, size_t len, struct atsm_tpl_fault *fault,
+    struct atsm_err *err);
+
 /* Merge the tags of a whole message (headers and body, CRLF or LF) into
  * out: the Subject and the text parts merged and encoded again (their
  * charset kept when the merged text fits in it, else UTF-8), every other
