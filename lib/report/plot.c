@@ -303,8 +303,8 @@ plot_funnel(const struct atsm_report *r, const struct words *wd, enum atsm_plot_
 		goto done;
 	}
 	if (atsm_buf_printf(out, "unset key\nset style fill solid 0.9 border -1\n"
-	    "set grid xtics noytics\nset xrange [0:*]\nset offsets 0, graph 0.12, 0.6, 0.6\n"
-	    "set yrange [0.5:%zu.5]\nset xlabel ", rows) < 0 ||
+	    "set grid xtics noytics\nset xrange [0:*]\nset offsets 0, graph 0.12, 0, 0\n"
+	    "set yrange [0.2:%zu.8]\nset xlabel ", rows) < 0 ||
 	    atsm_plot_quote(out, wd->processes, 0) < 0 ||
 	    atsm_buf_puts(out, "\nset ytics ") < 0)
 		goto done;
