@@ -432,6 +432,36 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"answer that was written, and an approver who was out gets one more "
 		"mail, not one an hour.",
 	},
+	/* ---- reports (docs/reports.md) ---- */
+	{
+		"report_gnuplot", ATSM_CONF_STRING, F(report_gnuplot), "gnuplot",
+		NULL, 0, 0, false,
+		"The gnuplot program that draws the charts of atsmailctl report --html "
+		"and of the report mail (a name looked up in PATH, or a path). It is run "
+		"with -d and the script on its standard input, and killed after 30 "
+		"seconds.",
+		"Debian's gnuplot-nox installs gnuplot in PATH; its SVG output leaves "
+		"text as text, so Japanese names are drawn by the browser's fonts.",
+	},
+	{
+		"report_mail_to", ATSM_CONF_LIST, F(report_mail_to), "",
+		NULL, 0, 0, false,
+		"Who gets the report mail of atsmailctl report mail (the weekly timer "
+		"atsmail-report.timer): mail addresses or logins of users, separated by "
+		"commas or spaces. A login is sent to the user's primary address. Empty: "
+		"atsmailctl report mail needs --to.",
+		"Who the managers are differs in every company; no one is sent a report "
+		"before an admin names them.",
+	},
+	{
+		"report_mail_lang", ATSM_CONF_ENUM, F(report_mail_lang), "recipient",
+		"recipient|en|ja", 0, 0, false,
+		"The language of the report mail: recipient (each user's users.lang, else "
+		"default_language; an address that is no user's gets default_language), "
+		"or en or ja for everyone.",
+		"Each manager reads the report in the language atsmail already writes to "
+		"them.",
+	},
 	/* ---- journal ---- */
 	/* ---- inbound: the Dovecot plugin ---- */
 	{
