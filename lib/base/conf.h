@@ -106,6 +106,10 @@ struct atsm_conf {
 	unsigned notify_retry_base;      /* ms */
 	/* approval of held mail (docs/approval.md) */
 	unsigned approval_remind_after;  /* ms */
+	/* reports (atsmailctl report, docs/reports.md) */
+	char *report_office_hours;       /* "09:00-18:00" (report/stats.h) */
+	char *report_office_days;        /* "mon-fri" */
+	unsigned report_statement_timeout; /* ms */
 	/* inbound (Dovecot plugin) */
 	size_t inbound_parse_max_bytes;
 	unsigned intake_max_per_hour;
