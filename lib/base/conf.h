@@ -109,7 +109,10 @@ struct atsm_conf {
 	unsigned notify_retry_base;      /* ms */
 	/* approval of held mail (docs/approval.md) */
 	unsigned approval_remind_after;  /* ms */
-	/* reports (docs/reports.md) */
+	/* reports (atsmailctl report, docs/reports.md) */
+	char *report_office_hours;       /* "09:00-18:00" (report/stats.h) */
+	char *report_office_days;        /* "mon-fri" */
+	unsigned report_statement_timeout; /* ms */
 	char *report_gnuplot;            /* program */
 	struct atsm_conf_list report_mail_to;   /* addresses or logins */
 	unsigned report_mail_lang;       /* enum: "recipient|en|ja" (ATSM_REPORT_LANG_*) */

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "base/charset.h"
+#include "report/table.h"
 
 struct page_words {
 	const char *title, *period, *generated, *view, *office_hours, *charts_missing;
@@ -258,22 +259,18 @@ full:
 /* ---- numbers -------------------------------------------------------------- */
 
 void
-atsm_report_fmt_duration(long long s, enum atsm_lang lang, char *out, size_t size)
+atsm_report_html_duration(long long s, enum atsm_lang lang, char *out, size_t size)
 {
-	bool ja = lang == ATSM_LANG_JA;
-
-	if (s < 0)
+	if (lang != ATSM_LANG_JA)
+		atsm_report_fmt_duration(s, out, size);          /* as the terminal table */
+	else if (s < 0)
 		snprintf(out, size, "-");
-	else if (s < 60)
-		snprintf(out, size, ja ? "1分未満" : "< 1m");
 	else if (s < 3600)
-		snprintf(out, size, ja ? "%lld分" : "%lldm", s / 60);
+		snprintf(out, size, "%lld分", (s + 30) / 60);
 	else if (s < 86400)
-		snprintf(out, size, ja ? "%lld時間%02lld分" : "%lldh %02lldm", s / 3600,
-		    s % 3600 / 60);
+		snprintf(out, size, "%lld時間%02lld分", s / 3600, s % 3600 / 60);
 	else
-		snprintf(out, size, ja ? "%lld日%lld時間" : "%lldd %lldh", s / 86400,
-		    s % 86400 / 3600);
+		snprintf(out, size, "%lld日%02lld時間", s / 86400, s % 86400 / 3600);
 }
 
 static int
@@ -289,7 +286,7 @@ td_dur(struct atsm_buf *out, long long v, enum atsm_lang lang)
 {
 	char s[64];
 
-	atsm_report_fmt_duration(v, lang, s, sizeof(s));
+	atsm_report_html_duration(v, lang, s, sizeof(s));
 	if (atsm_buf_puts(out, "<td class=\"n\">") < 0 || atsm_html_escape(out, s) < 0 ||
 	    atsm_buf_puts(out, "</td>") < 0)
 		return -1;
@@ -299,9 +296,10 @@ td_dur(struct atsm_buf *out, long long v, enum atsm_lang lang)
 static int
 td_rate(struct atsm_buf *out, double v)
 {
-	if (v < 0)
-		return atsm_buf_puts(out, "<td class=\"n\">-</td>");
-	return atsm_buf_printf(out, "<td class=\"n\">%.1f%%</td>", v * 100.0);
+	char s[32];
+
+	atsm_report_fmt_rate(v, s, sizeof(s));
+	return atsm_buf_printf(out, "<td class=\"n\">%s</td>", s);
 }
 
 static int

@@ -152,8 +152,8 @@ START_TEST(japanese_words)
 	ck_assert_ptr_nonnull(strstr(s, "<th>返信率</th>"));
 	ck_assert_ptr_nonnull(strstr(s, "<figcaption>担当者別の送信数と返信数</figcaption>"));
 	ck_assert_ptr_nonnull(strstr(s, "<td class=\"n\">3時間05分</td>"));
-	ck_assert_ptr_nonnull(strstr(s, "<td class=\"n\">2日4時間</td>"));
-	ck_assert_ptr_nonnull(strstr(s, "<td class=\"n\">1分未満</td>"));
+	ck_assert_ptr_nonnull(strstr(s, "<td class=\"n\">2日04時間</td>"));
+	ck_assert_ptr_nonnull(strstr(s, "<td class=\"n\">1分</td>"));
 	ck_assert_ptr_nonnull(strstr(s, "時間は営業時間のみで数えています。"));
 	ck_assert_ptr_nonnull(strstr(s, "<th>7日以上</th>"));
 	/* jobs: none */
@@ -171,8 +171,8 @@ START_TEST(figures)
 	/* alice: 12 sent, 5 replies, 41.7 %, held 2 */
 	ck_assert_ptr_nonnull(strstr(s, "<td class=\"n\">12</td><td class=\"n\">5</td>"
 	    "<td class=\"n\">41.7%</td><td class=\"n\">1</td><td class=\"n\">0</td>"
-	    "<td class=\"n\">3h 05m</td><td class=\"n\">2d 4h</td><td class=\"n\">45m</td>"
-	    "<td class=\"n\">&lt; 1m</td><td class=\"n\">2</td></tr>"));
+	    "<td class=\"n\">3h 05m</td><td class=\"n\">2d 04h</td><td class=\"n\">45m</td>"
+	    "<td class=\"n\">1m</td><td class=\"n\">2</td></tr>"));
 	/* bob: no data is "-" */
 	ck_assert_ptr_nonnull(strstr(s, "<td class=\"n\">0</td><td class=\"n\">-</td>"));
 	/* the shared mailbox shows its open items, the aging its four ages */
@@ -256,16 +256,19 @@ START_TEST(durations)
 {
 	char b[64];
 
-	atsm_report_fmt_duration(-1, ATSM_LANG_EN, b, sizeof(b));
+	atsm_report_html_duration(-1, ATSM_LANG_JA, b, sizeof(b));
 	ck_assert_str_eq(b, "-");
-	atsm_report_fmt_duration(59, ATSM_LANG_EN, b, sizeof(b));
-	ck_assert_str_eq(b, "< 1m");
-	atsm_report_fmt_duration(3599, ATSM_LANG_EN, b, sizeof(b));
-	ck_assert_str_eq(b, "59m");
-	atsm_report_fmt_duration(3600, ATSM_LANG_JA, b, sizeof(b));
+	atsm_report_html_duration(29, ATSM_LANG_JA, b, sizeof(b));
+	ck_assert_str_eq(b, "0分");
+	atsm_report_html_duration(3599, ATSM_LANG_JA, b, sizeof(b));
+	ck_assert_str_eq(b, "60分");
+	atsm_report_html_duration(3600, ATSM_LANG_JA, b, sizeof(b));
 	ck_assert_str_eq(b, "1時間00分");
-	atsm_report_fmt_duration(86400 * 3 + 7200, ATSM_LANG_EN, b, sizeof(b));
-	ck_assert_str_eq(b, "3d 2h");
+	atsm_report_html_duration(86400 * 3 + 7200, ATSM_LANG_JA, b, sizeof(b));
+	ck_assert_str_eq(b, "3日02時間");
+	/* English as the terminal table */
+	atsm_report_html_duration(86400 * 3 + 7200, ATSM_LANG_EN, b, sizeof(b));
+	ck_assert_str_eq(b, "3d 02h");
 }
 END_TEST
 
