@@ -10,6 +10,7 @@
  */
 #include "notify/compose.h"
 #include "notify/text.h"
+#include "notify/report-mail.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -125,6 +126,14 @@ atsm_notify_compose(const struct atsm_notify_in *in, struct atsm_buf *out,
 	atsm_err_clear(err);
 	if (check_in(in, dom, sizeof(dom), err) < 0)
 		return -1;
+	if (strcmp(in->kind, ATSM_NOTIFY_REPORT_KIND) == 0) {
+		/* several parts: notify/report-mail.c */
+		if (atsm_notify_report_write(in, dom, out, err) < 0) {
+			atsm_buf_reset(out);
+			return -1;
+		}
+		return 0;
+	}
 	if ((params = json_loads(in->params, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return atsm_err_setc(err, ATSM_ERR_INPUT, "notification %s: params are not JSON: "
 		    "%s", in->kind, jerr.text);
