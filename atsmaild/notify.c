@@ -37,6 +37,7 @@
 #include "base/lang.h"
 #include "base/log.h"
 #include "notify/compose.h"
+#include "notify/report-mail.h"
 #include "notify/send.h"
 #include "notify/webhook.h"
 #include "rules/token.h"
@@ -272,7 +273,7 @@ handle(PGconn *conn, struct atsmaild_gen *g, struct note *n, struct atsm_err *er
 		pv[1] = "kind turned off (notify_kinds)";
 		return atsm_db_command(conn, SQL_SUPPRESS, 2, pv, err);
 	}
-	atsm_buf_init(&mail, ATSM_NOTIFY_MAIL_MAX);
+	atsm_buf_init(&mail, atsm_notify_mail_max(n->kind));
 	atsm_err_clear(&cerr);
 	if (compose(g, n, &mail, &cerr) < 0) {
 		atsm_log(LOG_ERR, "notify %s: %s to <%s> cannot be written, failed: %s", n->id,

@@ -11,6 +11,7 @@
  * and turns the dates into the period's instants in the report's zone.
  */
 #include "report.h"
+#include "report-page.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,6 +55,11 @@ ctl_cmd_report_usage(FILE *fp)
 	    "  --csv          CSV of one part (RFC 4180, UTF-8, CRLF) instead of the table\n"
 	    "  --bom          with --csv: begin with the UTF-8 byte order mark (Excel)\n"
 	    "  --html FILE    write the HTML page with its charts to FILE (- = stdout)\n"
+	    "\n"
+	    "The page's language follows the locale (LANG or LC_ALL ja_JP.UTF-8: Japanese).\n"
+	    "\n"
+	    "       " CTL_PROGNAME " [OPTIONS] report mail ...  mails it to the managers\n"
+	    "           (atsmailctl report mail --help)\n"
 	    "\n"
 	    "Exit codes: 0 shown, 1 failed (LOGIN is not an active user, a bad zone or\n"
 	    "date), 2 usage, 3 configuration, 4 database unavailable.\n", fp);
@@ -129,6 +135,8 @@ ctl_cmd_report(struct ctl *ctx, int argc, char **argv)
 	bool csv = false, bom = false;
 	int i, rc;
 
+	if (argc > 1 && strcmp(argv[1], "mail") == 0)
+		return ctl_cmd_report_mail(ctx, argc - 1, argv + 1);
 	memset(&o, 0, sizeof(o));
 	for (i = 1; i < argc; i++) {
 		if (ctl_is_help(argv[i])) {
@@ -210,7 +218,7 @@ ctl_cmd_report(struct ctl *ctx, int argc, char **argv)
 			ctl_error("report: %s: %s", html, strerror(errno));
 			rc = CTL_EXIT_FAIL;
 		} else {
-			if (ctl_report_html(&r, "gnuplot", fp, &err) < 0) {
+			if (ctl_report_html(&r, ctx->conf.report_gnuplot, fp, &err) < 0) {
 				ctl_error("report: %s", err.msg);
 				rc = CTL_EXIT_FAIL;
 			}

@@ -6,11 +6,13 @@
 #define ATSM_CTL_REPORT_PAGE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/lang.h"
 #include "report/report.h"
+#include "ctl.h"
 
 /* How long one run of gnuplot may take before it is killed. */
 #define CTL_GNUPLOT_TIMEOUT_S 30
@@ -39,5 +41,9 @@ void ctl_report_period(const struct atsm_report *r, char *out, size_t size);
 /* The language of the person at the terminal: LC_ALL, LC_MESSAGES or
  * LANG starting with "ja" is Japanese, anything else English. */
 enum atsm_lang ctl_report_env_lang(void);
+
+/* atsmailctl report mail (cmd-report-mail.c); argv[0] is "mail". */
+int ctl_cmd_report_mail(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_report_mail_usage(FILE *fp);
 
 #endif
