@@ -99,9 +99,9 @@ period(struct ctl *ctx, const char *from, const char *to, const char *zone,
 	int rc = 0;
 
 	res = atsm_db_exec(ctx->conn,
-	    "WITH z AS (SELECT coalesce(nullif($3, ''), current_setting('TimeZone')) AS tz),"
+	    "WITH z AS (SELECT coalesce(nullif($3::text, ''), current_setting('TimeZone')) AS tz),"
 	    " t AS (SELECT tz, coalesce($2::date, (now() AT TIME ZONE tz)::date"
-	    "  - CASE WHEN $1 IS NULL THEN 1 ELSE 0 END) AS t FROM z),"
+	    "  - CASE WHEN $1::date IS NULL THEN 1 ELSE 0 END) AS t FROM z),"
 	    " f AS (SELECT tz, t, coalesce($1::date, t - 6) AS f FROM t)"
 	    " SELECT extract(epoch FROM f::timestamp AT TIME ZONE tz)::bigint,"
 	    "  extract(epoch FROM (t + 1)::timestamp AT TIME ZONE tz)::bigint, f <= t FROM f",

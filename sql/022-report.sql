@@ -39,7 +39,7 @@ CREATE INDEX IF NOT EXISTS shared_items_message_idx ON atsmail.shared_items (mes
 -- process of it.
 CREATE OR REPLACE FUNCTION atsmail.report_message_jobs(p_message bigint) RETURNS bigint[]
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT coalesce(array_agg(DISTINCT coalesce(p.job_id, l.target_id) ORDER BY 1), '{}')
+	SELECT coalesce(array_agg(DISTINCT coalesce(p.job_id, l.target_id)), '{}')
 	FROM atsmail.message_links l
 	LEFT JOIN atsmail.processes p ON l.target_kind = 'process' AND p.id = l.target_id
 	WHERE l.message_id = p_message AND l.target_kind IN ('job', 'process')

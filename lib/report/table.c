@@ -481,7 +481,7 @@ atsm_report_table(const struct atsm_report *r, unsigned by, unsigned parts,
 		grid_free(&g);
 	}
 	if (parts & ATSM_REPORT_PART_FUNNEL) {
-		grid_init(&g, 5, funnel_head, "lllrr");
+		grid_init(&g, 5, funnel_head, "llllr");
 		funnel_grid(r, &g);
 		rc |= grid_text(&g, "Funnel: processes moved by mail", out);
 		grid_free(&g);
@@ -512,7 +512,7 @@ atsm_report_csv(const struct atsm_report *r, unsigned by, unsigned part, bool bo
 		rc |= grid_csv(&g, day_head, out);
 		break;
 	case ATSM_REPORT_PART_FUNNEL:
-		grid_init(&g, 5, funnel_csv, "lllrr");
+		grid_init(&g, 5, funnel_csv, "llllr");
 		funnel_grid(r, &g);
 		rc |= grid_csv(&g, funnel_csv, out);
 		break;
