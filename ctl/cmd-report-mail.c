@@ -214,7 +214,8 @@ static int
 queue(struct ctl *ctx, const struct rcpt *r, const char *params, const char *ref, bool again,
     struct atsm_err *err)
 {
-	const char *p[5];
+	const char *p[4];
+	char id[24];
 	PGresult *res;
 	int rc;
 
@@ -236,18 +237,22 @@ queue(struct ctl *ctx, const struct rcpt *r, const char *params, const char *ref
 	}
 	p[2] = params;
 	p[3] = ref;
-	p[4] = atsm_lang_name(r->lang);
-	/* the row's language is the one the parts were made in */
-	res = atsm_db_exec(ctx->conn,
-	    "WITH n AS (SELECT atsmail.notify('report.weekly', $1::bigint, lower($2),"
-	    "  $3::jsonb, 'report', $4) AS id)"
-	    " UPDATE atsmail.notifications x SET lang = $5 FROM n WHERE x.id = n.id"
-	    " RETURNING x.id, x.state", 5, p, err);
+	res = atsm_db_exec(ctx->conn, "SELECT atsmail.notify('report.weekly', $1::bigint, "
+	    "lower($2), $3::jsonb, 'report', $4)", 4, p, err);
+	if (res == NULL)
+		return -1;
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	/* the row's language is the one the parts were made in (a statement
+	 * of its own: the row notify() made is not seen by the one that made it) */
+	p[0] = id;
+	p[1] = atsm_lang_name(r->lang);
+	res = atsm_db_exec(ctx->conn, "UPDATE atsmail.notifications SET lang = $2 WHERE id = $1"
+	    " RETURNING state", 2, p, err);
 	if (res == NULL)
 		return -1;
 	printf("report mail %s to %s (%s): notification %s, %s\n", ref, r->who,
-	    atsm_lang_name(r->lang), PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "?",
-	    PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) : "?");
+	    atsm_lang_name(r->lang), id, PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "?");
 	PQclear(res);
 	return 1;
 }
