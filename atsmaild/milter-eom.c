@@ -334,13 +334,15 @@ drop_force(struct milter_session *s)
 	return 0;
 }
 
-/* The accepted mail answers its shared mailbox thread: 0, or the reply
- * buffer replaced by a 451 when that cannot be recorded. */
+/* The accepted mail answers its shared mailbox thread -- held mail only
+ * once it is released: its answer is recorded as pending now.  0, or the
+ * reply buffer replaced by a 451 when that cannot be recorded. */
 static int
 answered(struct milter_session *s, const struct atsm_out_plan *p,
     const struct milter_shared *x)
 {
-	if (milter_shared_answered(s, p, x) == 0)
+	if ((p->verdict == ATSM_OUT_HOLD ? milter_shared_held(s, p, x) :
+	    milter_shared_answered(s, p, x)) == 0)
 		return 0;
 	atsm_buf_reset(&s->out);
 	(void)tempfail(s, "atsmail: cannot record the answer in the shared mailbox now, "
@@ -365,9 +367,8 @@ run(struct milter_session *s, struct atsm_out_plan *p, struct milter_shared *x)
 	    p->verdict == ATSM_OUT_HOLD) {
 		if ((rc = milter_shared_check(s, p, x)) != 0)
 			return rc < 0 ? -1 : 0;
-		/* held mail answers nothing until it is approved */
-		if (p->verdict == ATSM_OUT_HOLD)
-			x->decision.action = ATSM_SHARED_REPLY_NONE;
+		/* held mail answers its threads when it is released: answered()
+		 * records them as pending (sql/021-held-shared.sql) */
 	}
 	switch (p->verdict) {
 	case ATSM_OUT_PASS:

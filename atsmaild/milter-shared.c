@@ -2,7 +2,7 @@
  * the end of the message (docs/shared-reply.md).
  *
  * Interface: milter_shared_check, milter_shared_answered,
- * milter_shared_shutdown (milter.h).
+ * milter_shared_held, milter_shared_shutdown (milter.h).
  *
  * Only a reply (References or In-Reply-To) from a login that is a member
  * of a shared mailbox costs a statement: the members' logins are kept
@@ -13,7 +13,9 @@
  * in the member's language.  Accepted: once the mail is accepted,
  * shared_forced / shared_answered record it, and the thread's mails are
  * moved in the shared account to the status folder for every member by
- * the mover thread (shared-mover.c), never on the SMTP path.
+ * the mover thread (shared-mover.c), never on the SMTP path.  Held for
+ * approval: the answer waits (milter_shared_held, sql/021) until
+ * atsmailctl releases the mail.
  *
  * PostgreSQL unreachable for a member's reply: 451 4.3.0 -- sending it
  * unchecked could answer a thread twice; the client retries.  Before the
@@ -403,5 +405,71 @@ milter_shared_answered(struct milter_session *s, const struct atsm_out_plan *p,
 			    atsm_shared_thread_whose(&x->threads[i], x->login) != ATSM_SHARED_FREE ?
 			    "answered over the guard (ats+force)" : "answered", x->login,
 			    atsm_shared_status_name(x->decision.status));
+	return 0;
+}
+
+static const char held_sql[] =
+    "SELECT atsmail.shared_held_answer($1, $2, $3, $4, $5, $6, $7)";
+
+/* A held reply: per member thread, the answer it will be once released
+ * (sql/021), keyed by its Message-ID -- the messages row may not exist yet
+ * (journal-first).  atsmailctl settles it on release, drops it on
+ * rejection.  0, or -1 (the mail is tempfailed, as an answer is). */
+int
+milter_shared_held(struct milter_session *s, const struct atsm_out_plan *p,
+    const struct milter_shared *x)
+{
+	const struct atsm_conf *conf = &s->gen->conf;
+	const char *status = atsm_shared_status_name(x->decision.status);
+	struct atsm_err err;
+	const char *prm[7];
+	PGconn *c;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (x->decision.action != ATSM_SHARED_REPLY_ANSWER &&
+	    x->decision.action != ATSM_SHARED_REPLY_FORCED)
+		return 0;
+	if (p->message_id == NULL || p->message_id[0] == '\0') {
+		atsm_log(LOG_WARNING, "%s: a held reply of %s without a Message-ID: its shared "
+		    "mailbox thread will not be answered when it is released", qid(s), x->login);
+		return 0;
+	}
+	atsm_err_clear(&err);
+	if ((c = acquire(conf, &err)) == NULL)
+		rc = -1;
+	if (rc == 0 && atsm_db_begin(c, &err) < 0)
+		rc = -1;
+	for (i = 0; i < x->n && rc == 0; i++) {
+		const struct atsm_shared_thread *t = &x->threads[i];
+		enum atsm_shared_whose w;
+
+		if (!t->member)
+			continue;
+		w = atsm_shared_thread_whose(t, x->login);
+		prm[0] = p->message_id;
+		prm[1] = t->mailbox;
+		prm[2] = t->thread_key;
+		prm[3] = x->login;
+		prm[4] = status;
+		prm[5] = w == ATSM_SHARED_FREE ? NULL :
+		    w == ATSM_SHARED_OTHERS_ANSWER ? "answered" : "assigned";
+		prm[6] = w == ATSM_SHARED_FREE ? NULL :
+		    w == ATSM_SHARED_OTHERS_ANSWER ? t->answered_by : t->assignee;
+		rc = atsm_db_command(c, held_sql, 7, prm, &err);
+		n++;
+	}
+	if (rc == 0 && atsm_db_commit(c, &err) < 0)
+		rc = -1;
+	if (rc < 0 && c != NULL)
+		atsm_db_rollback(c);
+	release(c);
+	if (rc < 0) {
+		atsm_log(LOG_ERR, "%s: cannot record the held answer of %s in a shared mailbox's "
+		    "thread (mail tempfailed): %s", qid(s), x->login, err.msg);
+		return -1;
+	}
+	atsm_log(LOG_INFO, "%s: held reply of %s: %zu shared mailbox thread(s) answered when it "
+	    "is released", qid(s), x->login, n);
 	return 0;
 }

@@ -167,6 +167,11 @@ int milter_shared_check(struct milter_session *s, const struct atsm_out_plan *p,
  * or -1 (logged) when PostgreSQL failed: the caller tempfails. */
 int milter_shared_answered(struct milter_session *s, const struct atsm_out_plan *p,
     const struct milter_shared *x);
+/* The mail is held for approval: record the answers it will be when
+ * released (sql/021; atsmailctl settles them).  0, or -1 (logged): the
+ * caller tempfails. */
+int milter_shared_held(struct milter_session *s, const struct atsm_out_plan *p,
+    const struct milter_shared *x);
 void milter_shared_shutdown(void);
 
 /* shared-mover.c: move the mail msgid (bare) of shared mailbox mailbox

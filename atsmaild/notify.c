@@ -12,7 +12,11 @@
  * submitted by SMTP to notify_smtp from the null sender (no bounce can
  * come back and start a loop); the outcome is stored in the same
  * transaction (lib/notify/send.h): 'sent' with Postfix's queue id, a
- * retry after a growing delay, or 'failed' with the reply.  A kind not in
+ * retry after a growing delay, or 'failed' with the reply.  The text is
+ * the site's own when a shared template notify-<kind>[-<lang>] in the
+ * recipient's language exists (notify/own-text.h); one that does not
+ * merge is logged and noted in the row's error, and the built-in text is
+ * sent instead: a template never loses a notification.  A kind not in
  * notify_kinds is marked 'suppressed' and not sent.  A crash between
  * Postfix's 250 and the commit sends that notification again: one mail
  * too many rather than one lost.
@@ -34,15 +38,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/charset.h"
 #include "base/lang.h"
 #include "base/log.h"
 #include "notify/compose.h"
+#include "notify/own-text.h"
 #include "notify/report-mail.h"
 #include "notify/send.h"
 #include "notify/webhook.h"
 #include "rules/token.h"
 #include "service/smtp-client.h"
 #include "store/db.h"
+#include "template/template.h"
 
 #define POLL_S 5
 #define RETRY_S 5                       /* after the database failed */
@@ -50,14 +57,27 @@
 #define RETRY_MAX_MS (3600u * 1000u)
 
 #define SQL_CLAIM \
-	"SELECT id, kind, to_addr, coalesce(lang, ''), params::text, attempts " \
+	"SELECT id, kind, to_addr, coalesce(lang, ''), params::text, attempts, " \
+	"coalesce(to_user_id::text, '') " \
 	"FROM atsmail.notifications WHERE state = 'queued' AND next_try_at <= now() " \
 	"ORDER BY next_try_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
 #define SQL_SUPPRESS \
 	"UPDATE atsmail.notifications SET state = 'suppressed', error = $2 WHERE id = $1"
 #define SQL_SENT \
 	"UPDATE atsmail.notifications SET state = 'sent', sent_at = now(), queue_id = $2, " \
-	"attempts = attempts + 1, error = NULL WHERE id = $1"
+	"attempts = attempts + 1, error = $3 WHERE id = $1"
+/* The site's text (notify/own-text.h): notify-K-L before notify-K, shared
+ * and written in L; with the recipient's values of the extra tags. */
+#define SQL_TEMPLATE \
+	"SELECT t.code, t.subject, t.body, t.on_missing, " \
+	"coalesce(nullif(u.display_name, ''), u.login), " \
+	"(SELECT a.addr_norm FROM atsmail.addresses a WHERE a.owner_kind = 'user' " \
+	"AND a.owner_id = u.id AND a.is_primary), u.login, " \
+	"to_char(current_date, 'YYYY-MM-DD'), " \
+	"to_char(current_date, 'YYYY\"年\"FMMM\"月\"FMDD\"日\"') " \
+	"FROM atsmail.templates t LEFT JOIN atsmail.users u ON u.id = $4::bigint " \
+	"WHERE t.code IN ($1, $2) AND t.shared AND t.lang = $3 " \
+	"ORDER BY t.code = $1 DESC LIMIT 1"
 #define SQL_FAILED \
 	"UPDATE atsmail.notifications SET state = 'failed', attempts = $3, error = $2 " \
 	"WHERE id = $1"
@@ -70,8 +90,18 @@ struct note {
 	char kind[64];
 	char to[330];
 	char lang[8];
+	char user_id[24];                /* to_user_id; "" none */
 	char *params;
 	unsigned attempts;
+};
+
+/* The site's text of one notification, as read (SQL_TEMPLATE). */
+struct own {
+	bool found;
+	char code[ATSM_TPL_CODE_MAX];
+	char *subject, *body;
+	enum atsm_tpl_missing missing;
+	struct atsm_tpl_fields extra;
 };
 
 static pthread_t t_sender;
@@ -171,29 +201,101 @@ claim(PGconn *conn, struct note *n, struct atsm_err *err)
 	snprintf(n->lang, sizeof(n->lang), "%s", PQgetvalue(r, 0, 3));
 	n->params = strdup(PQgetvalue(r, 0, 4));
 	n->attempts = (unsigned)strtoul(PQgetvalue(r, 0, 5), NULL, 10);
+	snprintf(n->user_id, sizeof(n->user_id), "%s", PQgetvalue(r, 0, 6));
 	PQclear(r);
 	if (n->params == NULL)
 		return atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory");
 	return 1;
 }
 
-/* ---- one notification ----------------------------------------------------- */
-
-/* Compose n into out: 0, or -1 with err (the notification cannot be sent
- * as it is: it fails). */
-static int
-compose(const struct atsmaild_gen *g, const struct note *n, struct atsm_buf *out,
-    struct atsm_err *err)
+/* The language n is written in: the row's, else default_language. */
+static enum atsm_lang
+note_lang(const struct atsm_conf *c, const struct note *n)
 {
-	const struct atsm_conf *c = &g->conf;
-	struct atsm_notify_in in;
-	unsigned char tid[ATSM_TOKEN_ID_LEN];
-	char host[256] = "localhost", from[512], token[ATSM_TOKEN_MAX];
-	char unique[2 * ATSM_TOKEN_ID_LEN + 1];
 	enum atsm_lang lang;
 
 	if (atsm_lang_parse(n->lang, &lang) < 0)
 		lang = c->default_language == 1 ? ATSM_LANG_JA : ATSM_LANG_EN;
+	return lang;
+}
+
+static void
+own_free(struct own *o)
+{
+	free(o->subject);
+	free(o->body);
+	atsm_tpl_fields_free(&o->extra);
+	memset(o, 0, sizeof(*o));
+}
+
+/* The site's text for n in lang, if any (o->found).  0, or -1 when the
+ * database failed. */
+static int
+own_load(PGconn *conn, const struct note *n, enum atsm_lang lang, struct own *o,
+    struct atsm_err *err)
+{
+	static const char *const keys[] = { "user.name", "user.email", "user.login" };
+	char code_l[ATSM_TPL_CODE_MAX], code[ATSM_TPL_CODE_MAX];
+	const char *pv[4];
+	PGresult *r;
+	int i, rc = 0;
+
+	memset(o, 0, sizeof(*o));
+	atsm_tpl_fields_init(&o->extra);
+	if (atsm_notify_tpl_code(n->kind, atsm_lang_name(lang), code_l, sizeof(code_l)) < 0 ||
+	    atsm_notify_tpl_code(n->kind, NULL, code, sizeof(code)) < 0)
+		return 0;                       /* an unknown kind: compose says so */
+	pv[0] = code_l;
+	pv[1] = code;
+	pv[2] = atsm_lang_name(lang);
+	pv[3] = n->user_id[0] != '\0' ? n->user_id : NULL;
+	if ((r = atsm_db_exec(conn, SQL_TEMPLATE, 4, pv, err)) == NULL)
+		return -1;
+	if (PQntuples(r) == 1) {
+		o->found = true;
+		snprintf(o->code, sizeof(o->code), "%s", PQgetvalue(r, 0, 0));
+		o->subject = strdup(PQgetvalue(r, 0, 1));
+		o->body = strdup(PQgetvalue(r, 0, 2));
+		o->missing = strcmp(PQgetvalue(r, 0, 3), "empty") == 0 ?
+		    ATSM_TPL_MISSING_EMPTY : ATSM_TPL_MISSING_REFUSE;
+		for (i = 0; i < 3; i++)
+			if (atsm_tpl_fields_set(&o->extra, keys[i], PQgetisnull(r, 0, 4 + i) ?
+			    NULL : PQgetvalue(r, 0, 4 + i)) < 0)
+				rc = -1;
+		if (atsm_tpl_fields_set(&o->extra, "recipient.name", PQgetisnull(r, 0, 4) ?
+		    NULL : PQgetvalue(r, 0, 4)) < 0 ||
+		    atsm_tpl_fields_set(&o->extra, "recipient.email", n->to) < 0 ||
+		    atsm_tpl_fields_set(&o->extra, "date", PQgetvalue(r, 0, 7)) < 0 ||
+		    atsm_tpl_fields_set(&o->extra, "date.ja", PQgetvalue(r, 0, 8)) < 0 ||
+		    o->subject == NULL || o->body == NULL)
+			rc = -1;
+	}
+	PQclear(r);
+	if (rc < 0) {
+		own_free(o);
+		return atsm_err_setc(err, ATSM_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- one notification ----------------------------------------------------- */
+
+/* Compose n into out, in the site's text o when it has one: 0, or -1 with
+ * err (the notification cannot be sent as it is: it fails).  A site's
+ * text that did not merge leaves the built-in text and its fault in
+ * tpl_fault. */
+static int
+compose(const struct atsmaild_gen *g, const struct note *n, enum atsm_lang lang,
+    const struct own *o, struct atsm_buf *out, struct atsm_err *tpl_fault,
+    struct atsm_err *err)
+{
+	const struct atsm_conf *c = &g->conf;
+	struct atsm_notify_in in;
+	struct atsm_notify_tpl tpl;
+	unsigned char tid[ATSM_TOKEN_ID_LEN];
+	char host[256] = "localhost", from[512], token[ATSM_TOKEN_MAX];
+	char unique[2 * ATSM_TOKEN_ID_LEN + 1];
+
 	if (atsm_token_new_id(tid, err) < 0 || atsm_token_make(&g->keys, tid, token) < 0)
 		return atsm_err_setc(err, ATSM_ERR_INTERNAL, "cannot make its token");
 	atsm_token_id_hex(tid, unique);
@@ -209,7 +311,16 @@ compose(const struct atsmaild_gen *g, const struct note *n, struct atsm_buf *out
 	in.now = (long long)time(NULL);
 	in.unique = unique;
 	in.token = token;
-	return atsm_notify_compose(&in, out, err);
+	if (o->found) {
+		memset(&tpl, 0, sizeof(tpl));
+		tpl.code = o->code;
+		tpl.subject = o->subject;
+		tpl.body = o->body;
+		tpl.missing = o->missing;
+		tpl.extra = &o->extra;
+		in.tpl = &tpl;
+	}
+	return atsm_notify_compose_tpl(&in, out, tpl_fault, err);
 }
 
 /* Submit one mail: the final reply's code (-1: no session or it broke),
@@ -261,9 +372,13 @@ handle(PGconn *conn, struct atsmaild_gen *g, struct note *n, struct atsm_err *er
 {
 	const struct atsm_conf *c = &g->conf;
 	struct atsm_buf mail;
-	struct atsm_err cerr;
+	struct atsm_err cerr, tfault;
+	struct own own;
+	enum atsm_lang lang = note_lang(c, n);
 	char reply[ATSM_SMTP_REPLY_MAX + 300], qid[64], attempts[16], delay[24];
+	char note[ATSM_ERR_MAX + 64], *p;
 	const char *pv[4];
+	bool utf8;
 	int code, rc;
 
 	pv[0] = n->id;
@@ -273,9 +388,27 @@ handle(PGconn *conn, struct atsmaild_gen *g, struct note *n, struct atsm_err *er
 		pv[1] = "kind turned off (notify_kinds)";
 		return atsm_db_command(conn, SQL_SUPPRESS, 2, pv, err);
 	}
+	if (own_load(conn, n, lang, &own, err) < 0)
+		return -1;
 	atsm_buf_init(&mail, atsm_notify_mail_max(n->kind));
 	atsm_err_clear(&cerr);
-	if (compose(g, n, &mail, &cerr) < 0) {
+	atsm_err_clear(&tfault);
+	rc = compose(g, n, lang, &own, &mail, &tfault, &cerr);
+	own_free(&own);
+	note[0] = '\0';
+	if (tfault.cls != ATSM_ERR_NONE || tfault.msg[0] != '\0') {
+		/* the notification goes with the built-in text; the site hears why */
+		atsm_log(LOG_WARNING, "notify %s: %s to <%s>: the built-in text is sent, %s",
+		    n->id, n->kind, n->to, tfault.msg);
+		snprintf(note, sizeof(note), "built-in text sent: %s", tfault.msg);
+		/* stored after Postfix's 250: no byte that could fail the UPDATE
+		 * (a message cut inside a character is no UTF-8) */
+		utf8 = atsm_utf8_valid(note, strlen(note));
+		for (p = note; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || (!utf8 && (unsigned char)*p >= 0x7f))
+				*p = '?';
+	}
+	if (rc < 0) {
 		atsm_log(LOG_ERR, "notify %s: %s to <%s> cannot be written, failed: %s", n->id,
 		    n->kind, n->to, cerr.msg);
 		atsm_buf_free(&mail);
@@ -294,7 +427,8 @@ handle(PGconn *conn, struct atsmaild_gen *g, struct note *n, struct atsm_err *er
 	case ATSM_NOTIFY_SENT:
 		atsm_log(LOG_INFO, "notify %s: %s sent to <%s>: %s", n->id, n->kind, n->to, reply);
 		pv[1] = qid[0] != '\0' ? qid : NULL;
-		rc = atsm_db_command(conn, SQL_SENT, 2, pv, err);
+		pv[2] = note[0] != '\0' ? note : NULL;
+		rc = atsm_db_command(conn, SQL_SENT, 3, pv, err);
 		break;
 	case ATSM_NOTIFY_RETRY:
 		snprintf(delay, sizeof(delay), "%lu", atsm_webhook_backoff_ms(n->attempts,

@@ -6,7 +6,8 @@
  *
  * once per source: INBOX (a mail delivery did not file) and the other
  * status folder trees (未対応*, 対応中* for done; 未対応*, 完了* for
- * progress), doveadm being the words of shared_doveadm.  doveadm moves
+ * progress: atsm_shared_move_sources, which atsmailctl uses too when it
+ * releases a held reply), doveadm being the words of shared_doveadm.  doveadm moves
  * every copy that matches, and nothing (exit 0) when none does.
  *
  * Interface: atsmaild_shared_mover_queue, atsmaild_shared_mover_stop
@@ -48,7 +49,7 @@ extern char **environ;
 struct job {
 	char *doveadm;                  /* shared_doveadm, split when run */
 	char *mailbox, *target, *msgid;
-	char *sources[3];               /* INBOX and wildcard patterns */
+	char *sources[ATSM_SHARED_MOVE_SOURCES];   /* atsm_shared_move_sources */
 	int tries;
 	time_t due;
 	struct job *next;
@@ -234,38 +235,32 @@ start(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-static char *
-pattern(const char *folder)
-{
-	size_t n = strlen(folder);
-	char *p = malloc(n + 2);
-
-	if (p != NULL) {
-		memcpy(p, folder, n);
-		p[n] = '*';
-		p[n + 1] = '\0';
-	}
-	return p;
-}
-
 void
 atsmaild_shared_mover_queue(const struct atsm_conf *conf, const char *mailbox,
     const char *target, enum atsm_shared_status st, const char *msgid)
 {
+	char src[ATSM_SHARED_MOVE_SOURCES][ATSM_SHARED_FOLDER_MAX];
 	struct job *j = calloc(1, sizeof(*j));
+	struct atsm_err err;
 	bool ok;
 
 	if (j == NULL)
 		goto nomem;
+	atsm_err_clear(&err);
+	if (atsm_shared_move_sources(conf, st, src, &err) < 0) {
+		atsm_log(LOG_WARNING, "shared mailbox %s: <%s> not moved to %s: %s", mailbox, msgid,
+		    target, err.msg);
+		job_free(j);
+		return;
+	}
 	j->doveadm = strdup(conf->shared_doveadm != NULL && conf->shared_doveadm[0] != '\0' ?
 	    conf->shared_doveadm : "doveadm");
 	j->mailbox = strdup(mailbox);
 	j->target = strdup(target);
 	j->msgid = strdup(msgid);
-	j->sources[0] = strdup("INBOX");
-	j->sources[1] = pattern(conf->shared_folder_unhandled);
-	j->sources[2] = pattern(st == ATSM_SHARED_DONE ? conf->shared_folder_progress :
-	    conf->shared_folder_done);
+	j->sources[0] = strdup(src[0]);
+	j->sources[1] = strdup(src[1]);
+	j->sources[2] = strdup(src[2]);
 	if (j->doveadm == NULL || j->mailbox == NULL || j->target == NULL || j->msgid == NULL ||
 	    j->sources[0] == NULL || j->sources[1] == NULL || j->sources[2] == NULL)
 		goto nomem;

@@ -16,7 +16,9 @@
  * phase changes, sends message.sent and audits; reject runs `postsuper -d
  * QUEUE_ID hold` and atsmail.held_reject().  Either way
  * atsmail.approval_decided() then tells the sender (approval.approved,
- * approval.rejected with the reason).  (postsuper -H moves the mail to the
+ * approval.rejected with the reason).  A held reply in a shared mailbox's
+ * thread answers it on release, and its mails are moved after the commit,
+ * or its pending answer is dropped on rejection (cmd-approval-shared.c).  (postsuper -H moves the mail to the
  * deferred queue; `postqueue -i` then asks for its delivery at once.)
  * Both in one transaction that holds the row lock of the held mail across
  * postsuper, so two approvers cannot decide one mail twice.  postsuper
@@ -54,10 +56,12 @@ ctl_cmd_approval_usage(FILE *fp)
 	    "           with the decision); a decision asked for by mail shows in state\n"
 	    "  approve  postsuper -H the mail's queue id, then record it as sent: its\n"
 	    "           phase changes, message.sent, the audit entry; the sender is told\n"
-	    "           (approval.approved); then postqueue -i (Postfix delivers it now)\n"
+	    "           (approval.approved); then postqueue -i (Postfix delivers it now);\n"
+	    "           a reply in a shared mailbox's thread answers it now, and its mails\n"
+	    "           are moved with doveadm (docs/shared-reply.md)\n"
 	    "  reject   postsuper -d the mail's queue id (from the hold queue only), then\n"
 	    "           record it as rejected and tell the sender why (approval.rejected);\n"
-	    "           nothing else happens to the records\n"
+	    "           nothing else happens to the records (a shared thread stays unanswered)\n"
 	    "  run      apply the decisions approvers sent by mail (ats+approve.ID,\n"
 	    "           ats+reject.ID) as approve / reject do, and remind the approvers of\n"
 	    "           mail held longer than approval_remind_after (once); --follow: again\n"
@@ -261,7 +265,7 @@ ctl_approval_decide(struct ctl *ctx, bool release, const struct ctl_approval_opt
 	const char *actor = ctl_ops_actor(o->actor);
 	struct atsm_err err;
 	const char *p[3];
-	PGresult *res;
+	PGresult *res, *moves = NULL;
 	char qid[80];
 	long n;
 	int rc;
@@ -313,11 +317,20 @@ ctl_approval_decide(struct ctl *ctx, bool release, const struct ctl_approval_opt
 	res = release ?
 	    atsm_db_exec(ctx->conn, "SELECT atsmail.held_release($1::bigint, $2)", 2, p, &err) :
 	    atsm_db_exec(ctx->conn, "SELECT atsmail.held_reject($1::bigint, $2, $3)", 3, p, &err);
+	/* a held reply in a shared mailbox's thread answers it now, or never */
+	if (res != NULL && (release ?
+	    (moves = ctl_approval_shared_settle(ctx, o->id, actor, &err)) == NULL :
+	    ctl_approval_shared_drop(ctx, o->id, &err) < 0)) {
+		PQclear(res);
+		res = NULL;
+	}
 	if (res != NULL && told(ctx, o, &err) < 0) {
 		PQclear(res);
 		res = NULL;
 	}
 	if (res == NULL || atsm_db_commit(ctx->conn, &err) < 0) {
+		if (moves != NULL)
+			PQclear(moves);
 		if (res != NULL)
 			PQclear(res);
 		else
@@ -334,6 +347,11 @@ ctl_approval_decide(struct ctl *ctx, bool release, const struct ctl_approval_opt
 	    qid[0] != '\0' ? " (queue id " : "", qid[0] != '\0' ? qid : "",
 	    qid[0] != '\0' ? ")" : "", PQgetvalue(res, 0, 0));
 	PQclear(res);
+	/* recorded: a move that fails is said, and changes neither the record
+	 * nor the exit code (approval run would close the request as failed) */
+	ctl_approval_shared_move(ctx, o->id, moves);
+	if (moves != NULL)
+		PQclear(moves);
 	return CTL_EXIT_OK;
 }
 

@@ -25,6 +25,17 @@ struct ctl_approval_opts {
  * approval_decided in one transaction; prints one line.  An exit code. */
 int ctl_approval_decide(struct ctl *ctx, bool release, const struct ctl_approval_opts *o);
 
+/* cmd-approval-shared.c: a held reply in a shared mailbox's thread
+ * (sql/021).  In the release's transaction: settle its pending answers;
+ * the rows to move (maybe none), or NULL with err. */
+PGresult *ctl_approval_shared_settle(struct ctl *ctx, const char *id, const char *actor,
+    struct atsm_err *err);
+/* In the rejection's transaction: drop them.  0, or -1 with err. */
+int ctl_approval_shared_drop(struct ctl *ctx, const char *id, struct atsm_err *err);
+/* After the commit: say what was answered and move the mails with doveadm
+ * (root).  A failure is said, never undone. */
+void ctl_approval_shared_move(struct ctl *ctx, const char *id, PGresult *moves);
+
 /* approval run [--follow] ... (cmd-approval-run.c); argv[0] is "run". */
 int ctl_approval_run(struct ctl *ctx, int argc, char **argv);
 

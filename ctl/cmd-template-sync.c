@@ -82,11 +82,12 @@ rfc5322_now(char *buf, size_t n)
 	strftime(buf, n, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
-/* Templates user uid may use, as rows (code, revision). */
+/* Templates user uid may use, as rows (code, revision); a notification's
+ * text (notify-..., docs/notifications.md) is nobody's draft. */
 static const char usable_sql[] =
     "SELECT t.code, t.revision FROM atsmail.templates t"
-    " WHERE t.shared OR t.owner_id = $1::bigint"
-    "  OR EXISTS (SELECT 1 FROM atsmail.users u WHERE u.id = $1::bigint AND u.role = 'admin')"
+    " WHERE left(t.code, 7) <> 'notify-' AND (t.shared OR t.owner_id = $1::bigint"
+    "  OR EXISTS (SELECT 1 FROM atsmail.users u WHERE u.id = $1::bigint AND u.role = 'admin'))"
     " ORDER BY t.code";
 
 static int

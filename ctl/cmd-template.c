@@ -16,6 +16,10 @@
  * tool).  After a change the drafts of every user are brought in
  * step (cmd-template-sync.c) when this runs as root with doveadm at hand;
  * otherwise it says to run "template sync".
+ *
+ * A code notify-<kind>[-en|-ja] is a notification's own text
+ * (docs/notifications.md): add and edit check it against its kind's tags,
+ * and it is no recruiter's template (not in list --as, render or sync).
  */
 #include "cmd-template.h"
 
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include "base/charset.h"
+#include "notify/own-text.h"
 #include "store/template-db.h"
 #include "template/template.h"
 
@@ -67,7 +72,9 @@ ctl_cmd_template_usage(FILE *fp)
 	    "           (the list: docs/templates.md); --phase-KIND sets that phase on the\n"
 	    "           record when a mail made from it is sent (\"-\" in edit: none);\n"
 	    "           --personal: only its --owner (and admins) may use it; --on-missing:\n"
-	    "           a tag without a value refuses the mail (default) or merges empty\n"
+	    "           a tag without a value refuses the mail (default) or merges empty;\n"
+	    "           CODE notify-<kind>[-en|-ja] is the text of a notification, with\n"
+	    "           {{notify.<param>}} tags (docs/notifications.md)\n"
 	    "  edit     change the options given; the revision goes up by one\n"
 	    "  list     the templates (--as LOGIN: those that user may use)\n"
 	    "  show     one template whole\n"
@@ -143,15 +150,54 @@ check_tags(const char *what, const char *text)
 		ctl_error("template: the %s is not UTF-8", what);
 		return CTL_EXIT_FAIL;
 	}
-	if (atsm_tpl_check(text, strlen(text), &f, &e) == 0)
+	if (atsm_tpl_check(text, strlen(text), &f, &e) == 0 &&
+	    atsm_tpl_check_no_notify(text, strlen(text), &f, &e) == 0)
 		return 0;
 	ctl_error("template: the %s: %s", what, e.msg);
 	return CTL_EXIT_FAIL;
 }
 
+/* A notification's text (code notify-...): its kind and language from the
+ * code, only the tags that kind fills, shared, no HTML, no phase.  0, or
+ * the exit code after saying why. */
+static int
+check_notify(struct tpl *tp, bool add)
+{
+	const char *kind;
+	char lang[3];
+	struct atsm_err e;
+	int k;
+
+	if (atsm_notify_tpl_kind(tp->code, &kind, lang, &e) < 0)
+		return ctl_usage_error("template", "%s", e.msg);
+	if (lang[0] != '\0' && (tp->lang != NULL ? strcmp(tp->lang, lang) != 0 :
+	    add && strcmp(lang, "ja") != 0))
+		return ctl_usage_error("template", "%s is the text for readers of %s: give "
+		    "--lang %s", tp->code, lang, lang);
+	if (tp->personal)
+		return ctl_usage_error("template", "%s is the text of a notification, which "
+		    "is the site's: it cannot be --personal", tp->code);
+	if (tp->html_file != NULL)
+		return ctl_usage_error("template", "%s: a notification is plain text: "
+		    "no --html-file", tp->code);
+	for (k = 0; k < 3; k++)
+		if (tp->phase[k] != NULL && strcmp(tp->phase[k], "-") != 0)
+			return ctl_usage_error("template", "%s: a notification sets no phase: "
+			    "no --phase-%s", tp->code, phase_kinds[k]);
+	if (atsm_notify_tpl_check(kind, tp->subject, &e) < 0) {
+		ctl_error("template: the subject: %s", e.msg);
+		return CTL_EXIT_FAIL;
+	}
+	if (atsm_notify_tpl_check(kind, tp->body_text, &e) < 0) {
+		ctl_error("template: the body: %s", e.msg);
+		return CTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
 /* The options of add and edit: files read, tags and phases checked. */
 static int
-check_content(struct tpl *tp)
+check_content(struct tpl *tp, bool add)
 {
 	static const char *const langs[] = { "ja", "en", NULL };
 	static const char *const missing[] = { "refuse", "empty", NULL };
@@ -173,6 +219,8 @@ check_content(struct tpl *tp)
 		return CTL_EXIT_FAIL;
 	if (tp->body != NULL && (tp->body_text = strdup(tp->body)) == NULL)
 		return CTL_EXIT_FAIL;
+	if (atsm_notify_tpl_code_is(tp->code))
+		return check_notify(tp, add);
 	if ((rc = check_tags("subject", tp->subject)) != 0 ||
 	    (rc = check_tags("body", tp->body_text)) != 0 ||
 	    (rc = check_tags("HTML body", tp->html_text)) != 0)
@@ -261,7 +309,7 @@ begin_change(struct tpl *tp, const char *what, char *owner_id, size_t n, const c
 {
 	int rc;
 
-	if ((rc = check_content(tp)) != 0)
+	if ((rc = check_content(tp, strcmp(what, "template add") == 0)) != 0)
 		return rc;
 	if ((rc = ctl_connect(tp->ctl)) != 0 || (rc = check_refs(tp, owner_id, n)) != 0)
 		return rc;
@@ -436,8 +484,9 @@ template_list(struct tpl *tp)
 	    "   'process=' || t.phase_process),"
 	    " t.on_missing, t.name"
 	    " FROM atsmail.templates t LEFT JOIN atsmail.users u ON u.id = t.owner_id"
-	    " WHERE $1::bigint IS NULL OR t.shared OR t.owner_id = $1::bigint"
-	    "  OR EXISTS (SELECT 1 FROM atsmail.users a WHERE a.id = $1::bigint AND a.role = 'admin')"
+	    " WHERE $1::bigint IS NULL OR (left(t.code, 7) <> 'notify-' AND (t.shared"
+	    "  OR t.owner_id = $1::bigint OR EXISTS (SELECT 1 FROM atsmail.users a"
+	    "  WHERE a.id = $1::bigint AND a.role = 'admin')))"
 	    " ORDER BY t.code";
 	char uid[24];
 	const char *p[1] = { NULL };
@@ -541,6 +590,12 @@ template_render(struct tpl *tp)
 		job = strtoll(tp->job, &end, 10);
 		if (*tp->job == '\0' || *end != '\0' || job <= 0)
 			return ctl_usage_error("template", "--job '%s' is not a job id", tp->job);
+	}
+	if (atsm_notify_tpl_code_is(tp->code)) {
+		ctl_error("template render: %s is the text of a notification, not of a mail to "
+		    "a record; atsmaild merges it when it sends that notification "
+		    "(docs/notifications.md)", tp->code);
+		return CTL_EXIT_FAIL;
 	}
 	if ((rc = ctl_connect(tp->ctl)) != 0)
 		return rc;

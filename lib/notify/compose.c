@@ -111,9 +111,47 @@ reply_to(const struct atsm_notify_in *in, json_t *params, const char **addr,
 	return 0;
 }
 
+/* The site's text in place of the built-in one in subj and body, when
+ * it merges; else both stay and fault says why. */
+static void
+own_text(const struct atsm_notify_in *in, json_t *params, struct atsm_buf *subj,
+    struct atsm_buf *body, struct atsm_err *fault)
+{
+	struct atsm_buf ts, tb;
+	struct atsm_err e;
+
+	atsm_err_clear(&e);
+	atsm_buf_init(&ts, SUBJECT_MAX);
+	atsm_buf_init(&tb, BODY_MAX);
+	if (atsm_notify_tpl_merge(in->kind, params, in->tpl, &ts, &tb, &e) < 0) {
+		if (fault != NULL) {
+			*fault = e;
+			atsm_err_prefix(fault, "template %s: ", in->tpl->code != NULL ?
+			    in->tpl->code : "(no code)");
+		}
+	} else {
+		struct atsm_buf x = *subj;
+
+		*subj = ts;
+		ts = x;
+		x = *body;
+		*body = tb;
+		tb = x;
+	}
+	atsm_buf_free(&ts);
+	atsm_buf_free(&tb);
+}
+
 int
 atsm_notify_compose(const struct atsm_notify_in *in, struct atsm_buf *out,
     struct atsm_err *err)
+{
+	return atsm_notify_compose_tpl(in, out, NULL, err);
+}
+
+int
+atsm_notify_compose_tpl(const struct atsm_notify_in *in, struct atsm_buf *out,
+    struct atsm_err *tpl_fault, struct atsm_err *err)
 {
 	struct atsm_buf subj, body, lines;
 	json_error_t jerr;
@@ -124,16 +162,10 @@ atsm_notify_compose(const struct atsm_notify_in *in, struct atsm_buf *out,
 
 	atsm_buf_reset(out);
 	atsm_err_clear(err);
+	if (tpl_fault != NULL)
+		atsm_err_clear(tpl_fault);
 	if (check_in(in, dom, sizeof(dom), err) < 0)
 		return -1;
-	if (strcmp(in->kind, ATSM_NOTIFY_REPORT_KIND) == 0) {
-		/* several parts: notify/report-mail.c */
-		if (atsm_notify_report_write(in, dom, out, err) < 0) {
-			atsm_buf_reset(out);
-			return -1;
-		}
-		return 0;
-	}
 	if ((params = json_loads(in->params, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return atsm_err_setc(err, ATSM_ERR_INPUT, "notification %s: params are not JSON: "
 		    "%s", in->kind, jerr.text);
@@ -143,6 +175,14 @@ atsm_notify_compose(const struct atsm_notify_in *in, struct atsm_buf *out,
 	if (atsm_notify_text(in->kind, in->lang, params, &subj, &body, err) < 0 ||
 	    reply_to(in, params, &rt, err) < 0)
 		goto done;
+	/* the built-in text first: it checks every param the kind needs */
+	if (in->tpl != NULL)
+		own_text(in, params, &subj, &body, tpl_fault);
+	if (strcmp(in->kind, ATSM_NOTIFY_REPORT_KIND) == 0) {
+		/* several parts: notify/report-mail.c */
+		rc = atsm_notify_report_write(in, dom, params, atsm_buf_str(&subj), &body, out, err);
+		goto done;
+	}
 	if (atsm_buf_printf(out, "From: %s\r\nTo: <%s>\r\n", in->from, in->to) < 0 ||
 	    (rt != NULL && atsm_buf_printf(out, "Reply-To: <%s>\r\n", rt) < 0) ||
 	    atsm_explain_put_subject(out, atsm_buf_str(&subj)) < 0 ||

@@ -23,6 +23,12 @@
  * "reason" keep their lines, inside the body.  A value is cut (at a whole
  * character) at ATSM_NOTIFY_VALUE_MAX bytes, a preview at
  * ATSM_NOTIFY_PREVIEW_MAX.
+ *
+ * A site's own text (notify/own-text.h), when the caller found one, is
+ * merged in place of the built-in subject and body; a template that cannot
+ * merge (a tag without a value under "refuse", a syntax fault, a limit)
+ * never loses the notification: the built-in text is sent and the fault
+ * is handed back for the log.
  */
 #ifndef ATSM_NOTIFY_COMPOSE_H
 #define ATSM_NOTIFY_COMPOSE_H
@@ -33,6 +39,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/lang.h"
+#include "notify/own-text.h"
 
 #define ATSM_NOTIFY_MARKER "X-ATS-Notification"
 #define ATSM_NOTIFY_MAIL_MAX (1024u * 1024u)       /* bytes of a composed mail */
@@ -49,6 +56,7 @@ struct atsm_notify_in {
 	long long now;             /* unix time (Date) */
 	const char *unique;        /* [A-Za-z0-9.-], unique per mail: the Message-ID */
 	const char *token;         /* the marker's ref= token; NULL: none */
+	const struct atsm_notify_tpl *tpl;   /* the site's text in lang; NULL: built-in */
 };
 
 /* Compose into out (reset first).  0, or -1 with err (ATSM_ERR_INPUT):
@@ -58,6 +66,12 @@ struct atsm_notify_in {
  * Reply-To that is not one bare address, or out's limit. */
 int atsm_notify_compose(const struct atsm_notify_in *in, struct atsm_buf *out,
     struct atsm_err *err);
+
+/* The same; when in->tpl is given and cannot be merged, the mail has the
+ * built-in text and tpl_fault (if not NULL) says why (its cls is
+ * ATSM_ERR_NONE when the template was used or none was given). */
+int atsm_notify_compose_tpl(const struct atsm_notify_in *in, struct atsm_buf *out,
+    struct atsm_err *tpl_fault, struct atsm_err *err);
 
 /* Whether atsmail writes this kind; the kinds, NULL-terminated. */
 bool atsm_notify_kind_known(const char *kind);

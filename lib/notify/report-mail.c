@@ -1,15 +1,14 @@
 /* notify/report-mail.c -- the report mail as bytes (see
  * notify/report-mail.h; docs/reports.md, "Report mail").
  *
- * The subject and the first sentence are notify/text.c's (kind
- * report.weekly, param period), so that they are written, translated and
- * checked as every notification's; the table, the PNG and the page come
- * from the params as atsmailctl made them.  Every part is base64: the
+ * The subject and the first sentence are made by notify/compose.c as
+ * every notification's (notify/text.c, kind report.weekly, param period;
+ * or the site's own text, notify/own-text.h); the table, the PNG and the
+ * page come from the params as atsmailctl made them.  Every part is base64: the
  * table and the page are UTF-8 with lines of any length, and base64 keeps
  * them within SMTP's line limit whatever they hold.
  */
 #include "notify/report-mail.h"
-#include "notify/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,8 +18,6 @@
 
 #include "explain/parts.h"
 
-#define SUBJECT_MAX (8u * 1024u)
-#define INTRO_MAX (ATSM_NOTIFY_REPORT_TEXT_MAX + 64u * 1024u)
 #define B64_LINE 57                  /* bytes per line of base64: 76 columns */
 #define PNG_B64_PREFIX "iVBORw0KGgo" /* base64 of the PNG signature */
 
@@ -147,23 +144,17 @@ part(const struct atsm_notify_in *in, json_t *params, const char *name, bool nee
 
 int
 atsm_notify_report_write(const struct atsm_notify_in *in, const char *dom,
-    struct atsm_buf *out, struct atsm_err *err)
+    json_t *params, const char *subject, struct atsm_buf *body, struct atsm_buf *out,
+    struct atsm_err *err)
 {
-	struct atsm_buf subj, intro;
-	json_error_t jerr;
-	json_t *params;
 	const char *text, *html, *png, *name;
 	size_t ntext, nhtml, npng;
 	bool ja = in->lang == ATSM_LANG_JA;
+	struct atsm_buf all;
 	int rc = -1;
 
-	if ((params = json_loads(in->params, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		return atsm_err_setc(err, ATSM_ERR_INPUT, "notification %s: params are not JSON: "
-		    "%s", in->kind, jerr.text);
-	atsm_buf_init(&subj, SUBJECT_MAX);
-	atsm_buf_init(&intro, INTRO_MAX);
-	if (atsm_notify_text(in->kind, in->lang, params, &subj, &intro, err) < 0 ||
-	    part(in, params, "text", true, ATSM_NOTIFY_REPORT_TEXT_MAX, &text, &ntext, err) < 0 ||
+	atsm_buf_init(&all, 1);
+	if (part(in, params, "text", true, ATSM_NOTIFY_REPORT_TEXT_MAX, &text, &ntext, err) < 0 ||
 	    part(in, params, "html", true, ATSM_NOTIFY_REPORT_HTML_MAX, &html, &nhtml, err) < 0 ||
 	    part(in, params, "png", false, ATSM_NOTIFY_REPORT_PNG_MAX * 4 / 3 + 4, &png, &npng,
 	    err) < 0)
@@ -176,11 +167,14 @@ atsm_notify_report_write(const struct atsm_notify_in *in, const char *dom,
 	}
 	name = page_name(params);
 	/* the table after the sentence, the footer last */
-	if (atsm_buf_puts(&intro, "\n") < 0 || atsm_buf_append(&intro, text, ntext) < 0 ||
-	    atsm_buf_puts(&intro, ja ? FOOTER_JA : FOOTER_EN) < 0)
+	atsm_buf_free(&all);
+	atsm_buf_init(&all, body->len + ntext + 4096);
+	if (atsm_buf_append(&all, body->data != NULL ? body->data : "", body->len) < 0 ||
+	    atsm_buf_puts(&all, "\n") < 0 || atsm_buf_append(&all, text, ntext) < 0 ||
+	    atsm_buf_puts(&all, ja ? FOOTER_JA : FOOTER_EN) < 0)
 		goto full;
 	if (atsm_buf_printf(out, "From: %s\r\nTo: <%s>\r\n", in->from, in->to) < 0 ||
-	    atsm_explain_put_subject(out, atsm_buf_str(&subj)) < 0 ||
+	    atsm_explain_put_subject(out, subject) < 0 ||
 	    atsm_explain_put_date(out, in->now) < 0 ||
 	    atsm_buf_printf(out, "Message-ID: <atsmail-notify.%lld.%s@%s>\r\n"
 	    "Auto-Submitted: auto-generated\r\n"
@@ -197,7 +191,7 @@ atsm_notify_report_write(const struct atsm_notify_in *in, const char *dom,
 	    in->id, in->unique, dom, ATSM_NOTIFY_MARKER, in->kind,
 	    in->token != NULL ? "; ref=" : "", in->token != NULL ? in->token : "",
 	    atsm_lang_name(in->lang), in->unique, in->unique) < 0 ||
-	    put_text_base64(out, intro.data, intro.len, INTRO_MAX) < 0)
+	    put_text_base64(out, all.data, all.len, all.len) < 0)
 		goto full;
 	if (png != NULL && (atsm_buf_printf(out, "\r\n--=_atsm-report.%s\r\n"
 	    "Content-Type: image/png; name=\"atsmail-report.png\"\r\n"
@@ -218,8 +212,8 @@ full:
 	atsm_err_setc(err, ATSM_ERR_INPUT, "notification %s: the mail is larger than its limit",
 	    in->kind);
 done:
-	json_decref(params);
-	atsm_buf_free(&subj);
-	atsm_buf_free(&intro);
+	atsm_buf_free(&all);
+	if (rc < 0)
+		atsm_buf_reset(out);
 	return rc;
 }

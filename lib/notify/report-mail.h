@@ -21,6 +21,8 @@
 #ifndef ATSM_NOTIFY_REPORT_MAIL_H
 #define ATSM_NOTIFY_REPORT_MAIL_H
 
+#include <jansson.h>
+
 #include "base/buf.h"
 #include "base/err.h"
 #include "notify/compose.h"
@@ -35,13 +37,15 @@
 #define ATSM_NOTIFY_REPORT_TEXT_MAX (512u * 1024u)
 
 /* For notify/compose.c, which calls it for the kind report.weekly once it
- * has checked in (from, to, unique, token) and found dom, the domain of
- * the Message-ID: the mail into out (reset by the caller; its limit at
- * least atsm_notify_mail_max()).  0, or -1 with err (ATSM_ERR_INPUT): a
- * part missing, not text or over its limit, a png that is no base64 of a
- * PNG, or out's limit. */
+ * has checked in (from, to, unique, token), found dom (the domain of the
+ * Message-ID), parsed params and made the subject and the first sentence
+ * (body: notify/text.c's, or the site's own text); the table is appended
+ * to body.  The mail into out (its limit at least atsm_notify_mail_max()).
+ * 0, or -1 with err (ATSM_ERR_INPUT): a part missing, not text or over its
+ * limit, a png that is no base64 of a PNG, or out's limit. */
 int atsm_notify_report_write(const struct atsm_notify_in *in, const char *dom,
-    struct atsm_buf *out, struct atsm_err *err);
+    json_t *params, const char *subject, struct atsm_buf *body, struct atsm_buf *out,
+    struct atsm_err *err);
 
 /* The most a notification of kind may be composed into. */
 size_t atsm_notify_mail_max(const char *kind);

@@ -235,16 +235,24 @@ atsm_notify_kinds(void)
 	return kind_names;
 }
 
+const char *const *
+atsm_notify_kind_params(const char *kind)
+{
+	const struct kind *k = find_kind(kind);
+
+	return k != NULL ? k->params : NULL;
+}
+
 /* Params whose lines are kept: text quoted as a block in the body. */
-static bool
-block_param(const char *name)
+bool
+atsm_notify_block_param(const char *name)
 {
 	return strcmp(name, "preview") == 0 || strcmp(name, "reason") == 0;
 }
 
 /* A param's value as text into tmp: 0, or -1 when it is no text. */
-static int
-param_text(json_t *v, char *tmp, size_t size, const char **out)
+int
+atsm_notify_param_text(json_t *v, char *tmp, size_t size, const char **out)
 {
 	if (json_is_string(v))
 		*out = json_string_value(v);
@@ -263,11 +271,9 @@ param_text(json_t *v, char *tmp, size_t size, const char **out)
 	return 0;
 }
 
-/* v into out, at most max bytes of whole characters: in a line (one_line)
- * every control character is a space; in a block, lines are kept (CR
- * dropped, tabs kept). */
-static int
-put_value(struct atsm_buf *out, const char *v, bool one_line, size_t max)
+/* v into out as a value of the built-in text (notify/text.h). */
+int
+atsm_notify_put_text(struct atsm_buf *out, const char *v, bool one_line, size_t max)
 {
 	size_t n = strlen(v), i = 0, len;
 
@@ -310,10 +316,10 @@ render(const char *tmpl, json_t *params, bool subject, struct atsm_buf *out,
 			return atsm_err_setc(err, ATSM_ERR_INTERNAL, "notification text: bad {}");
 		memcpy(name, open + 1, (size_t)(close - open - 1));
 		name[close - open - 1] = '\0';
-		if (param_text(json_object_get(params, name), num, sizeof(num), &v) < 0)
+		if (atsm_notify_param_text(json_object_get(params, name), num, sizeof(num), &v) < 0)
 			return atsm_err_setc(err, ATSM_ERR_INPUT, "param %s is not text", name);
-		if (put_value(out, v, subject || !block_param(name),
-		    block_param(name) ? ATSM_NOTIFY_PREVIEW_MAX : ATSM_NOTIFY_VALUE_MAX) < 0)
+		if (atsm_notify_put_text(out, v, subject || !atsm_notify_block_param(name),
+		    atsm_notify_block_param(name) ? ATSM_NOTIFY_PREVIEW_MAX : ATSM_NOTIFY_VALUE_MAX) < 0)
 			return -1;
 		p = close + 1;
 	}
@@ -341,7 +347,7 @@ atsm_notify_text(const char *kind_name, enum atsm_lang lang, json_t *params,
 		if (p == NULL)
 			return atsm_err_setc(err, ATSM_ERR_INPUT, "notification %s: param %s is "
 			    "missing", k->name, k->params[i]);
-		if (param_text(p, num, sizeof(num), &v) < 0)
+		if (atsm_notify_param_text(p, num, sizeof(num), &v) < 0)
 			return atsm_err_setc(err, ATSM_ERR_INPUT, "notification %s: param %s is "
 			    "not text, a number or a boolean", k->name, k->params[i]);
 	}

@@ -109,6 +109,33 @@ atsm_shared_folder_of(const struct atsm_conf *conf, enum atsm_shared_status s,
 }
 
 int
+atsm_shared_move_sources(const struct atsm_conf *conf, enum atsm_shared_status s,
+    char out[ATSM_SHARED_MOVE_SOURCES][ATSM_SHARED_FOLDER_MAX], struct atsm_err *err)
+{
+	const char *top;
+	size_t k = 1;
+	int i, len;
+
+	if ((unsigned)s > ATSM_SHARED_DONE)
+		return atsm_err_setc(err, ATSM_ERR_INPUT, "no status %d", (int)s);
+	snprintf(out[0], ATSM_SHARED_FOLDER_MAX, "INBOX");
+	for (i = 0; i < 3; i++) {
+		if ((enum atsm_shared_status)i == s)
+			continue;
+		top = folder_name(conf, (enum atsm_shared_status)i);
+		if (top == NULL || *top == '\0')
+			return atsm_err_setc(err, ATSM_ERR_INPUT, "the folder of status %s is not set",
+			    atsm_shared_status_name((enum atsm_shared_status)i));
+		len = snprintf(out[k], ATSM_SHARED_FOLDER_MAX, "%s*", top);
+		if (len < 0 || (size_t)len >= ATSM_SHARED_FOLDER_MAX)
+			return atsm_err_setc(err, ATSM_ERR_INPUT, "the folder of status %s is too long",
+			    atsm_shared_status_name((enum atsm_shared_status)i));
+		k++;
+	}
+	return 0;
+}
+
+int
 atsm_shared_move_decide(const struct atsm_conf *conf, const char *folder,
     const char *mover, struct atsm_shared_move *out, struct atsm_err *err)
 {

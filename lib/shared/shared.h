@@ -72,6 +72,17 @@ int atsm_shared_member_leaf(const char *login, char *out, size_t n, struct atsm_
 int atsm_shared_folder_of(const struct atsm_conf *conf, enum atsm_shared_status s,
     const char *assignee, char *out, size_t n, struct atsm_err *err);
 
+/* Where the mails of a thread are looked for when they are moved to the
+ * folder of status s (an answered thread, docs/shared-reply.md): INBOX (a
+ * delivery did not file it) and the two other status folders with
+ * everything under them, as doveadm mailbox patterns -- "未対応*" and
+ * "対応中*" for done, "未対応*" and "完了*" for progress.  The one rule
+ * for atsmaild's mover and atsmailctl's release of held mail.  -1 when a
+ * status folder is not set or a pattern does not fit: err says which. */
+#define ATSM_SHARED_MOVE_SOURCES 3
+int atsm_shared_move_sources(const struct atsm_conf *conf, enum atsm_shared_status s,
+    char out[ATSM_SHARED_MOVE_SOURCES][ATSM_SHARED_FOLDER_MAX], struct atsm_err *err);
+
 /* What moving a mail into folder (its name inside the shared mailbox's
  * account, '/' between levels) means, mover being the member who moved
  * it (its login).  1: a status folder, *out filled; 0: not a status

@@ -7,6 +7,11 @@
  * resume, and the sender, so that 5,000 recipients cost one round trip.
  * Dates are the server's current_date, so that every mail of a job started
  * before midnight says the same day as the database.
+ *
+ * A template whose code starts with notify- is a notification's own text
+ * (docs/notifications.md), merged by atsmaild/notify.c only: it is no
+ * template a user may send (ats+template.notify-... is refused as no
+ * template of theirs), so its notify.* tags never reach a candidate.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,7 +33,8 @@ atsm_tpl_db_load(PGconn *c, const char *code, long long user_id,
 	    " coalesce(t.phase_process, ''), coalesce(t.owner_id, 0), t.shared,"
 	    " t.on_missing, t.revision"
 	    " FROM atsmail.templates t"
-	    " WHERE t.code = $1 AND (t.shared OR t.owner_id = $2::bigint"
+	    " WHERE t.code = $1 AND left(t.code, 7) <> 'notify-'"
+	    " AND (t.shared OR t.owner_id = $2::bigint"
 	    "  OR EXISTS (SELECT 1 FROM atsmail.users u"
 	    "             WHERE u.id = $2::bigint AND u.role = 'admin'))";
 	char uid[24];

@@ -12,6 +12,10 @@
  * (title, company, id, status), with labels in the language of the fields
  * (f->lang, set by the caller from the template; "" reads as Japanese).
  * In HTML, values are escaped and the lines of a block joined with <br>.
+ *
+ * {{notify.<param>}} is known in every template, so that a notification's
+ * own text (notify/own-text.h, codes notify-...) passes the same checks;
+ * a recruiter's mail has no such values, so there it is missing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +59,26 @@ atsm_tpl_tags(void)
 }
 
 bool
+atsm_tpl_tag_is_notify(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || strncmp(name, "notify.", 7) != 0 || name[7] == '\0')
+		return false;
+	for (i = 7; name[i] != '\0'; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '_'))
+			return false;
+	return true;
+}
+
+bool
 atsm_tpl_tag_known(const char *name)
 {
 	size_t i;
 
+	if (atsm_tpl_tag_is_notify(name))
+		return true;
 	for (i = 0; tags[i].name != NULL; i++)
 		if (strcmp(tags[i].name, name) == 0)
 			return true;
@@ -406,4 +426,36 @@ atsm_tpl_check(const char *text, size_t len, struct atsm_tpl_fault *fault,
 	    &sink, fault, err);
 	atsm_buf_free(&sink);
 	return rc;
+}
+
+int
+atsm_tpl_check_no_notify(const char *text, size_t len, struct atsm_tpl_fault *fault,
+    struct atsm_err *err)
+{
+	size_t i, k;
+
+	if (fault != NULL)
+		memset(fault, 0, sizeof(*fault));
+	/* each "{{" and the name after it (blanks skipped); a fallback does
+	 * not excuse the tag: it would always be the fallback */
+	for (i = 0; i + 1 < len; i++) {
+		char name[ATSM_TPL_TAG_MAX];
+
+		if (text[i] != '{' || text[i + 1] != '{')
+			continue;
+		for (i += 2; i < len && is_blank(text[i]); i++)
+			;
+		for (k = 0; i + k < len && k + 1 < sizeof(name) && !is_blank(text[i + k]) &&
+		    text[i + k] != '|' && text[i + k] != '}'; k++)
+			name[k] = text[i + k];
+		name[k] = '\0';
+		if (atsm_tpl_tag_is_notify(name)) {
+			fault_set(fault, ATSM_TPL_FAULT_MISSING, name, k);
+			return atsm_err_set(err, "template: {{%s}} is a param of a notification; "
+			    "it has a value only in the text of a notification (codes notify-..., "
+			    "docs/notifications.md)", name);
+		}
+		i = i + k - 1;            /* the loop's i++ goes past the name */
+	}
+	return 0;
 }

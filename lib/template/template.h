@@ -74,8 +74,11 @@ void atsm_tpl_fields_free(struct atsm_tpl_fields *f);
 int atsm_tpl_fields_set(struct atsm_tpl_fields *f, const char *key, const char *value);
 /* The value of key, or NULL (then *known says whether the key was set). */
 const char *atsm_tpl_fields_get(const struct atsm_tpl_fields *f, const char *key, bool *known);
-/* Is name a tag atsmail knows (docs/templates.md)? */
+/* Is name a tag atsmail knows (docs/templates.md)?  The table below, and
+ * notify.<param> ([a-z0-9_]+), the params of a notification whose text is
+ * a template (notify/own-text.h; a recruiter's mail has no such value). */
 bool atsm_tpl_tag_known(const char *name);
+bool atsm_tpl_tag_is_notify(const char *name);
 /* The table of tags, ended by a NULL name (for help texts and docs). */
 struct atsm_tpl_tag {
 	const char *name;
@@ -116,6 +119,12 @@ int atsm_tpl_merge(const char *text, size_t len, const struct atsm_tpl_fields *f
 /* Check the tags of a template's text without values: 0, or -1 with fault
  * (SYNTAX or UNKNOWN_TAG) and err naming the tag. */
 int atsm_tpl_check(const char *text, size_t len, struct atsm_tpl_fault *fault,
+    struct atsm_err *err);
+
+/* A recruiter's template holds no {{notify.<param>}}: such a value exists
+ * only in a notification's own text (codes notify-...).  0, or -1 with
+ * fault (MISSING) and err naming the tag. */
+int atsm_tpl_check_no_notify(const char *text, size_t len, struct atsm_tpl_fault *fault,
     struct atsm_err *err);
 
 /* Merge the tags of a whole message (headers and body, CRLF or LF) into

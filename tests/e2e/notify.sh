@@ -13,7 +13,13 @@
 #      candidate's From, an auto-reply of the candidate to it, and a
 #      notification to an address that does not exist (null sender: no
 #      bounce) queue nothing;
-#   5. Postfix unreachable: tried again with a delay, then failed.
+#   5. the site's own text: atsmailctl template add notify-intake-duplicate-ja
+#      (Japanese, {{notify.*}} and {{user.name}} tags); the next intake
+#      duplicate tells alice in those words, merged; a reader of English
+#      still gets the built-in English text; a template that cannot merge
+#      sends the built-in text and notes why on the row; ats+template. of
+#      that code on alice's own mail is refused as no template of hers;
+#   6. Postfix unreachable: tried again with a delay, then failed.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -185,7 +191,74 @@ sleep 3
 tap_is "none of them queued a notification (no bounce, no loop)" "$(nrows "")" "$((before + 1))"
 tap_is "alice still has exactly one intake.duplicate" "$(notifications intake.duplicate | wc -w)" 1
 
-# ---- 5. Postfix unreachable: tried again, then failed -----------------------------
+# ---- 5. the site's own text: a template notify-intake-duplicate-ja ----------------
+CTL=$top_builddir/ctl/atsmailctl
+printf 'ats_domain = ats.atsmail.test\ncompany_domains = atsmail.test\n' >"$W/ctl.conf"
+cat >"$W/own-body.txt" <<'TXT'
+{{user.name}} さん
+
+{{notify.from}} から、{{notify.resume_name}} さん（履歴書 {{notify.resume_id}}）の
+再応募メールが届きました。件名: {{notify.subject}}
+TXT
+"$CTL" -c "$W/ctl.conf" --db "$TB_PG_ADMIN" template add notify-intake-duplicate-ja \
+	--name "重複応募の通知" --subject "【重複応募】{{notify.resume_name}} 様 {{date}}" \
+	--body-file "$W/own-body.txt" --lang ja >"$W/out" 2>"$W/err"
+tap_is "template add notify-intake-duplicate-ja: exit 0" "$?" 0
+"$CTL" -c "$W/ctl.conf" --db "$TB_PG_ADMIN" template add notify-intake-created \
+	--name x --subject "{{notify.held_id}}" --body x >"$W/out" 2>"$W/err"
+tap_is "a notify.* tag that is no param of the kind is refused" "$?" 1
+tap_ok "naming the tag and the kind's params" \
+	grep -q "{{notify.held_id}} is no param of the notification intake.created (its params: notify.resume_id" "$W/err"
+M6=$(am_mid dup2)
+am_mx "$TB_SMTP_PORT" "$DUP" "$RECRUIT" --header "From: 重複 太郎 <$DUP>" \
+	--header "To: $RECRUIT" --header "Subject: 三度目 $AM_RUN" --header "Message-Id: $M6" \
+	--body "もう一度応募します。" >/dev/null
+Q6="from atsmail.notifications n join atsmail.messages m on n.ref_kind = 'message'
+	and n.ref_id = m.id::text where m.rfc_message_id = '$(am_bare "$M6")' and n.kind = 'intake.duplicate'"
+am_wait_sql "select count(*) $Q6" 1 30 >/dev/null
+N6=$(am_sql "select n.id $Q6")
+tap_is "the next intake duplicate is sent, nothing noted on the row" \
+	"$(am_wait_sql "select state || ' ' || coalesce(error, '-') from atsmail.notifications
+	                where id = ${N6:-0}" "sent -" 30)" "sent -"
+am_wait_sql "select 1 from atsmail.notifications where id = ${N6:-0}" 1 1 >/dev/null
+U6=$(notifications intake.duplicate)
+U6=${U6##* }                    # the newest of alice's two
+TODAY=$(am_sql "select to_char(current_date, 'YYYY-MM-DD')")
+tap_is "its Subject is the template's, merged" \
+	"$(am_imap "$TB_IMAP_PORT" "$ALICE" subject "uid:${U6:-0}")" "【重複応募】重複 太郎 様 $TODAY"
+body_text "${U6:-0}" 2>&1 | tr -d '\r' >"$W/b6.txt"   # CRLF lines
+ANAME=$(am_sql "select coalesce(nullif(display_name, ''), login) from atsmail.users where id = 1")
+tap_ok "its body is the template's, merged: alice's name" grep -qxF "$ANAME さん" "$W/b6.txt"
+tap_ok "and the params" eval "grep -qxF '$DUP から、重複 太郎 さん（履歴書 5201）の' '$W/b6.txt' &&
+	grep -qxF '再応募メールが届きました。件名: 三度目 $AM_RUN' '$W/b6.txt'"
+tap_ok "and none of the built-in text" eval "! grep -q '新しいレコードは作成されていません' '$W/b6.txt'"
+tap_ok "it is still atsmail's notification (marker, Auto-Submitted)" \
+	grep -Eq '^intake\.duplicate; ref=' <<<"$(am_imap "$TB_IMAP_PORT" "$ALICE" header "uid:${U6:-0}" X-ATS-Notification)"
+# the same kind for a reader of English: the Japanese text is not theirs
+NE=$(am_sql "insert into atsmail.notifications (kind, to_addr, to_user_id, lang, params)
+	values ('intake.duplicate', '$ALICE', 1, 'en', '{\"resume_id\": 5201,
+	\"resume_name\": \"en-$AM_RUN\", \"from\": \"$DUP\", \"subject\": \"s\"}') returning id" | head -1)
+am_wait_sql "select state from atsmail.notifications where id = ${NE:-0}" sent 30 >/dev/null
+UE=$(am_imap -w 20 "$TB_IMAP_PORT" "$ALICE" search "HEADER Subject en-$AM_RUN" 2>/dev/null)
+tap_is "a reader of English gets the built-in English text, not the Japanese template" \
+	"$(am_imap "$TB_IMAP_PORT" "$ALICE" subject "uid:${UE%% *}")" \
+	"[atsmail] Intake mail from an existing candidate: en-$AM_RUN"
+# a template that cannot merge: resume_name null has no value and the
+# template refuses a missing one; the notification goes all the same
+NR=$(am_sql "insert into atsmail.notifications (kind, to_addr, to_user_id, lang, params)
+	values ('intake.duplicate', '$ALICE', 1, 'ja', '{\"resume_id\": 5201,
+	\"resume_name\": null, \"from\": \"$DUP\", \"subject\": \"s\"}') returning id" | head -1)
+tap_is "a template that does not merge: sent with the built-in text, the fault on the row" \
+	"$(am_wait_sql "select state || ' ' || (error like 'built-in text sent: template notify-intake-duplicate-ja: %{{notify.resume_name}}%')
+	                from atsmail.notifications where id = ${NR:-0}" "sent true" 30)" "sent true"
+tap_ok "and logged as a warning" grep -q "notify ${NR:-x}: intake.duplicate to <$ALICE>: the built-in text is sent" "$LOG"
+r=$(am_submit "$TB_SUBMISSION_PORT" "$ALICE" "$ALICE" \
+	"$DUP,ats+template.notify-intake-duplicate-ja@ats.atsmail.test" --header "To: $DUP" \
+	--header "Subject: x $AM_RUN" --header "Message-Id: $(am_mid tplnotify)" --body "x")
+tap_ok "ats+template.notify-intake-duplicate-ja on alice's mail is refused: no template of hers" \
+	eval "grep -q '^5' <<<\"\$r\" && grep -q 'no template' <<<\"\$r\""
+
+# ---- 6. Postfix unreachable: tried again, then failed -----------------------------
 ad_stop M
 start "notify_smtp = 127.0.0.1:1"
 NF=$(am_sql "select atsmail.notify('intake.duplicate', 1, NULL, '{\"resume_id\": 5201,
@@ -202,6 +275,7 @@ if [ "$TAP_FAILED" -gt 0 ]; then
 	tap_diag "--- notifications:"
 	am_sql "select id, kind, to_addr, state, attempts, queue_id, error from atsmail.notifications" |
 		sed 's/^/# /'
+	tap_diag "--- the notification in the site's words:"; sed 's/^/# /' "$W/b6.txt" 2>/dev/null
 	tap_diag "--- atsmaild's log:"; grep -v 'debug: ' "$LOG" | tail -n 40 | sed 's/^/# /'
 	tap_diag "--- maillog:"; tail -n 40 "$TB_MAILLOG" | sed 's/^/# /'
 fi

@@ -15,6 +15,10 @@
 #     is recorded;
 #   - atsmailctl shared list --status open (terminal and --csv), shared
 #     history, history resume;
+#   - bob needing approval: his held reply answers nothing while held;
+#     approved, the thread is answered by bob and moved to 完了 by
+#     atsmailctl; one alice answered meanwhile gets 'forced' (taken while
+#     held, the approver named); a rejected one leaves the thread as it was;
 #   - PostgreSQL down: a member's reply is tempfailed 451 4.3.0, mail that
 #     is no reply is not.
 set -u
@@ -196,6 +200,134 @@ tap_ok "shared history --csv: the forced row" \
 CTL history resume 1001 >"$PW/resume.out" 2>&1
 tap_ok "history resume 1001 (taro) shows the shared mailbox's answered event" \
 	grep -qE "shared $MB item ${ITEM:-x}  answered unhandled → done  \(by alice@atsmail.test\)" "$PW/resume.out"
+
+# ---- 5b. a held reply answers its thread when it is released -----------------
+# bob needs approval (carol approves): his reply in a thread nobody has is
+# held; it answers nothing until carol's approval releases it, and a
+# rejected one never does.  One thread alice answers while bob's reply
+# waits: the release records it over alice's answer (docs/shared-reply.md).
+CTL policy approval bob@atsmail.test --approver carol@atsmail.test >/dev/null 2>&1
+tap_is "bob needs approval now" \
+	"$(wait_sql "select needs_approval from atsmail.users where login = 'bob@atsmail.test'" t)" t
+# reply_in THREAD USER MSGID SUBJECT: a reply to taro in the thread of THREAD
+reply_in() {
+	am_submit "$TB_SUBMISSION_PORT" "$2" "$2" taro@candidate.test \
+		--header "To: taro@candidate.test" --header "Subject: $4" \
+		--header "Message-Id: $3" --header "In-Reply-To: $1" --header "References: $1" \
+		--body "held reply"
+}
+# held_id MSGID: the messages.id of a held mail, once recorded (<= 15 s)
+held_id() {
+	wait_sql "select count(*) from atsmail.held_messages h join atsmail.messages m
+		on m.id = h.message_id where m.rfc_message_id = '$(strip "$1")'" 1 >/dev/null
+	sql "select m.id from atsmail.held_messages h join atsmail.messages m
+		on m.id = h.message_id where m.rfc_message_id = '$(strip "$1")'"
+}
+pending() {
+	sql "select count(*) from atsmail.shared_held_answers where reply = '$(strip "$1")'"
+}
+state_of() {
+	sql "select i.status || '|' || coalesce(u.login, '-') from atsmail.shared_items i
+		left join atsmail.users u on u.id = i.answered_by_user_id where i.id = ${1:-0}"
+}
+# on_hold QID: Postfix holds it
+on_hold() {
+	postqueue -c "$TB_POSTFIX_CONF" -j 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if any(json.loads(l).get("queue_name") == "hold" and json.loads(l).get("queue_id") == sys.argv[1]
+                  for l in sys.stdin if l.strip()) else 1)' "$1"
+}
+
+M3=$(mid shared-held1)
+mx someone@example.org "$MB" --header "Message-Id: $M3" --header "Subject: held one" --body x
+ITEM3=$(item_of "$M3")
+tap_ok "a new mail in the shared mailbox, nobody's: an item" test -n "$ITEM3"
+tap_ok "it is in 未対応 (bob's session)" imap -m "$SH/未対応" -w 20 bob@atsmail.test bobpw find "$M3"
+R7=$(mid bob-held)
+r=$(reply_in "$M3" bob@atsmail.test "$R7" "Re: held one (bob)")
+tap_ok "bob's reply is accepted (250) to be held" grep -q "^250" <<<"$r"
+HID=$(held_id "$R7")
+tap_ok "it is held for approval" test -n "$HID"
+QID=$(sql "select queue_id from atsmail.held_messages where message_id = ${HID:-0}")
+tap_ok "... in Postfix's hold queue" on_hold "${QID:-none}"
+tap_is "its answer waits: one pending row, bob's, done" \
+	"$(sql "select login || '|' || mailbox || '|' || status || '|' || coalesce(forced_over, '-')
+		from atsmail.shared_held_answers where reply = '$(strip "$R7")'")" \
+	"bob@atsmail.test|$MB|done|-"
+tap_is "the thread is unchanged while held: unhandled, not answered" "$(state_of "$ITEM3")" "unhandled|-"
+tap_is "... and no event but its delivery" \
+	"$(sql "select string_agg(what, ',' order by id) from atsmail.shared_events where item_id = ${ITEM3:-0}")" \
+	delivered
+CTL approval approve "${HID:-0}" --postfix-config "$TB_POSTFIX_CONF" --actor carol@atsmail.test \
+	>"$PW/approve.out" 2>"$PW/approve.err"
+tap_is "carol approves: exit 0" "$?" 0
+tap_is "the thread is answered by bob now, done" "$(state_of "$ITEM3")" "done|bob@atsmail.test"
+tap_is "history: 'answered' by bob, unhandled → done, naming the held reply" \
+	"$(sql "select actor || '|' || from_value || '>' || to_value || '|' || (detail->>'reply')
+		from atsmail.shared_events where item_id = ${ITEM3:-0} and what = 'answered'")" \
+	"bob@atsmail.test|unhandled>done|$(strip "$R7")"
+tap_is "bob is its assignee (it had none)" \
+	"$(sql "select u.login from atsmail.shared_items i join atsmail.users u
+		on u.id = i.assignee_user_id where i.id = ${ITEM3:-0}")" bob@atsmail.test
+tap_is "the pending answer is gone" "$(pending "$R7")" 0
+tap_ok "atsmailctl says it moved the mail to 完了" \
+	grep -qF "shared mailbox $MB: <$(strip "$M3")> moved to 完了" "$PW/approve.out"
+tap_ok "alice sees it in 完了 over IMAP" imap -m "$SH/完了" -w 20 alice@atsmail.test alicepw find "$M3"
+tap_ok "... and no longer in 未対応" \
+	eval "! imap -m '$SH/未対応' alice@atsmail.test alicepw find '$M3' >/dev/null 2>&1"
+tap_ok "the reply reaches taro" am_imap -w 20 "$TB_IMAP_PORT" taro@candidate.test find "$R7"
+CTL shared list --status all >"$PW/list2.out"
+tap_ok "shared list: the thread done, answered by bob" \
+	grep -qP "^${ITEM3:-x}\t$MB\tdone\tbob@atsmail.test\t.*\tbob@atsmail.test$" "$PW/list2.out"
+CTL history resume 1001 >"$PW/resume2.out" 2>&1
+tap_ok "history resume 1001 shows bob's answer of the released reply" \
+	grep -qE "shared $MB item ${ITEM3:-x}  answered unhandled → done  \(by bob@atsmail.test\)" "$PW/resume2.out"
+
+# taken while held: alice answers the thread bob's held reply waits in
+M4=$(mid shared-held2)
+mx someone@example.org "$MB" --header "Message-Id: $M4" --header "Subject: held two" --body x
+ITEM4=$(item_of "$M4")
+R8=$(mid bob-held2)
+r=$(reply_in "$M4" bob@atsmail.test "$R8" "Re: held two (bob)")
+HID2=$(held_id "$R8")
+tap_ok "a second reply of bob's is held" test -n "$HID2"
+R9=$(mid alice-while-held)
+r=$(reply_in "$M4" alice@atsmail.test "$R9" "Re: held two (alice)")
+tap_ok "meanwhile alice answers the thread (250)" grep -q "^250" <<<"$r"
+tap_is "... answered by alice" \
+	"$(wait_sql "select i.status || '|' || u.login from atsmail.shared_items i join atsmail.users u
+		on u.id = i.answered_by_user_id where i.id = ${ITEM4:-0}" "done|alice@atsmail.test")" \
+	"done|alice@atsmail.test"
+CTL approval approve "${HID2:-0}" --postfix-config "$TB_POSTFIX_CONF" --actor carol@atsmail.test \
+	>"$PW/approve2.out" 2>"$PW/approve2.err"
+tap_is "carol approves it anyway: exit 0" "$?" 0
+tap_is "'forced' over alice's answer, naming the approver and that it was taken while held" \
+	"$(sql "select actor || '|' || from_value || '|' || (detail->>'over') || '|' || (detail->>'approved_by')
+		|| '|' || (detail->>'guard') from atsmail.shared_events where item_id = ${ITEM4:-0} and what = 'forced'")" \
+	"bob@atsmail.test|alice@atsmail.test|answered|carol@atsmail.test|taken while held"
+tap_is "then bob's answer" "$(state_of "$ITEM4")" "done|bob@atsmail.test"
+tap_ok "atsmailctl says so" grep -qF "over answered of alice@atsmail.test (approved by carol@atsmail.test)" "$PW/approve2.out"
+
+# rejected: the thread is unchanged, the pending answer gone
+M5=$(mid shared-held3)
+mx someone@example.org "$MB" --header "Message-Id: $M5" --header "Subject: held three" --body x
+ITEM5=$(item_of "$M5")
+R10=$(mid bob-held3)
+r=$(reply_in "$M5" bob@atsmail.test "$R10" "Re: held three (bob)")
+HID3=$(held_id "$R10")
+tap_ok "a third reply of bob's is held" test -n "$HID3"
+tap_is "... its answer pending" "$(pending "$R10")" 1
+CTL approval reject "${HID3:-0}" --reason "not like this" --postfix-config "$TB_POSTFIX_CONF" \
+	--actor carol@atsmail.test >"$PW/reject.out" 2>"$PW/reject.err"
+tap_is "carol rejects it: exit 0" "$?" 0
+tap_is "the pending answer is gone" "$(pending "$R10")" 0
+tap_is "the thread is unchanged: unhandled, not answered" "$(state_of "$ITEM5")" "unhandled|-"
+tap_is "... no event but its delivery" \
+	"$(sql "select string_agg(what, ',' order by id) from atsmail.shared_events where item_id = ${ITEM5:-0}")" \
+	delivered
+tap_ok "the mail stays in 未対応" imap -m "$SH/未対応" -w 5 bob@atsmail.test bobpw find "$M5"
+CTL policy approval bob@atsmail.test --off >/dev/null 2>&1
+wait_sql "select needs_approval from atsmail.users where login = 'bob@atsmail.test'" f >/dev/null
 
 # ---- 6. PostgreSQL down --------------------------------------------------------
 "$top_srcdir/tests/testbed/testbed.sh" pg-stop "$TB_DIR" >/dev/null 2>&1 || tap_bail "pg-stop failed"

@@ -6,7 +6,9 @@
 # and FETCHes the draft (Bcc ats+template.<code>, decoded subject, marker),
 # APPEND, STORE, EXPUNGE and COPY into it are refused; bob's personal
 # template is in bob's folder and not in alice's; edit -> sync leaves only
-# the new revision; rm removes the draft; render prints the merged text
+# the new revision; rm removes the draft; a notification's own text
+# (notify-<kind>) is checked against its kind and is nobody's draft, not
+# listed --as a user, not rendered; render prints the merged text
 # and refuses a missing value naming the tag and the record; the audit log
 # has template.created, .changed and .removed with the actor.
 set -u
@@ -56,14 +58,33 @@ printf '\x82\xb1\x82\xf1\n' >"$W/sjis.txt"
 ctl add bad3 --name x --subject s --body-file "$W/sjis.txt"
 tap_is "a Shift_JIS body file: exit 1" "$RC" 1
 tap_ok "a Shift_JIS body file: the error names the file" grep -q "$W/sjis.txt is not UTF-8" "$W/err"
+ctl add bad4 --name x --subject s --body "{{notify.resume_name}}"
+tap_is "a notification's tag in a recruiter's template: exit 1" "$RC" 1
+tap_ok "it is named as a notification's param" grep -q "{{notify.resume_name}} is a param of a notification" "$W/err"
 tap_is "nothing stored by the refusals" "$(sql "select count(*) from atsmail.templates where code like 'bad%'")" 0
+
+# a notification's own text (docs/notifications.md): checked against its
+# kind, and nobody's draft
+ctl add notify-intake-duplicate-en --name x --subject "{{notify.resume_name}}" --body b
+tap_is "notify-...-en without --lang en: exit 2" "$RC" 2
+tap_ok "it says which --lang" grep -q "give --lang en" "$W/err"
+ctl add notify-intake-nosuch --name x --subject s --body b
+tap_is "a notify- code that names no kind: exit 2" "$RC" 2
+ctl add notify-intake-duplicate --name "重複応募" --subject "{{notify.resume_name}} {{date}}" \
+	--body "{{user.name}} さん: {{notify.from}}" --doveadm "$DOVEADM"
+tap_is "notify-intake-duplicate with its kind's tags: exit 0" "$RC" 0
+ctl list --as alice@atsmail.test
+tap_ok "list --as: not among alice's templates" eval "! grep -q '^notify-' '$W/out'"
+ctl render notify-intake-duplicate --resume 1001 --as alice@atsmail.test
+tap_is "render of a notification's text: exit 1" "$RC" 1
+tap_ok "render says what it is" grep -q "is the text of a notification" "$W/err"
 
 # bob's personal template; a sync for the Dovecot users
 ctl add bobonly --name "Bob" --subject "Bob's {{date}}" --body "hi {{recipient.name}}" \
 	--lang en --owner bob@atsmail.test --personal --doveadm "$DOVEADM"
 tap_is "personal template add: exit 0" "$RC" 0
 ctl sync --doveadm "$DOVEADM"
-tap_ok "sync: alice has one draft" grep -q "^alice@atsmail.test: 1 template draft" "$W/out"
+tap_ok "sync: alice has one draft (no notification's text)" grep -q "^alice@atsmail.test: 1 template draft" "$W/out"
 tap_ok "sync: bob has two drafts" grep -q "^bob@atsmail.test: 2 template draft" "$W/out"
 tap_ok "sync: a user Dovecot does not know is skipped" grep -q "^dave@atsmail.test: not a Dovecot user here, skipped" "$W/out"
 tap_is "sync: exit 0" "$RC" 0

@@ -2,9 +2,13 @@
  * (lib/notify/compose.c, text.c): every kind in English and Japanese
  * (Subject decoded from RFC 2047, body decoded from base64), the headers
  * that prevent loops, Reply-To of the approval kinds, a missing or wrong
- * param, and params that try to add a header. */
+ * param, and params that try to add a header; a site's own text from a
+ * template (lib/notify/own-text.c): its codes and tags, the merge, values
+ * that try to add a header through it, and the built-in text when it does
+ * not merge. */
 #include "atsm-check.h"
 #include "notify/compose.h"
+#include "notify/own-text.h"
 #include "mail/rfc2047.h"
 
 #include <stdio.h>
@@ -383,6 +387,229 @@ START_TEST(kinds_listed)
 }
 END_TEST
 
+
+/* ---- a site's own text (notify/own-text.h) ---------------------------------- */
+
+#define DUP_PARAMS "{\"resume_id\": 42, \"resume_name\": \"山田 太郎\", " \
+	"\"from\": \"taro@cand.test\", \"subject\": \"再応募\"}"
+
+/* compose kind in lang with the template (subject, body, missing) and the
+ * extra tag user.name = "Alice A"; *fault gets the template's fault. */
+static char *
+compose_tpl(const char *kind, enum atsm_lang lang, const char *params, const char *tsubj,
+    const char *tbody, enum atsm_tpl_missing missing, struct atsm_err *fault)
+{
+	struct atsm_notify_in in;
+	struct atsm_notify_tpl t;
+	struct atsm_tpl_fields extra;
+	struct atsm_buf out;
+	struct atsm_err err;
+	char *m;
+
+	atsm_tpl_fields_init(&extra);
+	ck_assert_int_eq(atsm_tpl_fields_set(&extra, "user.name", "Alice A"), 0);
+	ck_assert_int_eq(atsm_tpl_fields_set(&extra, "date", "2026-12-04"), 0);
+	memset(&t, 0, sizeof(t));
+	t.code = "notify-test";
+	t.subject = tsubj;
+	t.body = tbody;
+	t.missing = missing;
+	t.extra = &extra;
+	input(&in, kind, lang, params);
+	in.tpl = &t;
+	atsm_buf_init(&out, ATSM_NOTIFY_MAIL_MAX);
+	ck_assert_msg(atsm_notify_compose_tpl(&in, &out, fault, &err) == 0, "%s: %s", kind,
+	    err.msg);
+	m = atsm_buf_steal(&out);
+	atsm_buf_free(&out);
+	atsm_tpl_fields_free(&extra);
+	return m;
+}
+
+START_TEST(own_text_codes)
+{
+	const char *const *k;
+	const char *kind;
+	char code[ATSM_TPL_CODE_MAX], lang[3];
+	struct atsm_err err;
+
+	ck_assert_int_eq(atsm_notify_tpl_code("intake.duplicate", NULL, code, sizeof(code)), 0);
+	ck_assert_str_eq(code, "notify-intake-duplicate");
+	ck_assert_int_eq(atsm_notify_tpl_code("approval.reminder", "ja", code, sizeof(code)), 0);
+	ck_assert_str_eq(code, "notify-approval-reminder-ja");
+	ck_assert_int_eq(atsm_notify_tpl_code("intake", NULL, code, sizeof(code)), -1);
+	ck_assert_int_eq(atsm_notify_tpl_code("intake.duplicate", NULL, code, 10), -1);
+	/* every kind in every form: a valid template code, read back */
+	for (k = atsm_notify_kinds(); *k != NULL; k++) {
+		ck_assert_int_eq(atsm_notify_tpl_code(*k, "en", code, sizeof(code)), 0);
+		ck_assert(atsm_template_code_valid(code));
+		ck_assert(atsm_notify_tpl_code_is(code));
+		ck_assert_int_eq(atsm_notify_tpl_kind(code, &kind, lang, &err), 0);
+		ck_assert_str_eq(kind, *k);
+		ck_assert_str_eq(lang, "en");
+	}
+	ck_assert_int_eq(atsm_notify_tpl_kind("notify-intake-duplicate", &kind, lang, &err), 0);
+	ck_assert_str_eq(kind, "intake.duplicate");
+	ck_assert_str_eq(lang, "");
+	ck_assert_int_eq(atsm_notify_tpl_kind("notify-intake-duplicate-fr", &kind, lang, &err), -1);
+	ck_assert_msg(strstr(err.msg, "notify-intake-duplicate-fr names no kind") != NULL, "%s",
+	    err.msg);
+	ck_assert_int_eq(atsm_notify_tpl_kind("notify-intake", &kind, lang, &err), -1);
+	ck_assert(!atsm_notify_tpl_code_is("interview-invite"));
+	ck_assert(!atsm_notify_tpl_code_is("notify"));
+}
+END_TEST
+
+START_TEST(own_text_tags)
+{
+	struct atsm_err err;
+
+	ck_assert(atsm_tpl_tag_known("notify.resume_name"));
+	ck_assert(!atsm_tpl_tag_known("notify."));
+	ck_assert(!atsm_tpl_tag_known("notify.Resume"));
+	ck_assert_int_eq(atsm_notify_tpl_check("intake.duplicate", "{{notify.resume_name}} "
+	    "{{ notify.from }} {{user.name}} {{date.ja}} {{notify.subject|-}}", &err), 0);
+	ck_assert_int_eq(atsm_notify_tpl_check("intake.duplicate", "{{notify.held_id}}", &err), -1);
+	ck_assert_msg(strstr(err.msg, "{{notify.held_id}} is no param of the notification "
+	    "intake.duplicate (its params: notify.resume_id, notify.resume_name, notify.from, "
+	    "notify.subject)") != NULL, "%s", err.msg);
+	ck_assert_int_eq(atsm_notify_tpl_check("intake.duplicate", "{{resume.name}}", &err), -1);
+	ck_assert_msg(strstr(err.msg, "{{resume.name}} has no value in a notification") != NULL,
+	    "%s", err.msg);
+	ck_assert_int_eq(atsm_notify_tpl_check("intake.duplicate", "{{notify.nmae}}", &err), -1);
+	ck_assert_int_eq(atsm_notify_tpl_check("intake.duplicate", "{{notify.from", &err), -1);
+	ck_assert_int_eq(atsm_notify_tpl_check("nosuch.kind", "x", &err), -1);
+}
+END_TEST
+
+START_TEST(own_text_is_merged)
+{
+	struct atsm_err fault;
+	char *m = compose_tpl("intake.duplicate", ATSM_LANG_JA, DUP_PARAMS,
+	    "【重複応募】{{notify.resume_name}} 様（{{notify.resume_id}}）",
+	    "{{user.name}} さん\n{{notify.from}} から再応募がありました。\n件名: {{notify.subject}}\n"
+	    "日付: {{date}} {{notify.nosuch|なし}}\n", ATSM_TPL_MISSING_REFUSE, &fault);
+	char *sj = subject(m), *b = body(m), *cl = header(m, "Content-Language");
+
+	ck_assert_int_eq(fault.cls, ATSM_ERR_NONE);
+	ck_assert_str_eq(sj, "【重複応募】山田 太郎 様（42）");
+	ck_assert_str_eq(b, "Alice A さん\r\ntaro@cand.test から再応募がありました。\r\n"
+	    "件名: 再応募\r\n日付: 2026-12-04 なし\r\n");
+	ck_assert_str_eq(cl, "ja");
+	/* the headers are atsmail's, whatever the text */
+	ck_assert_msg(strstr(m, "\r\nX-ATS-Notification: intake.duplicate; ref=TOKEN123\r\n") !=
+	    NULL, "marker");
+	ck_assert_msg(strstr(m, "\r\nAuto-Submitted: auto-generated\r\n") != NULL, "auto");
+	free(cl);
+	free(sj);
+	free(b);
+	free(m);
+}
+END_TEST
+
+START_TEST(own_text_values_add_no_header)
+{
+	struct atsm_err fault;
+	char *m = compose_tpl("intake.duplicate", ATSM_LANG_EN, "{\"resume_id\": 1, "
+	    "\"resume_name\": \"Taro\\r\\nBcc: eve@evil.test\", \"from\": \"a@b.test\\nX: y\", "
+	    "\"subject\": \"Hi\\r\\n\\r\\nbody\"}",
+	    "{{notify.resume_name}} {{notify.subject}}\r\nReply-To: eve@evil.test",
+	    "{{notify.from}}|{{notify.subject}}", ATSM_TPL_MISSING_REFUSE, &fault);
+	const char *end = strstr(m, "\r\n\r\n");
+	char *sj = subject(m), *b = body(m);
+
+	ck_assert_int_eq(fault.cls, ATSM_ERR_NONE);
+	ck_assert_ptr_null(header(m, "Bcc"));
+	ck_assert_ptr_null(header(m, "X"));
+	ck_assert_ptr_null(header(m, "Reply-To"));
+	ck_assert_msg(strstr(m, "\r\nBcc:") == NULL || strstr(m, "\r\nBcc:") > end, "Bcc header");
+	ck_assert_str_eq(sj, "Taro  Bcc: eve@evil.test Hi    body  Reply-To: eve@evil.test");
+	ck_assert_str_eq(b, "a@b.test X: y|Hi    body");
+	free(sj);
+	free(b);
+	free(m);
+}
+END_TEST
+
+START_TEST(own_text_preview_keeps_lines_in_the_body_only)
+{
+	struct atsm_err fault;
+	char *m = compose_tpl("approval.request", ATSM_LANG_JA, "{" APPROVAL "}",
+	    "承認: {{notify.preview}}", "---\n{{notify.preview}}\n---\n{{notify.subject}}",
+	    ATSM_TPL_MISSING_REFUSE, &fault);
+	char *sj = subject(m), *b = body(m), *rt = header(m, "Reply-To");
+
+	ck_assert_int_eq(fault.cls, ATSM_ERR_NONE);
+	ck_assert_str_eq(sj, "承認: 山田様  面接の日程です。");
+	ck_assert_str_eq(b, "---\r\n山田様\r\n\r\n面接の日程です。\r\n---\r\n面接のご案内");
+	ck_assert_str_eq(rt, "<ats+approve.12@ats.corp.test>");
+	free(rt);
+	free(sj);
+	free(b);
+	free(m);
+}
+END_TEST
+
+START_TEST(own_text_refused_sends_the_built_in_text)
+{
+	struct atsm_err fault;
+	/* resume_name null: no value, and the template refuses a missing one */
+	char *m = compose_tpl("intake.duplicate", ATSM_LANG_JA, "{\"resume_id\": 42, "
+	    "\"resume_name\": null, \"from\": \"taro@cand.test\", \"subject\": \"再応募\"}",
+	    "{{notify.resume_name}} 様", "本文", ATSM_TPL_MISSING_REFUSE, &fault);
+	char *sj = subject(m), *b = body(m);
+
+	ck_assert_int_ne(fault.cls, ATSM_ERR_NONE);
+	ck_assert_msg(strstr(fault.msg, "template notify-test: ") == fault.msg, "%s", fault.msg);
+	ck_assert_msg(strstr(fault.msg, "{{notify.resume_name}} has no value for notification "
+	    "intake.duplicate") != NULL, "%s", fault.msg);
+	ck_assert_str_eq(sj, "[atsmail] 既存の候補者から応募メールが届きました: ");
+	ck_assert_msg(strstr(b, "新しいレコードは作成されていません") != NULL, "%s", b);
+	free(sj);
+	free(b);
+	free(m);
+	/* the same under "empty": the template is used, the tag left out */
+	m = compose_tpl("intake.duplicate", ATSM_LANG_JA, "{\"resume_id\": 42, "
+	    "\"resume_name\": null, \"from\": \"taro@cand.test\", \"subject\": \"再応募\"}",
+	    "{{notify.resume_name}} 様", "本文", ATSM_TPL_MISSING_EMPTY, &fault);
+	sj = subject(m);
+	ck_assert_int_eq(fault.cls, ATSM_ERR_NONE);
+	ck_assert_str_eq(sj, " 様");
+	free(sj);
+	free(m);
+	/* a syntax fault: the built-in text, the fault said */
+	m = compose_tpl("intake.duplicate", ATSM_LANG_EN, DUP_PARAMS, "{{notify.resume_name",
+	    "x", ATSM_TPL_MISSING_REFUSE, &fault);
+	sj = subject(m);
+	ck_assert_int_ne(fault.cls, ATSM_ERR_NONE);
+	ck_assert_str_eq(sj, "[atsmail] Intake mail from an existing candidate: 山田 太郎");
+	free(sj);
+	free(m);
+}
+END_TEST
+
+START_TEST(own_text_does_not_hide_a_bad_notification)
+{
+	struct atsm_notify_in in;
+	struct atsm_notify_tpl t;
+	struct atsm_buf out;
+	struct atsm_err err, fault;
+
+	/* a param the kind needs is missing: the notification fails as
+	 * without a template, whatever the template would have merged */
+	memset(&t, 0, sizeof(t));
+	t.code = "notify-test";
+	t.subject = "s";
+	t.body = "b";
+	input(&in, "intake.duplicate", ATSM_LANG_EN, "{\"resume_id\": 1}");
+	in.tpl = &t;
+	atsm_buf_init(&out, ATSM_NOTIFY_MAIL_MAX);
+	ck_assert_int_eq(atsm_notify_compose_tpl(&in, &out, &fault, &err), -1);
+	ck_assert_msg(strstr(err.msg, "param resume_name is missing") != NULL, "%s", err.msg);
+	atsm_buf_free(&out);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -400,6 +627,15 @@ suite(void)
 	tcase_add_test(tc, header_injection_in_params_is_neutralised);
 	tcase_add_test(tc, long_values_are_cut_at_a_character);
 	tcase_add_test(tc, kinds_listed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("own-text");
+	tcase_add_test(tc, own_text_codes);
+	tcase_add_test(tc, own_text_tags);
+	tcase_add_test(tc, own_text_is_merged);
+	tcase_add_test(tc, own_text_values_add_no_header);
+	tcase_add_test(tc, own_text_preview_keeps_lines_in_the_body_only);
+	tcase_add_test(tc, own_text_refused_sends_the_built_in_text);
+	tcase_add_test(tc, own_text_does_not_hide_a_bad_notification);
 	suite_add_tcase(s, tc);
 	return s;
 }

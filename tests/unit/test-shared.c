@@ -85,6 +85,26 @@ START_TEST(test_shared_delivery_folder)
 }
 END_TEST
 
+START_TEST(test_shared_move_sources)
+{
+	char src[ATSM_SHARED_MOVE_SOURCES][ATSM_SHARED_FOLDER_MAX];
+
+	ck_assert_int_eq(atsm_shared_move_sources(&conf, ATSM_SHARED_DONE, src, &err), 0);
+	ck_assert_str_eq(src[0], "INBOX");
+	ck_assert_str_eq(src[1], "未対応*");
+	ck_assert_str_eq(src[2], "対応中*");
+	ck_assert_int_eq(atsm_shared_move_sources(&conf, ATSM_SHARED_PROGRESS, src, &err), 0);
+	ck_assert_str_eq(src[0], "INBOX");
+	ck_assert_str_eq(src[1], "未対応*");
+	ck_assert_str_eq(src[2], "完了*");
+	ck_assert_int_eq(atsm_conf_set(&conf, "shared_folder_done", "Closed", &err), 0);
+	ck_assert_int_eq(atsm_shared_move_sources(&conf, ATSM_SHARED_PROGRESS, src, &err), 0);
+	ck_assert_str_eq(src[2], "Closed*");
+	ck_assert_int_eq(atsm_shared_move_sources(&conf, (enum atsm_shared_status)7, src, &err),
+	    -1);
+}
+END_TEST
+
 static struct atsm_shared_move mv;
 
 static int
@@ -172,6 +192,7 @@ suite(void)
 	tcase_add_test(tc, test_shared_is_mailbox);
 	tcase_add_test(tc, test_shared_member_leaf);
 	tcase_add_test(tc, test_shared_delivery_folder);
+	tcase_add_test(tc, test_shared_move_sources);
 	tcase_add_test(tc, test_shared_move_into_status_folders);
 	tcase_add_test(tc, test_shared_move_elsewhere_is_nothing);
 	tcase_add_test(tc, test_shared_status_words);

@@ -166,6 +166,30 @@ START_TEST(test_tpl_unclosed_braces_stay_linear)
 }
 END_TEST
 
+START_TEST(test_tpl_notify_tags_only_in_notifications)
+{
+	/* known, so that a notification's own text passes atsm_tpl_check */
+	ck_assert(atsm_tpl_tag_known("notify.resume_name"));
+	ck_assert(atsm_tpl_tag_is_notify("notify.held_id"));
+	ck_assert(!atsm_tpl_tag_is_notify("notify."));
+	ck_assert(!atsm_tpl_tag_is_notify("notify.Held"));
+	ck_assert(!atsm_tpl_tag_is_notify("resume.name"));
+	ck_assert_int_eq(atsm_tpl_check("{{notify.resume_name}}", 22, &fault, &err), 0);
+	/* a recruiter's template: refused, naming the tag */
+	ck_assert_int_eq(atsm_tpl_check_no_notify("{{resume.name}} {{notify.from|x}}", 33,
+	    &fault, &err), -1);
+	ck_assert_int_eq(fault.code, ATSM_TPL_FAULT_MISSING);
+	ck_assert_str_eq(fault.tag, "notify.from");
+	ck_assert_ptr_nonnull(strstr(err.msg, "{{notify.from}} is a param of a notification"));
+	ck_assert_int_eq(atsm_tpl_check_no_notify("{{resume.name}} {{job.block}} {{date.ja}}", 41,
+	    &fault, &err), 0);
+	ck_assert_int_eq(fault.code, ATSM_TPL_FAULT_NONE);
+	/* at merge, a recruiter's mail has no such value */
+	ck_assert_ptr_null(merge("{{notify.from}}", ATSM_TPL_MISSING_REFUSE, false));
+	ck_assert_int_eq(fault.code, ATSM_TPL_FAULT_MISSING);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -181,6 +205,7 @@ suite(void)
 	tcase_add_test(tc, test_tpl_job_block_lines_and_language);
 	tcase_add_test(tc, test_tpl_html_escapes_values_not_fallbacks);
 	tcase_add_test(tc, test_tpl_check_and_codes);
+	tcase_add_test(tc, test_tpl_notify_tags_only_in_notifications);
 	tcase_add_test(tc, test_tpl_output_limit_is_a_fault);
 	tcase_add_test(tc, test_tpl_unclosed_braces_stay_linear);
 	suite_add_tcase(s, tc);
