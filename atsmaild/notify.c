@@ -43,6 +43,7 @@
 #include "base/log.h"
 #include "notify/compose.h"
 #include "notify/own-text.h"
+#include "notify/report-mail.h"
 #include "notify/send.h"
 #include "notify/webhook.h"
 #include "rules/token.h"
@@ -389,7 +390,7 @@ handle(PGconn *conn, struct atsmaild_gen *g, struct note *n, struct atsm_err *er
 	}
 	if (own_load(conn, n, lang, &own, err) < 0)
 		return -1;
-	atsm_buf_init(&mail, ATSM_NOTIFY_MAIL_MAX);
+	atsm_buf_init(&mail, atsm_notify_mail_max(n->kind));
 	atsm_err_clear(&cerr);
 	atsm_err_clear(&tfault);
 	rc = compose(g, n, lang, &own, &mail, &tfault, &cerr);

@@ -33,6 +33,8 @@ static const struct ctl_command commands[] = {
 	  ctl_cmd_policy, ctl_cmd_policy_usage },
 	{ "history", "the mail and phase history of a resume or contact", ctl_cmd_history,
 	  ctl_cmd_history_usage },
+	{ "report", "figures of a period per recruiter, shared mailbox and job: table, CSV,"
+	  " HTML", ctl_cmd_report, ctl_cmd_report_usage },
 	{ "audit", "the audit log's hash chain: verify, anchor its head, export",
 	  ctl_cmd_audit, ctl_cmd_audit_usage },
 	{ "approval", "mail held for approval: list, approve, reject, run (decisions by mail,"

@@ -88,6 +88,8 @@ int ctl_cmd_snapshot(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_snapshot_usage(FILE *fp);
 int ctl_cmd_template(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_template_usage(FILE *fp);
+int ctl_cmd_report(struct ctl *ctx, int argc, char **argv);
+void ctl_cmd_report_usage(FILE *fp);
 int ctl_cmd_shared(struct ctl *ctx, int argc, char **argv);
 void ctl_cmd_shared_usage(FILE *fp);
 /* shared sync (cmd-shared-sync.c): argv[0] is "sync" */

@@ -15,6 +15,7 @@ packages=(
 	debhelper dpkg-dev lintian git debootstrap zstd libnet-ssleay-perl
 	libsisimai-perl
 	neomutt tmux
+	gnuplot-nox fonts-ipafont-gothic
 )
 missing=()
 for p in "${packages[@]}"; do

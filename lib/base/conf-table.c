@@ -432,6 +432,63 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"answer that was written, and an approver who was out gets one more "
 		"mail, not one an hour.",
 	},
+	/* ---- reports (atsmailctl report) ---- */
+	{
+		"report_office_hours", ATSM_CONF_STRING, F(report_office_hours), "09:00-18:00",
+		NULL, 0, 0, false,
+		"The working hours of a day as HH:MM-HH:MM in the report's time zone: with "
+		"atsmailctl report --office-hours, a time to first reply counts only the "
+		"time inside them, on the days of report_office_days (docs/reports.md).",
+		"The usual office day (定時) of a Japanese company: nine to six.",
+	},
+	{
+		"report_office_days", ATSM_CONF_STRING, F(report_office_days), "mon-fri",
+		NULL, 0, 0, false,
+		"The working days for report_office_hours: English day names (sun, mon, "
+		"tue, wed, thu, fri, sat) and ranges, separated by commas "
+		"(\"mon-fri\", \"mon-fri,sat\"). Public holidays are not known and "
+		"count as working days.",
+		"Monday to Friday is the working week of most companies.",
+	},
+	{
+		"report_statement_timeout", ATSM_CONF_TIME, F(report_statement_timeout), "60s",
+		NULL, 1 * SEC, 3600 * SEC, false,
+		"The longest one statement of atsmailctl report may take, in place of "
+		"db_statement_timeout (which is for the mail path). A report over a long "
+		"period reads every mail of it.",
+		"A year's report on a million messages reads in seconds with the indexes "
+		"of sql/022-report.sql (docs/benchmarks.md); a minute leaves room for a "
+		"busy server and still stops a runaway query.",
+	},
+	{
+		"report_gnuplot", ATSM_CONF_STRING, F(report_gnuplot), "gnuplot",
+		NULL, 0, 0, false,
+		"The gnuplot program that draws the charts of atsmailctl report --html "
+		"and of the report mail (a name looked up in PATH, or a path). It is run "
+		"with -d and the script on its standard input, and killed after 30 "
+		"seconds.",
+		"Debian's gnuplot-nox installs gnuplot in PATH; its SVG output leaves "
+		"text as text, so Japanese names are drawn by the browser's fonts.",
+	},
+	{
+		"report_mail_to", ATSM_CONF_LIST, F(report_mail_to), "",
+		NULL, 0, 0, false,
+		"Who gets the report mail of atsmailctl report mail (the weekly timer "
+		"atsmail-report.timer): mail addresses or logins of users, separated by "
+		"commas or spaces. A login is sent to the user's primary address. Empty: "
+		"atsmailctl report mail needs --to.",
+		"Who the managers are differs in every company; no one is sent a report "
+		"before an admin names them.",
+	},
+	{
+		"report_mail_lang", ATSM_CONF_ENUM, F(report_mail_lang), "recipient",
+		"recipient|en|ja", 0, 0, false,
+		"The language of the report mail: recipient (each user's users.lang, else "
+		"default_language; an address that is no user's gets default_language), "
+		"or en or ja for everyone.",
+		"Each manager reads the report in the language atsmail already writes to "
+		"them.",
+	},
 	/* ---- journal ---- */
 	/* ---- inbound: the Dovecot plugin ---- */
 	{

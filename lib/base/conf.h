@@ -27,6 +27,9 @@
 #define ATSM_NON_SMTP_UNTRUSTED 1   /* non_smtp_senders = untrusted */
 #define ATSM_SHARED_ANSWERED_DONE 0      /* shared_answered_status = done */
 #define ATSM_SHARED_ANSWERED_PROGRESS 1  /* shared_answered_status = progress */
+#define ATSM_REPORT_LANG_RECIPIENT 0     /* report_mail_lang = recipient */
+#define ATSM_REPORT_LANG_EN 1
+#define ATSM_REPORT_LANG_JA 2
 
 /* A logical line (with its continuation lines) longer than this is an error;
  * a file longer than ATSM_CONF_FILE_MAX is refused before it is parsed. */
@@ -106,6 +109,13 @@ struct atsm_conf {
 	unsigned notify_retry_base;      /* ms */
 	/* approval of held mail (docs/approval.md) */
 	unsigned approval_remind_after;  /* ms */
+	/* reports (atsmailctl report, docs/reports.md) */
+	char *report_office_hours;       /* "09:00-18:00" (report/stats.h) */
+	char *report_office_days;        /* "mon-fri" */
+	unsigned report_statement_timeout; /* ms */
+	char *report_gnuplot;            /* program */
+	struct atsm_conf_list report_mail_to;   /* addresses or logins */
+	unsigned report_mail_lang;       /* enum: "recipient|en|ja" (ATSM_REPORT_LANG_*) */
 	/* inbound (Dovecot plugin) */
 	size_t inbound_parse_max_bytes;
 	unsigned intake_max_per_hour;

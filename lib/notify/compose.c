@@ -10,6 +10,7 @@
  */
 #include "notify/compose.h"
 #include "notify/text.h"
+#include "notify/report-mail.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -177,6 +178,11 @@ atsm_notify_compose_tpl(const struct atsm_notify_in *in, struct atsm_buf *out,
 	/* the built-in text first: it checks every param the kind needs */
 	if (in->tpl != NULL)
 		own_text(in, params, &subj, &body, tpl_fault);
+	if (strcmp(in->kind, ATSM_NOTIFY_REPORT_KIND) == 0) {
+		/* several parts: notify/report-mail.c */
+		rc = atsm_notify_report_write(in, dom, params, atsm_buf_str(&subj), &body, out, err);
+		goto done;
+	}
 	if (atsm_buf_printf(out, "From: %s\r\nTo: <%s>\r\n", in->from, in->to) < 0 ||
 	    (rt != NULL && atsm_buf_printf(out, "Reply-To: <%s>\r\n", rt) < 0) ||
 	    atsm_explain_put_subject(out, atsm_buf_str(&subj)) < 0 ||

@@ -189,6 +189,19 @@ static const struct kind kinds[] = {
 	  "  送信日時:   {sent_at}\n"
 	  "  Message-ID: {message_id}\n\n"
 	  "受信側サーバの応答:\n{reason}\n" FOOTER_JA },
+	/* the table, the chart and the page follow the sentence: notify/report-mail.c */
+	{ "report.weekly",
+	  { "period", "text", "html", NULL },
+	  "[atsmail] Report {period}",
+	  "The report of atsmail for {period}: mail sent, replies, reply rate, bounces\n"
+	  "and times to the first reply, per recruiter, per shared mailbox and per job.\n"
+	  "The attached page (open it in any browser; it needs no network) has the\n"
+	  "charts and every table; the picture shows mail per recruiter.\n",
+	  "[atsmail] レポート {period}",
+	  "{period} の atsmail レポートです。担当者別・共通アドレス別・求人別の送信数、\n"
+	  "返信数、返信率、エラー、最初の返信までの時間をまとめています。グラフとすべての表は\n"
+	  "添付のページにあります（どのブラウザでも開け、ネットワークは不要です）。画像は\n"
+	  "担当者別のメール数です。\n" },
 };
 
 static const char *kind_names[sizeof(kinds) / sizeof(kinds[0]) + 1];

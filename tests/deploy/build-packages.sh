@@ -78,6 +78,7 @@ missing=
 for f in /usr/sbin/atsmaild /usr/sbin/atsmailctl /usr/sbin/atsmail-notifyd \
 	/usr/share/atsmail/sql/001-core.sql /etc/atsmail/atsmail.conf \
 	/lib/systemd/system/atsmaild.service /lib/systemd/system/atsmail-notifyd.service \
+	/lib/systemd/system/atsmail-report.service /lib/systemd/system/atsmail-report.timer \
 	/usr/lib/tmpfiles.d/atsmail.conf /usr/share/atsmail/postfix/main.cf.snippet \
 	/usr/share/atsmail/postfix/master.cf.snippet /usr/share/man/man8/atsmaild.8.gz \
 	/usr/share/man/man8/atsmailctl.8.gz /usr/share/man/man8/atsmail-notifyd.8.gz \
