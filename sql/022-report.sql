@@ -105,12 +105,28 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT r.id, r.direction, extract(epoch FROM r.t)::bigint,
 	       extract(timezone FROM r.t)::integer, to_char(r.t, 'YYYY-MM-DD'),
 	       u.login, u.display_name, r.thread,
-	       atsmail.report_message_jobs(r.id), atsmail.report_thread_mailboxes(r.thread),
+	       coalesce(j.jobs, '{}'), coalesce(s.mailboxes, '{}'),
 	       r.answers, extract(epoch FROM r.reply_t)::bigint,
 	       extract(timezone FROM r.reply_t)::integer,
 	       coalesce(b.hard, 0), coalesce(b.soft, 0)
 	FROM r
 	LEFT JOIN atsmail.users u ON u.id = r.owner_id
+	-- report_message_jobs() and report_thread_mailboxes() written out:
+	-- a subquery is planned into this query, a function call per mail
+	-- is not (docs/benchmarks.md, "Reports")
+	LEFT JOIN LATERAL (
+		SELECT array_agg(DISTINCT coalesce(p.job_id, l.target_id)) AS jobs
+		FROM atsmail.message_links l
+		LEFT JOIN atsmail.processes p ON l.target_kind = 'process' AND p.id = l.target_id
+		WHERE l.message_id = r.id AND l.target_kind IN ('job', 'process')
+		  AND (l.target_kind = 'job' OR p.id IS NOT NULL)
+	) j ON true
+	LEFT JOIN LATERAL (
+		SELECT array_agg(DISTINCT i.mailbox) AS mailboxes
+		FROM atsmail.messages tm
+		JOIN atsmail.shared_items i ON i.message_id = tm.id
+		WHERE tm.id = r.thread OR tm.thread_id = r.thread
+	) s ON true
 	LEFT JOIN LATERAL (
 		SELECT count(*) FILTER (WHERE rc.status_code LIKE '5.%')::integer AS hard,
 		       count(*) FILTER (WHERE rc.status_code IS NULL
