@@ -112,10 +112,11 @@ else
 	tap_bail "no packages to install"
 fi
 
-# what the packages depend on, to have it in the cached root's apt cache
+# what the packages depend on and recommend (apt installs recommends, as an
+# admin's apt-get does), to have it in the cached root's apt cache
 deps=()
 for d in "$debs"/atsmail_*.deb "$debs"/dovecot-atsmail_*.deb; do
-	for p in $({ dpkg-deb -f "$d" Depends; dpkg-deb -f "$d" Pre-Depends; } | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//' | tr -d ' '); do
+	for p in $({ dpkg-deb -f "$d" Depends; dpkg-deb -f "$d" Pre-Depends; dpkg-deb -f "$d" Recommends; } | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//' | tr -d ' '); do
 		case $p in atsmail | dovecot-atsmail | '') ;; *) deps+=("$p") ;; esac
 	done
 done
