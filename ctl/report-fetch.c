@@ -251,7 +251,8 @@ durations(struct fetch *f, const struct atsm_office *office)
 	long long *d = NULL;
 	size_t i = 0, j, nd;
 
-	qsort(f->s, f->ns, sizeof(*f->s), cmp_sample);
+	if (f->ns > 1)		/* qsort's base may be NULL when empty */
+		qsort(f->s, f->ns, sizeof(*f->s), cmp_sample);
 	if (f->ns > 0 && (d = malloc(f->ns * sizeof(*d))) == NULL)
 		return -1;
 	while (i < f->ns) {
@@ -636,9 +637,13 @@ ctl_report_fetch(struct ctl *ctx, const struct ctl_report_opts *o, struct atsm_r
 	}
 	if (fetch_job_titles(&f, ctx->conn, err) < 0)
 		goto out;
-	qsort(r->recruiters.v, r->recruiters.n, sizeof(*r->recruiters.v), cmp_key);
-	qsort(r->mailboxes.v, r->mailboxes.n, sizeof(*r->mailboxes.v), cmp_key);
-	qsort(r->jobs.v, r->jobs.n, sizeof(*r->jobs.v), cmp_job);
+	/* an empty group has no array (NULL), which qsort must not get */
+	if (r->recruiters.n > 1)
+		qsort(r->recruiters.v, r->recruiters.n, sizeof(*r->recruiters.v), cmp_key);
+	if (r->mailboxes.n > 1)
+		qsort(r->mailboxes.v, r->mailboxes.n, sizeof(*r->mailboxes.v), cmp_key);
+	if (r->jobs.n > 1)
+		qsort(r->jobs.v, r->jobs.n, sizeof(*r->jobs.v), cmp_job);
 	rc = 0;
 out:
 	atsm_db_rollback(ctx->conn);
