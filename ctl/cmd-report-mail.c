@@ -178,7 +178,7 @@ make_params(const struct atsm_report *r, enum atsm_lang lang, const char *gnuplo
 	atsm_buf_init(&text, TEXT_OUT_MAX);
 	if (ctl_report_page(r, lang, gnuplot, &html, &png, err) < 0)
 		goto done;
-	if (atsm_report_table(r, ATSM_REPORT_BY_ALL, ATSM_REPORT_PART_ALL, &text) < 0) {
+	if (atsm_report_table(r, ATSM_REPORT_BY_ALL, ATSM_REPORT_PART_ALL, lang, &text) < 0) {
 		atsm_err_setc(err, ATSM_ERR_INPUT, "report: the table is over %u bytes",
 		    TEXT_OUT_MAX);
 		goto done;

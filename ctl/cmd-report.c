@@ -232,7 +232,7 @@ ctl_cmd_report(struct ctl *ctx, int argc, char **argv)
 	}
 	atsm_buf_init(&out, REPORT_OUT_MAX);
 	if ((csv ? atsm_report_csv(&r, by, parts, bom, &out) :
-	    atsm_report_table(&r, by, parts, &out)) < 0) {
+	    atsm_report_table(&r, by, parts, ctl_report_env_lang(), &out)) < 0) {
 		ctl_error("report: the output is over %u bytes", REPORT_OUT_MAX);
 		rc = CTL_EXIT_FAIL;
 	} else if (fwrite(atsm_buf_str(&out), 1, out.len, stdout) != out.len || fflush(stdout) != 0) {

@@ -19,43 +19,7 @@
 
 #include "base/charset.h"
 #include "report/table.h"
-
-struct page_words {
-	const char *title, *period, *generated, *view, *office_hours, *charts_missing;
-	const char *recruiters, *mailboxes, *jobs, *funnel, *aging;
-	const char *recruiter, *mailbox, *job, *phase, *count;
-	const char *sent, *replies, *rate, *hard, *soft;
-	const char *in_median, *in_p90, *out_median, *out_p90, *held, *open;
-	const char *age[ATSM_AGE_N];
-	const char *none;
-};
-
-static const struct page_words words_en = {
-	"atsmail report", "Period", "Made", "Counted as seen by",
-	"Times count office hours only.", "The charts could not be drawn",
-	"Per recruiter", "Per shared mailbox", "Per job", "Funnel per job",
-	"Open shared mailbox mail by age",
-	"Recruiter", "Shared mailbox", "Job", "Phase", "Processes",
-	"Sent", "Replies", "Reply rate", "Hard bounces", "Soft bounces",
-	"Their reply: median", "Their reply: p90", "Our reply: median", "Our reply: p90",
-	"Held", "Open",
-	{ "< 1 day", "1-3 days", "3-7 days", "older" },
-	"No data in this period.",
-};
-
-static const struct page_words words_ja = {
-	"atsmail レポート", "期間", "作成", "集計の視点",
-	"時間は営業時間のみで数えています。", "グラフを描けませんでした",
-	"担当者別", "共通アドレス別", "求人別", "求人別ファネル",
-	"共通アドレスの未完了メール（経過日数別）",
-	"担当者", "共通アドレス", "求人", "フェーズ", "選考数",
-	"送信", "返信", "返信率", "エラー（恒久）", "エラー（一時）",
-	"相手の返信まで（中央値）", "相手の返信まで（90%）",
-	"こちらの返信まで（中央値）", "こちらの返信まで（90%）",
-	"承認待ち", "未完了",
-	{ "1日未満", "1〜3日", "3〜7日", "7日以上" },
-	"この期間のデータはありません。",
-};
+#include "report/words.h"
 
 #define STYLE \
 	"body{font-family:sans-serif;margin:1.5em;color:#222;background:#fff}" \
@@ -258,21 +222,6 @@ full:
 
 /* ---- numbers -------------------------------------------------------------- */
 
-void
-atsm_report_html_duration(long long s, enum atsm_lang lang, char *out, size_t size)
-{
-	if (lang != ATSM_LANG_JA)
-		atsm_report_fmt_duration(s, out, size);          /* as the terminal table */
-	else if (s < 0)
-		snprintf(out, size, "-");
-	else if (s < 3600)
-		snprintf(out, size, "%lld分", (s + 30) / 60);
-	else if (s < 86400)
-		snprintf(out, size, "%lld時間%02lld分", s / 3600, s % 3600 / 60);
-	else
-		snprintf(out, size, "%lld日%02lld時間", s / 86400, s % 86400 / 3600);
-}
-
 static int
 td_num(struct atsm_buf *out, long long v)
 {
@@ -286,7 +235,7 @@ td_dur(struct atsm_buf *out, long long v, enum atsm_lang lang)
 {
 	char s[64];
 
-	atsm_report_html_duration(v, lang, s, sizeof(s));
+	atsm_report_fmt_duration_in(v, lang, s, sizeof(s));
 	if (atsm_buf_puts(out, "<td class=\"n\">") < 0 || atsm_html_escape(out, s) < 0 ||
 	    atsm_buf_puts(out, "</td>") < 0)
 		return -1;
@@ -330,7 +279,7 @@ h2(struct atsm_buf *out, const char *s)
 }
 
 static int
-no_data(struct atsm_buf *out, const struct page_words *w)
+no_data(struct atsm_buf *out, const struct atsm_report_words *w)
 {
 	if (atsm_buf_puts(out, "<p>") < 0 || atsm_html_escape(out, w->none) < 0 ||
 	    atsm_buf_puts(out, "</p>\n") < 0)
@@ -344,7 +293,7 @@ enum rows_kind { ROWS_RECRUITERS, ROWS_MAILBOXES, ROWS_JOBS };
 
 static int
 rows_table(struct atsm_buf *out, const struct atsm_report_rows *rows, enum rows_kind kind,
-    const struct page_words *w, enum atsm_lang lang)
+    const struct atsm_report_words *w, enum atsm_lang lang)
 {
 	const char *title = kind == ROWS_RECRUITERS ? w->recruiters :
 	    kind == ROWS_MAILBOXES ? w->mailboxes : w->jobs;
@@ -389,7 +338,7 @@ either(const char *a, const char *b)
 }
 
 static int
-funnel_table(struct atsm_buf *out, const struct atsm_report *r, const struct page_words *w)
+funnel_table(struct atsm_buf *out, const struct atsm_report *r, const struct atsm_report_words *w)
 {
 	size_t i;
 
@@ -412,7 +361,7 @@ funnel_table(struct atsm_buf *out, const struct atsm_report *r, const struct pag
 }
 
 static int
-aging_table(struct atsm_buf *out, const struct atsm_report *r, const struct page_words *w)
+aging_table(struct atsm_buf *out, const struct atsm_report *r, const struct atsm_report_words *w)
 {
 	size_t i, a;
 
@@ -450,7 +399,7 @@ meta(struct atsm_buf *out, const char *label, const char *value)
 }
 
 static int
-charts(struct atsm_buf *out, const struct atsm_report_page *p, const struct page_words *w,
+charts(struct atsm_buf *out, const struct atsm_report_page *p, const struct atsm_report_words *w,
     struct atsm_err *err)
 {
 	int i;
@@ -482,7 +431,7 @@ full:
 int
 atsm_report_html(const struct atsm_report_page *p, struct atsm_buf *out, struct atsm_err *err)
 {
-	const struct page_words *w = p->lang == ATSM_LANG_JA ? &words_ja : &words_en;
+	const struct atsm_report_words *w = atsm_report_words(p->lang);
 	const struct atsm_report *r = p->r;
 
 	atsm_buf_reset(out);

@@ -47,9 +47,4 @@ int atsm_html_escape(struct atsm_buf *out, const char *s);
  * no SVG or holds what the page must not (see above). */
 int atsm_report_svg_inline(struct atsm_buf *out, const char *svg, struct atsm_err *err);
 
-/* A duration in seconds as the page shows it: in English as the terminal
- * table (atsm_report_fmt_duration: "45m", "3h 05m", "2d 04h"), in Japanese
- * "45分", "3時間05分", "2日04時間"; -1: "-". */
-void atsm_report_html_duration(long long s, enum atsm_lang lang, char *out, size_t size);
-
 #endif

@@ -11,6 +11,7 @@
  * on the locale atsmailctl happens to run in (cron has "C").
  */
 #include "report/table.h"
+#include "report/words.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -140,6 +141,21 @@ atsm_report_fmt_duration(long long s, char *buf, size_t size)
 }
 
 void
+atsm_report_fmt_duration_in(long long s, enum atsm_lang lang, char *buf, size_t size)
+{
+	if (lang != ATSM_LANG_JA)
+		atsm_report_fmt_duration(s, buf, size);
+	else if (s < 0)
+		snprintf(buf, size, "-");
+	else if (s < 3600)
+		snprintf(buf, size, "%lld分", (s + 30) / 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%lld時間%02lld分", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%lld日%02lld時間", s / 86400, s % 86400 / 3600);
+}
+
+void
 atsm_report_fmt_rate(double rate, char *buf, size_t size)
 {
 	if (rate < 0)
@@ -220,7 +236,7 @@ pad(struct atsm_buf *out, size_t n)
 }
 
 static int
-grid_text(const struct grid *g, const char *title, struct atsm_buf *out)
+grid_text(const struct grid *g, const char *title, const char *none, struct atsm_buf *out)
 {
 	size_t w[GRID_COLS], i, j, cw;
 	int rc = 0;
@@ -251,18 +267,33 @@ grid_text(const struct grid *g, const char *title, struct atsm_buf *out)
 		rc |= atsm_buf_putc(out, '\n');
 	}
 	if (g->nrows == 0)
-		rc |= atsm_buf_puts(out, "(none)\n");
+		rc |= atsm_buf_printf(out, "%s\n", none);
 	return rc < 0 ? -1 : 0;
 }
 
-static int
-csv_field(struct atsm_buf *out, const char *s)
+/* A text cell that a spreadsheet would take for a formula (it starts
+ * with = + - @, or a tab or CR that some strip first) gets a leading
+ * apostrophe, which Excel and LibreOffice show as text: a job title or a
+ * display name such as "=HYPERLINK(...)" must not run when a manager
+ * opens the export.  Figures are never text cells. */
+static bool
+csv_formula_like(const char *s)
 {
+	return s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+	    s[0] == '\t' || s[0] == '\r';
+}
+
+static int
+csv_field(struct atsm_buf *out, const char *s, bool text)
+{
+	bool guard = text && csv_formula_like(s);
 	int rc = 0;
 
 	if (strpbrk(s, ",\"\r\n") == NULL)
-		return atsm_buf_puts(out, s);
+		return (guard ? atsm_buf_putc(out, '\'') : 0) | atsm_buf_puts(out, s);
 	rc |= atsm_buf_putc(out, '"');
+	if (guard)
+		rc |= atsm_buf_putc(out, '\'');
 	for (; *s != '\0'; s++) {
 		if (*s == '"')
 			rc |= atsm_buf_putc(out, '"');
@@ -284,7 +315,8 @@ grid_csv(const struct grid *g, const char *const *csv_head, struct atsm_buf *out
 		for (j = 0; j < g->ncols; j++) {
 			if (j > 0)
 				rc |= atsm_buf_putc(out, ',');
-			rc |= csv_field(out, i == 0 ? csv_head[j] : g->cell[(i - 1) * g->ncols + j]);
+			rc |= csv_field(out, i == 0 ? csv_head[j] : g->cell[(i - 1) * g->ncols + j],
+			    i > 0 && !g->right[j]);
 		}
 		rc |= atsm_buf_puts(out, "\r\n");
 	}
@@ -293,24 +325,20 @@ grid_csv(const struct grid *g, const char *const *csv_head, struct atsm_buf *out
 
 /* ------------------------------------------------------------ the parts */
 
-static const char *const row_head[] = {
-	"", "name", "id", "sent", "replies", "reply rate", "hard", "soft",
-	"in median", "in p90", "out median", "out p90", "held", "open"
-};
 static const char *const row_csv[] = {
 	"section", "label", "key", "sent", "replies", "reply_rate", "bounces_hard",
 	"bounces_soft", "in_median_s", "in_p90_s", "out_median_s", "out_p90_s", "held", "open"
 };
-#define ROW_COLS (sizeof(row_head) / sizeof(row_head[0]))
+#define ROW_COLS (sizeof(row_csv) / sizeof(row_csv[0]))   /* section + ATSM_COL_N */
 
 static const struct {
 	unsigned by;
-	const char *section, *title;
+	const char *section;
 	size_t off;
-} groups[] = {
-	{ ATSM_REPORT_BY_RECRUITER, "recruiter", "By recruiter", offsetof(struct atsm_report, recruiters) },
-	{ ATSM_REPORT_BY_MAILBOX, "mailbox", "By shared mailbox", offsetof(struct atsm_report, mailboxes) },
-	{ ATSM_REPORT_BY_JOB, "job", "By job", offsetof(struct atsm_report, jobs) },
+} groups[] = {      /* in the order of atsm_report_words' t_by */
+	{ ATSM_REPORT_BY_RECRUITER, "recruiter", offsetof(struct atsm_report, recruiters) },
+	{ ATSM_REPORT_BY_MAILBOX, "mailbox", offsetof(struct atsm_report, mailboxes) },
+	{ ATSM_REPORT_BY_JOB, "job", offsetof(struct atsm_report, jobs) },
 };
 
 static void
@@ -324,8 +352,8 @@ num(char *b, size_t n, long long v)
 
 /* the cells of one row: for people (csv false) or raw (csv true) */
 static void
-row_cells(const char *section, const struct atsm_report_row *w, bool csv, char c[][32],
-    const char **v)
+row_cells(const char *section, const struct atsm_report_row *w, bool csv,
+    enum atsm_lang lang, char c[][32], const char **v)
 {
 	long long d[4] = { w->in_median, w->in_p90, w->out_median, w->out_p90 };
 	int i;
@@ -349,7 +377,7 @@ row_cells(const char *section, const struct atsm_report_row *w, bool csv, char c
 		if (csv)
 			num(c[5 + i], 32, d[i]);
 		else
-			atsm_report_fmt_duration(d[i], c[5 + i], 32);
+			atsm_report_fmt_duration_in(d[i], lang, c[5 + i], 32);
 	}
 	num(c[9], 32, w->held);
 	num(c[10], 32, w->open);
@@ -373,12 +401,12 @@ rows_grid(const struct atsm_report *r, size_t gi, bool csv, struct grid *g)
 	size_t i;
 
 	for (i = 0; i < rows->n; i++) {
-		row_cells(groups[gi].section, &rows->v[i], csv, c, v);
+		row_cells(groups[gi].section, &rows->v[i], csv, ATSM_LANG_EN, c, v);
 		grid_row(g, v);
 	}
 }
 
-static const char *const day_head[] = { "date", "sent", "replies" };
+static const char *const day_csv[] = { "date", "sent", "replies" };
 
 static void
 days_grid(const struct atsm_report *r, struct grid *g)
@@ -395,7 +423,6 @@ days_grid(const struct atsm_report *r, struct grid *g)
 	}
 }
 
-static const char *const funnel_head[] = { "job", "id", "phase", "code", "processes" };
 static const char *const funnel_csv[] = { "job", "job_key", "phase", "phase_code", "processes" };
 
 static void
@@ -418,7 +445,6 @@ funnel_grid(const struct atsm_report *r, struct grid *g)
 	}
 }
 
-static const char *const aging_head[] = { "mailbox", "< 1 day", "1-3 days", "3-7 days", "older" };
 static const char *const aging_csv[] = { "mailbox", "under_1d", "1d_3d", "3d_7d", "over_7d" };
 
 static void
@@ -441,55 +467,58 @@ aging_grid(const struct atsm_report *r, struct grid *g)
 
 int
 atsm_report_table(const struct atsm_report *r, unsigned by, unsigned parts,
-    struct atsm_buf *out)
+    enum atsm_lang lang, struct atsm_buf *out)
 {
+	const struct atsm_report_words *w = atsm_report_words(lang);
+	const char *head[GRID_COLS];
 	struct grid g;
-	size_t gi;
+	size_t gi, i;
 	int rc = 0;
 
-	rc |= atsm_buf_printf(out, "atsmail report %s .. %s%s%s%s%s%s\n",
+	rc |= atsm_buf_printf(out, "%s %s .. %s%s%s%s%s%s\n", w->title,
 	    r->ndays > 0 ? r->days[0].date : "?", r->ndays > 0 ? r->days[r->ndays - 1].date : "?",
 	    r->zone[0] != '\0' ? " (" : "", r->zone, r->zone[0] != '\0' ? ")" : "",
-	    r->as_login[0] != '\0' ? ", as " : "", r->as_login);
-	rc |= atsm_buf_printf(out, "times to first reply: median and 90th percentile%s\n",
-	    r->office_hours ? ", office hours only" : "");
+	    r->as_login[0] != '\0' ? w->t_as : "", r->as_login);
+	rc |= atsm_buf_printf(out, "%s%s\n", w->t_times, r->office_hours ? w->t_office_only : "");
 	if (parts & ATSM_REPORT_PART_ROWS)
 		for (gi = 0; gi < sizeof(groups) / sizeof(groups[0]); gi++) {
+			const struct atsm_report_rows *rows = (const struct atsm_report_rows *)
+			    ((const char *)r + groups[gi].off);
+			const char *v[ROW_COLS];
+			char c[11][32];
+
 			if (!(by & groups[gi].by))
 				continue;
-			grid_init(&g, ROW_COLS - 1, row_head + 1, "llrrrrrrrrrrr");
-			{
-				/* the terminal has no section column: drop it */
-				const struct atsm_report_rows *rows = (const struct atsm_report_rows *)
-				    ((const char *)r + groups[gi].off);
-				const char *v[ROW_COLS];
-				char c[11][32];
-				size_t i;
-
-				for (i = 0; i < rows->n; i++) {
-					row_cells("", &rows->v[i], false, c, v);
-					grid_row(&g, v + 1);
-				}
+			grid_init(&g, ATSM_COL_N, w->t_col, "llrrrrrrrrrrr");
+			/* the terminal has no section column: drop it */
+			for (i = 0; i < rows->n; i++) {
+				row_cells("", &rows->v[i], false, lang, c, v);
+				grid_row(&g, v + 1);
 			}
-			rc |= grid_text(&g, groups[gi].title, out);
+			rc |= grid_text(&g, w->t_by[gi], w->t_none, out);
 			grid_free(&g);
 		}
 	if (parts & ATSM_REPORT_PART_DAYS) {
-		grid_init(&g, 3, day_head, "lrr");
+		head[0] = w->t_date, head[1] = w->t_col[ATSM_COL_SENT];
+		head[2] = w->t_col[ATSM_COL_REPLIES];
+		grid_init(&g, 3, head, "lrr");
 		days_grid(r, &g);
-		rc |= grid_text(&g, "Per day", out);
+		rc |= grid_text(&g, w->t_days, w->t_none, out);
 		grid_free(&g);
 	}
 	if (parts & ATSM_REPORT_PART_FUNNEL) {
-		grid_init(&g, 5, funnel_head, "llllr");
+		grid_init(&g, 5, w->t_fun_col, "llllr");
 		funnel_grid(r, &g);
-		rc |= grid_text(&g, "Funnel: processes moved by mail", out);
+		rc |= grid_text(&g, w->t_funnel, w->t_none, out);
 		grid_free(&g);
 	}
 	if (parts & ATSM_REPORT_PART_AGING) {
-		grid_init(&g, 5, aging_head, "lrrrr");
+		head[0] = w->t_mailbox;
+		for (i = 0; i < ATSM_AGE_N; i++)
+			head[1 + i] = w->age[i];
+		grid_init(&g, 5, head, "lrrrr");
 		aging_grid(r, &g);
-		rc |= grid_text(&g, "Open shared mailbox mail by age", out);
+		rc |= grid_text(&g, w->aging, w->t_none, out);
 		grid_free(&g);
 	}
 	return rc < 0 || out->overflow ? -1 : 0;
@@ -507,9 +536,9 @@ atsm_report_csv(const struct atsm_report *r, unsigned by, unsigned part, bool bo
 		rc |= atsm_buf_puts(out, "\xEF\xBB\xBF");
 	switch (part) {
 	case ATSM_REPORT_PART_DAYS:
-		grid_init(&g, 3, day_head, "lrr");
+		grid_init(&g, 3, day_csv, "lrr");
 		days_grid(r, &g);
-		rc |= grid_csv(&g, day_head, out);
+		rc |= grid_csv(&g, day_csv, out);
 		break;
 	case ATSM_REPORT_PART_FUNNEL:
 		grid_init(&g, 5, funnel_csv, "llllr");

@@ -127,6 +127,13 @@ tap_ok "Auto-Submitted and the signed marker, as every notification" eval \
 UB=$(am_imap -w 30 "$TB_IMAP_PORT" "$BOSS" search "HEADER X-ATS-Notification report.weekly" 2>/dev/null)
 tap_is "boss gets it in Japanese" "$(am_imap "$TB_IMAP_PORT" "$BOSS" subject "uid:${UB%% *}" 2>/dev/null)" \
 	"[atsmail] レポート $PERIOD"
+am_imap "$TB_IMAP_PORT" "$BOSS" raw "uid:${UB%% *}" >"$W/boss.eml" 2>/dev/null
+tap_ok "... and its table is in Japanese too (the words of the attached page)" python3 -c '
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+t = m.get_body(preferencelist=("plain",)).get_content()
+lines = t.splitlines()
+sys.exit(0 if "担当者別" in lines and "日別" in lines and "By recruiter" not in t else 1)' "$W/boss.eml"
 tap_is "the report mail is not recorded as ATS mail" \
 	"$(am_sql "select count(*) from atsmail.messages where rfc_message_id like 'atsmail-notify.%'")" 0
 

@@ -27,7 +27,7 @@ as_db() { echo "host=$TB_PGHOST port=$TB_PGPORT dbname=$TB_DB user=$1"; }
 # 2026-11-02 (a Monday) to 2026-11-08 in Tokyo
 rep() {
 	local db=$1; shift
-	PGTZ=Asia/Tokyo "$CTL" -c "$WORK/empty.conf" --db "$db" report \
+	LC_ALL=${REP_LANG:-C} PGTZ=Asia/Tokyo "$CTL" -c "$WORK/empty.conf" --db "$db" report \
 		--from 2026-11-02 --to 2026-11-08 "$@" >"$WORK/out" 2>"$WORK/err"
 	RC=$?
 	OUT=$(tr -d '\r' <"$WORK/out")
@@ -201,6 +201,12 @@ w1=$(grep "^山田 花子" "$WORK/out" | sed 's/alice@.*//' | wc -m)
 w2=$(grep "^Bob " "$WORK/out" | sed 's/bob@.*//' | wc -m)
 tap_is "table: the id column is aligned by display width (山田 花子: 5 characters, 9 columns)" \
 	"$((w1 + 4))" "$w2"
+REP_LANG=ja_JP.UTF-8 rep "$TB_PG_ADMIN"
+norm=$(tr -s ' ' <<<"$OUT")
+tap_ok "table in a Japanese locale: Japanese words, durations in Japanese" eval \
+	'grep -qx "atsmail レポート 2026-11-02 .. 2026-11-08 (Asia/Tokyo)" <<<"$OUT" &&
+	 grep -qx "担当者別" <<<"$OUT" && grep -qx "日別" <<<"$OUT" &&
+	 grep -qx "山田 花子 alice@corp.test 5 3 75.0% 1 1 2時間00分 2日00時間 1時間00分 1時間00分 1 1" <<<"$norm"'
 
 # ------------------------------------------------------ row-level security
 rep "$TB_PG_ADMIN" --csv --as bob@corp.test

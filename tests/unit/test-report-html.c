@@ -6,6 +6,7 @@
  */
 #include "atsm-check.h"
 #include "report/html.h"
+#include "report/table.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -256,18 +257,18 @@ START_TEST(durations)
 {
 	char b[64];
 
-	atsm_report_html_duration(-1, ATSM_LANG_JA, b, sizeof(b));
+	atsm_report_fmt_duration_in(-1, ATSM_LANG_JA, b, sizeof(b));
 	ck_assert_str_eq(b, "-");
-	atsm_report_html_duration(29, ATSM_LANG_JA, b, sizeof(b));
+	atsm_report_fmt_duration_in(29, ATSM_LANG_JA, b, sizeof(b));
 	ck_assert_str_eq(b, "0分");
-	atsm_report_html_duration(3599, ATSM_LANG_JA, b, sizeof(b));
+	atsm_report_fmt_duration_in(3599, ATSM_LANG_JA, b, sizeof(b));
 	ck_assert_str_eq(b, "60分");
-	atsm_report_html_duration(3600, ATSM_LANG_JA, b, sizeof(b));
+	atsm_report_fmt_duration_in(3600, ATSM_LANG_JA, b, sizeof(b));
 	ck_assert_str_eq(b, "1時間00分");
-	atsm_report_html_duration(86400 * 3 + 7200, ATSM_LANG_JA, b, sizeof(b));
+	atsm_report_fmt_duration_in(86400 * 3 + 7200, ATSM_LANG_JA, b, sizeof(b));
 	ck_assert_str_eq(b, "3日02時間");
 	/* English as the terminal table */
-	atsm_report_html_duration(86400 * 3 + 7200, ATSM_LANG_EN, b, sizeof(b));
+	atsm_report_fmt_duration_in(86400 * 3 + 7200, ATSM_LANG_EN, b, sizeof(b));
 	ck_assert_str_eq(b, "3d 02h");
 }
 END_TEST

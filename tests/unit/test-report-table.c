@@ -100,7 +100,7 @@ START_TEST(test_table_aligned_by_display_width)
 
 	atsm_buf_init(&out, 0);
 	ck_assert_int_eq(atsm_report_table(&rep, ATSM_REPORT_BY_RECRUITER, ATSM_REPORT_PART_ALL,
-	    &out), 0);
+	    ATSM_LANG_EN, &out), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "atsmail report 2026-12-01 .. 2026-12-02 (Asia/Tokyo)\n"));
 	ck_assert_ptr_nonnull(strstr(out.data, "\nBy recruiter\n"));
 	ck_assert_ptr_null(strstr(out.data, "By job"));
@@ -127,7 +127,8 @@ START_TEST(test_table_parts)
 	struct atsm_buf out;
 
 	atsm_buf_init(&out, 0);
-	ck_assert_int_eq(atsm_report_table(&rep, ATSM_REPORT_BY_ALL, ATSM_REPORT_PART_ROWS, &out), 0);
+	ck_assert_int_eq(atsm_report_table(&rep, ATSM_REPORT_BY_ALL, ATSM_REPORT_PART_ROWS, ATSM_LANG_EN,
+	    &out), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "\nBy job\n"));
 	ck_assert_ptr_nonnull(strstr(out.data, "\nBy shared mailbox\n"));
 	ck_assert_ptr_nonnull(strstr(out.data, "(none)"));
@@ -176,6 +177,57 @@ START_TEST(test_csv_bom_and_parts)
 }
 END_TEST
 
+/* a label a spreadsheet would run (=, +, -, @, tab) is written as text
+ * with a leading apostrophe, quoted or not; figures and keys that are
+ * plain stay as they are */
+START_TEST(test_csv_formula_guard)
+{
+	static struct atsm_report_row rows[3];
+	struct atsm_report r = rep;
+	struct atsm_buf out;
+
+	rows[0] = (struct atsm_report_row){ "eve@corp.test", "=HYPERLINK(\"http://x\",\"a\")", 1, 0,
+	    0.0, 0, 0, -1, -1, -1, -1, 0, 0 };
+	rows[1] = (struct atsm_report_row){ "@mal", "+81 3", 2, 0, 0.0, 0, 0, -1, -1, -1, -1, 0, 0 };
+	rows[2] = (struct atsm_report_row){ "k", "-1 CMD", 3, 0, 0.0, 0, 0, -1, -1, -1, -1, 0, 0 };
+	r.recruiters.v = rows;
+	r.recruiters.n = 3;
+	atsm_buf_init(&out, 0);
+	ck_assert_int_eq(atsm_report_csv(&r, ATSM_REPORT_BY_RECRUITER, ATSM_REPORT_PART_ROWS, false,
+	    &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data,
+	    "\r\nrecruiter,\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\",eve@corp.test,1,0,0.0000,"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\r\nrecruiter,'+81 3,'@mal,2,0,"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\r\nrecruiter,'-1 CMD,k,3,0,"));
+	atsm_buf_free(&out);
+}
+END_TEST
+
+/* the text part of a Japanese report mail: the page's words, Japanese
+ * durations, still aligned by display width */
+START_TEST(test_table_japanese)
+{
+	struct atsm_buf out;
+
+	atsm_buf_init(&out, 0);
+	ck_assert_int_eq(atsm_report_table(&rep, ATSM_REPORT_BY_RECRUITER, ATSM_REPORT_PART_ALL,
+	    ATSM_LANG_JA, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "atsmail レポート 2026-12-01 .. 2026-12-02 (Asia/Tokyo)\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\n担当者別\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\n日別\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\n共通アドレスの未完了メール（経過日数別）\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "1時間00分"));
+	ck_assert_ptr_nonnull(strstr(out.data, "30分"));
+	ck_assert_ptr_null(strstr(out.data, "By recruiter"));
+	ck_assert_ptr_null(strstr(out.data, "Per day"));
+	ck_assert_uint_eq(column_of(out.data, "山田 花子", "alice@"),
+	    column_of(out.data, "Bob, ", "bob@"));
+	ck_assert_uint_eq(column_of(out.data, "山田 花子", "alice@"),
+	    column_of(out.data, "名前", "ID"));
+	atsm_buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_full_buffer_fails)
 {
 	struct atsm_buf out;
@@ -200,6 +252,8 @@ suite(void)
 	tcase_add_test(tc, test_table_parts);
 	tcase_add_test(tc, test_csv_rows);
 	tcase_add_test(tc, test_csv_bom_and_parts);
+	tcase_add_test(tc, test_csv_formula_guard);
+	tcase_add_test(tc, test_table_japanese);
 	tcase_add_test(tc, test_full_buffer_fails);
 	suite_add_tcase(s, tc);
 	return s;
