@@ -379,7 +379,7 @@ const struct atsm_conf_setting atsm_conf_settings[] = {
 		"The kinds of notification atsmaild sends, separated by commas and/or "
 		"white space: shared.assigned, approval.request, approval.reminder, "
 		"approval.rejected, approval.approved, intake.duplicate, intake.created, "
-		"bounce.hard, or all. A notification of another kind is kept in "
+		"bounce.hard, report.weekly, or all. A notification of another kind is kept in "
 		"atsmail.notifications as suppressed and not sent; an empty list sends "
 		"none (docs/notifications.md).",
 		"Each kind answers a question someone asked; a site that has its own way "
