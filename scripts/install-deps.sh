@@ -16,6 +16,7 @@ packages=(
 	libsisimai-perl
 	neomutt tmux
 	gnuplot-nox fonts-ipafont-gothic
+	chromium chromium-driver python3-selenium fontconfig
 )
 missing=()
 for p in "${packages[@]}"; do
